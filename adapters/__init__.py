@@ -1,0 +1,24 @@
+"""Platform adapters, found by the account's configured `type`; the core imports only `base`."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# type in the settings file -> module that holds `create(account, env)` and `REQUIRED_ENV`.
+ADAPTER_MODULES: dict[str, str] = {
+    "sandbox": "adapters.sandbox",
+    "x": "adapters.x",
+    "facebook": "adapters.facebook",
+    "instagram": "adapters.instagram",
+}
+
+
+def adapter_module(account_type: str) -> ModuleType:
+    """The module for a configured account type; callers have already checked the name."""
+    return importlib.import_module(ADAPTER_MODULES[account_type])
+
+# Every adapter module provides:
+#   REQUIRED_ENV: tuple[str, ...]   secrets it needs, named without the account's env_prefix
+#   OPTIONAL_ENV: tuple[str, ...]   secrets it can use if present
+#   def create(config: adapters.base.AccountConfig) -> adapters.base.Adapter

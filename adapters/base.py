@@ -1,0 +1,171 @@
+"""The one small interface every platform implements, and what each platform declares it can do.
+
+The core (`bot/`) imports only this module. An adapter translates between a client library and
+the plain values of `bot.model`; it knows nothing of house rules. Failures are reported with the
+exceptions below so the service can back off, pause an account or fall back to another action
+without knowing which library raised.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from bot.model import ActionKind, Author, Channel, Inbound, Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a platform lets an account do, declared up front so `decide` plans only these.
+
+    `hide_own_threads_only`: X hides only replies in conversations the account started.
+    `private_reply_window`: Messenger lets a Page answer a private message only within 24 hours.
+    `url_length`: on X every link counts as 23 characters whatever its length.
+    """
+
+    actions: frozenset[ActionKind]
+    max_reply_length: Mapping[Channel, int]
+    hide_own_threads_only: bool = False
+    private_reply_window: timedelta | None = None
+    url_length: int | None = None
+    notice_kinds: tuple[str, ...] = ("post",)
+    can_find_own_reply: bool = False
+
+    def supports(self, kind: ActionKind) -> bool:
+        return kind in self.actions
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """New items of one stream, oldest first, and the cursor to pass next time."""
+
+    items: tuple[Inbound, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCheck:
+    """The result of asking the platform who we are and what we may do."""
+
+    ok: bool
+    identity: str
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """A stream's documented request allowance, from which the polling cadence is derived."""
+
+    requests: int
+    per: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """What an adapter is built from: the account's settings-file table and its secrets.
+
+    `options` is the account's platform-specific table (page id, notice kind, `api_base_url` to
+    reach a gateway or a test server); `secrets` holds only the environment variables named in the
+    adapter module's `REQUIRED_ENV` / `OPTIONAL_ENV`, already read from `.env` under the account's
+    `env_prefix` (so `LEEDS_X_API_KEY` arrives as `API_KEY`); `state_dir` is where the adapter may
+    keep files such as a saved login session.
+    """
+
+    name: str
+    platform: Platform
+    handle: str
+    options: Mapping[str, object] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    state_dir: Path = Path(".")
+    official_handles: frozenset[str] = frozenset()
+
+
+class PlatformError(Exception):
+    """Base of every failure an adapter reports."""
+
+
+class RateLimited(PlatformError):
+    """The platform said 'too many requests'; nothing more may be asked until `reset_at`."""
+
+    def __init__(self, reset_at: datetime, detail: str = "") -> None:
+        self.reset_at = reset_at
+        super().__init__(detail or f"rate limited until {reset_at.isoformat()}")
+
+
+class PlatformUnavailable(PlatformError):
+    """A 5xx, a timeout, a dropped connection or an unreadable answer: try again later."""
+
+
+class AuthFailed(PlatformError):
+    """The credentials were refused or have expired: pause the account and tell staff."""
+
+
+class ActionRefused(PlatformError):
+    """The platform will not do this one action (e.g. hide on someone else's thread)."""
+
+
+class Adapter(ABC):
+    """One configured account on one platform.
+
+    `streams` names what `fetch` can read (for example "mentions" and "dms"). Every method that
+    acts returns the platform's id for what it created or changed, so the store can record it.
+    """
+
+    platform: Platform
+    account: str
+    capabilities: Capabilities
+    streams: tuple[str, ...]
+    rate_budgets: Mapping[str, RateBudget] = MappingProxyType({})
+
+    @abstractmethod
+    def check(self) -> AccountCheck:
+        """Confirm identity and permissions with one cheap call."""
+
+    @abstractmethod
+    def own_ids(self) -> frozenset[str]:
+        """The author ids that are this account itself (for the loop guard)."""
+
+    @abstractmethod
+    def fetch(self, stream: str, cursor: str | None) -> FetchResult:
+        """Items of `stream` newer than `cursor`, oldest first."""
+
+    @abstractmethod
+    def reply(self, inbound: Inbound, text: str, channel: Channel) -> str:
+        """Answer `inbound` in public (under it) or in private (a DM to its author)."""
+
+    def find_own_reply(self, inbound: Inbound) -> str | None:
+        """The id of a reply this account already made to `inbound`, if the platform can say.
+
+        Used after a crash between sending a reply and recording it, so it is never sent twice.
+        Adapters that can answer set `Capabilities.can_find_own_reply`.
+        """
+        return None
+
+    @abstractmethod
+    def hide(self, inbound: Inbound) -> str: ...
+
+    @abstractmethod
+    def unhide(self, inbound: Inbound) -> str: ...
+
+    @abstractmethod
+    def delete(self, inbound: Inbound) -> str: ...
+
+    @abstractmethod
+    def block(self, author: Author) -> str: ...
+
+    @abstractmethod
+    def unblock(self, author: Author) -> str: ...
+
+    def mute(self, author: Author) -> str:
+        raise ActionRefused(f"{self.platform.value} cannot mute")
+
+    @abstractmethod
+    def post_notice(self, text: str) -> str:
+        """Publish an account-wide notice (the 'offline' message) and return its id."""
+
+    def close(self) -> None:
+        """Release connections; called once when the service stops."""

@@ -1,0 +1,1 @@
+"""housebot: looks after official social media accounts and enforces the house rules."""

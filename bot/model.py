@@ -1,0 +1,192 @@
+"""Plain, frozen values that flow through the pipeline.
+
+Everything here is data: adapters translate platform objects into `Inbound`, the moderation
+checks return `Finding`s, `bot.policy.decide` turns them into a `Decision` of `Action`s, and the
+executor carries the actions out. No I/O and no clock reads live in this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Mapping
+
+
+class Platform(StrEnum):
+    SANDBOX = "sandbox"
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+
+
+class Channel(StrEnum):
+    """Where a message was said: in public (comment, mention, reply) or privately (DM)."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Category(StrEnum):
+    """The house-rules vocabulary; `eval` files use exactly these labels."""
+
+    SAFEGUARDING = "safeguarding"
+    URGENT_CARE = "urgent_care"
+    THREAT = "threat"
+    ABUSE = "abuse"
+    OVERSHARING = "oversharing"
+    MISINFORMATION = "misinformation"
+    SPAM = "spam"
+    COMPLAINT = "complaint"
+    VERIFICATION = "verification"
+    ORDINARY = "ordinary"
+
+
+# Danger first: the primary category of a message is the first of its findings in this order.
+CATEGORY_PRIORITY: tuple[Category, ...] = tuple(Category)
+DANGER_CATEGORIES: frozenset[Category] = frozenset({Category.SAFEGUARDING, Category.URGENT_CARE})
+
+
+class ActionKind(StrEnum):
+    """What the executor can do. Platform kinds map to one adapter method each."""
+
+    REPLY = "reply"
+    HIDE = "hide"
+    UNHIDE = "unhide"
+    DELETE = "delete"
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    MUTE = "mute"
+    POST_NOTICE = "post_notice"
+    ALERT = "alert"  # a message to a staff team; no platform call
+    REVIEW = "review"  # hold for a person to decide; no platform call
+
+
+PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
+    {
+        ActionKind.REPLY,
+        ActionKind.HIDE,
+        ActionKind.UNHIDE,
+        ActionKind.DELETE,
+        ActionKind.BLOCK,
+        ActionKind.UNBLOCK,
+        ActionKind.MUTE,
+        ActionKind.POST_NOTICE,
+    }
+)
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+
+def _frozen_mapping(value: Mapping[str, object] | None) -> Mapping[str, object]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a message, as the platform names them."""
+
+    id: str
+    handle: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message that reached an account: a comment, mention, reply or private message.
+
+    Identified by (platform, account, native_id), which the store uses to skip what it has seen.
+    `thread_id` groups a conversation (a post's comments, a DM thread); `parent_id` is the item
+    this one answers, if any. `in_reply_to_own` says whether it answers one of the account's own
+    posts, which decides what X lets us hide. Unknown platform fields go to read-only `extras`.
+    """
+
+    platform: Platform
+    account: str
+    stream: str
+    channel: Channel
+    native_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    thread_id: str = ""
+    parent_id: str = ""
+    in_reply_to_own: bool = False
+    extras: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"Inbound {self.native_id}: created_at must be timezone-aware")
+        object.__setattr__(self, "extras", _frozen_mapping(self.extras))
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.platform.value, self.account, self.native_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of the message text that a check found, by character offsets."""
+
+    start: int
+    end: int
+    label: str
+
+    def text_in(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One check's verdict on one message: a category, how sure, why, and where."""
+
+    category: Category
+    score: float
+    rule: str
+    detail: str = ""
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyContext:
+    """What classify may know beyond the text; given by the caller, never read from the world."""
+
+    now: datetime
+    platform: Platform = Platform.SANDBOX
+    channel: Channel = Channel.PUBLIC
+    author_recent_texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step of a decision. `template` names a file in responses/; `text` is filled in later."""
+
+    kind: ActionKind
+    rule: str
+    reason: str
+    channel: Channel | None = None
+    template: str = ""
+    text: str = ""
+    team: str = ""
+    urgency: Urgency = Urgency.ROUTINE
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the bot will do about one inbound message, and why."""
+
+    inbound_key: tuple[str, str, str]
+    category: Category
+    findings: tuple[Finding, ...]
+    actions: tuple[Action, ...]
+    rule: str
+    dry_run: bool = False
+
+    @property
+    def evidence(self) -> str:
+        """One readable line of every finding, for the audit log and the console."""
+        return "; ".join(f"{f.rule}={f.score:.2f}{': ' + f.detail if f.detail else ''}" for f in self.findings)
