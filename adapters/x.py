@@ -103,30 +103,35 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def _problem_text(response: requests.Response | None) -> str:
-    """The sentence X put in its problem JSON (`detail`, else `title`), or the status line."""
-    if response is None:
-        return "no answer"
+def _json_or_none(response: requests.Response | None) -> Any:
     try:
-        body = response.json()
+        return response.json() if response is not None else None
     except ValueError:
-        return f"HTTP {response.status_code}"
+        return None
+
+
+def _reason(body: Any, fallback: str) -> str:
+    """The sentence X gave: a problem's `detail` or `title`, else the first entry of `errors`."""
     if isinstance(body, dict):
-        errors = body.get("errors")
         for key in ("detail", "title"):
             if isinstance(body.get(key), str) and body[key]:
                 return str(body[key])
+        errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message") or errors[0].get("detail") or errors[0])
-    return f"HTTP {response.status_code}"
+            first = errors[0]
+            return str(first.get("detail") or first.get("message") or first.get("title") or first)
+    return fallback
+
+
+def _problem_text(response: requests.Response | None) -> str:
+    if response is None:
+        return "no answer"
+    return _reason(_json_or_none(response), f"HTTP {response.status_code}")
 
 
 def _is_not_enrolled(response: requests.Response | None) -> bool:
     """X's 403 for an access tier that does not include the endpoint (the free tier only posts)."""
-    try:
-        body = response.json() if response is not None else None
-    except ValueError:
-        return False
+    body = _json_or_none(response)
     if not isinstance(body, dict):
         return False
     return body.get("reason") == CLIENT_NOT_ENROLLED or str(body.get("type", "")).endswith(CLIENT_NOT_ENROLLED)
@@ -283,8 +288,10 @@ class XAdapter(Adapter):
             raise PlatformUnavailable(f"{label}: could not reach X while {what} ({type(error).__name__})") from error
 
     def _call(self, what: str, send: Callable[[], requests.Response], *, acting: bool = False) -> dict[str, Any]:
-        """`_send`, then the answer's JSON object; an unreadable answer counts as X being unwell."""
-        response = self._send(what, send, acting=acting)
+        return self._read(self._send(what, send, acting=acting), what)
+
+    def _read(self, response: requests.Response, what: str) -> dict[str, Any]:
+        """The answer's JSON object; an unreadable answer counts as X being unwell."""
         try:
             body = response.json()
         except ValueError as error:
@@ -298,15 +305,14 @@ class XAdapter(Adapter):
         body = self._call(what, send, acting=True)
         data = body.get("data")
         if not isinstance(data, dict) or field not in data:
-            raise ActionRefused(f"X account {self.handle}: X did not confirm {what} ({_problem_text_of(body)})")
+            raise ActionRefused(f"X account {self.handle}: X did not confirm {what} ({_reason(body, 'the answer had no result')})")
         return data[field]
 
     # -- identity ---------------------------------------------------------------------------------
     def _me(self) -> tuple[Mapping[str, Any], requests.Response]:
         what = "reading its own profile"
-        send = lambda: self._client.get_me(user_fields=USER_FIELDS, user_auth=self._user_auth)  # noqa: E731
-        response = self._send(what, send)
-        body = self._call(what, lambda: response)
+        response = self._send(what, lambda: self._client.get_me(user_fields=USER_FIELDS, user_auth=self._user_auth))
+        body = self._read(response, what)
         data = body.get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise PlatformUnavailable(f"X account {self.handle}: X sent a profile without an id")
@@ -608,14 +614,6 @@ class XAdapter(Adapter):
 
     def close(self) -> None:
         self._client.session.close()
-
-
-def _problem_text_of(body: Mapping[str, Any]) -> str:
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        return str(first.get("detail") or first.get("message") or first.get("title") or first)
-    return "the answer had no result"
 
 
 def create(config: AccountConfig) -> XAdapter:

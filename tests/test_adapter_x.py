@@ -519,3 +519,21 @@ def test_check_when_x_is_down(fake_x: FakeX) -> None:
     fake_x.inject(Fault(r"/2/users/me$", Reply(503, {"title": "Service Unavailable"})))
     result = adapter(fake_x).check()
     assert not result.ok and "X failed" in result.problems[0]
+
+
+def test_an_action_answered_without_a_result_is_refused_with_xs_reason(fake_x: FakeX) -> None:
+    x = adapter(fake_x)
+    fake_x.inject(Fault(r"^/2/tweets$", Reply(200, {"errors": [{"title": "Forbidden", "detail": "Posting is paused"}]}),
+                        method="POST"))
+    with pytest.raises(ActionRefused, match="Posting is paused"):
+        x.post_notice("offline")
+
+
+def test_a_server_error_on_an_action_is_unavailable_not_refused(fake_x: FakeX) -> None:
+    post = fake_x.mention("amy", "hello")
+    x = adapter(fake_x)
+    inbound = _inbound(fake_x, x, post.id)
+    fake_x.inject(Fault(r"^/2/tweets$", Reply(503, {"title": "Service Unavailable"}), method="POST"))
+    with pytest.raises(PlatformUnavailable):
+        x.reply(inbound, "hello", Channel.PUBLIC)
+    assert fake_x.replies_to(post.id) == []
