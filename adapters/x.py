@@ -20,10 +20,11 @@ not returned: they are not inbound.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import requests
 import tweepy
@@ -176,16 +177,52 @@ def _newest(ids: list[str], cursor: str | None) -> str | None:
     return str(max(candidates)) if candidates else None
 
 
-def _positive_number(config: AccountConfig, key: str, default: float) -> float:
-    value = config.options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(SETTINGS_FILE, f"accounts.{config.name}.{key}", f"must be a number above 0, not {value!r}")
-    return float(value)
+@dataclass(frozen=True, slots=True)
+class XOptions:
+    """The account's X options, checked once when the adapter is built; errors name the key."""
+
+    streams: tuple[str, ...]
+    rate_budgets: Mapping[str, RateBudget]
+    api_base_url: str | None = None
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    first_fetch_max_results: int = DEFAULT_FIRST_FETCH_MAX_RESULTS
+
+    KEYS: ClassVar[tuple[str, ...]] = (
+        "api_base_url", "timeout_seconds", "streams", "first_fetch_max_results", "requests_per_15_minutes")
+
+    @classmethod
+    def from_config(cls, config: AccountConfig) -> "XOptions":
+        options = config.options
+        prefix = f"accounts.{config.name}"
+        for key in options:
+            if key not in cls.KEYS:
+                raise ConfigError(SETTINGS_FILE, f"{prefix}.{key}", f"unknown X option; known: {', '.join(cls.KEYS)}")
+
+        timeout = options.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(SETTINGS_FILE, f"{prefix}.timeout_seconds", f"must be a number above 0, not {timeout!r}")
+
+        first = options.get("first_fetch_max_results", DEFAULT_FIRST_FETCH_MAX_RESULTS)
+        if isinstance(first, bool) or not isinstance(first, int) or not 5 <= first <= PAGE_SIZE:
+            # GET /2/users/{id}/mentions accepts max_results from 5 to 100
+            raise ConfigError(SETTINGS_FILE, f"{prefix}.first_fetch_max_results",
+                              f"must be a whole number from 5 to {PAGE_SIZE}, not {first!r}")
+
+        base_url = options.get("api_base_url")
+        if base_url is not None and (not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))):
+            raise ConfigError(SETTINGS_FILE, f"{prefix}.api_base_url", f"must be an http(s) URL, not {base_url!r}")
+
+        streams = options.get("streams", list(STREAMS))
+        if not isinstance(streams, (list, tuple)) or not streams or any(s not in STREAMS for s in streams):
+            raise ConfigError(SETTINGS_FILE, f"{prefix}.streams",
+                              f"must be a non-empty list of {', '.join(STREAMS)}, not {streams!r}")
+
+        return cls(tuple(streams), _rate_budgets(options.get("requests_per_15_minutes", {}), prefix),
+                   base_url, float(timeout), first)
 
 
-def _rate_budgets(config: AccountConfig) -> Mapping[str, RateBudget]:
-    overrides = config.options.get("requests_per_15_minutes", {})
-    key = f"accounts.{config.name}.requests_per_15_minutes"
+def _rate_budgets(overrides: object, prefix: str) -> Mapping[str, RateBudget]:
+    key = f"{prefix}.requests_per_15_minutes"
     if not isinstance(overrides, Mapping):
         raise ConfigError(SETTINGS_FILE, key, "must be a table such as { mentions = 10, dms = 15 }")
     budgets = dict(DEFAULT_RATE_BUDGETS)
@@ -196,14 +233,6 @@ def _rate_budgets(config: AccountConfig) -> Mapping[str, RateBudget]:
             raise ConfigError(SETTINGS_FILE, f"{key}.{stream}", f"must be a whole number above 0, not {requests_allowed!r}")
         budgets[stream] = requests_allowed
     return MappingProxyType({stream: RateBudget(count, RATE_WINDOW) for stream, count in budgets.items()})
-
-
-def _streams(config: AccountConfig) -> tuple[str, ...]:
-    chosen = config.options.get("streams", list(STREAMS))
-    if not isinstance(chosen, (list, tuple)) or not chosen or any(s not in STREAMS for s in chosen):
-        raise ConfigError(SETTINGS_FILE, f"accounts.{config.name}.streams",
-                          f"must be a non-empty list of {', '.join(STREAMS)}, not {chosen!r}")
-    return tuple(chosen)
 
 
 class _ReadForbidden(AuthFailed):
@@ -225,17 +254,16 @@ class XAdapter(Adapter):
         self,
         config: AccountConfig,
         client: tweepy.Client,
+        options: XOptions,
         *,
         oauth1: bool,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.account = config.name
         self.handle = config.handle
-        self.streams = _streams(config)
-        self.rate_budgets = _rate_budgets(config)
-        self._first_fetch_max_results = int(
-            _positive_number(config, "first_fetch_max_results", DEFAULT_FIRST_FETCH_MAX_RESULTS)
-        )
+        self.streams = options.streams
+        self.rate_budgets = options.rate_budgets
+        self._first_fetch_max_results = options.first_fetch_max_results
         self._client = client
         self._user_auth = oauth1  # tweepy: user_auth=True signs with OAuth 1.0a, False sends the bearer
         self._clock = clock
@@ -618,6 +646,7 @@ class XAdapter(Adapter):
 
 def create(config: AccountConfig) -> XAdapter:
     """Build the tweepy client from the account's secrets and options; settings errors name the key."""
+    options = XOptions.from_config(config)
     secrets = config.secrets
     oauth1_present = [name for name in OAUTH1_ENV if secrets.get(name)]
     if secrets.get(OAUTH2_ENV) and not oauth1_present:
@@ -638,11 +667,7 @@ def create(config: AccountConfig) -> XAdapter:
             f"X account {config.name} needs {', '.join(OAUTH1_ENV)} (OAuth 1.0a) or {OAUTH2_ENV} (OAuth 2.0); "
             f"missing {', '.join(missing)} (names are read under the account's env_prefix)",
         )
-    client.session = _TimeoutSession(_positive_number(config, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
-    base_url = config.options.get("api_base_url")
-    if base_url is not None:
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ConfigError(SETTINGS_FILE, f"accounts.{config.name}.api_base_url",
-                              f"must be an http(s) URL, not {base_url!r}")
-        redirect_session(client.session, X_HOST, base_url)
-    return XAdapter(config, client, oauth1=oauth1)
+    client.session = _TimeoutSession(options.timeout_seconds)
+    if options.api_base_url is not None:
+        redirect_session(client.session, X_HOST, options.api_base_url)
+    return XAdapter(config, client, options, oauth1=oauth1)

@@ -82,8 +82,10 @@ def test_missing_credentials_name_the_secret(fake_x: FakeX, secrets: dict[str, s
         ({"streams": ["mentions", "timeline"]}, "accounts.leeds_x.streams"),
         ({"requests_per_15_minutes": {"mentions": 0}}, "accounts.leeds_x.requests_per_15_minutes.mentions"),
         ({"requests_per_15_minutes": {"likes": 5}}, "accounts.leeds_x.requests_per_15_minutes.likes"),
+        ({"first_fetch_max_results": 3}, "accounts.leeds_x.first_fetch_max_results"),
+        ({"timeout": 5}, "accounts.leeds_x.timeout"),
     ],
-    ids=["timeout", "base-url", "stream", "budget-zero", "budget-unknown-stream"],
+    ids=["timeout", "base-url", "stream", "budget-zero", "budget-unknown-stream", "first-fetch", "unknown"],
 )
 def test_bad_options_name_the_key(fake_x: FakeX, options: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
