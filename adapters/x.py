@@ -458,14 +458,22 @@ class XAdapter(Adapter):
         self._root_authors[conversation_id] = author_id
 
     def _look_up_root_authors(self, tweets: list[Mapping[str, Any]]) -> None:
-        """Who started each conversation decides whether X lets us hide a reply in it."""
+        """Who started each conversation decides whether X lets us hide a reply in it.
+
+        If X cannot say right now (rate limit, outage) the mentions are still returned: those
+        replies count as not in our conversations (hide is refused, the policy falls back) rather
+        than holding up every mention behind a lookup.
+        """
         unknown = sorted({str(t["conversation_id"]) for t in tweets
                           if t.get("conversation_id") and str(t["conversation_id"]) != str(t["id"])
                           and str(t["conversation_id"]) not in self._root_authors})
         for start in range(0, len(unknown), 100):  # GET /2/tweets takes up to 100 ids
             batch = unknown[start:start + 100]
-            body = self._call("looking up conversation starters", lambda: self._client.get_tweets(
-                batch, tweet_fields=["author_id", "conversation_id"], user_auth=self._user_auth))
+            try:
+                body = self._call("looking up who started conversations", lambda: self._client.get_tweets(
+                    batch, tweet_fields=["author_id", "conversation_id"], user_auth=self._user_auth))
+            except (RateLimited, PlatformUnavailable):
+                return
             self._learn_root_authors([t for t in body.get("data") or [] if isinstance(t, dict)])
 
     def _mention_inbound(self, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], me: str) -> Inbound:
@@ -487,6 +495,7 @@ class XAdapter(Adapter):
             in_reply_to_own=is_reply and self._root_authors.get(conversation_id) == me,
             extras={
                 "url": f"https://x.com/{author.handle.lstrip('@') or 'i'}/status/{tweet_id}",
+                "conversation_started_by": self._root_authors.get(conversation_id, "") if is_reply else author.id,
                 "in_reply_to_user_id": str(tweet.get("in_reply_to_user_id", "")),
                 "lang": str(tweet.get("lang", "")),
                 "referenced_tweets": tuple((str(r.get("type")), str(r.get("id")))

@@ -192,6 +192,18 @@ def test_replies_know_whether_they_are_in_the_accounts_own_conversation(fake_x: 
     assert item.native_id == deep.id and item.in_reply_to_own and item.parent_id == direct.id
     [lookup] = requests_to(fake_x, "/2/tweets")
     assert lookup.query["ids"] == ours.id and "author_id" in lookup.query["tweet.fields"]
+    assert item.extras["conversation_started_by"] == OWN_ID
+
+
+def test_when_x_cannot_say_who_started_a_conversation_the_mention_still_arrives(fake_x: FakeX) -> None:
+    ours = fake_x.own_post("Flu clinics open this week")
+    direct = fake_x.reply_to(ours, "amy", "great news")
+    first = adapter(fake_x).fetch("mentions", None)
+    deep = fake_x.reply_to(direct, "dan", "@amy @NHSLeeds agreed")
+    fake_x.inject(Fault(r"^/2/tweets$", Reply(503, {"title": "Service Unavailable"}), method="GET"))
+    [item] = adapter(fake_x).fetch("mentions", first.cursor).items
+    assert item.native_id == deep.id
+    assert not item.in_reply_to_own and item.extras["conversation_started_by"] == ""
 
 
 def test_unknown_stream_is_a_programming_error(fake_x: FakeX) -> None:
