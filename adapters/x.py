@@ -569,10 +569,16 @@ class XAdapter(Adapter):
         ))
 
     def find_own_reply(self, inbound: Inbound) -> str | None:
-        """Our post answering a mention, or our direct message sent after theirs, if one exists."""
+        """Our post answering a mention, or a direct message we sent its author after it, if any.
+
+        Post and DM event ids are both snowflakes, so "sent after" is "a larger id".
+        """
         me = self.user_id()
         if inbound.channel is Channel.PRIVATE:
             return self._find_own_dm_after(inbound, me)
+        return self._find_own_post_reply(inbound, me) or self._find_own_dm_after(inbound, me)
+
+    def _find_own_post_reply(self, inbound: Inbound, me: str) -> str | None:
         token: str | None = None
         while True:
             page_token = token

@@ -391,6 +391,16 @@ def test_find_own_reply_after_a_crash(fake_x: FakeX) -> None:
     assert timeline.query["since_id"] == post.id
 
 
+def test_find_own_reply_sees_a_private_answer_to_a_public_mention(fake_x: FakeX) -> None:
+    fake_x.user("amy", accepts_dms_from_anyone=True)
+    post = fake_x.mention("amy", "my date of birth is 01/02/1960")
+    x = adapter(fake_x)
+    mention = _inbound(fake_x, x, post.id)
+    assert x.find_own_reply(mention) is None
+    dm_id = x.reply(mention, "Please don't share personal details in public.", Channel.PRIVATE)
+    assert x.find_own_reply(mention) == dm_id
+
+
 # -- faults -------------------------------------------------------------------------------------
 
 def test_429_reports_the_reset_time_without_sleeping(fake_x: FakeX) -> None:
