@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import groupby
 from types import MappingProxyType
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, TypeVar
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -43,6 +43,7 @@ _NOON = time(12, 0)
 _ONE_DAY = timedelta(days=1)
 
 Period = tuple[datetime, datetime]
+Day = TypeVar("Day", int, date)  # a weekday number or a calendar date
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,9 @@ class Window:
         return self.end <= self.start
 
 
-def _frozen_windows(value: Mapping[int, tuple[Window, ...]] | Mapping[date, tuple[Window, ...]]) -> Mapping:
-    return MappingProxyType({k: tuple(sorted(v, key=lambda w: w.start)) for k, v in value.items()})
+def _frozen_windows(value: Mapping[Day, tuple[Window, ...]]) -> Mapping[Day, tuple[Window, ...]]:
+    """A read-only copy with each day's windows in clock order."""
+    return MappingProxyType({day: tuple(sorted(windows, key=lambda w: w.start)) for day, windows in value.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +99,13 @@ def parse_hours(table: Mapping[str, object], zone: ZoneInfo, file: str, key: str
     """
     if not isinstance(table, Mapping):
         raise ConfigError(file, key, "must be a table of days, e.g. monday = [\"09:00-17:00\"]")
-    unknown = [name for name in table if name not in KNOWN_KEYS]
+    unknown = [str(name) for name in table if name not in KNOWN_KEYS]
     if unknown:
+        named = ", ".join(f"'{name}'" for name in unknown)
         raise ConfigError(
-            file, f"{key}.{unknown[0]}", f"unknown key '{unknown[0]}'; known keys are {', '.join(KNOWN_KEYS)}"
+            file,
+            f"{key}.{unknown[0]}",
+            f"unknown key{'s' if len(unknown) > 1 else ''} {named}; known keys are {', '.join(KNOWN_KEYS)}",
         )
     weekly = {
         number: _parse_windows(table.get(name, []), file, f"{key}.{name}")
@@ -235,7 +240,7 @@ def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-def windows_on(hours: MonitoringHours, day: date) -> tuple[Window, ...]:
+def _windows_on(hours: MonitoringHours, day: date) -> tuple[Window, ...]:
     """The windows that start on local `day`, after one-off openings, closures and bank holidays."""
     if day in hours.extra_openings:
         return hours.extra_openings[day]
@@ -249,7 +254,7 @@ def windows_on(hours: MonitoringHours, day: date) -> tuple[Window, ...]:
 def _day_periods(hours: MonitoringHours, day: date) -> list[Period]:
     """The UTC intervals of the windows that start on `day`, in order, before any merging."""
     periods: list[Period] = []
-    for window in windows_on(hours, day):
+    for window in _windows_on(hours, day):
         start = _local_instant(day, window.start, hours.zone)
         end_day = day + _ONE_DAY if window.crosses_midnight else day
         end = _local_instant(end_day, window.end, hours.zone)

@@ -370,6 +370,7 @@ PARSE_ERRORS = [
                  id="overlap-past-midnight"),
     pytest.param({"monday": "09:00-17:00"}, "monday", "must be a list of time windows", id="not-a-list"),
     pytest.param({"mon": ["09:00-17:00"]}, "mon", "unknown key 'mon'; known keys are monday, tuesday", id="unknown-key"),
+    pytest.param({"mon": [], "tue": []}, "mon", "unknown keys 'mon', 'tue'; known keys are monday", id="unknown-keys"),
     pytest.param({"bank_holidays": "sometimes"}, "bank_holidays", "'sometimes' is not one of 'closed', 'open'",
                  id="bank-holidays-value"),
     pytest.param({"closed_dates": ["2026-02-30"]}, "closed_dates[0]", "'2026-02-30' is not a date like 2026-12-25",
