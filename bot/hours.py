@@ -30,6 +30,10 @@ from bot.errors import ConfigError
 
 DAY_NAMES: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BANK_HOLIDAY_CHOICES: tuple[str, ...] = ("closed", "open")
+MONTH_NAMES: tuple[str, ...] = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
 KNOWN_KEYS: tuple[str, ...] = (*DAY_NAMES, "bank_holidays", "closed_dates", "extra_openings")
 
 # How far ahead (and back) the bot looks for an opening or a closing before giving up.
@@ -39,7 +43,6 @@ NOTICE_DAYS = 60
 
 _WINDOW_PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})\s*$")
 _MIDNIGHT = time(0, 0)
-_NOON = time(12, 0)
 _ONE_DAY = timedelta(days=1)
 
 Period = tuple[datetime, datetime]
@@ -62,7 +65,9 @@ class Window:
 
 def _frozen_windows(value: Mapping[Day, tuple[Window, ...]]) -> Mapping[Day, tuple[Window, ...]]:
     """A read-only copy with each day's windows in clock order."""
-    return MappingProxyType({day: tuple(sorted(windows, key=lambda w: w.start)) for day, windows in value.items()})
+    return MappingProxyType(
+        {day: tuple(sorted(windows, key=lambda window: window.start)) for day, windows in value.items()}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +125,12 @@ def parse_hours(table: Mapping[str, object], zone: ZoneInfo, file: str, key: str
             f"{key}.closed_dates",
             f"{both[0].isoformat()} is both a closed date and an extra opening; keep only one",
         )
+    bank_holidays = table.get("bank_holidays", "closed")
+    bank_holidays_closed = _parse_bank_holidays(bank_holidays, file, f"{key}.bank_holidays")
     return MonitoringHours(
         zone=zone,
         weekly=weekly,
-        bank_holidays_closed=_parse_bank_holidays(table.get("bank_holidays", "closed"), file, f"{key}.bank_holidays"),
+        bank_holidays_closed=bank_holidays_closed,
         closed_dates=closed_dates,
         extra_openings=extra_openings,
     )
@@ -134,20 +141,19 @@ def _parse_windows(value: object, file: str, key: str) -> tuple[Window, ...]:
         raise ConfigError(file, key, 'must be a list of time windows like ["09:00-17:00"] ([] when closed)')
     parsed: list[tuple[int, Window, str]] = []
     for index, text in enumerate(value):
-        item_key = f"{key}[{index}]"
-        window = _parse_window(text, file, item_key)
-        parsed.append((index, window, str(text)))
-    # Compare on one minute line: a past-midnight window ends after 24:00 of the same day.
-    def minutes(window: Window) -> tuple[int, int]:
-        start = window.start.hour * 60 + window.start.minute
-        end = window.end.hour * 60 + window.end.minute
-        return start, end + 24 * 60 if window.crosses_midnight else end
-
-    ordered = sorted(parsed, key=lambda item: minutes(item[1]))
+        parsed.append((index, _parse_window(text, file, f"{key}[{index}]"), str(text)))
+    ordered = sorted(parsed, key=lambda item: _minute_span(item[1]))
     for (_, earlier, earlier_text), (index, later, later_text) in zip(ordered, ordered[1:]):
-        if minutes(later)[0] < minutes(earlier)[1]:
+        if _minute_span(later)[0] < _minute_span(earlier)[1]:
             raise ConfigError(file, f"{key}[{index}]", f"'{later_text}' overlaps '{earlier_text}'")
     return tuple(window for _, window, _ in ordered)
+
+
+def _minute_span(window: Window) -> tuple[int, int]:
+    """Minutes from the start of the window's day; a past-midnight window ends after 24:00."""
+    start = window.start.hour * 60 + window.start.minute
+    end = window.end.hour * 60 + window.end.minute
+    return start, end + 24 * 60 if window.crosses_midnight else end
 
 
 def _parse_window(text: object, file: str, key: str) -> Window:
@@ -158,12 +164,15 @@ def _parse_window(text: object, file: str, key: str) -> Window:
     if match is None:
         raise ConfigError(file, key, problem)
     start_hour, start_minute, end_hour, end_minute = (int(part) for part in match.groups())
-    if start_hour > 23 or start_minute > 59 or end_minute > 59 or end_hour > 24 or (end_hour == 24 and end_minute):
+    end_in_range = end_hour < 24 or (end_hour == 24 and end_minute == 0)
+    if start_hour > 23 or start_minute > 59 or end_minute > 59 or not end_in_range:
         raise ConfigError(file, key, problem)
     start = time(start_hour, start_minute)
     end = time(end_hour % 24, end_minute)
     if start == end and end_hour != 24:
-        raise ConfigError(file, key, f"'{text}' starts and ends at the same time; use 00:00-24:00 for a whole day")
+        raise ConfigError(
+            file, key, f"'{text}' starts and ends at the same time; use 00:00-24:00 for a whole day"
+        )
     return Window(start, end)
 
 
@@ -195,7 +204,9 @@ def _parse_extra_openings(value: object, file: str, key: str) -> dict[date, tupl
             raise ConfigError(file, day_key, f"{day.isoformat()} is listed twice")
         openings[day] = _parse_windows(windows, file, day_key)
         if not openings[day]:
-            raise ConfigError(file, day_key, "an extra opening needs at least one window; use closed_dates to close")
+            raise ConfigError(
+                file, day_key, "an extra opening needs at least one window; use closed_dates to close"
+            )
     return openings
 
 
@@ -240,13 +251,17 @@ def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
+def _closed_for_bank_holiday(hours: MonitoringHours, day: date) -> bool:
+    return hours.bank_holidays_closed and day in england_bank_holidays(day.year)
+
+
 def _windows_on(hours: MonitoringHours, day: date) -> tuple[Window, ...]:
     """The windows that start on local `day`, after one-off openings, closures and bank holidays."""
     if day in hours.extra_openings:
         return hours.extra_openings[day]
     if day in hours.closed_dates:
         return ()
-    if hours.bank_holidays_closed and day in england_bank_holidays(day.year):
+    if _closed_for_bank_holiday(hours, day):
         return ()
     return hours.weekly.get(day.weekday(), ())
 
@@ -391,18 +406,22 @@ def open_periods(hours: MonitoringHours, start: datetime, end: datetime) -> list
 
 def _clock_words(clock: time) -> str:
     """British style: 9am, 9:30am, 12 noon, 12 midnight; no leading zeros."""
-    if clock.hour == 0 and clock.minute == 0:
-        return "12 midnight"
-    if clock.hour == 12 and clock.minute == 0:
-        return "12 noon"
+    if clock.minute == 0 and clock.hour in (0, 12):
+        return "12 midnight" if clock.hour == 0 else "12 noon"
     hour = clock.hour % 12 or 12
     minutes = f":{clock.minute:02d}" if clock.minute else ""
     return f"{hour}{minutes}{'am' if clock.hour < 12 else 'pm'}"
 
 
 def _date_words(day: date, with_year: bool = False) -> str:
-    words = f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    """Words like "Tuesday 26 May", spelled here rather than by strftime, which follows the locale."""
+    words = f"{DAY_NAMES[day.weekday()].title()} {day.day} {MONTH_NAMES[day.month - 1]}"
     return f"{words} {day.year}" if with_year else words
+
+
+def _upcoming_day_words(day: date, today: date) -> str:
+    """A date near `today`, with its year only when that differs from this year."""
+    return _date_words(day, with_year=day.year != today.year)
 
 
 def _moment_parts(when: datetime, zone: ZoneInfo) -> tuple[str, date]:
@@ -411,7 +430,8 @@ def _moment_parts(when: datetime, zone: ZoneInfo) -> tuple[str, date]:
     clock = _clock_words(local.time())
     if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         clock = f"{clock} {local.tzname()}"  # the repeated autumn hour needs its zone to be clear
-    day = local.date() - _ONE_DAY if local.time() == _MIDNIGHT else local.date()
+    at_midnight = local.hour == 0 and local.minute == 0
+    day = local.date() - _ONE_DAY if at_midnight else local.date()
     return clock, day
 
 
@@ -441,6 +461,11 @@ def _day_range_words(first: int, last: int) -> str:
     return f"{first_name} {'and' if last == first + 1 else 'to'} {last_name}"
 
 
+def _bank_holiday_name(day: date) -> str:
+    """The holiday's name as GOV.UK words it: "Boxing Day, substitute day", not "(observed)"."""
+    return england_bank_holidays(day.year)[day].replace(" (observed)", ", substitute day")
+
+
 def _list_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
@@ -461,9 +486,9 @@ def describe(hours: MonitoringHours, now: datetime) -> str:
     rule = "Closed" if hours.bank_holidays_closed else "Open as usual"
     lines.append(f"{rule} on bank holidays in England.")
 
-    def when_words(moment_local: datetime) -> str:
-        clock, day = _moment_parts(moment_local, hours.zone)
-        return f"{_date_words(day, with_year=day.year != today.year)} at {clock}"
+    def when_words(change: datetime) -> str:
+        clock, day = _moment_parts(change, hours.zone)
+        return f"{_upcoming_day_words(day, today)} at {clock}"
 
     if is_open(hours, moment):
         closing = next_close(hours, moment)
@@ -474,25 +499,23 @@ def describe(hours: MonitoringHours, now: datetime) -> str:
 
     upcoming = [today + timedelta(days=offset) for offset in range(NOTICE_DAYS)]
 
-    def day_words(day: date) -> str:
-        return _date_words(day, with_year=day.year != today.year)
-
     bank_days = [
-        (day, england_bank_holidays(day.year)[day].replace(" (observed)", ", substitute day"))
+        f"{_upcoming_day_words(day, today)} ({_bank_holiday_name(day)})"
         for day in upcoming
         if day in england_bank_holidays(day.year) and day not in hours.extra_openings
     ]
     if bank_days:
         how = "closed" if hours.bank_holidays_closed else "open as usual"
-        lines.append(f"Bank holidays in the next {NOTICE_DAYS} days ({how}): {_list_words([f'{day_words(day)} ({name})' for day, name in bank_days])}.")
+        lines.append(f"Bank holidays in the next {NOTICE_DAYS} days ({how}): {_list_words(bank_days)}.")
     closures = [
-        day
+        _upcoming_day_words(day, today)
         for day in upcoming
-        if day in hours.closed_dates and not (hours.bank_holidays_closed and day in england_bank_holidays(day.year))
+        if day in hours.closed_dates and not _closed_for_bank_holiday(hours, day)
     ]
     if closures:
-        lines.append(f"Also closed: {_list_words([day_words(day) for day in closures])}.")
+        lines.append(f"Also closed: {_list_words(closures)}.")
     for day in upcoming:
         if day in hours.extra_openings:
-            lines.append(f"Extra opening: {day_words(day)}, {_windows_words(hours.extra_openings[day])}.")
+            windows = _windows_words(hours.extra_openings[day])
+            lines.append(f"Extra opening: {_upcoming_day_words(day, today)}, {windows}.")
     return "\n".join(lines)

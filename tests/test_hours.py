@@ -34,6 +34,7 @@ from bot.hours import (
 LONDON = ZoneInfo("Europe/London")
 FILE = "housebot.toml"
 KEY = "accounts[0].hours"
+case = pytest.param  # one row of a table, with a readable id
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
@@ -63,20 +64,20 @@ OFFICE = hours_from({day: ["09:00-17:00"] for day in WEEKDAYS})
 # --- the office account (09:00-17:00 Monday to Friday) across clock changes and bank holidays ---
 
 OFFICE_NEXT_OPEN = [
-    pytest.param("2026-03-27T17:00:00+00:00", "2026-03-30T09:00:00+01:00", id="friday-close-before-spring-forward"),
-    pytest.param("2026-03-29T01:30:00+00:00", "2026-03-30T09:00:00+01:00", id="spring-forward-night"),
-    pytest.param("2026-04-02T17:00:00+01:00", "2026-04-07T09:00:00+01:00", id="easter-good-friday-and-monday"),
-    pytest.param("2026-05-22T17:00:00+01:00", "2026-05-26T09:00:00+01:00", id="spring-bank-holiday-monday"),
-    pytest.param("2026-05-26T08:59:59+01:00", "2026-05-26T09:00:00+01:00", id="a-second-before-opening"),
-    pytest.param("2026-05-26T09:00:00+01:00", "2026-05-27T09:00:00+01:00", id="at-opening-next-is-tomorrow"),
-    pytest.param("2026-10-23T17:00:00+01:00", "2026-10-26T09:00:00+00:00", id="friday-close-before-autumn-back"),
-    pytest.param("2026-10-25T00:30:00+00:00", "2026-10-26T09:00:00+00:00", id="autumn-fold-first-0130"),
-    pytest.param("2026-10-25T01:30:00+00:00", "2026-10-26T09:00:00+00:00", id="autumn-fold-second-0130"),
-    pytest.param("2026-12-24T17:00:00+00:00", "2026-12-29T09:00:00+00:00", id="christmas-and-boxing-substitute-day"),
-    pytest.param("2026-12-31T17:00:00+00:00", "2027-01-04T09:00:00+00:00", id="new-year-2027"),
-    pytest.param("2027-03-25T17:00:00+00:00", "2027-03-30T09:00:00+01:00", id="easter-2027-spans-spring-forward"),
-    pytest.param("2027-10-29T17:00:00+01:00", "2027-11-01T09:00:00+00:00", id="autumn-back-2027"),
-    pytest.param("2027-12-24T17:00:00+00:00", "2027-12-29T09:00:00+00:00", id="christmas-2027-two-substitute-days"),
+    case("2026-03-27T17:00:00+00:00", "2026-03-30T09:00:00+01:00", id="friday-close-before-spring-forward"),
+    case("2026-03-29T01:30:00+00:00", "2026-03-30T09:00:00+01:00", id="spring-forward-night"),
+    case("2026-04-02T17:00:00+01:00", "2026-04-07T09:00:00+01:00", id="easter-good-friday-and-monday"),
+    case("2026-05-22T17:00:00+01:00", "2026-05-26T09:00:00+01:00", id="spring-bank-holiday-monday"),
+    case("2026-05-26T08:59:59+01:00", "2026-05-26T09:00:00+01:00", id="a-second-before-opening"),
+    case("2026-05-26T09:00:00+01:00", "2026-05-27T09:00:00+01:00", id="at-opening-next-is-tomorrow"),
+    case("2026-10-23T17:00:00+01:00", "2026-10-26T09:00:00+00:00", id="friday-close-before-autumn-back"),
+    case("2026-10-25T00:30:00+00:00", "2026-10-26T09:00:00+00:00", id="autumn-fold-first-0130"),
+    case("2026-10-25T01:30:00+00:00", "2026-10-26T09:00:00+00:00", id="autumn-fold-second-0130"),
+    case("2026-12-24T17:00:00+00:00", "2026-12-29T09:00:00+00:00", id="christmas-and-boxing-substitute-day"),
+    case("2026-12-31T17:00:00+00:00", "2027-01-04T09:00:00+00:00", id="new-year-2027"),
+    case("2027-03-25T17:00:00+00:00", "2027-03-30T09:00:00+01:00", id="easter-2027-spans-spring-forward"),
+    case("2027-10-29T17:00:00+01:00", "2027-11-01T09:00:00+00:00", id="autumn-back-2027"),
+    case("2027-12-24T17:00:00+00:00", "2027-12-29T09:00:00+00:00", id="christmas-2027-two-substitute-days"),
 ]
 
 
@@ -86,17 +87,17 @@ def test_office_next_open(now: str, expected: str) -> None:
 
 
 OFFICE_OPEN = [
-    pytest.param("2026-03-27T16:59:59+00:00", True, id="friday-last-second"),
-    pytest.param("2026-03-27T17:00:00+00:00", False, id="friday-at-close"),
-    pytest.param("2026-03-30T08:30:00+00:00", True, id="monday-after-spring-forward-0930-bst"),
-    pytest.param("2026-03-30T07:30:00+00:00", False, id="monday-after-spring-forward-0830-bst"),
-    pytest.param("2026-04-06T10:00:00+01:00", False, id="easter-monday"),
-    pytest.param("2026-05-25T10:00:00+01:00", False, id="spring-bank-holiday"),
-    pytest.param("2026-05-26T10:00:00+01:00", True, id="tuesday-after-bank-holiday"),
-    pytest.param("2026-10-26T08:30:00+00:00", False, id="monday-after-autumn-back-0830-gmt"),
-    pytest.param("2026-10-26T16:30:00+00:00", True, id="monday-after-autumn-back-1630-gmt"),
-    pytest.param("2026-12-28T10:00:00+00:00", False, id="boxing-day-substitute"),
-    pytest.param("2026-12-29T10:00:00+00:00", True, id="after-christmas"),
+    case("2026-03-27T16:59:59+00:00", True, id="friday-last-second"),
+    case("2026-03-27T17:00:00+00:00", False, id="friday-at-close"),
+    case("2026-03-30T08:30:00+00:00", True, id="monday-after-spring-forward-0930-bst"),
+    case("2026-03-30T07:30:00+00:00", False, id="monday-after-spring-forward-0830-bst"),
+    case("2026-04-06T10:00:00+01:00", False, id="easter-monday"),
+    case("2026-05-25T10:00:00+01:00", False, id="spring-bank-holiday"),
+    case("2026-05-26T10:00:00+01:00", True, id="tuesday-after-bank-holiday"),
+    case("2026-10-26T08:30:00+00:00", False, id="monday-after-autumn-back-0830-gmt"),
+    case("2026-10-26T16:30:00+00:00", True, id="monday-after-autumn-back-1630-gmt"),
+    case("2026-12-28T10:00:00+00:00", False, id="boxing-day-substitute"),
+    case("2026-12-29T10:00:00+00:00", True, id="after-christmas"),
 ]
 
 
@@ -134,49 +135,50 @@ def test_naive_times_are_refused_by_name() -> None:
 
 def test_england_bank_holidays_include_substitute_days() -> None:
     holidays_2026 = england_bank_holidays(2026)
-    assert {date(2026, 4, 6), date(2026, 5, 25), date(2026, 12, 25), date(2026, 12, 28)} <= holidays_2026.keys()
+    expected = {date(2026, 4, 6), date(2026, 5, 25), date(2026, 12, 25), date(2026, 12, 28)}
+    assert expected <= holidays_2026.keys()
     assert date(2026, 3, 17) not in holidays_2026  # St Patrick's Day is Northern Ireland only
 
 
 # --- wall-clock windows that meet a clock change -----------------------------------------------
 
 DST_WINDOWS = [
-    pytest.param(
+    case(
         {"sunday": ["00:30-02:30"]}, "2026-03-28T12:00:00+00:00",
         [("2026-03-29T00:30:00+00:00", "2026-03-29T02:30:00+01:00")],
         id="spring-forward-window-loses-the-missing-hour",
     ),
-    pytest.param(
+    case(
         {"sunday": ["01:30-03:00"]}, "2026-03-28T12:00:00+00:00",
         [("2026-03-29T02:00:00+01:00", "2026-03-29T03:00:00+01:00")],
         id="spring-forward-start-in-the-gap-starts-at-0200-bst",
     ),
-    pytest.param(
+    case(
         {"saturday": ["22:00-01:30"]}, "2026-03-28T12:00:00+00:00",
         [("2026-03-28T22:00:00+00:00", "2026-03-29T02:00:00+01:00")],
         id="spring-forward-end-in-the-gap-ends-at-0200-bst",
     ),
-    pytest.param(
+    case(
         {"sunday": ["01:15-01:45", "09:00-10:00"]}, "2026-03-28T12:00:00+00:00",
         [("2026-03-29T09:00:00+01:00", "2026-03-29T10:00:00+01:00")],
         id="spring-forward-window-wholly-in-the-gap-never-happens",
     ),
-    pytest.param(
+    case(
         {"sunday": ["01:00-02:00"]}, "2026-10-24T12:00:00+01:00",
         [("2026-10-25T01:00:00+01:00", "2026-10-25T02:00:00+00:00")],
         id="autumn-fold-repeated-hour-lasts-two-hours",
     ),
-    pytest.param(
+    case(
         {"sunday": ["00:00-01:30"]}, "2026-10-24T12:00:00+01:00",
         [("2026-10-25T00:00:00+01:00", "2026-10-25T01:30:00+01:00")],
         id="autumn-fold-end-is-the-first-0130",
     ),
-    pytest.param(
+    case(
         {"sunday": ["01:30-03:00"]}, "2026-10-24T12:00:00+01:00",
         [("2026-10-25T01:30:00+01:00", "2026-10-25T03:00:00+00:00")],
         id="autumn-fold-start-is-the-first-0130",
     ),
-    pytest.param(
+    case(
         {"saturday": ["22:00-06:00"]}, "2026-10-24T12:00:00+01:00",
         [("2026-10-24T22:00:00+01:00", "2026-10-25T06:00:00+00:00")],
         id="autumn-fold-overnight-window-is-nine-hours",
@@ -185,7 +187,9 @@ DST_WINDOWS = [
 
 
 @pytest.mark.parametrize(("table", "day_before", "expected"), DST_WINDOWS)
-def test_windows_across_clock_changes(table: dict[str, object], day_before: str, expected: list[tuple[str, str]]) -> None:
+def test_windows_across_clock_changes(
+    table: dict[str, object], day_before: str, expected: list[tuple[str, str]]
+) -> None:
     hours = hours_from(table)
     start = at(day_before)
     periods = open_periods(hours, start, start + timedelta(days=1, hours=12))
@@ -196,17 +200,19 @@ def test_windows_across_clock_changes(table: dict[str, object], day_before: str,
 
 
 FOLD_INSTANTS = [
-    pytest.param({"sunday": ["01:00-02:00"]}, "2026-10-25T01:30:00+00:00", True, id="autumn-fold-second-0130-inside"),
-    pytest.param({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+00:00", False, id="autumn-fold-second-0115-after-close"),
-    pytest.param({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+01:00", True, id="autumn-fold-first-0115-before-close"),
-    pytest.param({"sunday": ["00:30-02:30"]}, "2026-03-29T00:59:59+00:00", True, id="spring-forward-last-gmt-second"),
-    pytest.param({"sunday": ["00:30-02:30"]}, "2026-03-29T02:29:59+01:00", True, id="spring-forward-last-second"),
-    pytest.param({"sunday": ["00:30-02:30"]}, "2026-03-29T02:30:00+01:00", False, id="spring-forward-at-close"),
+    case({"sunday": ["01:00-02:00"]}, "2026-10-25T01:30:00+00:00", True, id="autumn-fold-second-0130-inside"),
+    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+00:00", False, id="autumn-fold-second-0115-closed"),
+    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+01:00", True, id="autumn-fold-first-0115-open"),
+    case({"sunday": ["00:30-02:30"]}, "2026-03-29T00:59:59+00:00", True, id="spring-forward-last-gmt-second"),
+    case({"sunday": ["00:30-02:30"]}, "2026-03-29T02:29:59+01:00", True, id="spring-forward-last-second"),
+    case({"sunday": ["00:30-02:30"]}, "2026-03-29T02:30:00+01:00", False, id="spring-forward-at-close"),
 ]
 
 
 @pytest.mark.parametrize(("table", "now", "expected"), FOLD_INSTANTS)
-def test_is_open_in_the_repeated_and_missing_hours(table: dict[str, object], now: str, expected: bool) -> None:
+def test_is_open_in_the_repeated_and_missing_hours(
+    table: dict[str, object], now: str, expected: bool
+) -> None:
     assert is_open(hours_from(table), at(now)) is expected
 
 
@@ -223,12 +229,12 @@ def test_a_london_time_with_fold_set_is_the_second_0130() -> None:
 NIGHT = hours_from({"friday": ["22:00-02:00"], "sunday": ["20:00-02:00"], "monday": ["22:00-02:00"]})
 
 NIGHT_OPEN = [
-    pytest.param("2026-05-30T01:00:00+01:00", True, id="friday-window-runs-into-saturday"),
-    pytest.param("2026-04-04T01:00:00+01:00", False, id="good-friday-window-never-starts"),
-    pytest.param("2026-05-25T01:00:00+01:00", True, id="sunday-tail-runs-into-bank-holiday-monday"),
-    pytest.param("2026-05-25T23:00:00+01:00", False, id="bank-holiday-monday-window-cancelled"),
-    pytest.param("2026-05-26T01:00:00+01:00", False, id="cancelled-monday-window-has-no-tail"),
-    pytest.param("2026-06-01T23:00:00+01:00", True, id="ordinary-monday-night"),
+    case("2026-05-30T01:00:00+01:00", True, id="friday-window-runs-into-saturday"),
+    case("2026-04-04T01:00:00+01:00", False, id="good-friday-window-never-starts"),
+    case("2026-05-25T01:00:00+01:00", True, id="sunday-tail-runs-into-bank-holiday-monday"),
+    case("2026-05-25T23:00:00+01:00", False, id="bank-holiday-monday-window-cancelled"),
+    case("2026-05-26T01:00:00+01:00", False, id="cancelled-monday-window-has-no-tail"),
+    case("2026-06-01T23:00:00+01:00", True, id="ordinary-monday-night"),
 ]
 
 
@@ -255,28 +261,28 @@ def test_closing_at_midnight() -> None:
 
 
 MERGING = [
-    pytest.param(
+    case(
         {"friday": ["20:00-24:00"], "saturday": ["00:00-02:00"]},
         [("2026-05-29T20:00:00+01:00", "2026-05-30T02:00:00+01:00")],
         id="midnight-seam-is-one-period",
     ),
-    pytest.param(
+    case(
         {"friday": ["22:00-02:00"], "saturday": ["01:00-05:00"]},
         [("2026-05-29T22:00:00+01:00", "2026-05-30T05:00:00+01:00")],
         id="overlap-across-days-is-one-period",
     ),
-    pytest.param(
+    case(
         {"friday": ["09:00-12:00", "12:00-17:00"]},
         [("2026-05-29T09:00:00+01:00", "2026-05-29T17:00:00+01:00")],
         id="touching-windows-same-day",
     ),
-    pytest.param(
+    case(
         {"friday": ["09:00-12:00", "13:00-17:00"]},
         [("2026-05-29T09:00:00+01:00", "2026-05-29T12:00:00+01:00"),
          ("2026-05-29T13:00:00+01:00", "2026-05-29T17:00:00+01:00")],
         id="lunch-gap-stays-two-periods",
     ),
-    pytest.param(
+    case(
         {"friday": ["09:00-24:00"], "saturday": ["00:00-24:00"], "sunday": ["00:00-24:00"]},
         [("2026-05-29T09:00:00+01:00", "2026-06-01T00:00:00+01:00")],
         id="whole-weekend-is-one-period",
@@ -286,7 +292,8 @@ MERGING = [
 
 @pytest.mark.parametrize(("table", "expected"), MERGING)
 def test_open_periods_merge_what_touches(table: dict[str, object], expected: list[tuple[str, str]]) -> None:
-    periods = open_periods(hours_from(table), at("2026-05-29T00:00:00+01:00"), at("2026-05-30T00:00:00+01:00"))
+    friday = at("2026-05-29T00:00:00+01:00")
+    periods = open_periods(hours_from(table), friday, friday + timedelta(days=1))
     assert shown_periods(periods) == expected
 
 
@@ -302,7 +309,8 @@ def test_open_periods_are_whole_and_zoned_even_when_the_range_cuts_them() -> Non
 
 
 def test_round_the_clock_has_no_closing_and_no_next_opening() -> None:
-    always = hours_from({day: ["00:00-24:00"] for day in (*WEEKDAYS, "saturday", "sunday")} | {"bank_holidays": "open"})
+    every_day = {day: ["00:00-24:00"] for day in (*WEEKDAYS, "saturday", "sunday")}
+    always = hours_from({**every_day, "bank_holidays": "open"})
     now = at("2026-05-30T12:00:00+01:00")
     assert is_open(always, now)
     assert next_close(always, now) is None
@@ -313,7 +321,9 @@ def test_round_the_clock_has_no_closing_and_no_next_opening() -> None:
 
 
 def test_closed_dates_close_the_whole_local_day() -> None:
-    hours = hours_from({"tuesday": ["22:00-02:00"], "wednesday": ["09:00-17:00"], "closed_dates": ["2026-06-10"]})
+    hours = hours_from(
+        {"tuesday": ["22:00-02:00"], "wednesday": ["09:00-17:00"], "closed_dates": ["2026-06-10"]}
+    )
     assert not is_open(hours, at("2026-06-10T10:00:00+01:00"))
     assert not is_open(hours, at("2026-06-10T01:00:00+01:00"))  # Tuesday's tail is cut at midnight
     assert shown(next_close(hours, at("2026-06-09T23:00:00+01:00"))) == "2026-06-10T00:00:00+01:00"
@@ -356,35 +366,35 @@ def test_native_toml_dates_are_accepted() -> None:
 # --- mistakes in the settings file name their key ---------------------------------------------
 
 PARSE_ERRORS = [
-    pytest.param({"monday": ["25:00-17:00"]}, "monday[0]", "'25:00-17:00' is not a time window like 09:00-17:00",
+    case({"monday": ["25:00-17:00"]}, "monday[0]", "'25:00-17:00' is not a time window like 09:00-17:00",
                  id="hour-25"),
-    pytest.param({"monday": ["09:00-17:00", "9am-5pm"]}, "monday[1]", "'9am-5pm' is not a time window", id="words"),
-    pytest.param({"friday": ["18:00-24:30"]}, "friday[0]", "is not a time window", id="past-24"),
-    pytest.param({"friday": ["24:00-02:00"]}, "friday[0]", "is not a time window", id="start-at-24"),
-    pytest.param({"friday": ["09:60-10:00"]}, "friday[0]", "is not a time window", id="minute-60"),
-    pytest.param({"friday": [900]}, "friday[0]", "900 is not a time window", id="number"),
-    pytest.param({"monday": ["09:00-09:00"]}, "monday[0]", "starts and ends at the same time", id="empty-window"),
-    pytest.param({"monday": ["09:00-17:00", "12:00-13:00"]}, "monday[1]", "'12:00-13:00' overlaps '09:00-17:00'",
+    case({"monday": ["09:00-17:00", "9am-5pm"]}, "monday[1]", "'9am-5pm' is not a time window", id="words"),
+    case({"friday": ["18:00-24:30"]}, "friday[0]", "is not a time window", id="past-24"),
+    case({"friday": ["24:00-02:00"]}, "friday[0]", "is not a time window", id="start-at-24"),
+    case({"friday": ["09:60-10:00"]}, "friday[0]", "is not a time window", id="minute-60"),
+    case({"friday": [900]}, "friday[0]", "900 is not a time window", id="number"),
+    case({"monday": ["09:00-09:00"]}, "monday[0]", "starts and ends at the same time", id="empty-window"),
+    case({"monday": ["09:00-17:00", "12:00-13:00"]}, "monday[1]", "'12:00-13:00' overlaps '09:00-17:00'",
                  id="overlap"),
-    pytest.param({"monday": ["23:00-23:30", "20:00-02:00"]}, "monday[0]", "'23:00-23:30' overlaps '20:00-02:00'",
+    case({"monday": ["23:00-23:30", "20:00-02:00"]}, "monday[0]", "'23:00-23:30' overlaps '20:00-02:00'",
                  id="overlap-past-midnight"),
-    pytest.param({"monday": "09:00-17:00"}, "monday", "must be a list of time windows", id="not-a-list"),
-    pytest.param({"mon": ["09:00-17:00"]}, "mon", "unknown key 'mon'; known keys are monday, tuesday", id="unknown-key"),
-    pytest.param({"mon": [], "tue": []}, "mon", "unknown keys 'mon', 'tue'; known keys are monday", id="unknown-keys"),
-    pytest.param({"bank_holidays": "sometimes"}, "bank_holidays", "'sometimes' is not one of 'closed', 'open'",
+    case({"monday": "09:00-17:00"}, "monday", "must be a list of time windows", id="not-a-list"),
+    case({"mon": ["09:00-17:00"]}, "mon", "unknown key 'mon'; known keys are monday, ", id="unknown-key"),
+    case({"mon": [], "tue": []}, "mon", "unknown keys 'mon', 'tue'; known keys", id="unknown-keys"),
+    case({"bank_holidays": "sometimes"}, "bank_holidays", "'sometimes' is not one of 'closed', 'open'",
                  id="bank-holidays-value"),
-    pytest.param({"closed_dates": ["2026-02-30"]}, "closed_dates[0]", "'2026-02-30' is not a date like 2026-12-25",
+    case({"closed_dates": ["2026-02-30"]}, "closed_dates[0]", "'2026-02-30' is not a date like 2026-12-25",
                  id="bad-date"),
-    pytest.param({"closed_dates": "2026-12-25"}, "closed_dates", "must be a list of dates", id="dates-not-a-list"),
-    pytest.param({"extra_openings": {"27/12/2026": ["10:00-12:00"]}}, 'extra_openings."27/12/2026"',
+    case({"closed_dates": "2026-12-25"}, "closed_dates", "must be a list of dates", id="dates-not-a-list"),
+    case({"extra_openings": {"27/12/2026": ["10:00-12:00"]}}, 'extra_openings."27/12/2026"',
                  "'27/12/2026' is not a date", id="extra-opening-bad-date"),
-    pytest.param({"extra_openings": {"2026-12-27": ["10:00-12:60"]}}, 'extra_openings."2026-12-27"[0]',
+    case({"extra_openings": {"2026-12-27": ["10:00-12:60"]}}, 'extra_openings."2026-12-27"[0]',
                  "'10:00-12:60' is not a time window", id="extra-opening-bad-window"),
-    pytest.param({"extra_openings": {"2026-12-27": []}}, 'extra_openings."2026-12-27"',
+    case({"extra_openings": {"2026-12-27": []}}, 'extra_openings."2026-12-27"',
                  "needs at least one window", id="extra-opening-empty"),
-    pytest.param({"extra_openings": ["2026-12-27"]}, "extra_openings", "must be a table of dates",
+    case({"extra_openings": ["2026-12-27"]}, "extra_openings", "must be a table of dates",
                  id="extra-openings-not-a-table"),
-    pytest.param({"closed_dates": ["2026-12-27"], "extra_openings": {"2026-12-27": ["10:00-12:00"]}}, "closed_dates",
+    case({"closed_dates": ["2026-12-27"], "extra_openings": {"2026-12-27": ["10:00-12:00"]}}, "closed_dates",
                  "2026-12-27 is both a closed date and an extra opening", id="closed-and-open"),
 ]
 
@@ -410,15 +420,15 @@ def test_a_whole_day_and_an_overnight_window_parse() -> None:
 # --- words for people -------------------------------------------------------------------------
 
 MOMENTS = [
-    pytest.param("2026-05-26T08:00:00+00:00", "9am on Tuesday 26 May", id="bst-morning"),
-    pytest.param("2026-06-01T08:30:00+00:00", "9:30am on Monday 1 June", id="half-past"),
-    pytest.param("2026-05-26T11:00:00+00:00", "12 noon on Tuesday 26 May", id="noon"),
-    pytest.param("2026-05-26T11:45:00+00:00", "12:45pm on Tuesday 26 May", id="after-noon"),
-    pytest.param("2026-05-29T23:00:00+00:00", "12 midnight on Friday 29 May", id="midnight-ends-friday"),
-    pytest.param("2026-05-29T23:05:00+00:00", "12:05am on Saturday 30 May", id="just-after-midnight"),
-    pytest.param("2026-12-29T17:00:00+00:00", "5pm on Tuesday 29 December", id="gmt-evening"),
-    pytest.param("2026-10-25T00:30:00+00:00", "1:30am BST on Sunday 25 October", id="autumn-fold-first"),
-    pytest.param("2026-10-25T01:30:00+00:00", "1:30am GMT on Sunday 25 October", id="autumn-fold-second"),
+    case("2026-05-26T08:00:00+00:00", "9am on Tuesday 26 May", id="bst-morning"),
+    case("2026-06-01T08:30:00+00:00", "9:30am on Monday 1 June", id="half-past"),
+    case("2026-05-26T11:00:00+00:00", "12 noon on Tuesday 26 May", id="noon"),
+    case("2026-05-26T11:45:00+00:00", "12:45pm on Tuesday 26 May", id="after-noon"),
+    case("2026-05-29T23:00:00+00:00", "12 midnight on Friday 29 May", id="midnight-ends-friday"),
+    case("2026-05-29T23:05:00+00:00", "12:05am on Saturday 30 May", id="just-after-midnight"),
+    case("2026-12-29T17:00:00+00:00", "5pm on Tuesday 29 December", id="gmt-evening"),
+    case("2026-10-25T00:30:00+00:00", "1:30am BST on Sunday 25 October", id="autumn-fold-first"),
+    case("2026-10-25T01:30:00+00:00", "1:30am GMT on Sunday 25 October", id="autumn-fold-second"),
 ]
 
 
@@ -446,7 +456,8 @@ def test_describe_an_office_with_one_off_days() -> None:
 def test_describe_a_night_service_over_christmas() -> None:
     hours = hours_from(
         {"monday": ["18:00-24:00"], "tuesday": ["18:00-24:00"], "wednesday": ["09:00-12:00", "22:00-02:00"],
-         "saturday": ["00:00-24:00"], "sunday": ["00:00-24:00"], "extra_openings": {"2026-12-25": ["10:00-11:30"]}}
+         "saturday": ["00:00-24:00"], "sunday": ["00:00-24:00"],
+         "extra_openings": {"2026-12-25": ["10:00-11:30"]}}
     )
     assert describe(hours, at("2026-12-24T12:00:00+00:00")) == (
         "Monday and Tuesday: 6pm to 12 midnight\n"
@@ -476,9 +487,9 @@ def test_describe_when_bank_holidays_are_open_and_the_account_is_open() -> None:
 # --- properties over random instants ---------------------------------------------------------
 
 PROPERTY_ACCOUNTS = [
-    pytest.param(OFFICE, id="office"),
-    pytest.param(NIGHT, id="night"),
-    pytest.param(
+    case(OFFICE, id="office"),
+    case(NIGHT, id="night"),
+    case(
         hours_from({"saturday": ["00:30-02:30", "22:00-24:00"], "sunday": ["00:00-01:30", "01:45-03:00"],
                     "wednesday": ["12:00-13:00"], "closed_dates": ["2026-07-01", "2027-03-28"],
                     "extra_openings": {"2026-10-25": ["01:00-02:00"], "2027-10-31": ["00:30-01:15"]}}),
