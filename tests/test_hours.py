@@ -201,8 +201,8 @@ def test_windows_across_clock_changes(
 
 FOLD_INSTANTS = [
     case({"sunday": ["01:00-02:00"]}, "2026-10-25T01:30:00+00:00", True, id="autumn-fold-second-0130-inside"),
-    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+00:00", False, id="autumn-fold-second-0115-closed"),
-    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+01:00", True, id="autumn-fold-first-0115-open"),
+    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+00:00", False, id="autumn-fold-0115-gmt-closed"),
+    case({"sunday": ["00:00-01:30"]}, "2026-10-25T01:15:00+01:00", True, id="autumn-fold-0115-bst-open"),
     case({"sunday": ["00:30-02:30"]}, "2026-03-29T00:59:59+00:00", True, id="spring-forward-last-gmt-second"),
     case({"sunday": ["00:30-02:30"]}, "2026-03-29T02:29:59+01:00", True, id="spring-forward-last-second"),
     case({"sunday": ["00:30-02:30"]}, "2026-03-29T02:30:00+01:00", False, id="spring-forward-at-close"),
