@@ -162,6 +162,10 @@ SAMPLE_VALUES: Mapping[str, str] = MappingProxyType(
         "claim_link": "https://www.nhs.uk/vaccinations/flu-vaccine/",
     }
 )
+# What `housebot preview` fills in: ordinary values, so staff see what a typical reply looks like.
+PREVIEW_VALUES: Mapping[str, str] = MappingProxyType(
+    {**SAMPLE_VALUES, "author_name": "Sam Patel", "author_handle": "sam_patel", "next_opening": "9am on Tuesday 26 May"}
+)
 MAX_NAME_LENGTH = 50
 MAX_HANDLE_LENGTH = 30
 NAME_FALLBACK = "there"  # "Hi there" when a display name is empty or carries a link or a mention
@@ -371,6 +375,30 @@ def render(
     if bot_marker.strip():
         text = _longer_if_fits(text, f"{text} {bot_marker.strip()}", platform, limit)
     return Rendered(text=text, template=template, variant=index)
+
+
+def preview(
+    book: ReplyBook,
+    template: str,
+    *,
+    platform: Platform,
+    channel: Channel,
+    values: Mapping[str, str],
+    bot_marker: str = "",
+) -> list[tuple[int, str, int]]:
+    """Every wording of `template` as it would be sent: (variant, text, length in platform units)."""
+    chosen = book.template(template)
+    if channel not in chosen.channels:
+        raise ValueError(f"reply template {template!r} has no {channel.value} wording")
+    filled = _checked_values(chosen, values)
+    limit = book.limits[(platform, channel)]
+    shown = []
+    for index, variant in enumerate(chosen.variants_for(channel, platform)):
+        text = variant.fill(filled)
+        if bot_marker.strip():
+            text = _longer_if_fits(text, f"{text} {bot_marker.strip()}", platform, limit)
+        shown.append((index, text, reply_length(text, platform)))
+    return shown
 
 
 def _longer_if_fits(shorter: str, longer: str, platform: Platform, limit: int) -> str:
