@@ -21,6 +21,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterator, Mapping
@@ -30,6 +31,7 @@ import phonenumbers
 from twitter_text import parse_tweet
 
 from bot.errors import ConfigError
+from bot.hours import MonitoringHours, describe_moment, next_open
 from bot.model import Category, Channel, Platform
 
 TEMPLATE_NAMES: tuple[str, ...] = (
@@ -168,6 +170,7 @@ PREVIEW_VALUES: Mapping[str, str] = MappingProxyType(
 )
 MAX_NAME_LENGTH = 50
 MAX_HANDLE_LENGTH = 30
+NO_OPENING_WORDS = "a time we'll announce here"  # no opening found within a year
 NAME_FALLBACK = "there"  # "Hi there" when a display name is empty or carries a link or a mention
 
 _URL_VALUES = frozenset({"complaints_url", "website", "claim_link"})
@@ -184,6 +187,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _MENTION_OR_LINK = re.compile(r"@|https?://|www\.|\b[a-z0-9-]+\.(?:com|net|org|uk|co|io|ly|me|info)\b", re.IGNORECASE)
 _HANDLE_CHARACTER = re.compile(r"[^A-Za-z0-9_.]")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -399,6 +403,12 @@ def preview(
             text = _longer_if_fits(text, f"{text} {bot_marker.strip()}", platform, limit)
         shown.append((index, text, reply_length(text, platform)))
     return shown
+
+
+def next_opening_words(hours: MonitoringHours, now: datetime) -> str:
+    """The value of {next_opening}: when this account is next monitored, in local words."""
+    opening = next_open(hours, now)
+    return NO_OPENING_WORDS if opening is None else describe_moment(opening, hours.zone)
 
 
 def _longer_if_fits(shorter: str, longer: str, platform: Platform, limit: int) -> str:
@@ -624,7 +634,9 @@ def _read_toml(path: Path) -> tuple[dict, ConfigError | None]:
     except UnicodeDecodeError as error:
         return {}, ConfigError(path, "file", f"not UTF-8 text ({error.reason})")
     except tomllib.TOMLDecodeError as error:
-        return {}, ConfigError(path, "file", f"not valid TOML: {error}")
+        position = _TOML_POSITION.search(str(error))
+        line = int(position.group(1)) if position else 0
+        return {}, ConfigError(path, "file", _at(line, f"not valid TOML: {error}"))
 
 
 def _variant_key(template: str, channel: Channel, platform: Platform | None, index: int | None = None) -> str:
@@ -637,6 +649,7 @@ def _at(line: int, problem: str) -> str:
 
 
 def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[ConfigError]]:
+    """The template and every problem in its file; `None` only if the file cannot be read."""
     name = path.stem
     data, error = _read_toml(path)
     if error:
@@ -673,9 +686,8 @@ def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[Con
                 variants[(channel, platform)] = parsed
         if "variants" not in table:
             errors.append(ConfigError(path, _variant_key(name, channel, None), _at(_header_line(raw, channel.value), "missing")))
-    if errors:
-        return None, errors
-    return Template(name, str(path), MappingProxyType(variants)), []
+    # The wordings that passed are still returned, so their lengths get checked in the same run.
+    return Template(name, str(path), MappingProxyType(variants)), errors
 
 
 def _load_variants(
