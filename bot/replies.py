@@ -166,7 +166,12 @@ SAMPLE_VALUES: Mapping[str, str] = MappingProxyType(
 )
 # What `housebot preview` fills in: ordinary values, so staff see what a typical reply looks like.
 PREVIEW_VALUES: Mapping[str, str] = MappingProxyType(
-    {**SAMPLE_VALUES, "author_name": "Sam Patel", "author_handle": "sam_patel", "next_opening": "9am on Tuesday 26 May"}
+    {
+        **SAMPLE_VALUES,
+        "author_name": "Sam Patel",
+        "author_handle": "sam_patel",
+        "next_opening": "9am on Tuesday 26 May",
+    }
 )
 MAX_NAME_LENGTH = 50
 MAX_HANDLE_LENGTH = 30
@@ -183,9 +188,13 @@ _PLACEHOLDER_NAME = re.compile(r"[a-z_]+")
 _URL_IN_TEXT = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _EMAIL_IN_TEXT = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
 _TRAILING_PUNCTUATION = ".,;:!?)]'\""
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$"
+)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_MENTION_OR_LINK = re.compile(r"@|https?://|www\.|\b[a-z0-9-]+\.(?:com|net|org|uk|co|io|ly|me|info)\b", re.IGNORECASE)
+_MENTION_OR_LINK = re.compile(
+    r"@|https?://|www\.|\b[a-z0-9-]+\.(?:com|net|org|uk|co|io|ly|me|info)\b", re.IGNORECASE
+)
 _HANDLE_CHARACTER = re.compile(r"[^A-Za-z0-9_.]")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -229,7 +238,9 @@ class Template:
         return self.variants.get((channel, platform)) or self.variants[(channel, None)]
 
     def placeholders(self) -> frozenset[str]:
-        return frozenset(name for variants in self.variants.values() for v in variants for name in v.placeholders)
+        return frozenset(
+            name for variants in self.variants.values() for v in variants for name in v.placeholders
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +259,8 @@ class ReplyBook:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """A filled wording ready to send, and which template and variant it came from (for the audit)."""
+
     text: str
     template: str
     variant: int
@@ -374,7 +387,9 @@ def render(
         prefix_template = book.template("wait_prefix")
         prefix_variants = prefix_template.variants_for(channel, platform)
         prefix_values = _checked_values(prefix_template, values)
-        prefix, _ = _pick(prefix_variants, prefix_values, seed, "wait_prefix", avoid_text, avoid_texts, platform, None)
+        prefix, _ = _pick(
+            prefix_variants, prefix_values, seed, "wait_prefix", avoid_text, avoid_texts, platform, None
+        )
         text = _longer_if_fits(body, f"{prefix} {body}", platform, limit)
     if bot_marker.strip():
         text = _longer_if_fits(text, f"{text} {bot_marker.strip()}", platform, limit)
@@ -431,7 +446,9 @@ def _pick(
     order = [(start + step) % len(variants) for step in range(len(variants))]
     fitting = [i for i in order if limit is None or reply_length(variants[i].fill(values), platform) <= limit]
     if not fitting:
-        raise ValueError(f"every wording of {template!r} is over the {platform.value} limit of {limit} with these values")
+        raise ValueError(
+            f"every wording of {template!r} is over the {platform.value} limit of {limit} with these values"
+        )
     author_ok = [i for i in fitting if not (avoid_text and variants[i].same_wording_in(avoid_text))]
     thread_ok = [i for i in author_ok if not any(variants[i].same_wording_in(t) for t in avoid_texts)]
     index = (thread_ok or author_ok or fitting)[0]
@@ -444,7 +461,9 @@ def _checked_values(template: Template, values: Mapping[str, str]) -> dict[str, 
     for name in sorted(template.placeholders()):
         if name not in values:
             raise ValueError(f"reply template {template.name!r} needs a value for placeholder {{{name}}}")
-        filled[name] = clean_user_value(name, values[name]) if name in USER_PLACEHOLDERS else str(values[name])
+        filled[name] = (
+            clean_user_value(name, values[name]) if name in USER_PLACEHOLDERS else str(values[name])
+        )
     return filled
 
 
@@ -525,7 +544,11 @@ def _build(
         if path.stem not in TEMPLATE_NAMES:
             close = difflib.get_close_matches(path.stem, TEMPLATE_NAMES, n=1)
             hint = f" (did you mean {close[0]}.toml?)" if close else ""
-            errors.append(ConfigError(path, path.stem, f"not a known situation{hint}; known: {', '.join(TEMPLATE_NAMES)}"))
+            errors.append(
+                ConfigError(
+                    path, path.stem, f"not a known situation{hint}; known: {', '.join(TEMPLATE_NAMES)}"
+                )
+            )
             continue
         template, template_errors = _load_template(path, style)
         errors += template_errors
@@ -534,7 +557,11 @@ def _build(
             errors += _length_errors(template, sample, limits)
     for name in TEMPLATE_NAMES:
         if name not in templates and not (directory / f"{name}.toml").exists():
-            errors.append(ConfigError(directory / f"{name}.toml", name, "file missing: every situation needs its wordings"))
+            errors.append(
+                ConfigError(
+                    directory / f"{name}.toml", name, "file missing: every situation needs its wordings"
+                )
+            )
     if errors:
         return None, errors
     return ReplyBook(directory, MappingProxyType(templates), limits), []
@@ -623,7 +650,11 @@ def _load_style(path: Path) -> tuple[_Style, list[ConfigError]]:
         phrases = []
     spelling = data.get("spelling", {})
     if not isinstance(spelling, dict) or not all(isinstance(v, str) for v in spelling.values()):
-        errors.append(ConfigError(path, "spelling", 'must map a spelling to avoid to its British form, e.g. "color" = "colour"'))
+        errors.append(
+            ConfigError(
+                path, "spelling", 'must map a spelling to avoid to its British form, e.g. "color" = "colour"'
+            )
+        )
         spelling = {}
     return _Style(tuple(p.strip() for p in phrases), MappingProxyType(dict(spelling))), errors
 
@@ -662,12 +693,20 @@ def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[Con
             continue
         if key not in {channel.value for channel in allowed_channels}:
             expected = ", ".join(f"[{c.value}]" for c in allowed_channels)
-            errors.append(ConfigError(path, f"{name}.{key}", _at(_header_line(raw, key), f"unknown table; expected {expected}")))
+            errors.append(
+                ConfigError(
+                    path, f"{name}.{key}", _at(_header_line(raw, key), f"unknown table; expected {expected}")
+                )
+            )
     variants: dict[tuple[Channel, Platform | None], tuple[Variant, ...]] = {}
     for channel in allowed_channels:
         table = data.get(channel.value)
         if not isinstance(table, dict):
-            errors.append(ConfigError(path, f"{name}.{channel.value}", f"missing [{channel.value}] table with its variants"))
+            errors.append(
+                ConfigError(
+                    path, f"{name}.{channel.value}", f"missing [{channel.value}] table with its variants"
+                )
+            )
             continue
         for key, value in table.items():
             if key == "variants":
@@ -676,7 +715,14 @@ def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[Con
                 platform = Platform(key)
             else:
                 errors.append(
-                    ConfigError(path, f"{name}.{channel.value}.{key}", _at(_header_line(raw, channel.value), "unknown key; expected variants or a platform table such as [public.x]"))
+                    ConfigError(
+                        path,
+                        f"{name}.{channel.value}.{key}",
+                        _at(
+                            _header_line(raw, channel.value),
+                            "unknown key; expected variants or a platform table such as [public.x]",
+                        ),
+                    )
                 )
                 continue
             block = table if platform is None else value
@@ -685,7 +731,11 @@ def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[Con
             if parsed:
                 variants[(channel, platform)] = parsed
         if "variants" not in table:
-            errors.append(ConfigError(path, _variant_key(name, channel, None), _at(_header_line(raw, channel.value), "missing")))
+            errors.append(
+                ConfigError(
+                    path, _variant_key(name, channel, None), _at(_header_line(raw, channel.value), "missing")
+                )
+            )
     # The wordings that passed are still returned, so their lengths get checked in the same run.
     return Template(name, str(path), MappingProxyType(variants)), errors
 
@@ -703,11 +753,27 @@ def _load_variants(
     table = f"{channel.value}.{platform.value}" if platform else channel.value
     texts = block.get("variants")
     if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
-        return (), [ConfigError(path, key, _at(_header_line(raw, table), "must be a list of texts in quotes"))]
+        return (), [
+            ConfigError(path, key, _at(_header_line(raw, table), "must be a list of texts in quotes"))
+        ]
     unknown = [k for k in block if k != "variants"]
-    errors = [ConfigError(path, f"{key[: -len('.variants')]}.{k}", _at(_header_line(raw, table), "unknown key")) for k in unknown if platform]
+    errors = [
+        ConfigError(path, f"{key[: -len('.variants')]}.{k}", _at(_header_line(raw, table), "unknown key"))
+        for k in unknown
+        if platform
+    ]
     if len(texts) < MIN_VARIANTS:
-        errors.append(ConfigError(path, key, _at(_header_line(raw, table), f"has {len(texts)} wording(s); at least {MIN_VARIANTS} are needed so replies do not repeat")))
+        errors.append(
+            ConfigError(
+                path,
+                key,
+                _at(
+                    _header_line(raw, table),
+                    f"has {len(texts)} wording(s); at least {MIN_VARIANTS} are needed "
+                    "so replies do not repeat",
+                ),
+            )
+        )
     lines = _variant_lines(raw, table)
     parsed: list[Variant] = []
     seen: dict[str, int] = {}
@@ -749,14 +815,15 @@ def _variant_problems(template: str, text: str, style: _Style) -> Iterator[str]:
     leftover = _PLACEHOLDER.sub("", text)
     if "{" in leftover or "}" in leftover:
         column = next(i for i, c in enumerate(text) if c in "{}" and not _inside_placeholder(text, i)) + 1
-        yield f"stray brace at character {column}: placeholders look like {{author_name}} and cannot be nested"
+        yield f"stray brace at character {column}: placeholders look like {{author_name}}, never nested"
     for placeholder in names:
         if not _PLACEHOLDER_NAME.fullmatch(placeholder) or placeholder not in PLACEHOLDERS:
             close = difflib.get_close_matches(placeholder, PLACEHOLDERS, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             yield f"unknown placeholder {{{placeholder}}}{hint}; see the list in responses/README.md"
         elif placeholder in CONTEXT_PLACEHOLDERS and template not in CONTEXT_PLACEHOLDERS[placeholder]:
-            yield f"{{{placeholder}}} has no value in {template} replies; it works only in {', '.join(sorted(CONTEXT_PLACEHOLDERS[placeholder]))}"
+            only_in = ", ".join(sorted(CONTEXT_PLACEHOLDERS[placeholder]))
+            yield f"{{{placeholder}}} has no value in {template} replies; it works only in {only_in}"
         elif placeholder in USER_PLACEHOLDERS and template in NOTICE_TEMPLATES:
             yield f"{{{placeholder}}} cannot be used in a notice: it is posted to everyone, not to one person"
     if not _WORD.search(_PLACEHOLDER.sub("", text)):
@@ -778,19 +845,27 @@ def _inside_placeholder(text: str, index: int) -> bool:
     return any(match.start() <= index < match.end() for match in _PLACEHOLDER.finditer(text))
 
 
-def _length_errors(template: Template, values: Mapping[str, str], limits: Mapping[tuple[Platform, Channel], int]) -> list[ConfigError]:
+def _length_errors(
+    template: Template, values: Mapping[str, str], limits: Mapping[tuple[Platform, Channel], int]
+) -> list[ConfigError]:
     """Render every wording with sample values on every platform it may be used on."""
     errors = []
     for channel in template.channels:
         for platform in Platform:
             override = (channel, platform) in template.variants
             for index, variant in enumerate(template.variants_for(channel, platform)):
-                filled = {name: clean_user_value(name, values[name]) if name in USER_PLACEHOLDERS else values[name] for name in variant.placeholders}
+                filled = {
+                    name: clean_user_value(name, values[name]) if name in USER_PLACEHOLDERS else values[name]
+                    for name in variant.placeholders
+                }
                 length = reply_length(variant.fill(filled), platform)
                 limit = limits[(platform, channel)]
                 if length > limit:
                     key = _variant_key(template.name, channel, platform if override else None, index)
-                    problem = f"{length} characters on {platform.value} ({channel.value}) with the longest sample values; the limit is {limit}"
+                    problem = (
+                        f"{length} characters on {platform.value} ({channel.value}) "
+                        f"with the longest sample values; the limit is {limit}"
+                    )
                     if not override:
                         problem += f" (add shorter wordings under [{channel.value}.{platform.value}])"
                     errors.append(ConfigError(template.file, key, _at(variant.line, problem)))
@@ -806,9 +881,9 @@ def _header_line(raw: str, table: str) -> int:
     wanted = table.replace(" ", "")
     for number, line in enumerate(raw.splitlines(), start=1):
         stripped = line.split("#", 1)[0].strip()
-        if stripped.startswith("[") and stripped.endswith("]") and not stripped.startswith("[["):
-            if stripped[1:-1].replace(" ", "").replace('"', "") == wanted:
-                return number
+        is_header = stripped.startswith("[") and stripped.endswith("]") and not stripped.startswith("[[")
+        if is_header and stripped[1:-1].replace(" ", "").replace('"', "") == wanted:
+            return number
     return 0
 
 
@@ -817,7 +892,7 @@ def _variant_lines(raw: str, table: str) -> list[int]:
     header = _header_line(raw, table)
     if not header:
         return []
-    offset = sum(len(line) for line in raw.splitlines(keepends=True)[: header])
+    offset = sum(len(line) for line in raw.splitlines(keepends=True)[:header])
     key = re.compile(r"^[ \t]*variants[ \t]*=[ \t]*\[", re.MULTILINE).search(raw, offset)
     next_header = re.compile(r"^[ \t]*\[", re.MULTILINE).search(raw, offset)
     if key is None or (next_header is not None and next_header.start() < key.start()):

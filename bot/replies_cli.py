@@ -33,7 +33,7 @@ def format_error(error: ConfigError) -> str:
     """`file:line: key: problem`, the shape editors and terminals turn into a link to the line."""
     match = _LINE_PREFIX.match(error.problem)
     if match:
-        return f"{error.file}:{match.group(1)}: {error.key}: {error.problem[match.end():]}"
+        return f"{error.file}:{match.group(1)}: {error.key}: {error.problem[match.end() :]}"
     return f"{error.file}: {error.key}: {error.problem}"
 
 
@@ -53,15 +53,21 @@ def check_replies_command(
     book = load_replies(responses_dir, values=values, values_file=values_file)
     scores = readability_report(book)
     platforms = ", ".join(platform.value for platform in Platform)
-    print(f"OK: {len(book.templates)} situations, {len(scores)} wordings, each checked on {platforms}.", file=out)
+    print(
+        f"OK: {len(book.templates)} situations, {len(scores)} wordings, each checked on {platforms}.",
+        file=out,
+    )
     hardest = scores[0]
     print(
-        f"Hardest to read: {hardest.key} ({hardest.file} line {hardest.line}): Flesch reading ease "
-        f"{hardest.reading_ease:.0f}, grade {hardest.grade:.1f}, reading age about {hardest.reading_age:.0f}.",
+        f"Hardest to read: {hardest.key} ({hardest.file} line {hardest.line}): "
+        f"Flesch reading ease {hardest.reading_ease:.0f}, grade {hardest.grade:.1f}, "
+        f"reading age about {hardest.reading_age:.0f}.",
         file=out,
     )
     above = [score for score in scores if score.reading_age > TARGET_READING_AGE]
-    print(f"{len(above)} of {len(scores)} wordings are above a reading age of {TARGET_READING_AGE}.", file=out)
+    print(
+        f"{len(above)} of {len(scores)} wordings are above a reading age of {TARGET_READING_AGE}.", file=out
+    )
     return EXIT_OK
 
 
@@ -78,7 +84,11 @@ def preview_command(
     name = _template_name(template)
     if name is None:
         categories = ", ".join(category.value for category in Category)
-        print(f"Unknown situation {template!r}. Templates: {', '.join(TEMPLATE_NAMES)}. Categories: {categories}.", file=out)
+        print(
+            f"Unknown situation {template!r}. "
+            f"Templates: {', '.join(TEMPLATE_NAMES)}. Categories: {categories}.",
+            file=out,
+        )
         return EXIT_CONFIG
     try:
         platforms = [Platform(platform)] if platform else list(Platform)
@@ -107,7 +117,12 @@ def preview_command(
             limit = book.limits[(each_platform, each_channel)]
             print(f"{name} on {each_platform.value}, {each_channel.value} (limit {limit}):", file=out)
             for index, text, length in preview(
-                book, name, platform=each_platform, channel=each_channel, values=example, bot_marker=bot_marker
+                book,
+                name,
+                platform=each_platform,
+                channel=each_channel,
+                values=example,
+                bot_marker=bot_marker,
             ):
                 print(f"  [{index}] ({length}/{limit}) {text}", file=out)
             print(file=out)

@@ -54,7 +54,9 @@ def responses_copy(tmp_path: Path) -> Path:
     return target
 
 
-def write_template(directory: Path, name: str, public: list[str], private: list[str] | None = None, extra: str = "") -> Path:
+def write_template(
+    directory: Path, name: str, public: list[str], private: list[str] | None = None, extra: str = ""
+) -> Path:
     """A template file written the way comms staff write them: one wording per line."""
     lines = [f"# {name}", "[public]", "variants = ["]
     lines += [f"  {_toml_string(text)}," for text in public]
@@ -106,7 +108,9 @@ def test_every_wording_renders_within_the_limit_with_the_longest_names(
 ) -> None:
     for channel in book.template(template).channels:
         limit = DEFAULT_LIMITS[(platform, channel)]
-        for _, text, length in preview(book, template, platform=platform, channel=channel, values=SAMPLE_VALUES):
+        for _, text, length in preview(
+            book, template, platform=platform, channel=channel, values=SAMPLE_VALUES
+        ):
             assert length <= limit
             assert "{" not in text and "}" not in text
 
@@ -124,7 +128,10 @@ def test_complaint_and_appeal_point_to_the_configured_contacts(book: ReplyBook) 
     for channel in Channel:
         complaint = preview(book, "complaint", platform=Platform.FACEBOOK, channel=channel, values=VALUES)
         appeal = preview(book, "appeal", platform=Platform.FACEBOOK, channel=channel, values=VALUES)
-        assert all(VALUES["complaints_url"] in text and VALUES["complaints_email"] in text for _, text, _ in complaint)
+        assert all(
+            VALUES["complaints_url"] in text and VALUES["complaints_email"] in text
+            for _, text, _ in complaint
+        )
         assert all(VALUES["appeals_email"] in text for _, text, _ in appeal)
 
 
@@ -158,7 +165,7 @@ def test_unknown_placeholder_names_file_key_line_and_suggestion(responses_copy: 
     assert error.problem.startswith("line 5: ")
     assert "unknown placeholder {appeal_email}" in error.problem
     assert "did you mean {appeals_email}" in error.problem
-    assert format_error(error) == f"{path}:5: appeal.public.variants[1]: {error.problem[len('line 5: '):]}"
+    assert format_error(error) == f"{path}:5: appeal.public.variants[1]: {error.problem[len('line 5: ') :]}"
 
 
 def test_a_wording_too_long_for_x_is_caught_with_the_count(responses_copy: Path) -> None:
@@ -170,12 +177,30 @@ def test_a_wording_too_long_for_x_is_caught_with_the_count(responses_copy: Path)
     assert "[public.x]" in error.problem
 
 
+def test_on_x_a_long_link_counts_as_23_so_it_fits(responses_copy: Path) -> None:
+    link = "https://www.leeds.nhs.uk/" + "a-very-long-page-name/" * 12
+    wording = f"Please email {{appeals_email}} or read {link} to ask us to look again. " + "Thanks. " * 20
+    write_template(responses_copy, "appeal", [*GOOD_APPEAL[:2], wording], GOOD_APPEAL)
+    assert len(wording) > 400
+    assert validate_replies(responses_copy) == []
+
+
+def test_a_missing_folder_is_one_clear_error(tmp_path: Path) -> None:
+    error = only_error(tmp_path / "nowhere")
+    assert error.key == "responses" and error.problem == "folder not found"
+
+
 def test_a_platform_override_fixes_a_wording_too_long_for_x(responses_copy: Path) -> None:
     long_text = "Please email {appeals_email} if you'd like us to look again. " + "Thank you. " * 30
-    override = "\n[public.x]\nvariants = [\n" + "".join(f"  {_toml_string(t)},\n" for t in GOOD_APPEAL) + "]\n"
+    override = (
+        "\n[public.x]\nvariants = [\n" + "".join(f"  {_toml_string(t)},\n" for t in GOOD_APPEAL) + "]\n"
+    )
     write_template(responses_copy, "appeal", [*GOOD_APPEAL[:2], long_text], GOOD_APPEAL, extra=override)
     book = load_replies(responses_copy)
-    on_x = [text for _, text, _ in preview(book, "appeal", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES)]
+    on_x = [
+        text
+        for _, text, _ in preview(book, "appeal", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES)
+    ]
     on_facebook = preview(book, "appeal", platform=Platform.FACEBOOK, channel=Channel.PUBLIC, values=VALUES)
     assert len(on_x) == 3 and all(len(text) < 280 for text in on_x)
     assert on_facebook[2][1].rstrip().endswith("Thank you.")
@@ -185,18 +210,36 @@ def test_a_platform_override_fixes_a_wording_too_long_for_x(responses_copy: Path
     "wording, expected",
     [
         pytest.param("Hello {{7*7}}, email {appeals_email}.", "stray brace", id="jinja-expression"),
-        pytest.param("{% for x in y %} email {appeals_email}", "unknown placeholder {% for x in y %}", id="jinja-block"),
+        pytest.param(
+            "{% for x in y %} email {appeals_email}", "unknown placeholder {% for x in y %}", id="jinja-block"
+        ),
         pytest.param("Email {appeals_email.__class__} now.", "unknown placeholder", id="attribute-access"),
         pytest.param("Email {appeals_email} {", "stray brace at character 23", id="unclosed"),
         pytest.param("   ", "empty wording", id="blank"),
         pytest.param("{appeals_email}", "no words of its own", id="placeholder-only"),
-        pytest.param("Please email us and we'll look again.", "must include {appeals_email}", id="missing-contact"),
-        pytest.param("Email {appeals_email} or see http://www.leeds.nhs.uk", "must start with https://", id="http-link"),
-        pytest.param("Email {appeals_email} or comms@nhs", "'comms@nhs' is not a well-formed e-mail", id="bad-email"),
-        pytest.param("Email {appeals_email}, see https://leeds nhs.uk", "not a well-formed link", id="bad-host"),
-        pytest.param("Calm down and email {appeals_email}.", "'calm down', which is on the avoid list", id="blame"),
-        pytest.param("Our organization will look again: {appeals_email}", "write 'organisation'", id="us-spelling"),
-        pytest.param("We'll be back at {next_opening}: {appeals_email}", "only in offline_notice, out_of_hours", id="context"),
+        pytest.param(
+            "Please email us and we'll look again.", "must include {appeals_email}", id="missing-contact"
+        ),
+        pytest.param(
+            "Email {appeals_email} or see http://www.leeds.nhs.uk", "must start with https://", id="http-link"
+        ),
+        pytest.param(
+            "Email {appeals_email} or comms@nhs", "'comms@nhs' is not a well-formed e-mail", id="bad-email"
+        ),
+        pytest.param(
+            "Email {appeals_email}, see https://leeds nhs.uk", "not a well-formed link", id="bad-host"
+        ),
+        pytest.param(
+            "Calm down and email {appeals_email}.", "'calm down', which is on the avoid list", id="blame"
+        ),
+        pytest.param(
+            "Our organization will look again: {appeals_email}", "write 'organisation'", id="us-spelling"
+        ),
+        pytest.param(
+            "We'll be back at {next_opening}: {appeals_email}",
+            "only in offline_notice, out_of_hours",
+            id="context",
+        ),
     ],
 )
 def test_broken_wordings_are_caught(responses_copy: Path, wording: str, expected: str) -> None:
@@ -211,7 +254,12 @@ def test_broken_wordings_are_caught(responses_copy: Path, wording: str, expected
 def test_danger_wordings_without_samaritans_are_refused(responses_copy: Path) -> None:
     text = "Call 999 in an emergency or NHS 111, option 2 for mental health. Stay safe, {author_name}."
     signposted = text + " Samaritans: 116 123."
-    write_template(responses_copy, "safeguarding", [signposted, text, signposted + " Free."], [signposted, signposted + " Free.", signposted + " Day or night."])
+    write_template(
+        responses_copy,
+        "safeguarding",
+        [signposted, text, signposted + " Free."],
+        [signposted, signposted + " Free.", signposted + " Day or night."],
+    )
     error = only_error(responses_copy)
     assert error.key == "safeguarding.public.variants[1]"
     assert "must include 116 123" in error.problem
@@ -219,14 +267,18 @@ def test_danger_wordings_without_samaritans_are_refused(responses_copy: Path) ->
 
 def test_notices_cannot_name_a_person(responses_copy: Path) -> None:
     base = "We're away until {next_opening}. Call NHS 111, or 999 in an emergency."
-    write_template(responses_copy, "offline_notice", [base, "Bye {author_name}! " + base, "Back soon. " + base])
+    write_template(
+        responses_copy, "offline_notice", [base, "Bye {author_name}! " + base, "Back soon. " + base]
+    )
     error = only_error(responses_copy)
     assert error.key == "offline_notice.public.variants[1]"
     assert "cannot be used in a notice" in error.problem
 
 
 def test_too_few_and_duplicated_wordings(responses_copy: Path) -> None:
-    write_template(responses_copy, "appeal", GOOD_APPEAL[:2], [*GOOD_APPEAL[:2], GOOD_APPEAL[0].upper().lower()])
+    write_template(
+        responses_copy, "appeal", GOOD_APPEAL[:2], [*GOOD_APPEAL[:2], GOOD_APPEAL[0].upper().lower()]
+    )
     problems = {error.key: error.problem for error in validate_replies(responses_copy)}
     assert "has 2 wording(s); at least 3" in problems["appeal.public.variants"]
     assert "the same wording as variants[0]" in problems["appeal.private.variants[2]"]
@@ -236,18 +288,23 @@ def test_file_level_mistakes(responses_copy: Path) -> None:
     (responses_copy / "appeal.toml").rename(responses_copy / "appeals.toml")
     (responses_copy / "threat.toml").write_text('[public]\nvariants = ["Call 999",,]\n', encoding="utf-8")
     (responses_copy / "ordinary.toml").write_text(
-        (RESPONSES / "ordinary.toml").read_text(encoding="utf-8") + '\n[publik]\nvariants = ["a", "b", "c"]\n',
+        (RESPONSES / "ordinary.toml").read_text(encoding="utf-8")
+        + '\n[publik]\nvariants = ["a", "b", "c"]\n',
         encoding="utf-8",
     )
     problems = [format_error(error) for error in validate_replies(responses_copy)]
-    assert any("appeals.toml: appeals: not a known situation (did you mean appeal.toml?)" in p for p in problems)
+    assert any(
+        "appeals.toml: appeals: not a known situation (did you mean appeal.toml?)" in p for p in problems
+    )
     assert any("appeal.toml: appeal: file missing" in p for p in problems)
     assert any("threat.toml:2: file: not valid TOML" in p for p in problems)
     assert any(re.search(r"ordinary\.toml:\d+: ordinary\.publik: unknown table", p) for p in problems)
 
 
 def test_load_raises_the_first_problem_and_validate_lists_them_all(responses_copy: Path) -> None:
-    write_template(responses_copy, "appeal", ["{nope} " + GOOD_APPEAL[0], *GOOD_APPEAL[1:]], ["", *GOOD_APPEAL[1:]])
+    write_template(
+        responses_copy, "appeal", ["{nope} " + GOOD_APPEAL[0], *GOOD_APPEAL[1:]], ["", *GOOD_APPEAL[1:]]
+    )
     errors = validate_replies(responses_copy)
     assert [error.key for error in errors] == ["appeal.public.variants[0]", "appeal.private.variants[0]"]
     with pytest.raises(ConfigError) as raised:
@@ -306,10 +363,14 @@ def test_real_settings_values_pass_and_are_used_for_lengths() -> None:
 # Rendering: user text is never evaluated
 
 
-@pytest.mark.parametrize("name", ["{{7*7}}", "{% for x in range(9) %}", "{complaints_url}", "${7*7}", "{author_name}"])
+@pytest.mark.parametrize(
+    "name", ["{{7*7}}", "{% for x in range(9) %}", "{complaints_url}", "${7*7}", "{author_name}"]
+)
 def test_user_names_are_inserted_literally(book: ReplyBook, name: str) -> None:
     values = {**VALUES, "author_name": name}
-    rendered = render(book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=values, seed="m1")
+    rendered = render(
+        book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=values, seed="m1"
+    )
     assert name in rendered.text
     assert "49" not in rendered.text
     assert rendered.text.count(VALUES["complaints_url"]) == 1
@@ -330,7 +391,9 @@ def test_names_with_links_mentions_or_controls_are_made_safe() -> None:
 @given(name=st.text(max_size=80))
 def test_any_display_name_renders_without_error_and_keeps_the_wording(book: ReplyBook, name: str) -> None:
     values = {**VALUES, "author_name": name}
-    rendered = render(book, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=values, seed="same")
+    rendered = render(
+        book, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=values, seed="same"
+    )
     variant = book.template("ordinary").variants_for(Channel.PUBLIC, Platform.X)[rendered.variant]
     assert rendered.text == variant.fill({"author_name": clean_user_value("author_name", name)})
 
@@ -357,7 +420,13 @@ def test_twenty_replies_to_one_author_never_repeat_consecutively(book: ReplyBook
     variants_used = []
     for number in range(20):
         rendered = render(
-            book, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=f"x:acct:{number}", avoid_text=last
+            book,
+            "ordinary",
+            platform=Platform.X,
+            channel=Channel.PUBLIC,
+            values=VALUES,
+            seed=f"x:acct:{number}",
+            avoid_text=last,
         )
         assert rendered.text != last
         if last is not None:
@@ -368,21 +437,48 @@ def test_twenty_replies_to_one_author_never_repeat_consecutively(book: ReplyBook
 
 
 def test_the_same_wording_is_recognised_whatever_the_values_and_marker(book: ReplyBook) -> None:
-    first = render(book, "out_of_hours", platform=Platform.X, channel=Channel.PRIVATE, values={**VALUES, "next_opening": "9am on Monday 1 June"}, seed="a", bot_marker="(automated reply)")
+    first = render(
+        book,
+        "out_of_hours",
+        platform=Platform.X,
+        channel=Channel.PRIVATE,
+        values={**VALUES, "next_opening": "9am on Monday 1 June"},
+        seed="a",
+        bot_marker="(automated reply)",
+    )
     later_values = {**VALUES, "next_opening": "8am on Tuesday 2 June"}
     for seed in ("a", "b", "c", "d", "e", "f"):
-        again = render(book, "out_of_hours", platform=Platform.X, channel=Channel.PRIVATE, values=later_values, seed=seed, avoid_text=first.text)
+        again = render(
+            book,
+            "out_of_hours",
+            platform=Platform.X,
+            channel=Channel.PRIVATE,
+            values=later_values,
+            seed=seed,
+            avoid_text=first.text,
+        )
         assert again.variant != first.variant
 
 
 def test_a_retry_renders_the_same_text(book: ReplyBook) -> None:
-    arguments = dict(platform=Platform.FACEBOOK, channel=Channel.PUBLIC, values=VALUES, avoid_text="Hello", bot_marker="(automated reply)")
+    arguments = dict(
+        platform=Platform.FACEBOOK,
+        channel=Channel.PUBLIC,
+        values=VALUES,
+        avoid_text="Hello",
+        bot_marker="(automated reply)",
+    )
     texts = {render(book, "complaint", seed="facebook:page:123_456", **arguments).text for _ in range(5)}
     assert len(texts) == 1
 
 
 def test_seeds_spread_over_every_wording(book: ReplyBook) -> None:
-    chosen = {render(book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=f"m{n}").variant for n in range(30)}
+    chosen = {
+        render(
+            book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=f"m{n}"
+        ).variant
+        for n in range(30)
+    }
     assert chosen == {0, 1, 2}
 
 
@@ -390,9 +486,29 @@ def test_a_public_thread_avoids_recent_wordings_when_it_can(book: ReplyBook) -> 
     variants = book.template("complaint").variants_for(Channel.PUBLIC, Platform.X)
     recent = tuple(variant.fill(VALUES) for variant in variants[:2])
     for seed in ("s1", "s2", "s3", "s4"):
-        assert render(book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=seed, avoid_texts=recent).variant == 2
+        assert (
+            render(
+                book,
+                "complaint",
+                platform=Platform.X,
+                channel=Channel.PUBLIC,
+                values=VALUES,
+                seed=seed,
+                avoid_texts=recent,
+            ).variant
+            == 2
+        )
     every = tuple(variant.fill(VALUES) for variant in variants)
-    fallback = render(book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="s1", avoid_text=every[1], avoid_texts=every)
+    fallback = render(
+        book,
+        "complaint",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values=VALUES,
+        seed="s1",
+        avoid_text=every[1],
+        avoid_texts=every,
+    )
     assert fallback.variant != 1
 
 
@@ -411,22 +527,59 @@ def test_x_counts_links_as_23_and_emoji_as_2() -> None:
 
 def test_bot_marker_is_added_only_where_it_fits(book: ReplyBook) -> None:
     marker = "(automated reply)"
-    roomy = render(book, "appeal", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="m", bot_marker=marker)
+    roomy = render(
+        book,
+        "appeal",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values=VALUES,
+        seed="m",
+        bot_marker=marker,
+    )
     assert roomy.text.endswith(" " + marker)
     body = roomy.text[: -len(marker) - 1]
     tight_limits = {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): reply_length(body, Platform.X) + 5}
     tight = ReplyBook(book.directory, book.templates, tight_limits)
-    squeezed = render(tight, "appeal", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="m", bot_marker=marker)
+    squeezed = render(
+        tight,
+        "appeal",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values=VALUES,
+        seed="m",
+        bot_marker=marker,
+    )
     assert squeezed.text == body
 
 
 def test_wait_prefix_goes_first_and_is_dropped_if_it_does_not_fit(book: ReplyBook) -> None:
-    late = render(book, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="m", with_wait_prefix=True)
+    late = render(
+        book,
+        "ordinary",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values=VALUES,
+        seed="m",
+        with_wait_prefix=True,
+    )
     plain = render(book, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="m")
     prefixes = [v.text for v in book.template("wait_prefix").variants_for(Channel.PUBLIC, Platform.X)]
     assert any(late.text == f"{prefix} {plain.text}" for prefix in prefixes)
-    tight = ReplyBook(book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): len(plain.text)})
-    assert render(tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="m", with_wait_prefix=True).text == plain.text
+    tight = ReplyBook(
+        book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): len(plain.text)}
+    )
+    assert (
+        render(
+            tight,
+            "ordinary",
+            platform=Platform.X,
+            channel=Channel.PUBLIC,
+            values=VALUES,
+            seed="m",
+            with_wait_prefix=True,
+        ).text
+        == plain.text
+    )
 
 
 def test_a_shorter_wording_is_used_when_values_make_one_too_long(book: ReplyBook) -> None:
@@ -435,8 +588,12 @@ def test_a_shorter_wording_is_used_when_values_make_one_too_long(book: ReplyBook
     limit = min(lengths)
     tight = ReplyBook(book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): limit})
     for seed in ("a", "b", "c", "d"):
-        assert render(tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=seed).variant == lengths.index(limit)
-    too_tight = ReplyBook(book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): 10})
+        assert render(
+            tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=seed
+        ).variant == lengths.index(limit)
+    too_tight = ReplyBook(
+        book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): 10}
+    )
     with pytest.raises(ValueError, match="over the x limit of 10"):
         render(too_tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="a")
 
@@ -448,7 +605,8 @@ def test_a_shorter_wording_is_used_when_values_make_one_too_long(book: ReplyBook
 def test_readability_scores_plain_words_above_jargon() -> None:
     plain_ease, plain_grade = readability("We are sorry. Please call us. We will help you.")
     hard_ease, hard_grade = readability(
-        "Notwithstanding organisational considerations, individualised communication necessitates comprehensive documentation."
+        "Notwithstanding organisational considerations, individualised communication "
+        "necessitates comprehensive documentation."
     )
     assert plain_ease > 90 and plain_grade < 2
     assert hard_ease < 0 and hard_grade > 15
@@ -487,7 +645,11 @@ HOURS = {
         pytest.param("2026-04-04T13:00:00+00:00", "9am on Tuesday 7 April", id="easter-monday-closed"),
         pytest.param("2026-03-28T13:00:00+00:00", "9am on Monday 30 March", id="clocks-go-forward"),
         pytest.param("2026-10-24T13:00:00+00:00", "9am on Monday 26 October", id="clocks-go-back"),
-        pytest.param("2026-12-24T17:00:00+00:00", "9am on Tuesday 29 December", id="christmas-boxing-day-and-its-substitute"),
+        pytest.param(
+            "2026-12-24T17:00:00+00:00",
+            "9am on Tuesday 29 December",
+            id="christmas-boxing-day-and-its-substitute",
+        ),
     ],
 )
 def test_offline_notice_names_the_right_next_opening(book: ReplyBook, now: str, expected: str) -> None:
@@ -495,7 +657,12 @@ def test_offline_notice_names_the_right_next_opening(book: ReplyBook, now: str, 
     words = next_opening_words(hours, datetime.fromisoformat(now))
     assert words == expected
     notice = render(
-        book, "offline_notice", platform=Platform.X, channel=Channel.PUBLIC, values={**VALUES, "next_opening": words}, seed=now
+        book,
+        "offline_notice",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values={**VALUES, "next_opening": words},
+        seed=now,
     )
     assert expected in notice.text and "999" in notice.text and "111" in notice.text
 
@@ -503,7 +670,14 @@ def test_offline_notice_names_the_right_next_opening(book: ReplyBook, now: str, 
 def test_offline_notice_when_no_opening_is_planned(book: ReplyBook) -> None:
     hours = parse_hours({"bank_holidays": "open"}, LONDON, "config/housebot.toml", "accounts[0].hours")
     words = next_opening_words(hours, datetime(2026, 5, 22, 16, tzinfo=UTC))
-    notice = render(book, "offline_notice", platform=Platform.X, channel=Channel.PUBLIC, values={**VALUES, "next_opening": words}, seed="n")
+    notice = render(
+        book,
+        "offline_notice",
+        platform=Platform.X,
+        channel=Channel.PUBLIC,
+        values={**VALUES, "next_opening": words},
+        seed="n",
+    )
     assert "announce" in notice.text
 
 
@@ -516,16 +690,32 @@ def test_check_replies_reports_ok_and_the_hardest_wording() -> None:
     assert check_replies_command(RESPONSES, out) == 0
     text = out.getvalue()
     assert "OK: 16 situations" in text
-    assert re.search(r"Hardest to read: \w+\.(public|private)\.variants\[\d\] \(.+\.toml line \d+\): Flesch reading ease \d+", text)
+    assert re.search(
+        r"Hardest to read: \w+\.(public|private)\.variants\[\d\] \(.+\.toml line \d+\): "
+        r"Flesch reading ease \d+",
+        text,
+    )
 
 
 def test_check_replies_prints_every_problem_with_file_and_line_and_exits_2(responses_copy: Path) -> None:
-    write_template(responses_copy, "appeal", ["{nope} " + GOOD_APPEAL[0], *GOOD_APPEAL[1:]], ["x" * 1001 + " {appeals_email}", *GOOD_APPEAL[1:]])
+    write_template(
+        responses_copy,
+        "appeal",
+        ["{nope} " + GOOD_APPEAL[0], *GOOD_APPEAL[1:]],
+        ["x" * 1001 + " {appeals_email}", *GOOD_APPEAL[1:]],
+    )
     out = io.StringIO()
     assert check_replies_command(responses_copy, out) == 2
     lines = out.getvalue().splitlines()
-    assert any(line.startswith(f"{responses_copy / 'appeal.toml'}:4: appeal.public.variants[0]: unknown placeholder {{nope}}") for line in lines)
-    assert any(":11: appeal.private.variants[0]: " in line and "instagram (private)" in line for line in lines)
+    assert any(
+        line.startswith(
+            f"{responses_copy / 'appeal.toml'}:4: appeal.public.variants[0]: unknown placeholder {{nope}}"
+        )
+        for line in lines
+    )
+    assert any(
+        ":11: appeal.private.variants[0]: " in line and "instagram (private)" in line for line in lines
+    )
     assert lines[-1].endswith("the bot will not start until they are fixed.")
 
 
@@ -555,7 +745,9 @@ def test_preview_covers_every_platform_and_channel_by_default() -> None:
         ("offline_notice", "x", "private", "offline_notice has only public wordings"),
     ],
 )
-def test_preview_mistakes_exit_2(template: str, platform: str | None, channel: str | None, message: str) -> None:
+def test_preview_mistakes_exit_2(
+    template: str, platform: str | None, channel: str | None, message: str
+) -> None:
     out = io.StringIO()
     assert preview_command(template, platform, channel, RESPONSES, out) == 2
     assert message in out.getvalue()
