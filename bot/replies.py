@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -300,7 +300,7 @@ def reply_length(text: str, platform: Platform) -> int:
     units, so an emoji counts 2 there too; counting that way never under-counts.
     """
     if platform is Platform.X:
-        return parse_tweet(text).weightedLength
+        return int(parse_tweet(text).weightedLength)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -659,7 +659,7 @@ def _load_style(path: Path) -> tuple[_Style, list[ConfigError]]:
     return _Style(tuple(p.strip() for p in phrases), MappingProxyType(dict(spelling))), errors
 
 
-def _read_toml(path: Path) -> tuple[dict, ConfigError | None]:
+def _read_toml(path: Path) -> tuple[dict[str, Any], ConfigError | None]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), None
     except UnicodeDecodeError as error:
@@ -746,7 +746,7 @@ def _load_variants(
     name: str,
     channel: Channel,
     platform: Platform | None,
-    block: dict,
+    block: dict[str, Any],
     style: _Style,
 ) -> tuple[tuple[Variant, ...], list[ConfigError]]:
     key = _variant_key(name, channel, platform)
