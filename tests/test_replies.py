@@ -233,6 +233,9 @@ def test_a_platform_override_fixes_a_wording_too_long_for_x(responses_copy: Path
             "Calm down and email {appeals_email}.", "'calm down', which is on the avoid list", id="blame"
         ),
         pytest.param(
+            "I'm sorry. Email {appeals_email}.", '"I\'m", which is on the avoid list', id="posing-as-a-person"
+        ),
+        pytest.param(
             "Our organization will look again: {appeals_email}", "write 'organisation'", id="us-spelling"
         ),
         pytest.param(
