@@ -139,11 +139,41 @@ def _parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def cmd_check_replies(args: argparse.Namespace) -> int:
+    from bot.replies_cli import check_replies_command
+    from bot.service import settings_values
+
+    settings = _settings(args)
+    return check_replies_command(settings.responses_dir, sys.stdout, values=settings_values(settings),
+                                 values_file=str(settings.config_file))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from bot.replies_cli import preview_command
+    from bot.service import settings_values
+
+    settings = _settings(args)
+    return preview_command(args.situation, args.platform, args.channel, settings.responses_dir, sys.stdout,
+                           values=settings_values(settings), bot_marker=settings.bot.bot_marker)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Show how one text would be classified and what each configured platform would do."""
+    from bot.explain import explain
+
+    settings = _settings(args)
+    print(explain(settings, args.text, now=datetime.now(timezone.utc), channel=args.channel))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "run": ("run the bot until Ctrl-C (the sandbox when no accounts are configured)", cmd_run),
     "check": ("validate settings, policy, replies and word lists, then check each account with its platform", cmd_check),
     "hours": ("print every account's published monitoring hours in plain English", cmd_hours),
     "log": ("show the latest decisions for staff", cmd_log),
+    "explain": ("show the category, every match with its evidence, and the actions on each platform", cmd_explain),
+    "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
+    "preview": ("print each wording of a situation filled with example values", cmd_preview),
 }
 
 
@@ -163,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--since", help="2h, 3d, or a date like 2026-05-01")
             command.add_argument("--limit", type=int, default=50)
             command.add_argument("--csv", action="store_true", help="every column, as CSV")
+        if name == "explain":
+            command.add_argument("text", help="the message to explain, in quotes")
+            command.add_argument("--channel", choices=["public", "private"], default="public")
+        if name == "preview":
+            command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
+            command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])
+            command.add_argument("--channel", choices=["public", "private"])
     return parser
 
 

@@ -27,7 +27,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from adapters import adapter_module
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
 from bot.console import Console
-from bot.hours import current_open_since, describe_moment, is_open, next_open, open_periods
+from bot.hours import current_open_since, describe, is_open, open_periods
 from bot.model import (
     DANGER_CATEGORIES,
     Action,
@@ -41,7 +41,7 @@ from bot.model import (
 )
 from bot.moderation import ModerationData, classify, load_moderation_data, redact
 from bot.policy import ENGINE_ERROR_RULE, DecideContext, Policy, decide, fallback_actions, load_policy
-from bot.replies import TEMPLATE_NAMES, ReplyBook, load_replies, render
+from bot.replies import TEMPLATE_NAMES, ReplyBook, load_replies, next_opening_words, render
 from bot.settings import AccountSettings, Settings
 from bot.store import PLANNED, SENDING, AuthorHistory, PendingItem, StoredAction, Store
 
@@ -58,6 +58,35 @@ MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never long
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def settings_values(settings: Settings) -> dict[str, str]:
+    """The placeholder values that come from the settings file alone (checked at start-up)."""
+    org = settings.organisation
+    names = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "sandbox": "the sandbox"}
+    return {
+        "organisation": org.name,
+        "complaints_url": org.complaints_url,
+        "complaints_email": org.complaints_email,
+        "appeals_email": org.appeals_email,
+        "phone": org.phone,
+        "website": org.website,
+        "other_channels": " or ".join(org.other_channels) or org.phone,
+        "official_accounts": ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts),
+        "account_name": settings.accounts[0].display_name,
+        "next_opening": "9am on Monday 1 June",
+        "hours_summary": "Monday to Friday: 9am to 5pm",
+        "author_name": "",
+        "author_handle": "",
+        "team_name": "",
+        "claim_summary": "",
+        "claim_link": org.website,
+    }
+
+
+def _claim_link(finding: Finding) -> str:
+    """The official page a misinformation finding points to, if its detail names one."""
+    return next((word for word in finding.detail.split() if word.startswith("https://")), "")
 
 
 class _StopAccount(Exception):
@@ -81,7 +110,9 @@ class Service:
                  store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.book: ReplyBook = load_replies(settings.responses_dir)
+        self._settings_values = settings_values(settings)
+        self.book: ReplyBook = load_replies(settings.responses_dir, values=self._settings_values,
+                                            values_file=str(settings.config_file))
         self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
         self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
         self.store = store if store is not None else Store(settings.state_path)
@@ -282,46 +313,42 @@ class Service:
         since = current_open_since(account.hours, now)
         return since is not None and item.created_at < since
 
-    def _values(self, account: AccountSettings, item: Inbound | None, now: datetime, team: str = "") -> dict[str, str]:
-        org = self.settings.organisation
-        reopens = next_open(account.hours, now)
-        return {
-            "author_name": (item.author.display_name or item.author.handle) if item else "",
-            "author_handle": item.author.handle if item else "",
-            "account_name": account.display_name,
-            "organisation": org.name,
-            "next_opening": describe_moment(reopens, org.timezone) if reopens else "soon",
-            "hours_summary": "",
-            "complaints_url": org.complaints_url,
-            "complaints_email": org.complaints_email,
-            "appeals_email": org.appeals_email,
-            "phone": org.phone,
-            "website": org.website,
-            "other_channels": "; ".join(org.other_channels),
-            "team_name": self.settings.teams[team].name if team in self.settings.teams else "",
-            "official_accounts": ", ".join(f"{a.handle} on {a.platform.value}" for a in self.settings.accounts),
-            "claim_summary": "",
-            "claim_link": org.website,
-        }
+    def _values(self, account: AccountSettings, item: Inbound | None, now: datetime, team: str = "",
+                claim: Finding | None = None) -> dict[str, str]:
+        """Every placeholder's value for one reply (see bot.replies.PLACEHOLDERS)."""
+        values = dict(self._settings_values)
+        values.update(
+            account_name=account.display_name,
+            next_opening=next_opening_words(account.hours, now),
+            hours_summary=describe(account.hours, now).splitlines()[0],
+            author_name=(item.author.display_name or item.author.handle) if item else "",
+            author_handle=item.author.handle.lstrip("@") if item else "",
+            team_name=self.settings.teams[team].name if team in self.settings.teams else "",
+        )
+        if claim is not None:
+            values.update(claim_summary=claim.detail or "this claim", claim_link=_claim_link(claim) or values["website"])
+        return values
 
     def _with_words(self, account: AccountSettings, item: Inbound, decision: Decision, history: AuthorHistory,
                     now: datetime, waited: bool) -> Decision:
         """Fill in every reply's text now, so a retry after a crash sends exactly the same words."""
         actions = []
         seed = "/".join(item.key)
+        claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
         for action in decision.actions:
             if action.kind is ActionKind.REPLY and action.channel is not None:
-                values = self._values(account, item, now, action.team)
                 text = render(self.book, action.template, platform=item.platform, channel=action.channel,
-                              values=values, seed=seed, avoid_text=history.last_reply_text,
-                              bot_marker=self.settings.bot.bot_marker).text
-                if waited:
-                    prefix = render(self.book, "wait_prefix", platform=item.platform, channel=action.channel,
-                                    values=values, seed=seed).text
-                    text = f"{prefix} {text}"
+                              values=self._values(account, item, now, action.team, claim), seed=seed,
+                              avoid_text=history.last_reply_text, bot_marker=self.settings.bot.bot_marker,
+                              with_wait_prefix=waited).text
                 action = replace(action, text=text)
             elif action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
-                action = replace(action, text=f"{decision.category.value}: {action.reason}")
+                text = f"{decision.category.value}: {action.reason}"
+                if claim is not None and action.kind is ActionKind.REVIEW:
+                    suggested = render(self.book, "misinformation", platform=item.platform, channel=item.channel,
+                                       values=self._values(account, item, now, claim=claim), seed=seed).text
+                    text += f" Suggested reply: {suggested}"
+                action = replace(action, text=text)
             actions.append(action)
         return replace(decision, actions=tuple(actions))
 
