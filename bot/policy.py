@@ -62,14 +62,18 @@ class Rule:
     priority: int = 0
     platforms: frozenset[Platform] = frozenset()
     channels: frozenset[Channel] = frozenset()
+    finding_rules: frozenset[str] = frozenset()  # only when a finding of the category came from one of these checks
     strike: bool = False
 
-    def applies(self, category: Category, score: float, inbound: Inbound) -> bool:
+    def applies(self, category: Category, findings: tuple[Finding, ...], inbound: Inbound) -> bool:
+        matching = [f for f in findings if f.category == category]
+        score = max((f.score for f in matching), default=1.0)
         return (
             category == self.category
             and score >= self.min_score
             and (not self.platforms or inbound.platform in self.platforms)
             and (not self.channels or inbound.channel in self.channels)
+            and (not self.finding_rules or any(f.rule in self.finding_rules for f in matching))
         )
 
 
@@ -169,7 +173,8 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
     rules = []
     for index, raw in enumerate(data.get("rules", [])):
         key = f"rules[{index}]"
-        rule_known = ("id", "category", "reason", "actions", "min_score", "priority", "platforms", "channels", "strike")
+        rule_known = ("id", "category", "reason", "actions", "min_score", "priority", "platforms", "channels",
+                      "finding_rules", "strike")
         for name in raw:
             if name not in rule_known:
                 raise reader.fail(f"{key}.{name}", f"unknown key; known keys: {', '.join(rule_known)}")
@@ -194,6 +199,7 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
                 id=str(raw["id"]), category=Category(raw["category"]), reason=str(raw["reason"]), actions=actions,
                 min_score=float(raw.get("min_score", 0.0)), priority=int(raw.get("priority", 0)),
                 platforms=frozenset(Platform(p) for p in platforms), channels=frozenset(Channel(c) for c in channels),
+                finding_rules=frozenset(str(r) for r in raw.get("finding_rules", [])),
                 strike=bool(raw.get("strike", False)),
             )
         )
@@ -295,11 +301,10 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
                         team=policy.review_team)
         return Decision(inbound.key, category, findings, (review,), ENGINE_ERROR_RULE, policy.dry_run)
 
-    score = max((f.score for f in findings if f.category == category), default=1.0)
-    rule = next((r for r in policy.rules if r.applies(category, score, inbound)), None)
+    rule = next((r for r in policy.rules if r.applies(category, findings, inbound)), None)
     if rule is None:  # below every rule's threshold: treat as ordinary, never as a breach
         category = Category.ORDINARY
-        rule = next(r for r in policy.rules if r.applies(Category.ORDINARY, 1.0, inbound))
+        rule = next(r for r in policy.rules if r.applies(Category.ORDINARY, (), inbound))
 
     steps = list(rule.actions)
     rule_ids = [rule.id]

@@ -184,7 +184,7 @@ def test_dry_run_is_marked_on_every_decision(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "key"), [
-    pytest.param('template = "complaint"', 'template = "complain"', "rules[8].actions[0].template", id="unknown-template"),
+    pytest.param('template = "complaint"', 'template = "complain"', "rules[9].actions[0].template", id="unknown-template"),
     pytest.param('team = "security", urgency = "urgent" },\n  { kind = "reply"', 'team = "police", urgency = "urgent" },\n  { kind = "reply"', "rules[2].actions[1].team", id="unknown-team"),
     pytest.param('kind = "hide", fallback = { kind = "review"', 'kind = "hyde", fallback = { kind = "review"',
                  "rules[3].actions[0].kind", id="unknown-action"),
@@ -198,3 +198,12 @@ def test_policy_errors_name_the_file_and_key(tmp_path: Path, old: str, new: str,
         load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
     assert caught.value.key == key
     assert str(tmp_path / "policy.toml") in str(caught.value)
+
+
+def test_a_person_repeating_themselves_is_hidden_and_pointed_elsewhere(policy: Policy) -> None:
+    repeated = (Finding(Category.SPAM, 0.9, "spam.repetition", "the same point 3 times"),)
+    decision = decide(inbound(), repeated, AuthorHistory(), policy, context())
+    assert kinds(decision) == ["hide", "reply@public"]
+    assert decision.actions[1].template == "spam_repeat"
+    advert = (Finding(Category.SPAM, 0.9, "spam.pattern", "order now"),)
+    assert kinds(decide(inbound(), advert, AuthorHistory(), policy, context())) == ["hide"]

@@ -102,3 +102,35 @@ def test_without_the_safety_screen_nothing_is_read_while_closed(tmp_path: Path) 
     service, network, _ = sandbox_service(settings, clock)
     travel(service, clock, local("2026-05-23T04:00"))
     assert network.reads == []
+
+
+def test_the_scheduler_polls_inside_hours_and_posts_the_notice_at_closing(tmp_path: Path) -> None:
+    """The real APScheduler wiring, with a clock running 3,600 times faster than real time."""
+    import threading
+    import time
+
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
+    scale = 3600.0
+    start_real, start_clock = time.monotonic(), local("2026-05-22T16:30")
+    lock = threading.Lock()
+
+    def fast_clock() -> datetime:
+        with lock:
+            return start_clock + timedelta(seconds=(time.monotonic() - start_real) * scale)
+
+    service, network, _ = sandbox_service(settings, Clock(start_clock))
+    service.clock = fast_clock
+    service.time_scale = scale
+    network.clock = fast_clock
+    network.post("demo", message("q", "Is the walk-in centre open tomorrow?", handle="@asker"))
+    service.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(a.kind == "notice" for a in network.activity):
+            time.sleep(0.05)
+        time.sleep(0.5)  # another thirty clock minutes: still exactly one notice
+    finally:
+        service.stop()
+    assert [a.kind for a in network.activity].count("notice") == 1
+    assert any(a.kind == "reply" for a in network.activity)
+    assert all(moment.astimezone(LONDON).hour < 17 for moment, _ in network.reads)
