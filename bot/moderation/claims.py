@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 
 FILE = "claims.toml"
 VERSION = "claims-1"
-MIN_SHARED_TERMS = 2
-DENIAL_FACTOR = 0.6
+# A message must share this many of a phrasing's terms (all of them, if it has fewer): a topic
+# alone ("flu jab", "covid vaccine") is never a claim.
+MIN_SHARED_TERMS = 3
+DENIAL_FACTOR = 0.5
+# How many words after a negation ("does not cause") a claim's term may be for it to count as denied.
+DENIAL_REACH = 2
 _STOP_WORDS = frozenset(
     "a an the and or but if of to in on at by for with from into about as is are was were be been being "
     "it its this that these those i me my we our you your he she they them his her their there here "
@@ -36,7 +40,8 @@ _STOP_WORDS = frozenset(
     "some more most than then too also up out over only own same such what which who whom when where "
     "why how am im ive id get got gets getting like know think people say says said told".split()
 )
-_DENIALS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot never myth myths false untrue debunked nonsense disproven".split())
+_NEGATIONS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot".split())
+_DEBUNKING = frozenset("myth myths false untrue debunked nonsense disproven".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,15 +142,27 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
             shared[position] = shared.get(position, 0) + 1
     best_score, best = 0.0, None
     for position, count in shared.items():
-        if count < MIN_SHARED_TERMS:
-            continue
         claim_index, claim_terms = data.phrasings[position]
+        if count < min(MIN_SHARED_TERMS, len(claim_terms)):
+            continue
         score = count / math.sqrt(len(claim_terms) * min(len(message_terms), 2 * len(claim_terms)))
+        if _denied(words, claim_terms, data.synonyms):
+            score *= DENIAL_FACTOR
         if score > best_score:
             best_score, best = score, data.claims[claim_index]
-    if best is not None and any(word in _DENIALS for word in words):
-        best_score *= DENIAL_FACTOR
     return min(best_score, 1.0), best
+
+
+def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mapping[str, str]) -> bool:
+    """Whether the text debunks the claim or negates one of its terms ("does not cause autism")."""
+    if any(word in _DEBUNKING for word in words):
+        return True
+    for index, word in enumerate(words):
+        if word in _NEGATIONS:
+            following = terms(words[index + 1 : index + 1 + DENIAL_REACH], synonyms)
+            if following & claim_terms:
+                return True
+    return False
 
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:

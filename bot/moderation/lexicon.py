@@ -14,6 +14,7 @@ WORD_LIST_KEYS = ("abuse.strong", "abuse.mild", "abuse.insults", "abuse.slurs")
 def lexicon_from(abuse: TomlFile, safe: TomlFile) -> frozenset[str]:
     words = {w.lower() for key in WORD_LIST_KEYS for w in abuse.strings(key)}
     words.update(w.lower() for w in safe.strings("safe.medical"))
+    words.update(w.lower() for w in abuse.strings("evasion.words"))
     return frozenset(w for w in words if " " not in w)
 
 

@@ -56,6 +56,7 @@ _WORD_CHARS = re.compile(r"[a-z0-9]+")
 _LETTERS_ONLY = re.compile(r"[^a-z]+")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _RUN2 = re.compile(r"([a-z])\1+")
+_PLAIN_ALNUM = re.compile(r"\d+[a-z]{1,3}|[a-z]+\d+")
 # Punctuation that separates words; apostrophes do not ("don't" -> "dont"), dots inside a word are evasion.
 _SEPARATORS = re.compile(r"[,;:/()\[\]\"“”\-–—+=&<>]+|\.(?=\s|$)|\.{2,}")
 
@@ -116,6 +117,8 @@ def _unmask(piece: str, lexicon: frozenset[str]) -> str | None:
 def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
     if not any(c.isalpha() for c in piece):
         return piece if piece.isdigit() else _LETTERS_ONLY.sub("", piece)
+    if _PLAIN_ALNUM.fullmatch(piece):  # "5g", "4am", "2nd", "covid19": digits at an edge are digits
+        return piece
     plain = _LETTERS_ONLY.sub("", piece.translate(_LEET))
     plain = _squeeze(plain, lexicon)
     if plain not in lexicon and any(c in _MASK_CHARS or not c.isascii() for c in piece):
