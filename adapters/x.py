@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 import requests
 import tweepy
+from urllib3.exceptions import NewConnectionError
 
 from adapters.base import (
     AccountCheck,
@@ -136,6 +137,14 @@ def _is_not_enrolled(response: requests.Response | None) -> bool:
     if not isinstance(body, dict):
         return False
     return body.get("reason") == CLIENT_NOT_ENROLLED or str(body.get("type", "")).endswith(CLIENT_NOT_ENROLLED)
+
+
+def _never_reached_x(error: requests.RequestException) -> bool:
+    """A failure to connect at all, so an action cannot have been sent (unlike a read timeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _parse_time(value: object, what: str) -> datetime:
@@ -305,27 +314,32 @@ class XAdapter(Adapter):
                 raise ActionRefused(f"{label}: X refused {what} ({reason})") from error
             raise _ReadForbidden(f"{label}: X does not allow {what} ({reason})", reason,
                                  _is_not_enrolled(error.response)) from error
-        except tweepy.TwitterServerError as error:
-            raise PlatformUnavailable(f"{label}: X failed while {what} ({_problem_text(error.response)})") from error
+        except tweepy.TwitterServerError as error:  # X may have done it before failing to say so
+            raise PlatformUnavailable(f"{label}: X failed while {what} ({_problem_text(error.response)})",
+                                      maybe_sent=acting) from error
         except tweepy.HTTPException as error:  # 400, 404 and other refusals of the request itself
             reason = _problem_text(error.response)
             if acting:
                 raise ActionRefused(f"{label}: X refused {what} ({reason})") from error
             raise PlatformUnavailable(f"{label}: X rejected the request while {what} ({reason})") from error
         except requests.RequestException as error:  # timeouts, refused or dropped connections
-            raise PlatformUnavailable(f"{label}: could not reach X while {what} ({type(error).__name__})") from error
+            raise PlatformUnavailable(f"{label}: could not reach X while {what} ({type(error).__name__})",
+                                      maybe_sent=acting and not _never_reached_x(error)) from error
 
     def _call(self, what: str, send: Callable[[], requests.Response], *, acting: bool = False) -> dict[str, Any]:
-        return self._read(self._send(what, send, acting=acting), what)
+        return self._read(self._send(what, send, acting=acting), what, acting=acting)
 
-    def _read(self, response: requests.Response, what: str) -> dict[str, Any]:
-        """The answer's JSON object; an unreadable answer counts as X being unwell."""
+    def _read(self, response: requests.Response, what: str, *, acting: bool = False) -> dict[str, Any]:
+        """The answer's JSON object; an unreadable answer counts as X being unwell (after an
+        action, X answered 2xx, so it was probably done)."""
         try:
             body = response.json()
         except ValueError as error:
-            raise PlatformUnavailable(f"X account {self.handle}: X sent an unreadable answer while {what}") from error
+            raise PlatformUnavailable(f"X account {self.handle}: X sent an unreadable answer while {what}",
+                                      maybe_sent=acting) from error
         if not isinstance(body, dict):
-            raise PlatformUnavailable(f"X account {self.handle}: X sent an unexpected answer while {what}")
+            raise PlatformUnavailable(f"X account {self.handle}: X sent an unexpected answer while {what}",
+                                      maybe_sent=acting)
         return body
 
     def _act(self, what: str, send: Callable[[], requests.Response], field: str) -> Any:

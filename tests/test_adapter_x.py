@@ -561,3 +561,37 @@ def test_a_server_error_on_an_action_is_unavailable_not_refused(fake_x: FakeX) -
     with pytest.raises(PlatformUnavailable):
         x.reply(inbound, "hello", Channel.PUBLIC)
     assert fake_x.replies_to(post.id) == []
+
+
+def test_an_action_that_may_have_reached_x_says_so(fake_x: FakeX) -> None:
+    """A read timeout or 5xx after sending may have posted: the service must look before resending."""
+    post = fake_x.mention("amy", "hello")
+    x = adapter(fake_x, timeout_seconds=0.3)
+    inbound = _inbound(fake_x, x, post.id)
+    fake_x.inject(Fault(r"^/2/tweets$", delay_seconds=0.6, method="POST"))
+    with pytest.raises(PlatformUnavailable) as timed_out:
+        x.reply(inbound, "hello", Channel.PUBLIC)
+    assert timed_out.value.maybe_sent
+    fake_x.inject(Fault(r"^/2/tweets$", Reply(503, {"title": "Service Unavailable"}), method="POST"))
+    with pytest.raises(PlatformUnavailable) as failed:
+        x.reply(inbound, "hello again", Channel.PUBLIC)
+    assert failed.value.maybe_sent
+    fake_x.inject(Fault(r"^/2/tweets$", Reply(201, b"{broken"), method="POST"))
+    with pytest.raises(PlatformUnavailable) as unreadable:
+        x.reply(inbound, "hello once more", Channel.PUBLIC)
+    assert unreadable.value.maybe_sent
+
+
+def test_a_read_or_an_unreachable_x_is_never_maybe_sent(fake_x: FakeX) -> None:
+    post = fake_x.mention("amy", "hello")
+    x = adapter(fake_x)
+    inbound = _inbound(fake_x, x, post.id)
+    fake_x.inject(Fault(r"/mentions$", Reply(503, {"title": "Service Unavailable"})))
+    with pytest.raises(PlatformUnavailable) as read_failed:
+        x.fetch("mentions", None)
+    assert not read_failed.value.maybe_sent
+    fake_x.stop()
+    x.close()  # drop the kept-alive connection, which the stopped server would still answer
+    with pytest.raises(PlatformUnavailable) as refused:
+        x.reply(inbound, "hello", Channel.PUBLIC)
+    assert not refused.value.maybe_sent
