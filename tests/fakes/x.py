@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterator
@@ -152,6 +153,8 @@ class FakeX:
     # Replies for the next requests that ask for a page after the first (a failure mid-pagination).
     next_page_faults: list[Reply] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_860_000_000_000_000_000))
+    # Held while serving and while seeding, so a test may add messages while a bot is polling.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         self.users[OWN_ID] = User(OWN_ID, OWN_USERNAME, "NHS Leeds")
@@ -206,6 +209,10 @@ class FakeX:
         return self.now
 
     def user(self, username: str, name: str = "", *, accepts_dms_from_anyone: bool = False) -> User:
+        with self.lock:
+            return self._user_locked(username, name, accepts_dms_from_anyone)
+
+    def _user_locked(self, username: str, name: str, accepts_dms_from_anyone: bool) -> User:
         for existing in self.users.values():
             if existing.username == username:
                 return existing
@@ -231,6 +238,10 @@ class FakeX:
         return self._add_post(self.user(username).id, body, replied_to=parent.id)
 
     def _add_post(self, author_id: str, text: str, replied_to: str) -> Post:
+        with self.lock:
+            return self._add_post_locked(author_id, text, replied_to)
+
+    def _add_post_locked(self, author_id: str, text: str, replied_to: str) -> Post:
         post_id = self._next_id()
         parent = self.posts.get(replied_to)
         post = Post(post_id, text, author_id, self._tick(),
@@ -244,6 +255,10 @@ class FakeX:
         return self._add_dm(self.user(username).id, OWN_ID, text)
 
     def _add_dm(self, sender_id: str, recipient_id: str, text: str) -> DmEvent:
+        with self.lock:
+            return self._add_dm_locked(sender_id, recipient_id, text)
+
+    def _add_dm_locked(self, sender_id: str, recipient_id: str, text: str) -> DmEvent:
         event = DmEvent(self._next_id(), text, sender_id, one_to_one_conversation(sender_id, recipient_id),
                         (sender_id, recipient_id), self._tick())
         self.dm_events.append(event)
@@ -267,6 +282,10 @@ class FakeX:
     def _authorised(self, handler: Any) -> Any:
         """OAuth 1.0a must be signed with our consumer key and access token; OAuth 2.0 must carry our token."""
         def serve(request: Request) -> Reply:
+            with self.lock:
+                return check_and_serve(request)
+
+        def check_and_serve(request: Request) -> Reply:
             header = request.headers.get("Authorization", "")
             if header.startswith("Bearer "):
                 accepted = header == f"Bearer {USER_ACCESS_TOKEN}"
@@ -282,6 +301,7 @@ class FakeX:
             if oauth1:
                 return Reply(reply.status, reply.body, {**reply.headers, "x-access-level": self.access_level})
             return reply
+
         return serve
 
     def _writes_refused(self) -> Reply | None:
