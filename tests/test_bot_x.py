@@ -15,9 +15,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
+from bot.cli import main
 from bot.service import Service
 from tests.fakes.x import OWN_ID, FakeX, Post, fake_x  # noqa: F401
-from tests.helpers import LONDON, write_settings
+from tests.helpers import LONDON, environment, write_settings
 
 SCALE = 900.0  # one clock hour in four real seconds: room for a slow CI machine
 OPENS = datetime(2026, 6, 3, 9, 0, tzinfo=LONDON)  # a Wednesday
@@ -132,3 +135,32 @@ def test_a_scripted_hour_on_x(fake_x: FakeX, tmp_path: Path) -> None:
     assert not any("/blocking" in r.path for r in fake_x.requests)
     assert not any(r.method == "DELETE" for r in fake_x.requests)
     assert all(fake_x.posts[p.replied_to].author_id != OWN_ID for p in fake_x.posts_by() if p.replied_to)
+
+
+def _check_command(fake: FakeX, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    secrets = {f"LEEDS_X_{name}": value for name, value in fake.secrets().items()}
+    settings = write_settings(tmp_path, X_ACCOUNT.format(url=fake.url), secrets)
+    env_file = tmp_path / "check.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in secrets.items()), encoding="utf-8")
+    for key, value in environment(tmp_path, settings.config_file).items():
+        monkeypatch.setenv(key, value)
+    code = main(["--env", str(env_file), "check"])
+    return code, capsys.readouterr().out
+
+
+def test_housebot_check_says_ok_for_a_working_x_account(fake_x: FakeX, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, printed = _check_command(fake_x, tmp_path, monkeypatch, capsys)
+    assert code == 0
+    assert f"leeds_x: ok (@NHSLeeds (NHS Leeds, id {OWN_ID}))" in printed
+
+
+def test_housebot_check_says_exactly_what_the_free_tier_cannot_do(fake_x: FakeX, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    fake_x.can_read_mentions = False
+    code, printed = _check_command(fake_x, tmp_path, monkeypatch, capsys)
+    assert code == 1
+    assert ("leeds_x: X account @NHSLeeds: the API access tier cannot read mentions (the free tier only posts); "
+            "replies and moderation will not work") in printed.splitlines()
