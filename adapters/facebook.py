@@ -149,18 +149,20 @@ def translate_failure(status: int, error: Mapping[str, Any], headers: Mapping[st
     or its permissions); the same refusal on one action only refuses that action.
     """
     code = error.get("code")
-    message = str(error.get("message") or f"HTTP {status}")
-    detail = f"{label}: Facebook would not {what}: {message} (code {code}, HTTP {status})"
+    message = str(error.get("message") or "")
+    refusal = f"{label}: Facebook would not let the bot {what}: {message or f'HTTP {status}'}" + (
+        f" (code {code})" if code else "")
     if status == 429 or code in RATE_LIMIT_CODES:
         reset_at = rate_limit_reset(headers, now)
         return RateLimited(reset_at, f"{label}: Facebook rate limit reached (code {code}); "
                                      f"waiting until {reset_at.isoformat()}")
     if code in TOKEN_CODES or status == 401:
-        return AuthFailed(f"{label}: the Page access token was refused ({message}); "
+        return AuthFailed(f"{label}: the Page access token was refused ({message or f'HTTP {status}'}); "
                           "make a new Page access token and put it in .env")
     if status >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
-        return PlatformUnavailable(detail)
-    return AuthFailed(detail) if reading else ActionRefused(detail)
+        return PlatformUnavailable(f"{label}: Facebook had a problem while the bot tried to {what} "
+                                   f"(HTTP {status}{': ' + message if message else ''})")
+    return AuthFailed(refusal) if reading else ActionRefused(refusal)
 
 
 @dataclass(frozen=True)
