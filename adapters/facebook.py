@@ -14,6 +14,7 @@ status, the Graph error and the headers (the rate-limit reset time lives in a he
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping
@@ -214,15 +215,21 @@ class FacebookOptions:
     watch_days: int = 28
     max_posts: int = 100
 
+    KEYS = ("api_base_url", "graph_version", "timeout_seconds", "engaged_users", "initial_lookback_minutes",
+            "watch_days", "max_posts")
+
     @classmethod
     def from_config(cls, config: AccountConfig) -> "FacebookOptions":
         options = config.options
         where = f"account {config.name!r}"
+        for key in options:
+            if key not in cls.KEYS:
+                raise ConfigError(where, f"options.{key}", f"unknown Facebook option; known: {', '.join(cls.KEYS)}")
 
-        def number(key: str, default: float, kind: type = float, minimum: float = 0) -> Any:
+        def number(key: str, default: float, kind: type = float) -> Any:
             value = options.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
-                raise ConfigError(where, key, f"must be a number above {minimum}, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(where, key, f"must be a number above 0, not {value!r}")
             if kind is int and value != int(value):
                 raise ConfigError(where, key, f"must be a whole number, not {value!r}")
             return kind(value)
@@ -324,9 +331,19 @@ class FacebookAdapter(Adapter):
             raise ValueError(f"{self.label}: unknown stream {stream!r}; streams are {', '.join(self.streams)}")
         mark = Watermark.decode(cursor) if cursor else Watermark(self._clock() - self.options.initial_lookback, {})
         read = self._read_comments if stream == COMMENTS else self._read_messages
-        items = tuple(sorted((item for item in read(mark) if mark.is_new(item)),
-                             key=lambda item: (item.created_at, item.native_id)))
+        with self._readable(f"read {stream}"):
+            found = [item for item in read(mark) if mark.is_new(item)]
+        items = tuple(sorted(found, key=lambda item: (item.created_at, item.native_id)))
         return FetchResult(items, mark.advanced(items).encode())
+
+    @contextmanager
+    def _readable(self, what: str) -> Iterator[None]:
+        """An answer that is JSON but lacks the fields Graph documents is an unreadable answer."""
+        try:
+            yield
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise PlatformUnavailable(f"{self.label}: Facebook's answer was not in the documented shape "
+                                      f"while the bot tried to {what} ({type(error).__name__}: {error})") from None
 
     def _active_posts(self, floor: datetime) -> list[dict[str, Any]]:
         """The Page's posts of the last `watch_days` that had a comment since `floor`.
@@ -418,6 +435,10 @@ class FacebookAdapter(Adapter):
 
     def find_own_reply(self, inbound: Inbound) -> str | None:
         """The Page's public reply under a comment, its private reply, or its later Messenger answer."""
+        with self._readable("look for the Page's reply"):
+            return self._own_reply(inbound)
+
+    def _own_reply(self, inbound: Inbound) -> str | None:
         if inbound.channel is Channel.PRIVATE:
             messages = self._pages(inbound.thread_id, "messages", "look for the Page's answer",
                                    fields=MESSAGE_FIELDS, limit=25)
@@ -463,6 +484,8 @@ class FacebookAdapter(Adapter):
             return self._send("reply privately to a comment", {"comment_id": inbound.native_id}, text, None)
         if channel is Channel.PUBLIC:
             raise ActionRefused(f"{self.label}: a Messenger message cannot be answered in public")
+        if inbound.extras.get("can_reply") is False:
+            raise ActionRefused(f"{self.label}: Facebook does not allow the Page to answer this conversation")
         self._require_messenger_window(inbound)
         return self._send("answer on Messenger", {"id": inbound.author.id}, text, "RESPONSE")
 

@@ -101,8 +101,10 @@ def test_budgets_scale_with_the_pages_engaged_users(fake_facebook: FakeFacebook)
         ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_seconds": "ten"}, "timeout_seconds"),
         ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"engaged_users": 2.5}, "engaged_users"),
         ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"api_base_url": ""}, "api_base_url"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_second": 5}, "options.timeout_second"),
     ],
-    ids=["no page id", "no token", "zero timeout", "timeout not a number", "fractional users", "empty base url"],
+    ids=["no page id", "no token", "zero timeout", "timeout not a number", "fractional users", "empty base url",
+         "misspelt option"],
 )
 def test_bad_settings_name_the_account_and_key(secrets: dict[str, str], options: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -480,6 +482,13 @@ def test_server_trouble_is_platform_unavailable(fake_facebook: FakeFacebook, ada
     with pytest.raises(PlatformUnavailable):
         adapter.fetch(MESSAGES, None)
     assert len(fake_facebook.requests) == 1  # no retry inside the library
+
+
+def test_json_without_the_documented_fields_is_platform_unavailable(fake_facebook: FakeFacebook,
+                                                                    adapter: FacebookAdapter) -> None:
+    fake_facebook.inject(Fault(r"/published_posts", Reply(200, {"data": [{"id": "1_2"}]})))
+    with pytest.raises(PlatformUnavailable, match="documented shape"):
+        adapter.fetch(COMMENTS, None)
 
 
 def test_a_slow_answer_times_out_as_platform_unavailable(fake_facebook: FakeFacebook) -> None:
