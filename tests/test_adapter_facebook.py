@@ -576,6 +576,19 @@ def test_check_says_plainly_when_the_token_has_expired(fake_facebook: FakeFacebo
     assert "access token was refused" in result.problems[0] and "make a new Page access token" in result.problems[0]
 
 
+def test_check_warns_of_a_user_token_and_one_about_to_expire(fake_facebook: FakeFacebook,
+                                                              adapter: FacebookAdapter) -> None:
+    fake_facebook.token_type = "USER"
+    fake_facebook.token_expires_at = NOW + timedelta(days=2)
+    result = adapter.check()
+    assert not result.ok
+    assert result.problems == (
+        "Facebook page Leeds Health: this is a USER token, not a Page access token; "
+        "replies would come from a person, not the Page",
+        "Facebook page Leeds Health: the token expires on 2026-11-26 10:00 UTC; make a long-lived one",
+    )
+
+
 def test_check_notices_a_token_for_another_page(fake_facebook: FakeFacebook) -> None:
     config = config_for(fake_facebook)
     wrong = AccountConfig(config.name, config.platform, config.handle, config.options,

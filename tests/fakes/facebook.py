@@ -166,6 +166,8 @@ class FakeFacebook:
         """Forget all state, faults and logged requests: a clean Page, every permission granted."""
         self.permissions: set[str] = set(EVERY_PERMISSION)
         self.token_valid = True
+        self.token_type = "PAGE"
+        self.token_expires_at: datetime | None = None  # None: a system user's token that never expires
         self.now = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
         self.posts: dict[str, Post] = {}
         self.comments: dict[str, Comment] = {}
@@ -352,8 +354,9 @@ class FakeFacebook:
                                         "scopes": []}})
         issued = int(self.now.timestamp()) - 86400
         return Reply(200, {"data": {
-            "app_id": self.app_id, "type": "PAGE", "application": "housebot", "profile_id": self.page.id,
-            "is_valid": self.token_valid, "issued_at": issued, "expires_at": 0,
+            "app_id": self.app_id, "type": self.token_type, "application": "housebot", "profile_id": self.page.id,
+            "is_valid": self.token_valid, "issued_at": issued,
+            "expires_at": int(self.token_expires_at.timestamp()) if self.token_expires_at else 0,
             "data_access_expires_at": issued + 90 * 86400, "user_id": "5550001",
             "scopes": sorted(self.permissions),
             "granular_scopes": [{"scope": p, "target_ids": [self.page.id]} for p in sorted(self.permissions)
