@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping
 
 import requests
+from urllib3.exceptions import NewConnectionError
 from pyfacebook import FacebookError, GraphAPI, LibraryError
 
 from adapters.base import (
@@ -162,7 +163,8 @@ def translate_failure(status: int, error: Mapping[str, Any], headers: Mapping[st
                           "make a new Page access token and put it in .env")
     if status >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
         return PlatformUnavailable(f"{label}: Facebook had a problem while the bot tried to {what} "
-                                   f"(HTTP {status}{': ' + message if message else ''})")
+                                   f"(HTTP {status}{': ' + message if message else ''})",
+                                   maybe_sent=not reading and status >= 500)
     return AuthFailed(refusal) if reading else ActionRefused(refusal)
 
 
@@ -281,7 +283,12 @@ class FacebookAdapter(Adapter):
 
     # -- calling the library --------------------------------------------------------------------
     def _call(self, what: str, request: Callable[[], Any], *, reading: bool) -> dict[str, Any]:
-        """Run one library call and report any failure as an `adapters.base` exception."""
+        """Run one library call and report any failure as an `adapters.base` exception.
+
+        When an action fails after its request may have reached Facebook (no answer in time, a 5xx,
+        an unreadable answer), `PlatformUnavailable.maybe_sent` tells the service to look before
+        it sends the same thing again.
+        """
         try:
             answer = request()
         except _GraphFailure as failure:
@@ -290,15 +297,18 @@ class FacebookAdapter(Adapter):
         except FacebookError as error:  # an `error` body with a 2xx status
             raise translate_failure(200, getattr(error, "_data", {}).get("error", {}), {}, reading=reading,
                                     what=what, label=self.label, now=self._clock()) from None
-        except requests.Timeout:
+        except requests.Timeout as error:
             raise PlatformUnavailable(f"{self.label}: Facebook did not answer within "
-                                      f"{self.options.timeout_seconds:g}s while trying to {what}") from None
+                                      f"{self.options.timeout_seconds:g}s while trying to {what}",
+                                      maybe_sent=not reading and not _never_connected(error)) from None
         except (requests.RequestException, LibraryError, ValueError, KeyError) as error:
             # connection refused or reset, a body that is not JSON, a missing Content-Type
             raise PlatformUnavailable(f"{self.label}: no usable answer from Facebook while trying to "
-                                      f"{what} ({type(error).__name__})") from None
+                                      f"{what} ({type(error).__name__})",
+                                      maybe_sent=not reading and not _never_connected(error)) from None
         if not isinstance(answer, dict):
-            raise PlatformUnavailable(f"{self.label}: Facebook sent an unexpected answer while trying to {what}")
+            raise PlatformUnavailable(f"{self.label}: Facebook sent an unexpected answer while trying to {what}",
+                                      maybe_sent=not reading)
         return answer
 
     def _get(self, object_id: str, connection: str, what: str, **args: Any) -> dict[str, Any]:
@@ -583,6 +593,14 @@ class FacebookAdapter(Adapter):
 
     def close(self) -> None:
         self._api.session.close()
+
+
+def _never_connected(error: Exception) -> bool:
+    """True when the request certainly never reached Facebook (refused, or no connection in time)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _next_cursor(answer: Mapping[str, Any]) -> str | None:

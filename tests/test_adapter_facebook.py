@@ -500,12 +500,45 @@ def test_a_slow_answer_times_out_as_platform_unavailable(fake_facebook: FakeFace
     assert time.monotonic() - started < 0.6
 
 
-def test_a_refused_connection_is_platform_unavailable() -> None:
+def test_a_refused_connection_is_platform_unavailable_and_certainly_not_sent() -> None:
     gone = FakeFacebook().start()
     adapter = create(config_for(gone))
     gone.stop()
-    with pytest.raises(PlatformUnavailable):
+    with pytest.raises(PlatformUnavailable) as caught:
         adapter.post_notice("offline")
+    assert caught.value.maybe_sent is False
+
+
+def test_an_action_without_an_answer_may_have_been_done(fake_facebook: FakeFacebook, comment: Inbound) -> None:
+    adapter = create(config_for(fake_facebook, timeout_seconds=0.3), clock=lambda: fake_facebook.now)
+    fake_facebook.inject(Fault(r"/comments$", delay_seconds=0.5, method="POST"))
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.reply(comment, "hello", Channel.PUBLIC)
+    assert caught.value.maybe_sent is True
+    time.sleep(0.3)  # the fake finishes the slow request: Facebook did post it
+    assert adapter.find_own_reply(comment) is not None
+
+
+@pytest.mark.parametrize(
+    ("reply", "maybe_sent"),
+    [(Reply(500, {"error": {"message": "unknown", "code": 1, "is_transient": True}}), True),
+     (Reply(200, b"{\"id\": ", {"Content-Type": "application/json"}), True),
+     (Reply(400, {"error": {"message": "Please retry", "code": 2, "is_transient": True}}), False)],
+    ids=["5xx", "unreadable answer", "transient refusal"],
+)
+def test_a_failed_action_says_whether_facebook_may_have_done_it(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
+                                                                comment: Inbound, reply: Reply, maybe_sent: bool) -> None:
+    fake_facebook.inject(Fault(r"/comments$", reply, method="POST"))
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.reply(comment, "hello", Channel.PUBLIC)
+    assert caught.value.maybe_sent is maybe_sent
+
+
+def test_a_failed_read_is_never_maybe_sent(fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
+    fake_facebook.inject(Fault(r"/conversations", Reply(500, {})))
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.fetch(MESSAGES, None)
+    assert caught.value.maybe_sent is False
 
 
 def test_an_expired_token_pauses_the_account(fake_facebook: FakeFacebook, adapter: FacebookAdapter,

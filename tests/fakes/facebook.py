@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -159,6 +160,7 @@ class FakeFacebook:
         self.app_id = app_id
         self.app_secret = app_secret
         self.server = FakeServer()
+        self.lock = threading.RLock()  # the bot's requests and the test's seeding may run at once
         self._add_routes()
         self.reset()
 
@@ -173,6 +175,7 @@ class FakeFacebook:
         self.comments: dict[str, Comment] = {}
         self.conversations: dict[str, Conversation] = {}
         self.blocked: set[str] = set()
+        self.unhideable: set[str] = set()  # comment ids Facebook will not let the Page hide
         self.sent: list[SentMessage] = []
         self.notices: list[Post] = []
         self.nested_messages_page_size = 25
@@ -204,26 +207,29 @@ class FakeFacebook:
         return str(next(self._ids))
 
     def add_post(self, message: str, at: datetime | None = None) -> Post:
-        moment = at or self.now
-        post = Post(f"{self.page.id}_{self._next_id()}", message, moment, moment)
-        self.posts[post.id] = post
-        return post
+        with self.lock:
+            moment = at or self.now
+            post = Post(f"{self.page.id}_{self._next_id()}", message, moment, moment)
+            self.posts[post.id] = post
+            return post
 
     def add_comment(self, post: Post, author: Person, message: str, at: datetime | None = None,
                     parent: Comment | None = None) -> Comment:
-        moment = at or self.now
-        comment = Comment(f"{post.id.split('_')[1]}_{self._next_id()}", post.id, author, message, moment,
-                          parent_id=parent.id if parent else "")
-        self.comments[comment.id] = comment
-        post.updated_time = max(post.updated_time, moment)  # a new comment bumps the post, as Graph does
-        return comment
+        with self.lock:
+            moment = at or self.now
+            comment = Comment(f"{post.id.split('_')[1]}_{self._next_id()}", post.id, author, message, moment,
+                              parent_id=parent.id if parent else "")
+            self.comments[comment.id] = comment
+            post.updated_time = max(post.updated_time, moment)  # a new comment bumps the post, as Graph does
+            return comment
 
     def add_message(self, person: Person, text: str, at: datetime | None = None) -> Message:
         """A Messenger message from `person` to the Page (one conversation per person)."""
-        conversation = self._conversation_with(person)
-        message = Message(f"m_{self._next_id()}", person, text, at or self.now)
-        conversation.messages.append(message)
-        return message
+        with self.lock:
+            conversation = self._conversation_with(person)
+            message = Message(f"m_{self._next_id()}", person, text, at or self.now)
+            conversation.messages.append(message)
+            return message
 
     def _conversation_with(self, person: Person) -> Conversation:
         for conversation in self.conversations.values():
@@ -301,7 +307,7 @@ class FakeFacebook:
             "from": comment.author.as_from(),
             "message": comment.message,
             "created_time": graph_time(comment.created_time),
-            "can_hide": not own,  # a Page cannot hide its own comments
+            "can_hide": not own and comment.id not in self.unhideable,  # never the Page's own comments
             "can_remove": True,
             "can_reply_privately": not own and comment.private_reply_conversation == "",
             "is_hidden": comment.is_hidden,
@@ -342,7 +348,8 @@ class FakeFacebook:
 
     def _guarded(self, handler: Any) -> Any:
         def serve(request: Request) -> Reply:
-            return self._auth_error(request) or handler(request)
+            with self.lock:
+                return self._auth_error(request) or handler(request)
         return serve
 
     def _debug_token(self, request: Request) -> Reply:
@@ -434,7 +441,7 @@ class FakeFacebook:
             return graph_error(100, "Unsupported post request.", subcode=33, kind="GraphMethodException")
         args = self._args(request)
         if "is_hidden" in args:
-            if comment.author.id == self.page.id:
+            if comment.author.id == self.page.id or comment.id in self.unhideable:
                 return graph_error(100, "(#100) This comment cannot be hidden or unhidden")
             comment.is_hidden = args["is_hidden"] == "true"
         return Reply(200, {"success": True})
