@@ -1,11 +1,11 @@
 """The whole bot, scheduler included, looking after a Facebook Page on the fake Graph API for an hour.
 
 A settings file in tmp_path names one Facebook account whose `api_base_url` is the fake; its
-secrets come through the environment as `housebot` reads them. The service runs its real
-APScheduler jobs (polling every few milliseconds of real time); the test moves the injected
-clock, and the fake's clock with it, through a scripted hour: the Page is open 08:00-10:45 and
-then closed with the safety screen on. Everything is checked on the fake's side: every reply,
-hide, delete, ban, Messenger answer and the offline notice.
+secrets come from a `.env` file under the account's prefix, as `housebot` reads them. The service
+runs its real APScheduler jobs (polling every few milliseconds of real time); the test moves the
+injected clock, and the fake's clock with it, through a scripted hour: the Page is open until 10:45,
+then closed with the safety screen on. Everything is checked on the fake's side: every reply, hide,
+delete, ban, Messenger answer and the offline notice. `housebot check` is run against it too.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Iterator
 import pytest
 
 from adapters.facebook import create
+from bot.cli import main
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from tests.fakes.facebook import Comment, FakeFacebook, Person, facebook_server, fake_facebook
@@ -78,17 +79,21 @@ def policy_with_auto_block(tmp_path: Path) -> Path:
     return path
 
 
-def facebook_settings(tmp_path: Path, fake: FakeFacebook) -> Settings:
-    """Settings as `housebot run` reads them: a TOML file, and secrets under the account's prefix."""
+def write_setup(tmp_path: Path, fake: FakeFacebook) -> Path:
+    """Files as `housebot` reads them: a TOML settings file and a `.env` naming it and the secrets."""
     organisation = ORGANISATION.replace("poll_seconds = 60", "poll_seconds = 0.02")
     assert organisation != ORGANISATION, "the shared settings changed: update this test"
     config = tmp_path / "housebot.toml"
     config.write_text(organisation + ACCOUNT.replace("{url}", fake.url), encoding="utf-8")
+    env = {**environment(tmp_path, config), "HOUSEBOT_POLICY": str(policy_with_auto_block(tmp_path)),
+           "LEEDS_FACEBOOK_PAGE_ACCESS_TOKEN": fake.token, "LEEDS_FACEBOOK_PAGE_ID": fake.page.id}
     env_file = tmp_path / ".env"
-    env_file.write_text(f"LEEDS_FACEBOOK_PAGE_ACCESS_TOKEN={fake.token}\nLEEDS_FACEBOOK_PAGE_ID={fake.page.id}\n",
-                        encoding="utf-8")
-    env = {**environment(tmp_path, config), "HOUSEBOT_POLICY": str(policy_with_auto_block(tmp_path))}
-    return load_settings(env, env_file)
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()), encoding="utf-8")
+    return env_file
+
+
+def facebook_settings(tmp_path: Path, fake: FakeFacebook) -> Settings:
+    return load_settings({}, write_setup(tmp_path, fake))
 
 
 class ObservedService(Service):
@@ -161,9 +166,11 @@ def test_an_hour_on_a_facebook_page(hour: Hour) -> None:
         (9, "Go kill yourselves you pathetic NHS parasites"),
     )]
     threat_at = hour.at(11)
-    threat = fake.add_comment(post, MAL, "That receptionist at Burmantofts surgery had better watch herself. "
-                                         "I know where she lives and I'll be waiting for her after her shift", threat_at)
-    fake.unhideable.add(threat.id)  # Facebook will not let the Page hide this one: the policy falls back to delete
+    with fake.lock:  # Facebook will not let the Page hide this one: the policy falls back to delete
+        threat = fake.add_comment(post, MAL, "That receptionist at Burmantofts surgery had better watch herself. "
+                                             "I know where she lives and I'll be waiting for her after her shift",
+                                  threat_at)
+        fake.unhideable.add(threat.id)
     overshare = fake.add_comment(post, PAT, "Can someone ring me about my mum's referral? Her NHS number is "
                                             "943 476 5919 and my mobile is 07700 900123", hour.at(13))
     spam = fake.add_comment(post, SPAMMER, "LOSE 10KG IN 10 DAYS!!! Miracle keto pills, doctors hate this, "
@@ -223,3 +230,19 @@ def test_an_hour_on_a_facebook_page(hour: Hour) -> None:
     assert all(fake.comments[c.parent_id].author.id != fake.page.id for c in page_comments)
     assert len(page_comments) == len({c.parent_id for c in page_comments})
     assert len(fake.sent) == len({(s.recipient.get("id"), s.recipient.get("comment_id")) for s in fake.sent})
+
+
+def test_housebot_check_says_what_a_page_token_lacks(tmp_path: Path, fake_facebook: FakeFacebook,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    env_file = write_setup(tmp_path, fake_facebook)
+    assert main(["--env", str(env_file), "check"]) == 0
+    assert "leeds-facebook: ok (Leeds Health (1122334455))" in capsys.readouterr().out
+
+    fake_facebook.permissions.discard("pages_manage_engagement")
+    assert main(["--env", str(env_file), "check"]) == 1
+    assert ("leeds-facebook: Facebook page Leeds Health: token lacks pages_manage_engagement; "
+            "replies, hide, delete and bans on comments will not work") in capsys.readouterr().out.splitlines()
+
+    fake_facebook.token_valid = False
+    assert main(["--env", str(env_file), "check"]) == 1
+    assert "access token was refused" in capsys.readouterr().out
