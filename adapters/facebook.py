@@ -9,6 +9,13 @@ The library is told never to sleep (`sleep_on_rate_limit=False`) and its session
 back-off belongs to the service. pyfacebook reads the body of any answer as JSON whatever its
 HTTP status, so a requests response hook turns every 4xx/5xx into a `_GraphFailure` carrying the
 status, the Graph error and the headers (the rate-limit reset time lives in a header).
+
+Reading: a stream's cursor is a `Watermark` (newest created_time returned, and the ids returned in
+the few minutes before it), so repeating a fetch with the same cursor returns the same items and
+nothing between two fetches is skipped. Comments are read only on posts whose `updated_time` (which
+a new comment moves) is past the watermark, following `paging.cursors.after` to the end; Messenger
+conversations come newest first and are read until one is older than the watermark. With no cursor
+at all, only the last `initial_lookback_minutes` are read, so a first start does not flood.
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping
 
 import requests
-from urllib3.exceptions import NewConnectionError
 from pyfacebook import FacebookError, GraphAPI, LibraryError
+from urllib3.exceptions import NewConnectionError
 
 from adapters.base import (
     AccountCheck,
@@ -639,7 +646,7 @@ def create(config: AccountConfig, clock: Callable[[], datetime] = _utc_now) -> F
         version=options.graph_version,
         sleep_on_rate_limit=False,  # the service owns waiting; the library must never sleep
         base_url=base_url,
-        timeout=options.timeout_seconds,  # type: ignore[arg-type]  # requests takes float seconds
+        timeout=options.timeout_seconds,  # passed straight to requests, which takes float seconds
     )
     api.session.hooks["response"].append(_raise_for_error_status)
     app_token = f"{app_id}|{app_secret}" if app_id and app_secret else None
