@@ -219,6 +219,18 @@ def test_post_pages_are_followed_within_the_watched_days(fake_facebook: FakeFace
     assert len(fake_facebook.calls("GET", "/published_posts")) == 2
 
 
+def test_a_fetch_that_fails_halfway_returns_nothing_and_loses_nothing(fake_facebook: FakeFacebook,
+                                                                       adapter: FacebookAdapter) -> None:
+    first_post = fake_facebook.add_post("Morning post", minutes_ago(40))
+    second_post = fake_facebook.add_post("Afternoon post", minutes_ago(30))
+    seeded = [fake_facebook.add_comment(first_post, AMY, "on the first", minutes_ago(10)),
+              fake_facebook.add_comment(second_post, BEN, "on the second", minutes_ago(5))]
+    fake_facebook.inject(Fault(rf"/{first_post.id}/comments", Reply(503, "busy")))
+    with pytest.raises(PlatformUnavailable):
+        adapter.fetch(COMMENTS, None)
+    assert [i.native_id for i in adapter.fetch(COMMENTS, None).items] == [c.id for c in seeded]
+
+
 def test_deleted_comments_are_not_read(fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
     post = fake_facebook.add_post("Clinic times", minutes_ago(30))
     gone = fake_facebook.add_comment(post, AMY, "oops", minutes_ago(5))
