@@ -180,8 +180,7 @@ class FakeFacebook:
         self.notices: list[Post] = []
         self.nested_messages_page_size = 25
         self._ids = itertools.count(1000)
-        self.server.requests.clear()
-        self.server._faults.clear()  # FakeServer offers no public way to drop unused faults
+        self.server.clear()
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> "FakeFacebook":
