@@ -269,6 +269,7 @@ class InstagramAdapter(Adapter):
         """Keep the session (it holds login cookies) readable by the bot's user only."""
         self.session_path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.session_path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(self.session_path, 0o600)  # also when an older copy was readable by others
         self.client.dump_settings(self.session_path)
 
     def _auth_sentence(self, error: Exception) -> str:

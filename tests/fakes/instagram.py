@@ -156,11 +156,22 @@ class FakeThread:
 class FakeInstagram:
     """Instagram's private API for one logged-in account, with state tests can seed and inspect."""
 
-    def __init__(self, page_size: int = 20, inbox_page_size: int = 20, thread_items_in_inbox: int = 10) -> None:
+    def __init__(self) -> None:
         self.server = FakeServer()
-        self.page_size = page_size
-        self.inbox_page_size = inbox_page_size
-        self.thread_items_in_inbox = thread_items_in_inbox
+        self._routes()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to one account with no posts or messages, no faults and an empty request log.
+
+        Lets one running server serve a whole test module (stopping a server costs half a second).
+        """
+        with self.server._lock:
+            self.server.requests.clear()
+            self.server._faults.clear()
+        self.page_size = 20
+        self.inbox_page_size = 20
+        self.thread_items_in_inbox = 10
         self.now = 1_790_000_000  # epoch seconds; tests move it with `advance`
         self._ids = itertools.count(17_900_000_000_000_001)
         self.account = FakeUser("5550001", "nhsleeds", "NHS Leeds")
@@ -175,7 +186,6 @@ class FakeInstagram:
         self.threads: dict[str, FakeThread] = {}
         self.blocked: set[str] = set()
         self.direct_forbidden = False
-        self._routes()
 
     # -- seeding and inspecting ---------------------------------------------------------------------
     def next_id(self) -> str:
@@ -509,8 +519,15 @@ class FakeInstagram:
         return Reply(200, {"data": {"xig_usdid_registration": {"success": False}}, "extensions": {}})
 
 
-@pytest.fixture
-def fake_instagram() -> Iterator[FakeInstagram]:
+@pytest.fixture(scope="module")
+def fake_instagram_server() -> Iterator[FakeInstagram]:
     fake = FakeInstagram().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def fake_instagram(fake_instagram_server: FakeInstagram) -> FakeInstagram:
+    """The module's running fake, emptied for this test."""
+    fake_instagram_server.reset()
+    return fake_instagram_server
