@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -470,3 +471,15 @@ def test_forbidden_reading_is_auth_failed_but_a_forbidden_action_is_refused(
     fake_instagram.server.inject(Fault(r"/friendships/", Reply(403, {"message": "not allowed", "status": "fail"})))
     with pytest.raises(ActionRefused):
         adapter.block(Author(troll.pk, "troll"))
+
+
+def test_a_dropped_connection_is_unavailable(tmp_path: Path, fake_instagram: FakeInstagram) -> None:
+    with socket.socket() as placeholder:  # a port on 127.0.0.1 that nobody listens on
+        placeholder.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{placeholder.getsockname()[1]}"
+    fake_instagram.write_session(tmp_path / "instagram-leeds-ig-session.json")
+    config = AccountConfig("leeds-ig", Platform.INSTAGRAM, "@nhsleeds", {"api_base_url": closed_url}, SECRETS, tmp_path)
+    adapter = InstagramAdapter(config, clock=lambda: NOW)
+    with pytest.raises(PlatformUnavailable):
+        adapter.fetch("comments", None)
+    adapter.close()
