@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import requests
 from instagrapi import Client
@@ -118,7 +119,7 @@ _UNREADABLE_ERRORS: tuple[type[Exception], ...] = (
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _BoundedAdapter(RedirectingAdapter):
@@ -133,7 +134,7 @@ class _BoundedAdapter(RedirectingAdapter):
         super().__init__(from_prefix, to_base, max_retries=0)
         self.timeout_seconds = timeout_seconds
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout_seconds
         return super().send(request, **kwargs)
 
@@ -150,7 +151,7 @@ class InstagramOptions:
     api_base_url: str | None
 
     @classmethod
-    def from_config(cls, config: AccountConfig) -> "InstagramOptions":
+    def from_config(cls, config: AccountConfig) -> InstagramOptions:
         options = {**DEFAULT_OPTIONS, **config.options}
         where = "settings file"
 
@@ -181,7 +182,7 @@ class InstagramOptions:
 
 
 def _epoch_utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _direct_text(item: Mapping[str, Any]) -> str:
@@ -312,7 +313,9 @@ class InstagramAdapter(Adapter):
             self._logged_in = False
             return AuthFailed(self._auth_sentence(error))
         if isinstance(error, _RATE_ERRORS):
-            return RateLimited(self._retry_after(error, self.options.rate_limit_pause), f"Instagram: {self._reason(error)}")
+            return RateLimited(
+                self._retry_after(error, self.options.rate_limit_pause), f"Instagram: {self._reason(error)}"
+            )
         if isinstance(error, ig.FeedbackRequired):
             return RateLimited(
                 self._clock() + self.options.action_block_pause,
@@ -357,7 +360,9 @@ class InstagramAdapter(Adapter):
                 with self._calling(acting=False) as client:
                     client.private_request("direct_v2/inbox/", params={"limit": "1", "thread_message_limit": "1"})
             except (AuthFailed, PlatformUnavailable, RateLimited) as error:
-                problems.append(f"{who}: the direct inbox cannot be read ({error}); private messages will not be handled")
+                problems.append(
+                    f"{who}: the direct inbox cannot be read ({error}); private messages will not be handled"
+                )
             if account.is_private:
                 problems.append(f"{who}: the account is private, so only its followers will see public replies")
         except AuthFailed as error:
@@ -419,7 +424,7 @@ class InstagramAdapter(Adapter):
             native_id=str(comment.pk),
             author=Author(str(comment.user.pk), comment.user.username or "", comment.user.full_name or ""),
             text=comment.text,
-            created_at=comment.created_at_utc.astimezone(timezone.utc),
+            created_at=comment.created_at_utc.astimezone(UTC),
             thread_id=str(media["id"]),
             parent_id=parent or str(media["id"]),
             in_reply_to_own=True,  # every watched post is the account's own
@@ -473,7 +478,9 @@ class InstagramAdapter(Adapter):
     ) -> list[Mapping[str, Any]]:
         """Items newer than the watermark. The inbox embeds the latest few; page the thread if more."""
         items = list(thread.get("items", []))
-        covered = watermark is None or any(int(item["timestamp"]) <= watermark for item in items)
+        if watermark is None:
+            return items
+        covered = any(int(item["timestamp"]) <= watermark for item in items)
         if not covered and thread.get("has_older", True):
             items = []
             params: dict[str, str] = {"limit": "20", "direction": "older"}
@@ -484,7 +491,7 @@ class InstagramAdapter(Adapter):
                 if not page.get("has_older") or not page.get("oldest_cursor") or not stamps or min(stamps) <= watermark:
                     break
                 params = {**params, "cursor": page["oldest_cursor"]}
-        return [item for item in items if watermark is None or int(item["timestamp"]) > watermark]
+        return [item for item in items if int(item["timestamp"]) > watermark]
 
     def _direct_inbound(self, item: Mapping[str, Any], thread: Mapping[str, Any], box: str) -> Inbound:
         users = {str(user.get("pk") or user.get("id")): user for user in thread.get("users", [])}
@@ -535,7 +542,8 @@ class InstagramAdapter(Adapter):
             )["thread"]
             since = int(inbound.created_at.timestamp() * 1_000_000)
             mine = [
-                item for item in page.get("items", [])
+                item
+                for item in page.get("items", [])
                 if str(item.get("user_id")) == own and int(item["timestamp"]) >= since
             ]
             return str(mine[-1]["item_id"]) if mine else None

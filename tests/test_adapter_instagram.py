@@ -10,9 +10,10 @@ import json
 import os
 import socket
 import stat
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -34,15 +35,27 @@ from tests.fakes.instagram import (
     THROTTLED,
     TWO_FACTOR_REQUIRED,
     FakeInstagram,
-    fake_instagram,  # noqa: F401  (pytest fixture)
-    fake_instagram_server,  # noqa: F401  (pytest fixture)
 )
 from tests.fakes.server import Fault, Reply
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SECRETS = {"USERNAME": "nhsleeds", "PASSWORD": "correct horse"}
 
 MakeAdapter = Callable[..., InstagramAdapter]
+
+
+@pytest.fixture(scope="module")
+def fake_instagram_server() -> Iterator[FakeInstagram]:
+    """One running fake per module: stopping a server costs half a second."""
+    fake = FakeInstagram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_instagram(fake_instagram_server: FakeInstagram) -> FakeInstagram:
+    fake_instagram_server.reset()
+    return fake_instagram_server
 
 
 @pytest.fixture
@@ -98,7 +111,9 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
     ],
     ids=["story-notice", "timeout-not-number", "base-url-not-url", "no-password"],
 )
-def test_bad_settings_name_the_key(tmp_path: Path, options: dict[str, object], secrets: dict[str, str], key: str) -> None:
+def test_bad_settings_name_the_key(
+    tmp_path: Path, options: dict[str, object], secrets: dict[str, str], key: str
+) -> None:
     config = AccountConfig("leeds-ig", Platform.INSTAGRAM, "@nhsleeds", options, secrets, tmp_path)
     with pytest.raises(ConfigError) as caught:
         create(config)
@@ -121,7 +136,9 @@ def test_a_saved_session_is_validated_once_and_saved_back_privately(
     assert json.loads(session.read_text())["authorization_data"]["ds_user_id"] == fake_instagram.account.pk
 
 
-def test_a_fresh_login_that_instagram_refuses_is_auth_failed(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_a_fresh_login_that_instagram_refuses_is_auth_failed(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     adapter = make_adapter(saved_session=False)
     with pytest.raises(AuthFailed, match="leeds-ig: Instagram would not log in"):
         adapter.fetch("comments", None)
@@ -170,7 +187,9 @@ def test_check_says_what_will_not_work(make_adapter: MakeAdapter, fake_instagram
     fake_instagram.is_private = True
     result = make_adapter().check()
     assert not result.ok
-    assert any("direct inbox cannot be read" in p and "private messages will not be handled" in p for p in result.problems)
+    assert any(
+        "direct inbox cannot be read" in p and "private messages will not be handled" in p for p in result.problems
+    )
     assert any("account is private" in p for p in result.problems)
     assert all(p.startswith("Instagram account leeds-ig") for p in result.problems)
 
@@ -217,7 +236,9 @@ def test_comments_after_a_cursor_follow_every_page_and_repeat_safely(
     assert adapter.fetch("comments", first.cursor).items == ()
 
 
-def test_own_comments_advance_the_cursor_but_are_not_returned(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_own_comments_advance_the_cursor_but_are_not_returned(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     media = fake_instagram.add_media("Post")
     amy = fake_instagram.user("amy")
     question = fake_instagram.add_comment(media, amy, "question")
@@ -236,7 +257,9 @@ def test_posts_without_comments_cost_no_request(make_adapter: MakeAdapter, fake_
 
 
 # -- direct stream -------------------------------------------------------------------------------------
-def test_direct_fetch_reads_inbox_and_message_requests(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_direct_fetch_reads_inbox_and_message_requests(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     amy, stranger = fake_instagram.user("amy"), fake_instagram.user("stranger")
     hello = fake_instagram.add_direct(amy, "hello")
     link = fake_instagram.add_direct(amy, "see https://example.org please", item_type="link")
@@ -263,7 +286,9 @@ def test_a_busy_thread_is_paged_so_nothing_is_skipped(make_adapter: MakeAdapter,
     assert adapter.fetch("direct", result.cursor).items == ()
 
 
-def test_inbox_pages_are_followed_while_threads_are_new(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_inbox_pages_are_followed_while_threads_are_new(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     fake_instagram.inbox_page_size = 2
     people = [fake_instagram.user(f"person{n}") for n in range(5)]
     old = fake_instagram.add_direct(people[0], "before")
@@ -338,7 +363,9 @@ def test_refused_replies_say_why(make_adapter: MakeAdapter, fake_instagram: Fake
     assert fake_instagram.own_comments() == [] and fake_instagram.sent_directs() == []
 
 
-def test_delete_removes_the_comment_and_hide_is_refused(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_delete_removes_the_comment_and_hide_is_refused(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     media = fake_instagram.add_media("Post")
     troll = fake_instagram.user("troll")
     comment = fake_instagram.add_comment(media, troll, "abuse")
@@ -403,18 +430,25 @@ def test_429_is_rate_limited_until_retry_after_without_retrying(
     assert len(fake_instagram.requests_to("/direct_v2/inbox/")) == 2  # check's one + one, no retry
 
 
-def test_429_without_retry_after_waits_the_configured_pause(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_429_without_retry_after_waits_the_configured_pause(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     fake_instagram.server.inject(Fault(r"/feed/user/", Reply(429, {"status": "fail"})))
     with pytest.raises(RateLimited) as caught:
         make_adapter(rate_limit_pause_seconds=90).fetch("comments", None)
     assert caught.value.reset_at == NOW + timedelta(seconds=90)
 
 
-def test_please_wait_and_action_blocks_are_rate_limits(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+def test_please_wait_and_action_blocks_are_rate_limits(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
     troll = fake_instagram.user("troll")
     adapter = make_adapter()
     fake_instagram.server.inject(
-        Fault(r"/friendships/", Reply(400, {"message": "Please wait a few minutes before you try again.", "status": "fail"}))
+        Fault(
+            r"/friendships/",
+            Reply(400, {"message": "Please wait a few minutes before you try again.", "status": "fail"}),
+        )
     )
     with pytest.raises(RateLimited):
         adapter.block(Author(troll.pk, "troll"))

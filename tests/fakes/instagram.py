@@ -19,13 +19,12 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote_plus
 
-import pytest
 from instagrapi import Client
 
-from tests.fakes.server import FakeServer, Request, Reply
+from tests.fakes.server import FakeServer, Reply, Request
 
 API = r"/api/v1"
 
@@ -48,7 +47,9 @@ TWO_FACTOR_REQUIRED = Reply(
         "error_type": "two_factor_required",
     },
 )
-THROTTLED = Reply(429, {"message": "Please wait a few minutes before you try again.", "status": "fail"}, {"Retry-After": "120"})
+THROTTLED = Reply(
+    429, {"message": "Please wait a few minutes before you try again.", "status": "fail"}, {"Retry-After": "120"}
+)
 FEEDBACK_REQUIRED = Reply(
     400,
     {"message": "feedback_required", "feedback_message": "We restrict certain activity.", "status": "fail"},
@@ -244,7 +245,7 @@ class FakeInstagram:
         return [r for r in self.server.requests if fragment in r.path]
 
     # -- HTTP ------------------------------------------------------------------------------------
-    def start(self) -> "FakeInstagram":
+    def start(self) -> FakeInstagram:
         self.server.start()
         return self
 
@@ -294,7 +295,7 @@ class FakeInstagram:
         """A signed body (`signed_body=SIGNATURE.<json>`) or plain form fields."""
         raw = request.body.decode("utf-8")
         if raw.startswith("signed_body=SIGNATURE."):
-            return json.loads(unquote_plus(raw[len("signed_body=SIGNATURE."):]))
+            return json.loads(unquote_plus(raw[len("signed_body=SIGNATURE.") :]))
         return request.form()
 
     def _account_json(self) -> dict[str, Any]:
@@ -392,7 +393,12 @@ class FakeInstagram:
         replied_to = data.get("replied_to_comment_id")
         self.advance(1)
         comment = FakeComment(
-            self.next_id(), media.id, self.account, data["comment_text"], self.now, str(replied_to) if replied_to else None
+            self.next_id(),
+            media.id,
+            self.account,
+            data["comment_text"],
+            self.now,
+            str(replied_to) if replied_to else None,
         )
         self.comments.append(comment)
         return Reply(200, {"comment": comment.json(), "status": "ok"})
@@ -495,8 +501,11 @@ class FakeInstagram:
             if not user.accepts_message_requests:
                 return Reply(
                     400,
-                    {"message": "This account can't receive your message because they don't allow new message requests "
-                     "from everyone.", "status": "fail"},
+                    {
+                        "message": "This account can't receive your message because they don't allow new message requests "
+                        "from everyone.",
+                        "status": "fail",
+                    },
                 )
             thread = next((t for t in self.threads.values() if t.other.pk == user.pk), None)
             if thread is None:
@@ -517,17 +526,3 @@ class FakeInstagram:
     def _usdid_registration(self, request: Request) -> Reply:
         """The first step of a fresh CAA login: this device is not accepted."""
         return Reply(200, {"data": {"xig_usdid_registration": {"success": False}}, "extensions": {}})
-
-
-@pytest.fixture(scope="module")
-def fake_instagram_server() -> Iterator[FakeInstagram]:
-    fake = FakeInstagram().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake_instagram(fake_instagram_server: FakeInstagram) -> FakeInstagram:
-    """The module's running fake, emptied for this test."""
-    fake_instagram_server.reset()
-    return fake_instagram_server
