@@ -396,35 +396,47 @@ class InstagramAdapter(Adapter):
             for media in feed["items"][: self.options.watched_posts]:
                 if not media.get("comment_count"):
                     continue
-                max_id = ""
-                while True:
-                    comments, _, max_id = client.media_comments_v1_chunk(media["id"], max_id=max_id)
-                    pks = [int(comment.pk) for comment in comments]
-                    for comment, pk in zip(comments, pks):
-                        if watermark is not None and pk <= watermark:
-                            continue
-                        highest = max(highest, pk)
-                        if str(comment.user.pk) != own:
-                            found.append((pk, self._comment_inbound(comment, media)))
-                    reached_known = watermark is None or not pks or min(pks) <= watermark
-                    if not max_id or reached_known:
-                        break
+                for comment in self._comments_since(client, str(media["id"]), watermark):
+                    pk = int(comment["pk"])
+                    highest = max(highest, pk)
+                    if str(comment["user"]["pk"]) != own:
+                        found.append((pk, self._comment_inbound(comment, media)))
         found.sort(key=lambda pair: (pair[1].created_at, pair[0]))
         new_cursor = str(highest) if highest else cursor
         return FetchResult(tuple(inbound for _, inbound in found), new_cursor)
 
-    def _comment_inbound(self, comment: Any, media: Mapping[str, Any]) -> Inbound:
-        parent = str(comment.replied_to_comment_id or "")
+    @staticmethod
+    def _comments_since(client: Client, media_id: str, watermark: int | None) -> list[Mapping[str, Any]]:
+        """Comments newer than the watermark, paging back (`next_max_id`) until a known one.
+
+        Asks for the flat listing (`can_support_threading=false`) so replies to comments arrive in
+        the same pages as the comments themselves, not only as previews under them.
+        """
+        found: list[Mapping[str, Any]] = []
+        params: dict[str, str] = {"can_support_threading": "false", "permalink_enabled": "false"}
+        while True:
+            page = client.private_request(f"media/{media_id}/comments/", params=params)
+            comments = page.get("comments", [])
+            pks = [int(comment["pk"]) for comment in comments]
+            found.extend(c for c, pk in zip(comments, pks) if watermark is None or pk > watermark)
+            next_max_id = page.get("next_max_id") if page.get("has_more_comments") else None
+            if watermark is None or not next_max_id or not pks or min(pks) <= watermark:
+                return found
+            params = {**params, "max_id": next_max_id}
+
+    def _comment_inbound(self, comment: Mapping[str, Any], media: Mapping[str, Any]) -> Inbound:
+        parent = str(comment.get("parent_comment_id") or comment.get("replied_to_comment_id") or "")
+        user = comment["user"]
         code = media.get("code") or ""
         return Inbound(
             platform=Platform.INSTAGRAM,
             account=self.account,
             stream="comments",
             channel=Channel.PUBLIC,
-            native_id=str(comment.pk),
-            author=Author(str(comment.user.pk), comment.user.username or "", comment.user.full_name or ""),
-            text=comment.text,
-            created_at=comment.created_at_utc.astimezone(UTC),
+            native_id=str(comment["pk"]),
+            author=Author(str(user["pk"]), str(user.get("username") or ""), str(user.get("full_name") or "")),
+            text=str(comment.get("text") or ""),
+            created_at=_epoch_utc(int(comment.get("created_at_utc") or comment["created_at"])),
             thread_id=str(media["id"]),
             parent_id=parent or str(media["id"]),
             in_reply_to_own=True,  # every watched post is the account's own

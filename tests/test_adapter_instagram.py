@@ -247,6 +247,8 @@ def test_own_comments_advance_the_cursor_but_are_not_returned(
     result = make_adapter().fetch("comments", question.pk)
     assert [i.native_id for i in result.items] == [reply.pk]
     assert result.items[0].parent_id == question.pk and result.items[0].extras["is_reply_to_comment"]
+    # threaded listings show replies only as previews: the adapter asks for the flat one
+    assert {r.query["can_support_threading"] for r in fake_instagram.requests_to("/comments/")} == {"false"}
     assert int(result.cursor or 0) > int(ours.pk)
 
 

@@ -349,17 +349,33 @@ class FakeInstagram:
         return next((m for m in self.medias if m.id == media_id), None)
 
     def _media_comments(self, request: Request) -> Reply:
-        """Newest page first; within a page oldest first; `next_max_id` reaches older comments."""
+        """Newest page first; within a page oldest first; `next_max_id` reaches older comments.
+
+        Threaded (the default, and what instagrapi's `media_comments_v1_chunk` asks for) lists only
+        top-level comments with a preview of their replies; `can_support_threading=false` is flat.
+        """
         if self._media_or_404(request.params["media"]) is None:
             return Reply(400, {"message": "Media not found or unavailable", "status": "fail"})
         comments = [c for c in self.comments if c.media_id == request.params["media"]]
+        threaded = request.query.get("can_support_threading", "true") == "true"
+        children: dict[str, list[FakeComment]] = {}
+        if threaded:  # replies live under their comment, only previewed in the page
+            for reply in (c for c in comments if c.replied_to_comment_id):
+                children.setdefault(reply.replied_to_comment_id or "", []).append(reply)
+            comments = [c for c in comments if not c.replied_to_comment_id]
         end = len(comments)
         if request.query.get("max_id"):
             cursor = json.loads(request.query["max_id"])
             end = next((i for i, c in enumerate(comments) if c.pk == cursor["server_cursor"]), 0)
         page = comments[max(0, end - self.page_size) : end]
+        listed = [c.json() for c in page]
+        if threaded:
+            for comment in listed:
+                replies = children.get(comment["pk"], [])
+                comment["child_comment_count"] = len(replies)
+                comment["preview_child_comments"] = [r.json() for r in replies[:2]]
         body: dict[str, Any] = {
-            "comments": [c.json() for c in page],
+            "comments": listed,
             "comment_count": len(comments),
             "caption_is_edited": False,
             "has_more_comments": end - self.page_size > 0,
