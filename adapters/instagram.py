@@ -70,10 +70,11 @@ CAPABILITIES = Capabilities(
     can_find_own_reply=True,
 )
 
-# The private API has no documented rate limits. These budgets are deliberately slow: a comments
-# fetch costs 1 request for the post list plus 1 per watched post with comments (about 7), a direct
-# fetch 1-2 per inbox plus 1 per busy thread, which keeps an account near the ~200 requests an hour
-# that instagrapi's own documentation advises as safe for one account.
+# The private API documents no rate limits (instagrapi's "Best Practices" guide only advises delays,
+# one stable IP and a saved session). We borrow the official Instagram API's documented budget,
+# 200 calls per account per hour (Graph API rate limiting), and poll slowly enough to stay near it:
+# a comments fetch costs 1 request for the post list plus 1 per watched post with comments (about 7),
+# a direct fetch 2 (inbox and message requests) plus 1 per thread with more than its inbox preview.
 RATE_BUDGETS: Mapping[str, RateBudget] = {
     "comments": RateBudget(requests=1, per=timedelta(seconds=120)),
     "direct": RateBudget(requests=1, per=timedelta(seconds=60)),
