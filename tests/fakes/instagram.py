@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -173,8 +175,9 @@ class FakeInstagram:
         self.page_size = 20
         self.inbox_page_size = 20
         self.thread_items_in_inbox = 10
-        self.now = 1_790_000_000  # epoch seconds; tests move it with `advance`
-        self._ids = itertools.count(17_900_000_000_000_001)
+        self._now = 1_790_000_000  # epoch seconds; tests move it with `advance`, or set `clock`
+        self.clock: Callable[[], datetime] | None = None
+        self._ids = itertools.count(1)
         self.account = FakeUser("5550001", "nhsleeds", "NHS Leeds")
         self.password = "correct horse"
         self.biography = "Official NHS Leeds account. Monitored Mon-Fri 8am-8pm."
@@ -189,38 +192,64 @@ class FakeInstagram:
         self.direct_forbidden = False
 
     # -- seeding and inspecting ---------------------------------------------------------------------
-    def next_id(self) -> str:
-        return str(next(self._ids))
+    @property
+    def now(self) -> int:
+        """Instagram's time: the test's clock if one is set, else a counter `advance` moves."""
+        return int(self.clock().timestamp()) if self.clock is not None else self._now
+
+    def next_id(self, at: int | None = None) -> str:
+        """Ids that grow with time, as Instagram's do (the adapter's comment cursor relies on it)."""
+        return str((self.now if at is None else at) * 1_000_000 + next(self._ids) % 1_000_000)
 
     def advance(self, seconds: int) -> None:
-        self.now += seconds
+        self._now += seconds
+
+    def _moment(self, at: datetime | None) -> int:
+        """When a seeded message is said: at `at` (hidden from the API until then), or now."""
+        if at is not None:
+            return int(at.timestamp())
+        self.advance(1)
+        return self.now
 
     def user(self, username: str, full_name: str = "") -> FakeUser:
         user = FakeUser(str(7_000_000 + len(self.users)), username, full_name or username.title())
         self.users[user.pk] = user
         return user
 
-    def add_media(self, caption: str) -> FakeMedia:
-        pk = self.next_id()
-        media = FakeMedia(pk, self.account, caption, self.now, code=f"C{pk[-8:]}")
+    def add_media(self, caption: str, at: datetime | None = None) -> FakeMedia:
+        taken_at = self._moment(at)
+        pk = self.next_id(taken_at)
+        media = FakeMedia(pk, self.account, caption, taken_at, code=f"C{pk[-8:]}")
         self.medias.append(media)
         return media
 
-    def add_comment(self, media: FakeMedia, user: FakeUser, text: str, replied_to: str | None = None) -> FakeComment:
-        self.advance(1)
-        comment = FakeComment(self.next_id(), media.id, user, text, self.now, replied_to)
+    def add_comment(
+        self, media: FakeMedia, user: FakeUser, text: str, replied_to: str | None = None, at: datetime | None = None
+    ) -> FakeComment:
+        said = self._moment(at)
+        comment = FakeComment(self.next_id(said), media.id, user, text, said, replied_to)
         self.comments.append(comment)
         return comment
 
-    def add_direct(self, user: FakeUser, text: str, item_type: str = "text", pending: bool = False) -> FakeItem:
-        self.advance(1)
+    def add_direct(
+        self, user: FakeUser, text: str, item_type: str = "text", pending: bool = False, at: datetime | None = None
+    ) -> FakeItem:
+        said = self._moment(at)
         thread = next((t for t in self.threads.values() if t.other.pk == user.pk), None)
         if thread is None:
             thread = FakeThread(str(340_282_366_841_710_300_000_000 + len(self.threads)), user, pending)
             self.threads[thread.thread_id] = thread
-        item = FakeItem(self.next_id(), user.pk, self.now * 1_000_000 + len(thread.items), text, item_type)
+        item = FakeItem(self.next_id(said), user.pk, said * 1_000_000 + len(thread.items), text, item_type)
         thread.items.append(item)
+        thread.items.sort(key=lambda i: i.timestamp_us)
         return item
+
+    # What the API shows: nothing said after Instagram's `now`.
+    def _shown_comments(self) -> list[FakeComment]:
+        return [c for c in self.comments if c.created_at <= self.now]
+
+    def _shown_items(self, thread: FakeThread) -> list[FakeItem]:
+        return [i for i in thread.items if i.timestamp_us // 1_000_000 <= self.now]
 
     def comments_by(self, user: FakeUser) -> list[FakeComment]:
         return [c for c in self.comments if c.user.pk == user.pk]
@@ -320,7 +349,8 @@ class FakeInstagram:
         return Reply(200, {"user": self._account_json(), "status": "ok"})
 
     def _user_feed(self, request: Request) -> Reply:
-        medias = [m for m in reversed(self.medias) if m.owner.pk == request.params["user"]]
+        owner = request.params["user"]
+        medias = [m for m in reversed(self.medias) if m.owner.pk == owner and m.taken_at <= self.now]
         count = int(request.query.get("count") or 12)
         start = int(request.query.get("max_id") or 0)
         page = medias[start : start + count]
@@ -334,7 +364,7 @@ class FakeInstagram:
                 "media_type": 1,
                 "user": m.owner.short(),
                 "caption": {"text": m.caption, "pk": m.pk + "0"},
-                "comment_count": len([c for c in self.comments if c.media_id == m.id]),
+                "comment_count": len([c for c in self._shown_comments() if c.media_id == m.id]),
                 "like_count": 0,
                 "comments_disabled": m.comments_disabled,
             }
@@ -356,7 +386,7 @@ class FakeInstagram:
         """
         if self._media_or_404(request.params["media"]) is None:
             return Reply(400, {"message": "Media not found or unavailable", "status": "fail"})
-        comments = [c for c in self.comments if c.media_id == request.params["media"]]
+        comments = [c for c in self._shown_comments() if c.media_id == request.params["media"]]
         threaded = request.query.get("can_support_threading", "true") == "true"
         children: dict[str, list[FakeComment]] = {}
         if threaded:  # replies live under their comment, only previewed in the page
@@ -387,7 +417,7 @@ class FakeInstagram:
         return Reply(200, body)
 
     def _child_comments(self, request: Request) -> Reply:
-        children = [c for c in self.comments if c.replied_to_comment_id == request.params["comment"]]
+        children = [c for c in self._shown_comments() if c.replied_to_comment_id == request.params["comment"]]
         return Reply(
             200,
             {
@@ -444,6 +474,7 @@ class FakeInstagram:
         return Reply(200, {"friendship_status": status, "status": "ok"})
 
     def _thread_json(self, thread: FakeThread, items: list[FakeItem], has_older: bool) -> dict[str, Any]:
+        shown = self._shown_items(thread)
         return {
             "thread_id": thread.thread_id,
             "thread_v2_id": str(int(thread.thread_id) % 10**17),
@@ -451,7 +482,7 @@ class FakeInstagram:
             "left_users": [],
             "inviter": self.account.short(),
             "items": [i.json() for i in reversed(items)],  # newest first, as Instagram sends them
-            "last_activity_at": thread.items[-1].timestamp_us if thread.items else 0,
+            "last_activity_at": shown[-1].timestamp_us if shown else 0,
             "muted": False,
             "is_pin": False,
             "named": False,
@@ -473,8 +504,8 @@ class FakeInstagram:
             return Reply(403, {"message": "Direct messages are not available for this account", "status": "fail"})
         pending = request.params["box"] == "pending_inbox"
         threads = sorted(
-            (t for t in self.threads.values() if t.pending == pending and t.items),
-            key=lambda t: t.items[-1].timestamp_us,
+            (t for t in self.threads.values() if t.pending == pending and self._shown_items(t)),
+            key=lambda t: self._shown_items(t)[-1].timestamp_us,
             reverse=True,
         )
         limit = min(int(request.query.get("limit") or 20), self.inbox_page_size)
@@ -486,7 +517,10 @@ class FakeInstagram:
         per_thread = min(per_thread, self.thread_items_in_inbox)
         has_older = start + limit < len(threads)
         inbox = {
-            "threads": [self._thread_json(t, t.items[-per_thread:], len(t.items) > per_thread) for t in page],
+            "threads": [
+                self._thread_json(t, self._shown_items(t)[-per_thread:], len(self._shown_items(t)) > per_thread)
+                for t in page
+            ],
             "has_older": has_older,
             "oldest_cursor": page[-1].thread_id if page and has_older else None,
             "unseen_count": 0,
@@ -497,7 +531,7 @@ class FakeInstagram:
         thread = self.threads.get(request.params["thread"])
         if thread is None:
             return Reply(404, {"message": "Thread not found", "status": "fail"})
-        items = thread.items
+        items = self._shown_items(thread)
         end = len(items)
         if request.query.get("cursor"):
             end = next(i for i, item in enumerate(items) if item.item_id == request.query["cursor"])
@@ -529,8 +563,9 @@ class FakeInstagram:
                 self.threads[thread.thread_id] = thread
         self.advance(1)
         kind = "link" if request.params["kind"] == "link" else "text"
-        item = FakeItem(self.next_id(), self.account.pk, self.now * 1_000_000, text, kind)
+        item = FakeItem(self.next_id(), self.account.pk, self.now * 1_000_000 + 999_999, text, kind)
         thread.items.append(item)
+        thread.items.sort(key=lambda i: i.timestamp_us)
         payload = {
             "client_context": data.get("client_context", ""),
             "item_id": item.item_id,
