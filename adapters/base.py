@@ -97,7 +97,15 @@ class RateLimited(PlatformError):
 
 
 class PlatformUnavailable(PlatformError):
-    """A 5xx, a timeout, a dropped connection or an unreadable answer: try again later."""
+    """A 5xx, a timeout, a dropped connection or an unreadable answer: try again later.
+
+    `maybe_sent` is true when the request may have reached the platform before it failed (a
+    timeout after sending): the service then checks before it would send the same thing again.
+    """
+
+    def __init__(self, detail: str = "", *, maybe_sent: bool = False) -> None:
+        self.maybe_sent = maybe_sent
+        super().__init__(detail)
 
 
 class AuthFailed(PlatformError):

@@ -1,0 +1,214 @@
+"""`housebot ...`: run the bot, check its set-up, and let staff see what it did and why.
+
+A mistake a person can make (a bad setting, a missing file) is printed as one line naming the file
+and the key, with exit code 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from bot.errors import ConfigError
+from bot.settings import Settings, load_settings
+
+EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(os.environ, Path(args.env) if args.env else None)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.service import Service
+
+    settings = _settings(args)
+    _configure_logging(settings.log_level)
+    service = Service(settings)
+    if args.once:
+        service.tick()
+        service.stop()
+    else:
+        service.run()
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every file, then ask each platform who we are and what we may do."""
+    from bot.service import Service
+
+    settings = _settings(args)
+    service = Service(settings)
+    print(f"settings ok: {settings.config_file}, {settings.policy_file}, {settings.responses_dir}/, "
+          f"{settings.moderation_dir}/")
+    problems = 0
+    for account in settings.accounts:
+        adapter = service.adapters[account.name]
+        try:
+            result = adapter.check()
+        except Exception as problem:  # one line per account, whatever the platform said
+            print(f"{account.name}: cannot reach {account.platform.value}: {problem}")
+            problems += 1
+            continue
+        cadence = service.poll_interval(account).total_seconds()
+        if result.ok and not result.problems:
+            if service.store.paused_reason(account.name):
+                service.store.resume(account.name)
+                print(f"{account.name}: was paused; check passed, so it is resumed")
+            print(f"{account.name}: ok ({result.identity}); read every {cadence:g}s while open")
+        else:
+            problems += 1
+            for line in result.problems or ("not ok",):
+                print(f"{account.name}: {line}")
+    service.close()
+    return EXIT_OK if problems == 0 else EXIT_PROBLEM
+
+
+def cmd_hours(args: argparse.Namespace) -> int:
+    from bot.hours import describe
+
+    settings = _settings(args)
+    now = datetime.now(timezone.utc)
+    for account in settings.accounts:
+        print(f"{account.name} ({account.handle} on {account.platform.value})")
+        for line in describe(account.hours, now).splitlines():
+            print(f"  {line}")
+        screen = "on: messages from someone in danger are answered while closed" if account.safety_screen else "off"
+        print(f"  Safety screen: {screen}.")
+        print()
+    return EXIT_OK
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from bot.store import Store
+
+    settings = _settings(args)
+    if not settings.state_path.exists():
+        print(f"no decisions yet: {settings.state_path} does not exist")
+        return EXIT_OK
+    since = None
+    if args.since:
+        try:
+            since = _parse_since(args.since)
+        except ValueError:
+            raise ConfigError("(command line)", "--since", f"{args.since!r} is not like 2h, 3d or 2026-05-01") from None
+    store = Store(settings.state_path)
+    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since, limit=args.limit)
+    store.close()
+    columns = ["time", "account", "channel", "author", "category", "rule", "actions", "text", "reply", "evidence", "outcome"]
+    if args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return EXIT_OK
+    if not rows:
+        print("no decisions match")
+        return EXIT_OK
+    shown = ["time", "account", "author", "category", "actions", "text"]
+    widths = {"time": 16, "account": 10, "author": 16, "category": 14, "actions": 34, "text": 60}
+    print("  ".join(c.upper().ljust(widths[c]) for c in shown))
+    for row in rows:
+        row = {**row, "time": str(row["time"])[:16].replace("T", " ")}
+        print("  ".join(_cell(row[c], widths[c]) for c in shown))
+    return EXIT_OK
+
+
+def _cell(value: object, width: int) -> str:
+    text = " ".join(str(value or "").split())
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
+def _parse_since(text: str) -> datetime:
+    now = datetime.now(timezone.utc)
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if text[-1:] in units and text[:-1].isdigit():
+        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def cmd_check_replies(args: argparse.Namespace) -> int:
+    from bot.replies_cli import check_replies_command
+    from bot.service import settings_values
+
+    settings = _settings(args)
+    return check_replies_command(settings.responses_dir, sys.stdout, values=settings_values(settings),
+                                 values_file=str(settings.config_file))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from bot.replies_cli import preview_command
+    from bot.service import settings_values
+
+    settings = _settings(args)
+    return preview_command(args.situation, args.platform, args.channel, settings.responses_dir, sys.stdout,
+                           values=settings_values(settings), bot_marker=settings.bot.bot_marker)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Show how one text would be classified and what each configured platform would do."""
+    from bot.explain import explain
+
+    settings = _settings(args)
+    print(explain(settings, args.text, now=datetime.now(timezone.utc), channel=args.channel))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+    "run": ("run the bot until Ctrl-C (the sandbox when no accounts are configured)", cmd_run),
+    "check": ("validate settings, policy, replies and word lists, then check each account with its platform", cmd_check),
+    "hours": ("print every account's published monitoring hours in plain English", cmd_hours),
+    "log": ("show the latest decisions for staff", cmd_log),
+    "explain": ("show the category, every match with its evidence, and the actions on each platform", cmd_explain),
+    "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
+    "preview": ("print each wording of a situation filled with example values", cmd_preview),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="housebot", description="Looks after official social media accounts "
+                                     "and enforces the house rules.")
+    parser.add_argument("--env", help="the .env file to read (default: .env in this folder, if there is one)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, _) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "run":
+            command.add_argument("--once", action="store_true", help="one pass over every account, then stop")
+        if name == "log":
+            command.add_argument("--account")
+            command.add_argument("--category")
+            command.add_argument("--action", help="reply, hide, delete, block, alert, review, ...")
+            command.add_argument("--since", help="2h, 3d, or a date like 2026-05-01")
+            command.add_argument("--limit", type=int, default=50)
+            command.add_argument("--csv", action="store_true", help="every column, as CSV")
+        if name == "explain":
+            command.add_argument("text", help="the message to explain, in quotes")
+            command.add_argument("--channel", choices=["public", "private"], default="public")
+        if name == "preview":
+            command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
+            command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])
+            command.add_argument("--channel", choices=["public", "private"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args)
+    except ConfigError as problem:
+        print(f"housebot: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK

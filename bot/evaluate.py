@@ -1,0 +1,167 @@
+"""`housebot eval FILE.csv [FILE...]`: how well classify agrees with labelled messages.
+
+Each file has columns `text,label` (extra columns are ignored); labels are the category
+vocabulary of `bot.model.Category`. A message may match several categories, so each label of a
+file is scored one-vs-rest: a row counts as predicted `L` when classify found category `L`, and as
+predicted `ordinary` when it found none of the file's other labels. Categories a file does not
+label are ignored for it (an abuse file says nothing about complaints). The confusion table and
+the misclassified examples use, per row, the highest-priority found category among the file's
+labels. Shown texts are redacted of private details.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from bot.errors import ConfigError
+from bot.model import CATEGORY_PRIORITY, Category, ClassifyContext
+from bot.moderation import classify, load_moderation_data, private_spans
+from bot.moderation.data import ModerationData
+from bot.moderation.privacy import redact_spans
+
+SHOWN_TEXT_CHARS = 140
+
+
+@dataclass
+class LabelScore:
+    label: str
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    support: int = 0
+
+    @property
+    def precision(self) -> float:
+        predicted = self.true_positive + self.false_positive
+        return self.true_positive / predicted if predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positive / self.support if self.support else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+@dataclass
+class FileReport:
+    path: str
+    rows: int = 0
+    labels: list[str] = field(default_factory=list)
+    scores: dict[str, LabelScore] = field(default_factory=dict)
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    misclassified: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(s.f1 for s in self.scores.values()) / len(self.scores) if self.scores else 0.0
+
+    @property
+    def weighted_f1(self) -> float:
+        total = sum(s.support for s in self.scores.values())
+        return sum(s.f1 * s.support for s in self.scores.values()) / total if total else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.path,
+            "rows": self.rows,
+            "macro_f1": round(self.macro_f1, 4),
+            "weighted_f1": round(self.weighted_f1, 4),
+            "labels": {
+                s.label: {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "f1": round(s.f1, 4), "support": s.support}
+                for s in self.scores.values()
+            },
+            "confusion": self.confusion,
+            "misclassified": self.misclassified,
+        }
+
+
+def read_labelled(path: Path) -> list[tuple[str, Category]]:
+    """The (text, label) rows of one file; a missing column or unknown label is a ConfigError."""
+    known = {c.value: c for c in Category}
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as error:
+        raise ConfigError(path, "(file)", f"cannot be read: {error}") from error
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "text" not in reader.fieldnames or "label" not in reader.fieldnames:
+            raise ConfigError(path, "(header)", "needs the columns text,label")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            label = (row.get("label") or "").strip()
+            if label not in known:
+                raise ConfigError(path, f"label (line {line})", f"{label!r} is not one of {', '.join(known)}")
+            rows.append((row.get("text") or "", known[label]))
+    return rows
+
+
+def evaluate_file(path: Path, rows: list[tuple[str, Category]], data: ModerationData, show: int, now: datetime) -> FileReport:
+    labels = [c for c in CATEGORY_PRIORITY if any(label is c for _, label in rows)]
+    if Category.ORDINARY not in labels:
+        labels.append(Category.ORDINARY)
+    report = FileReport(str(path), len(rows), [c.value for c in labels], {c.value: LabelScore(c.value) for c in labels})
+    report.confusion = {gold.value: {predicted.value: 0 for predicted in labels} for gold in labels}
+    context = ClassifyContext(now=now)
+    for text, gold in rows:
+        findings = classify(text, context, data)
+        found = {f.category for f in findings} & set(labels)
+        found.discard(Category.ORDINARY)
+        predicted_set = found or {Category.ORDINARY}
+        for label in labels:
+            score = report.scores[label.value]
+            hit = label in predicted_set
+            score.support += label is gold
+            score.true_positive += hit and label is gold
+            score.false_positive += hit and label is not gold
+            score.false_negative += (not hit) and label is gold
+        predicted = next(c for c in CATEGORY_PRIORITY if c in predicted_set)
+        report.confusion[gold.value][predicted.value] += 1
+        if predicted is not gold and len(report.misclassified) < show:
+            shown = redact_spans(text, private_spans(text, data)).replace("\n", " ")[:SHOWN_TEXT_CHARS]
+            rules = "; ".join(f"{f.rule}={f.score:.2f}" for f in findings)
+            report.misclassified.append({"label": gold.value, "predicted": predicted.value, "rules": rules, "text": shown})
+    return report
+
+
+def _print_report(report: FileReport, out: TextIO) -> None:
+    out.write(f"\n{report.path}: {report.rows} messages, macro-F1 {report.macro_f1:.3f}, weighted F1 {report.weighted_f1:.3f}\n")
+    out.write(f"  {'label':<16}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}\n")
+    for score in report.scores.values():
+        out.write(f"  {score.label:<16}{score.precision:>10.3f}{score.recall:>10.3f}{score.f1:>8.3f}{score.support:>9}\n")
+    width = max(len(label) for label in report.labels) + 2
+    out.write("  confusion (rows: label, columns: predicted)\n")
+    out.write("  " + " " * width + "".join(f"{label:>{width}}" for label in report.labels) + "\n")
+    for gold, row in report.confusion.items():
+        out.write(f"  {gold:<{width}}" + "".join(f"{row[label]:>{width}}" for label in report.labels) + "\n")
+    if report.misclassified:
+        out.write(f"  misclassified (first {len(report.misclassified)}):\n")
+        for item in report.misclassified:
+            out.write(f"    [{item['label']} -> {item['predicted']}] {item['text']}  ({item['rules'] or 'no findings'})\n")
+
+
+def eval_command(paths: list[Path], show: int, as_json: bool, out: TextIO, data_dir: Path) -> int:
+    """Score classify on each labelled file; 0 when all were read, 2 when a file or setting is wrong."""
+    try:
+        data = load_moderation_data(data_dir)
+        files = [(path, read_labelled(path)) for path in paths]
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    now = datetime.now(timezone.utc)
+    reports = [evaluate_file(path, rows, data, show, now) for path, rows in files]
+    if as_json:
+        json.dump([r.as_dict() for r in reports], out, indent=2)
+        out.write("\n")
+    else:
+        for report in reports:
+            _print_report(report, out)
+    return 0

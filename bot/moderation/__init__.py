@@ -1,0 +1,90 @@
+"""The classify step: which house-rules categories one message falls into, and the evidence.
+
+`classify` is pure (no I/O, no clock, no globals): everything it knows comes from its arguments.
+It normalises the text once (`message.read_message`) and runs each check of `CHECKS` in order;
+each check is a plain function with a name, the category it speaks for and a version, so a test
+can run any check alone. A check that raises does not stop the others: its failure becomes a
+Finding with rule "engine.error", the check's category and score 0.0, which the policy treats as
+"hold for staff" - nothing is hidden or answered while the engine is in doubt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from bot.model import CATEGORY_PRIORITY, Category, ClassifyContext, Finding, Span
+from bot.moderation import abuse, claims, complaint, danger, privacy, spam, threat, verification
+from bot.moderation.data import ModerationData, load_moderation_data
+from bot.moderation.message import Message, read_message
+
+__all__ = [
+    "CHECKS", "Check", "ModerationData", "classify", "load_moderation_data", "primary_category",
+    "private_spans", "redact", "ENGINE_ERROR_RULE",
+]
+
+ENGINE_ERROR_RULE = "engine.error"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One concern's check: a plain function from the shared message view to findings."""
+
+    name: str
+    category: Category
+    version: str
+    run: Callable[[Message, ClassifyContext, ModerationData], tuple[Finding, ...]]
+
+
+# Danger first, so its findings lead the evidence; the order of the rest is the order of the priority.
+CHECKS: tuple[Check, ...] = (
+    Check("danger", Category.SAFEGUARDING, danger.VERSION, danger.check_danger),
+    Check("threat", Category.THREAT, threat.VERSION, threat.check_threat),
+    Check("abuse", Category.ABUSE, abuse.VERSION, abuse.check_abuse),
+    Check("privacy", Category.OVERSHARING, privacy.VERSION, privacy.check_privacy),
+    Check("misinformation", Category.MISINFORMATION, claims.VERSION, claims.check_misinformation),
+    Check("spam", Category.SPAM, spam.VERSION, spam.check_spam),
+    Check("complaint", Category.COMPLAINT, complaint.VERSION, complaint.check_complaint),
+    Check("verification", Category.VERIFICATION, verification.VERSION, verification.check_verification),
+)
+
+
+def _error_finding(check: Check, error: Exception) -> Finding:
+    return Finding(check.category, 0.0, ENGINE_ERROR_RULE, f"check {check.name} ({check.version}) failed: {type(error).__name__}")
+
+
+def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    """One Finding per matched category, in check order; an empty tuple means ordinary."""
+    try:
+        message = read_message(text if isinstance(text, str) else str(text), data.lexicon, data.idioms)
+    except Exception as error:  # noqa: BLE001 - a failure here must hold the message, not crash
+        return tuple(_error_finding(check, error) for check in CHECKS)
+    findings: dict[Category, Finding] = {}
+    for check in CHECKS:
+        try:
+            results = check.run(message, context, data)
+        except Exception as error:  # noqa: BLE001 - see the module docstring
+            results = (_error_finding(check, error),)
+        for finding in results:
+            kept = findings.get(finding.category)
+            if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
+                findings[finding.category] = finding
+    return tuple(findings.values())
+
+
+def primary_category(findings: tuple[Finding, ...]) -> Category:
+    """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first)."""
+    present = {finding.category for finding in findings}
+    return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
+
+
+def private_spans(text: str, data: ModerationData) -> tuple[Span, ...]:
+    """The over-sharing spans alone, for redacting every text the audit log stores."""
+    return privacy.find_private_spans(text, data.privacy)
+
+
+def redact(text: str, findings: tuple[Finding, ...]) -> str:
+    """`text` with its private spans replaced by labels such as "[nhs number]" and "[phone]"."""
+    spans = tuple(span for finding in findings if finding.category is Category.OVERSHARING for span in finding.spans)
+    return privacy.redact_spans(text, spans)

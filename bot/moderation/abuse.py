@@ -1,0 +1,136 @@
+"""Abuse: swearing, insults and harassment, by word lists and a trained model together.
+
+Evasion is undone by the shared normalisation (`text.prepare`). What the check refuses to count:
+medical and anatomical words (they are removed from the model's evidence and are never listed),
+British idioms (masked before anything looks), and abuse a person is *reporting* ("he called the
+nurse a 'stupid cow'"), whose quoted words are not theirs. Mild swearing alone is never abuse:
+frustration about a service is a complaint. Insults count only when aimed at a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation.config import TomlFile
+from bot.moderation.linear import LinearModel
+from bot.moderation.text import Token, features
+
+if TYPE_CHECKING:
+    from bot.moderation.data import ModerationData
+    from bot.moderation.message import Message
+
+FILE = "abuse.toml"
+VERSION = "abuse-1"
+# How many words before an insult (or after it) a target such as "you" or "nurse" may be.
+TARGET_WINDOW_BEFORE = 4
+TARGET_WINDOW_AFTER = 2
+_QUOTED = re.compile(r"\"[^\"]{1,200}\"|“[^”]{1,200}”|‘[^’]{1,200}’|(?<!\w)'[^']{1,200}'(?!\w)")
+_CALLED = re.compile(r"\bcalled (?:me|him|her|us|them|my \w+|the \w+|our \w+)(?: an?)?((?: \w+){1,3})")
+
+
+@dataclass(frozen=True, slots=True)
+class AbuseData:
+    strong: frozenset[str]
+    mild: frozenset[str]
+    insults: frozenset[str]
+    slurs: frozenset[str]
+    emoji: tuple[str, ...]
+    targets: frozenset[str]
+    reporting: re.Pattern[str]
+    medical: frozenset[str]
+    model: LinearModel
+    model_threshold: float
+    model_with_word_threshold: float
+
+
+def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> AbuseData:
+    file = TomlFile(directory / FILE)
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(w.lower() for w in file.strings(key))
+
+    return AbuseData(
+        strong=words("abuse.strong"),
+        mild=words("abuse.mild"),
+        insults=words("abuse.insults"),
+        slurs=words("abuse.slurs"),
+        emoji=file.strings("abuse.emoji"),
+        targets=words("abuse.targets"),
+        reporting=file.regex("reporting.patterns", file.strings("reporting.patterns")),
+        medical=medical,
+        model=model,
+        model_threshold=file.number("thresholds.model", 0.01, 0.999),
+        model_with_word_threshold=file.number("thresholds.model_with_word", 0.01, 0.999),
+    )
+
+
+def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
+    """Character ranges of the original text that quote someone else's words, when being reported."""
+    if not data.reporting.search(message.joined):
+        return []
+    ranges = [(m.start(), m.end()) for m in _QUOTED.finditer(message.text)]
+    words = message.prepared.tokens
+    for match in _CALLED.finditer(message.joined):
+        # Map the called-words back to tokens by counting words before the match.
+        first = message.joined.count(" ", 0, match.start(1)) + 1
+        count = len(match.group(1).split())
+        if first < len(words):
+            last = min(first + count, len(words)) - 1
+            ranges.append((words[first].start, words[last].end))
+    return ranges
+
+
+def _own_tokens(message: Message, data: AbuseData) -> list[Token]:
+    """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
+    ranges = _reported_ranges(message, data)
+    own = []
+    position = 0
+    for token in message.prepared.tokens:
+        in_idiom = message.masked[position : position + len(token.word)] != token.word
+        position += len(token.word) + 1
+        if in_idiom or any(start <= token.start < end for start, end in ranges):
+            continue
+        own.append(token)
+    return own
+
+
+def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
+    window = words[max(0, index - TARGET_WINDOW_BEFORE) : index] + words[index + 1 : index + 1 + TARGET_WINDOW_AFTER]
+    return any(word in targets for word in window)
+
+
+def check_abuse(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    abuse = data.abuse
+    tokens = _own_tokens(message, abuse)
+    words = [token.word for token in tokens]
+    evidence: list[tuple[float, str, str, Token]] = []
+    for index, token in enumerate(tokens):
+        word = token.word
+        if word in abuse.slurs:
+            evidence.append((0.95, "abuse.wordlist", f"slur {word!r}", token))
+        elif word in abuse.strong:
+            aimed = _directed(words, index, abuse.targets)
+            evidence.append((0.95 if aimed else 0.75, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
+        elif word in abuse.insults and _directed(words, index, abuse.targets):
+            evidence.append((0.85, "abuse.wordlist", f"insult aimed at a person: {word!r}", token))
+    for symbol in abuse.emoji:
+        position = message.text.find(symbol)
+        if position >= 0:
+            evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
+    model_words = [word for word in words if word not in abuse.medical]
+    model_score = abuse.model.score(features(model_words)) if model_words else 0.0
+    has_insult = any(word in abuse.insults for word in words)
+    if evidence:
+        best = max(evidence, key=lambda item: item[0])
+        score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
+        spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
+        return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
+    threshold = abuse.model_with_word_threshold if has_insult else abuse.model_threshold
+    if model_score >= threshold:
+        top = abuse.model.top_features(features(model_words))
+        return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
+    return ()

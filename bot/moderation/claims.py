@@ -1,0 +1,176 @@
+"""Misinformation: known false health claims matched by meaning, plus a model kept to a high bar.
+
+Each claim in claims.toml has a few phrasings, the official page that answers it and a one-line
+correct summary (the suggested reply for staff). A message and a phrasing are compared as sets of
+terms: words stemmed, stop words dropped, synonyms folded together ("jab", "vaccination" ->
+"vaccine"). The score is their cosine similarity with the message's length capped at twice the
+phrasing's, so a long post that makes the claim in passing is still found. Denials ("the MMR does
+not cause autism") lower the score. Misinformation always goes to staff; it is never deleted here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Mapping
+
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation.config import TomlFile
+from bot.moderation.linear import LinearModel
+from bot.moderation.text import prepare
+
+if TYPE_CHECKING:
+    from bot.moderation.data import ModerationData
+    from bot.moderation.message import Message
+
+FILE = "claims.toml"
+VERSION = "claims-1"
+# A message must share this many of a phrasing's terms (all of them, if it has fewer): a topic
+# alone ("flu jab", "covid vaccine") is never a claim.
+MIN_SHARED_TERMS = 3
+DENIAL_FACTOR = 0.5
+# How many words after a negation ("does not cause") a claim's term may be for it to count as denied.
+DENIAL_REACH = 2
+_STOP_WORDS = frozenset(
+    "a an the and or but if of to in on at by for with from into about as is are was were be been being "
+    "it its this that these those i me my we our you your he she they them his her their there here "
+    "do does did have has had can could will would should may might must just so very really all any "
+    "some more most than then too also up out over only own same such what which who whom when where "
+    "why how am im ive id get got gets getting like know think people say says said told".split()
+)
+_NEGATIONS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot".split())
+_DEBUNKING = frozenset("myth myths false untrue debunked nonsense disproven".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: str
+    link: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsData:
+    claims: tuple[Claim, ...]
+    synonyms: Mapping[str, str]
+    # term -> indexes into `phrasings`; each phrasing is (claim index, its term set)
+    index: Mapping[str, tuple[int, ...]]
+    phrasings: tuple[tuple[int, frozenset[str]], ...]
+    similarity: float
+    model: LinearModel
+    model_threshold: float
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def terms(words: tuple[str, ...] | list[str], synonyms: Mapping[str, str]) -> frozenset[str]:
+    """The content terms of some normalised words, synonyms folded, for matching by meaning."""
+    found = set()
+    for word in words:
+        if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
+            continue
+        found.add(synonyms.get(word) or synonyms.get(_stem(word)) or _stem(word))
+    return frozenset(found)
+
+
+def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
+    file = TomlFile(directory / FILE)
+    synonyms: dict[str, str] = {}
+    raw_synonyms = file.value("synonyms")
+    if not isinstance(raw_synonyms, dict):
+        raise file.error("synonyms", "must be a table of word = [words meaning the same]")
+    for canonical in raw_synonyms:
+        for variant in file.strings(f"synonyms.{canonical}"):
+            synonyms.setdefault(variant.lower(), canonical.lower())
+    raw_claims = file.value("claims")
+    if not isinstance(raw_claims, list) or not raw_claims:
+        raise file.error("claims", "must be one or more [[claims]] tables")
+    claims: list[Claim] = []
+    phrasings: list[tuple[int, frozenset[str]]] = []
+    seen_ids: set[str] = set()
+    for number, raw in enumerate(raw_claims):
+        key = f"claims[{number}]"
+        if not isinstance(raw, dict):
+            raise file.error(key, "must be a table", "[[claims]]")
+        claim_id = raw.get("id")
+        if not isinstance(claim_id, str) or not claim_id or claim_id in seen_ids:
+            raise file.error(f"{key}.id", "must be a unique non-empty string", str(claim_id))
+        seen_ids.add(claim_id)
+        for field in ("link", "summary"):
+            if not isinstance(raw.get(field), str) or not raw[field].strip():
+                raise file.error(f"{claim_id}.{field}", "must be a non-empty string", f'"{claim_id}"')
+        if not raw["link"].startswith("https://"):
+            raise file.error(f"{claim_id}.link", "must be an https:// address of the official page", raw["link"])
+        texts = raw.get("phrasings")
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise file.error(f"{claim_id}.phrasings", "must be a non-empty list of sentences", f'"{claim_id}"')
+        for text in texts:
+            claim_terms = terms(prepare(text).words, synonyms)
+            if len(claim_terms) < MIN_SHARED_TERMS:
+                raise file.error(f"{claim_id}.phrasings", f"{text!r} has too few meaningful words to match on", text)
+            phrasings.append((len(claims), claim_terms))
+        claims.append(Claim(claim_id, raw["link"], raw["summary"].strip()))
+    index: dict[str, list[int]] = {}
+    for position, (_, claim_terms) in enumerate(phrasings):
+        for term in claim_terms:
+            index.setdefault(term, []).append(position)
+    return ClaimsData(
+        claims=tuple(claims),
+        synonyms=MappingProxyType(synonyms),
+        index=MappingProxyType({term: tuple(ids) for term, ids in index.items()}),
+        phrasings=tuple(phrasings),
+        similarity=file.number("matching.similarity", 0.05, 1.0),
+        model=model,
+        model_threshold=file.number("matching.model", 0.01, 0.999),
+    )
+
+
+def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None]:
+    """The listed claim this text comes closest to, and how close (0..1)."""
+    message_terms = terms(words, data.synonyms)
+    shared: dict[int, int] = {}
+    for term in message_terms:
+        for position in data.index.get(term, ()):
+            shared[position] = shared.get(position, 0) + 1
+    best_score, best = 0.0, None
+    for position, count in shared.items():
+        claim_index, claim_terms = data.phrasings[position]
+        if count < min(MIN_SHARED_TERMS, len(claim_terms)):
+            continue
+        score = count / math.sqrt(len(claim_terms) * min(len(message_terms), 2 * len(claim_terms)))
+        if _denied(words, claim_terms, data.synonyms):
+            score *= DENIAL_FACTOR
+        if score > best_score:
+            best_score, best = score, data.claims[claim_index]
+    return min(best_score, 1.0), best
+
+
+def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mapping[str, str]) -> bool:
+    """Whether the text debunks the claim or negates one of its terms ("does not cause autism")."""
+    if any(word in _DEBUNKING for word in words):
+        return True
+    for index, word in enumerate(words):
+        if word in _NEGATIONS:
+            following = terms(words[index + 1 : index + 1 + DENIAL_REACH], synonyms)
+            if following & claim_terms:
+                return True
+    return False
+
+
+def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    claims = data.claims
+    score, claim = best_claim(message.prepared.words, claims)
+    if claim is not None and score >= claims.similarity:
+        return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
+    model_score = claims.model.score(message.feats)
+    if model_score >= claims.model_threshold:
+        return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(message.feats))}"),)
+    return ()

@@ -1,0 +1,61 @@
+"""Everything classify needs, loaded once from files and frozen: word lists, patterns, claims, models."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.moderation.abuse import AbuseData, load_abuse
+from bot.moderation.claims import ClaimsData, load_claims
+from bot.moderation.complaint import ComplaintData, load_complaint
+from bot.moderation.config import TomlFile
+from bot.moderation.danger import DangerData, load_danger
+from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
+from bot.moderation.linear import load_model
+from bot.moderation.message import idiom_pattern
+from bot.moderation.privacy import PrivacyData, load_privacy
+from bot.moderation.spam import SpamData, load_spam
+from bot.moderation.threat import ThreatData, load_threat
+from bot.moderation.verification import VerificationData, load_verification
+
+MODELS_DIR = Path(__file__).parent / "models"
+# Each shipped model's name and the version prefix this code was written for.
+MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationData:
+    """Immutable; built by `load_moderation_data` and passed to every `classify` call."""
+
+    lexicon: frozenset[str]
+    idioms: re.Pattern[str]
+    abuse: AbuseData
+    danger: DangerData
+    threat: ThreatData
+    privacy: PrivacyData
+    claims: ClaimsData
+    spam: SpamData
+    complaint: ComplaintData
+    verification: VerificationData
+
+
+def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> ModerationData:
+    """Load and check config/moderation and the shipped models; a bad entry raises ConfigError."""
+    abuse_file = TomlFile(directory / ABUSE_FILE)
+    safe_file = TomlFile(directory / SAFE_FILE)
+    lexicon = lexicon_from(abuse_file, safe_file)
+    medical = frozenset(w.lower() for w in safe_file.strings("safe.medical"))
+    models = {name: load_model(models_dir / f"{name}.json", name, prefix) for name, prefix in MODEL_VERSIONS.items()}
+    return ModerationData(
+        lexicon=lexicon,
+        idioms=idiom_pattern(safe_file.strings("safe.idioms"), lexicon),
+        abuse=load_abuse(directory, medical, models["abuse"]),
+        danger=load_danger(directory),
+        threat=load_threat(directory),
+        privacy=load_privacy(directory),
+        claims=load_claims(directory, models["misinformation"]),
+        spam=load_spam(directory, models["spam"]),
+        complaint=load_complaint(directory, models["complaint"]),
+        verification=load_verification(directory),
+    )

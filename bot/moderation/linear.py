@@ -1,0 +1,86 @@
+"""Runtime inference for the shipped linear models: a dictionary lookup per feature, no scikit-learn.
+
+A model file is JSON written by `bot.moderation.train`: `weights` maps each feature (see
+`text.features`) to `[coefficient, idf]`. The score reproduces scikit-learn's
+`TfidfVectorizer(binary=True, norm="l2")` followed by `LogisticRegression`: the present features'
+idf values, L2-normalised, dotted with the coefficients, plus the intercept, through a sigmoid.
+JSON, never pickle: loading it runs no code and survives scikit-learn upgrades.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from bot.errors import ConfigError
+
+MODEL_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LinearModel:
+    """One trained text classifier: its name, version, weights and the threshold chosen for it."""
+
+    name: str
+    version: str
+    intercept: float
+    weights: Mapping[str, tuple[float, float]]
+    threshold: float
+
+    def score(self, feats: list[str]) -> float:
+        """Probability (0..1) that the text with these features belongs to the model's class."""
+        dot = 0.0
+        norm = 0.0
+        weights = self.weights
+        for feature in set(feats):
+            pair = weights.get(feature)
+            if pair is not None:
+                dot += pair[0] * pair[1]
+                norm += pair[1] * pair[1]
+        logit = self.intercept + (dot / math.sqrt(norm) if norm else 0.0)
+        if logit < -30:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-logit))
+
+    def top_features(self, feats: list[str], count: int = 3) -> tuple[str, ...]:
+        """The features that pushed this text most towards the class, for the staff-facing detail."""
+        present = [(self.weights[f][0] * self.weights[f][1], f) for f in set(feats) if f in self.weights]
+        return tuple(f for weight, f in sorted(present, reverse=True)[:count] if weight > 0)
+
+
+def load_model(path: Path, expected_name: str, expected_version_prefix: str) -> LinearModel:
+    """Read and check one model file; any problem is a ConfigError naming the file and key."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(path, expected_name, "model file is missing; run `python -m bot.moderation.train`") from error
+    except (OSError, ValueError) as error:
+        raise ConfigError(path, expected_name, f"model file is not readable JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(path, expected_name, "model file must hold a JSON object")
+    if raw.get("format") != MODEL_FORMAT:
+        raise ConfigError(path, "format", f"expected model format {MODEL_FORMAT}, found {raw.get('format')!r}")
+    if raw.get("name") != expected_name:
+        raise ConfigError(path, "name", f"expected model {expected_name!r}, found {raw.get('name')!r}")
+    version = raw.get("version")
+    if not isinstance(version, str) or not version.startswith(expected_version_prefix):
+        raise ConfigError(path, "version", f"expected a version starting {expected_version_prefix!r}, found {version!r}")
+    weights = raw.get("weights")
+    if not isinstance(weights, dict) or not weights:
+        raise ConfigError(path, "weights", "must be a non-empty object of feature -> [coefficient, idf]")
+    checked: dict[str, tuple[float, float]] = {}
+    for feature, pair in weights.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)):
+            raise ConfigError(path, f"weights.{feature}", "must be [coefficient, idf]")
+        checked[feature] = (float(pair[0]), float(pair[1]))
+    intercept = raw.get("intercept")
+    threshold = raw.get("threshold")
+    if not isinstance(intercept, (int, float)):
+        raise ConfigError(path, "intercept", "must be a number")
+    if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
+        raise ConfigError(path, "threshold", "must be a number between 0 and 1")
+    return LinearModel(expected_name, version, float(intercept), MappingProxyType(checked), float(threshold))

@@ -1,0 +1,159 @@
+"""Over-sharing: private information about oneself or others, found as spans of the original text.
+
+The spans serve twice: the finding shows staff what was found, and `redact` blanks them in every
+text the audit log stores. Phone numbers are found by `phonenumbers` (Google's libphonenumber);
+NHS numbers by their Modulus 11 check digit; the rest by patterns built from privacy.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import phonenumbers
+
+from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation.config import TomlFile
+
+if TYPE_CHECKING:
+    from bot.moderation.data import ModerationData
+    from bot.moderation.message import Message
+
+FILE = "privacy.toml"
+VERSION = "privacy-1"
+
+# What each kind of span is called in redacted text, and how sure a finding of it is.
+LABELS = {
+    "nhs_number": ("[nhs number]", 0.95),
+    "hospital_number": ("[hospital number]", 0.9),
+    "date_of_birth": ("[date of birth]", 0.9),
+    "address": ("[address]", 0.9),
+    "phone": ("[phone]", 0.9),
+    "email": ("[email]", 0.85),
+    "health_detail": ("[health detail]", 0.8),
+    "postcode": ("[postcode]", 0.6),
+}
+_NHS_NUMBER = re.compile(r"(?<![\d])\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
+_PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
+_EMAIL = re.compile(r"[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTHS},? \d{{4}}"
+    rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})"
+)
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """The Modulus 11 check: weights 10..2 on the first nine digits; 11 means 0, 10 is never valid."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyData:
+    public_numbers: frozenset[str]
+    public_emails: frozenset[str]
+    date_of_birth: re.Pattern[str]
+    hospital_number: re.Pattern[str]
+    address: re.Pattern[str]
+    named_person: re.Pattern[str]
+    health_terms: re.Pattern[str]
+
+
+def load_privacy(directory: Path) -> PrivacyData:
+    file = TomlFile(directory / FILE)
+    cues = "|".join(re.escape(cue).replace(r"\ ", r"[ .]?") for cue in file.strings("privacy.dob_cues"))
+    hospital = file.regex("privacy.hospital_number_cues", file.strings("privacy.hospital_number_cues"), re.IGNORECASE)
+    streets = file.strings("privacy.street_types")
+    street_alternatives = "|".join(re.escape(s.capitalize()) for s in streets)
+    street_lower = "|".join(re.escape(s) for s in streets)
+    relations = "|".join(re.escape(r) for r in file.strings("privacy.relations"))
+    terms = sorted(file.strings("privacy.health_terms"), key=len, reverse=True)
+    return PrivacyData(
+        public_numbers=frozenset(re.sub(r"\D", "", n) for n in file.strings("privacy.public_numbers")),
+        public_emails=frozenset(e.lower() for e in file.strings("privacy.public_emails", allow_empty=True)),
+        date_of_birth=re.compile(rf"(?i:\b(?:{cues})\b\s*(?:is|was|:|-|on)?\s*(?:on\s+)?)({_DATE})", re.IGNORECASE),
+        hospital_number=re.compile(rf"(?:{hospital.pattern})\s*(?:is|was|:|-|#|no\.?)?\s*([A-Z]{{0,3}}\d{{5,10}}[A-Z]?)\b", re.IGNORECASE),
+        address=re.compile(
+            rf"\b\d{{1,4}}[A-Za-z]?,? (?:[A-Z][A-Za-z'\-]+ ){{1,3}}(?:{street_alternatives})\b"
+            rf"|(?i:\b(?:live|lives|living|staying|address is|moved to) (?:at |on )?\d{{1,4}}[a-z]?,? (?:[a-z'\-]+ ){{1,3}}(?:{street_lower})\b)"
+        ),
+        named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|Mr|Mrs|Ms|Miss|Mx)\.?,? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
+        health_terms=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE),
+    )
+
+
+def _overlaps(span: tuple[int, int], taken: list[Span]) -> bool:
+    return any(span[0] < other.end and other.start < span[1] for other in taken)
+
+
+def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
+    """Every private span of `text`, most specific kind first, never two over the same characters."""
+    spans: list[Span] = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        if not _overlaps((start, end), spans):
+            spans.append(Span(start, end, kind))
+
+    for match in data.hospital_number.finditer(text):
+        add(match.start(1), match.end(1), "hospital_number")
+    for match in _NHS_NUMBER.finditer(text):
+        if nhs_number_is_valid(re.sub(r"\D", "", match.group())):
+            add(match.start(), match.end(), "nhs_number")
+    for match in data.date_of_birth.finditer(text):
+        add(match.start(1), match.end(1), "date_of_birth")
+    if _PHONE_HINT.search(text):
+        for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID, max_tries=20):
+            national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
+            if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
+                add(found.start, found.end, "phone")
+    if "@" in text:
+        for match in _EMAIL.finditer(text):
+            if match.group().lower() not in data.public_emails:
+                add(match.start(), match.end(), "email")
+    for match in data.address.finditer(text):
+        add(match.start(), match.end(), "address")
+    for match in _POSTCODE.finditer(text):
+        add(match.start(), match.end(), "postcode")
+    for match in data.named_person.finditer(text):
+        sentence_end = len(text)
+        for stop in ".!?\n":
+            found_at = text.find(stop, match.end())
+            if 0 <= found_at < sentence_end:
+                sentence_end = found_at
+        sentence_start = max(text.rfind(stop, 0, match.start()) for stop in ".!?\n") + 1
+        health = data.health_terms.search(text, sentence_start, sentence_end)
+        if health:
+            add(min(match.start(1), health.start()), max(match.end(1), health.end()), "health_detail")
+    return tuple(sorted(spans, key=lambda span: span.start))
+
+
+def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    spans = find_private_spans(message.text, data.privacy)
+    if not spans:
+        return ()
+    kinds = sorted({span.label for span in spans}, key=lambda kind: -LABELS[kind][1])
+    return (Finding(Category.OVERSHARING, LABELS[kinds[0]][1], f"oversharing.{kinds[0]}", "found: " + ", ".join(k.replace("_", " ") for k in kinds), spans),)
+
+
+def redact_spans(text: str, spans: tuple[Span, ...]) -> str:
+    """`text` with each private span replaced by its label, e.g. "[nhs number]"."""
+    pieces = []
+    position = 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < position or span.label not in LABELS:
+            continue
+        pieces.append(text[position : span.start])
+        pieces.append(LABELS[span.label][0])
+        position = span.end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -1,0 +1,104 @@
+"""Spam: advertising, scams and link promotions, and the same point repeated by one author.
+
+Repetition compares this message with the author's earlier ones in the window (given by the
+caller as `context.author_recent_texts`) by cosine similarity of character trigram counts over
+the normalised words, which survives small edits, reordering and added punctuation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation.config import TomlFile
+from bot.moderation.linear import LinearModel
+from bot.moderation.text import prepare
+
+if TYPE_CHECKING:
+    from bot.moderation.data import ModerationData
+    from bot.moderation.message import Message
+
+FILE = "spam.toml"
+VERSION = "spam-1"
+# Only so much history and text is compared, so one author's flood cannot slow the bot down.
+MAX_RECENT = 50
+MAX_COMPARED_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SpamData:
+    patterns: re.Pattern[str]
+    raw_patterns: re.Pattern[str]
+    trusted_domains: tuple[str, ...]
+    repeat_times: int
+    repeat_similarity: float
+    repeat_min_words: int
+    model: LinearModel
+    model_threshold: float
+
+
+def load_spam(directory: Path, model: LinearModel) -> SpamData:
+    file = TomlFile(directory / FILE)
+    return SpamData(
+        patterns=file.regex("spam.patterns", file.strings("spam.patterns")),
+        raw_patterns=file.regex("spam.raw_patterns", file.strings("spam.raw_patterns"), re.IGNORECASE),
+        trusted_domains=tuple(d.lower().lstrip(".") for d in file.strings("spam.trusted_domains")),
+        repeat_times=int(file.number("repetition.times", 2, 100)),
+        repeat_similarity=file.number("repetition.similarity", 0.1, 1.0),
+        repeat_min_words=int(file.number("repetition.min_words", 1, 100)),
+        model=model,
+        model_threshold=file.number("thresholds.model", 0.01, 0.999),
+    )
+
+
+def trigram_profile(normalised: str) -> Counter[str]:
+    padded = f" {normalised[:MAX_COMPARED_CHARS]} "
+    return Counter(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+def similarity(first: Counter[str], second: Counter[str]) -> float:
+    """Cosine similarity of two trigram count profiles (0 = nothing shared, 1 = the same)."""
+    if not first or not second:
+        return 0.0
+    dot = sum(count * second[gram] for gram, count in first.items() if gram in second)
+    return dot / math.sqrt(sum(c * c for c in first.values()) * sum(c * c for c in second.values()))
+
+
+def _is_trusted(url: str, trusted: tuple[str, ...]) -> bool:
+    host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
+    return any(host == domain or host.endswith("." + domain) for domain in trusted)
+
+
+def _repeats(message: Message, context: ClassifyContext, data: SpamData, lexicon: frozenset[str]) -> int:
+    if len(message.prepared.tokens) < data.repeat_min_words or not context.author_recent_texts:
+        return 0
+    profile = trigram_profile(message.joined)
+    same = 0
+    for earlier in context.author_recent_texts[-MAX_RECENT:]:
+        earlier_words = prepare(earlier[:MAX_COMPARED_CHARS], lexicon).joined
+        if similarity(profile, trigram_profile(earlier_words)) >= data.repeat_similarity:
+            same += 1
+    return same
+
+
+def check_spam(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    spam = data.spam
+    same = _repeats(message, context, spam, data.lexicon)
+    if same + 1 >= spam.repeat_times:
+        return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
+    match = spam.patterns.search(message.joined) or spam.raw_patterns.search(message.prepared.folded)
+    if match:
+        return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)
+    urls = message.prepared.urls
+    if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
+        return ()
+    score = spam.model.score(message.feats)
+    if score >= spam.model_threshold:
+        return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(message.feats))}"),)
+    return ()

@@ -1,0 +1,189 @@
+"""One normalisation pass shared by every check, so evasion is undone once and cheaply.
+
+`fold` maps each character to exactly one character (case, accents, homoglyphs, fullwidth and
+mathematical letters), so offsets in the folded text are offsets in the original text and spans
+found on it can be used to redact the original. `prepare` then splits the folded text into word
+tokens and undoes the usual tricks: l33t digits and symbols inside words (`sh1t`, `a$$`,
+`f.u.c.k`), repeated letters (`fuuuuck`), s p a c e d letters and masked letters (`f*ck`, `f🤬ck`)
+when the result is a word in the lexicon given. The same `features` feed every trained model
+(training uses this very function), so training and inference cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Letters that look like Latin ones in other scripts: the few that matter for evasion.
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "ᴜ": "u",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "ł": "l", "ø": "o", "ß": "s", "đ": "d", "ı": "i",
+}
+# Inside a word that has letters, these stand for letters.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"})
+_MASK_CHARS = frozenset("*#_%~?")
+
+
+class _FoldTable(dict[int, str]):
+    """A `str.translate` table that works out and caches the one-character fold of any character."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        lowered = char.casefold()
+        folded = _HOMOGLYPHS.get(lowered[:1] if lowered else char)
+        if folded is None:
+            decomposed = unicodedata.normalize("NFKD", lowered)
+            base = "".join(c for c in decomposed if not unicodedata.combining(c))
+            folded = base[:1] if base else char
+            folded = _HOMOGLYPHS.get(folded, folded)
+            if not folded.isprintable() or folded.isspace():
+                folded = " "
+        if len(folded) != 1:
+            folded = " "
+        if len(self) < 100_000:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+_PIECE = re.compile(r"\S+")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|uk|org|net|io|ly|me|info|biz|xyz|shop|link|click)(?:/\S*)?\b")
+_MENTION = re.compile(r"@\w+")
+_WORD_CHARS = re.compile(r"[a-z0-9]+")
+_LETTERS_ONLY = re.compile(r"[^a-z]+")
+_RUN3 = re.compile(r"([a-z])\1{2,}")
+_RUN2 = re.compile(r"([a-z])\1+")
+_PLAIN_ALNUM = re.compile(r"\d+[a-z]{1,3}|[a-z]+\d+")
+# Punctuation that separates words; apostrophes do not ("don't" -> "dont"), dots inside a word are evasion.
+_SEPARATORS = re.compile(r"[,;:/()\[\]\"“”\-–—+=&<>]+|\.(?=\s|$)|\.{2,}")
+
+
+def fold(text: str) -> str:
+    """The text with every character folded to one lower-case Latin-ish character (same length)."""
+    return text.translate(_FOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One normalised word and where it came from in the original text."""
+
+    word: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A message after the shared normalisation pass; every check reads this, not the raw text."""
+
+    original: str
+    folded: str
+    tokens: tuple[Token, ...]
+    urls: tuple[str, ...]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(token.word for token in self.tokens)
+
+    @property
+    def joined(self) -> str:
+        """The normalised words separated by single spaces, for phrase patterns."""
+        return " ".join(token.word for token in self.tokens)
+
+
+def _squeeze(word: str, lexicon: frozenset[str]) -> str:
+    """Undo stretched letters (`fuuuck`, `asssss`) when the text repeats a letter three times or more."""
+    if not _RUN3.search(word):
+        return word
+    for candidate in (_RUN3.sub(r"\1\1", word), _RUN2.sub(r"\1", word), _RUN3.sub(r"\1", word)):
+        if candidate in lexicon:
+            return candidate
+    return _RUN3.sub(r"\1\1", word)
+
+
+def _unmask(piece: str, lexicon: frozenset[str]) -> str | None:
+    """A lexicon word that `piece` spells with masked letters (`f*ck`, `f🤬ck`), if exactly one fits."""
+    letters = sum(1 for c in piece if c.isalpha())
+    if letters < 2 or letters == len(piece):
+        return None
+    pattern = re.compile("".join("." if (not c.isalnum()) else re.escape(c) for c in piece))
+    fits = [word for word in lexicon if len(word) == len(piece) and pattern.fullmatch(word)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
+    if not any(c.isalpha() for c in piece):
+        return piece if piece.isdigit() else _LETTERS_ONLY.sub("", piece)
+    if _PLAIN_ALNUM.fullmatch(piece):  # "5g", "4am", "2nd", "covid19": digits at an edge are digits
+        return piece
+    plain = _LETTERS_ONLY.sub("", piece.translate(_LEET))
+    plain = _squeeze(plain, lexicon)
+    if plain not in lexicon and any(c in _MASK_CHARS or not c.isascii() for c in piece):
+        unmasked = _unmask(piece.translate(_LEET), lexicon)
+        if unmasked:
+            return unmasked
+    return plain
+
+
+def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[Token]:
+    """Join runs of single letters (`f u c k`) into one word when the result is in the lexicon."""
+    joined: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        end = index
+        while end < len(tokens) and len(tokens[end].word) == 1 and tokens[end].word.isalpha():
+            end += 1
+        if end - index >= 3:
+            word = "".join(t.word for t in tokens[index:end])
+            if word in lexicon:
+                joined.append(Token(word, tokens[index].start, tokens[end - 1].end))
+                index = end
+                continue
+        joined.append(tokens[index])
+        index += 1
+    return joined
+
+
+def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
+    """Normalise `text` once for all checks; `lexicon` is the words evasion-undoing may produce."""
+    folded = fold(text)
+    urls: list[str] = []
+    tokens: list[Token] = []
+    for match in _PIECE.finditer(folded):
+        piece = match.group()
+        start = match.start()
+        if _URL.fullmatch(piece.strip(".,!?;:()[]\"'")):
+            urls.append(text[start : match.end()])
+            tokens.append(Token("<url>", start, match.end()))
+            continue
+        if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
+            tokens.append(Token("<user>", start, match.end()))
+            continue
+        if any(c.isalpha() for c in piece) and any(c.isdigit() for c in piece) and _WORD_CHARS.fullmatch(piece) and sum(c.isdigit() for c in piece) > 2:
+            tokens.append(Token("<code>", start, match.end()))
+            continue
+        # Split on punctuation that separates words (hyphens, slashes, commas) unless it is evasion.
+        parts = _SEPARATORS.split(piece)
+        offset = start
+        for part in parts:
+            if not part:
+                offset += 1
+                continue
+            part_start = folded.find(part, offset)
+            if part_start < 0:
+                part_start = offset
+            word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
+            if word:
+                tokens.append(Token(word, part_start, part_start + len(part)))
+            offset = part_start + len(part)
+    return Prepared(text, folded, tuple(_join_spaced_letters(tokens, lexicon)), tuple(urls))
+
+
+def features(words: tuple[str, ...] | list[str]) -> list[str]:
+    """The model features of a token sequence: words and adjacent word pairs."""
+    feats = list(words)
+    feats.extend(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return feats

@@ -1,0 +1,476 @@
+"""The running bot: the scheduler, the executor, and what happens when platforms misbehave.
+
+This is the only module that reads the clock (through an injectable `clock`), calls platforms and
+writes state. Each account is polled on its own schedule; a failure on one account (outage, 429,
+expired token) is handled there and never stops the others.
+
+Flow for one account: fetch each stream since its cursor and keep the new messages together with
+the new cursor (one transaction, so nothing fetched is ever lost); then handle waiting messages
+oldest first: classify -> decide -> render the words -> record the decision with every action
+planned -> carry out each action, recording it as sending before and done after the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import sys
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Mapping, TextIO
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from adapters import adapter_module
+from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
+from bot.console import Console
+from bot.hours import current_open_since, describe, is_open, open_periods
+from bot.model import (
+    DANGER_CATEGORIES,
+    Action,
+    ActionKind,
+    Category,
+    Channel,
+    ClassifyContext,
+    Decision,
+    Finding,
+    Inbound,
+)
+from bot.moderation import ModerationData, classify, load_moderation_data, redact
+from bot.policy import ENGINE_ERROR_RULE, DecideContext, Policy, decide, fallback_actions, load_policy
+from bot.replies import TEMPLATE_NAMES, ReplyBook, load_replies, next_opening_words, render
+from bot.settings import AccountSettings, Settings
+from bot.store import PLANNED, SENDING, AuthorHistory, PendingItem, StoredAction, Store
+
+log = logging.getLogger("housebot")
+Clock = Callable[[], datetime]
+
+NOTICE_GRACE = timedelta(hours=1)  # a closing missed by more than this (bot was down) gets no late notice
+MAX_BACKOFF = timedelta(minutes=15)
+BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker
+BREAKER_COOLDOWN = timedelta(minutes=10)
+MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
+MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def settings_values(settings: Settings) -> dict[str, str]:
+    """The placeholder values that come from the settings file alone (checked at start-up)."""
+    org = settings.organisation
+    names = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "sandbox": "the sandbox"}
+    return {
+        "organisation": org.name,
+        "complaints_url": org.complaints_url,
+        "complaints_email": org.complaints_email,
+        "appeals_email": org.appeals_email,
+        "phone": org.phone,
+        "website": org.website,
+        "other_channels": " or ".join(org.other_channels) or org.phone,
+        "official_accounts": ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts),
+        "account_name": settings.accounts[0].display_name,
+        "next_opening": "9am on Monday 1 June",
+        "hours_summary": "Monday to Friday: 9am to 5pm",
+        "author_name": "",
+        "author_handle": "",
+        "team_name": "",
+        "claim_summary": "",
+        "claim_link": org.website,
+    }
+
+
+def _claim_link(finding: Finding) -> str:
+    """The official page a misinformation finding points to, if its detail names one."""
+    return next((word for word in finding.detail.split() if word.startswith("https://")), "")
+
+
+class _StopAccount(Exception):
+    """Leave this account for now (it is waiting or paused); other accounts carry on."""
+
+
+@dataclass
+class AccountHealth:
+    """In-memory back-off state of one account; the pause for auth failures lives in the store."""
+
+    wait_until: dict[str, datetime] = field(default_factory=dict)  # stream name or "*" -> time
+    failures: int = 0
+    breaker_alerted: bool = False
+    last_closed_poll: datetime | None = None
+
+
+class Service:
+    """Everything the bot does, for every configured account."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now, adapters: Mapping[str, Adapter] | None = None,
+                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None,
+                 time_scale: float = 1.0) -> None:
+        """`clock` and `time_scale` let tests travel in time: with a clock that runs k times faster
+        than real time, pass time_scale=k and the scheduler polls at the same rate in clock time."""
+        self.settings = settings
+        self.clock = clock
+        self.time_scale = time_scale
+        self._settings_values = settings_values(settings)
+        self.book: ReplyBook = load_replies(settings.responses_dir, values=self._settings_values,
+                                            values_file=str(settings.config_file))
+        self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
+        self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
+        self.store = store if store is not None else Store(settings.state_path)
+        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone)
+        self.rng = rng or random.Random()
+        self.accounts = {account.name: account for account in settings.accounts}
+        self.adapters: dict[str, Adapter] = dict(adapters or {})
+        for account in settings.accounts:
+            if account.name not in self.adapters:
+                self.adapters[account.name] = adapter_module(account.platform.value).create(settings.account_config(account))
+        self.health = {name: AccountHealth() for name in self.accounts}
+        self._official_ids: dict[str, frozenset[str]] = {}
+        self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
+
+    # -- scheduling -------------------------------------------------------------------------------
+    def poll_interval(self, account: AccountSettings) -> timedelta:
+        """How often to read an open account: the configured cadence, slowed to fit the platform's
+        documented rate limit shared by every account of that platform."""
+        adapter = self.adapters[account.name]
+        same_platform = sum(1 for a in self.settings.accounts if a.platform == account.platform)
+        floor = timedelta(seconds=account.poll_seconds or self.settings.bot.poll_seconds)
+        for budget in adapter.rate_budgets.values():
+            floor = max(floor, budget.per / budget.requests * same_platform)
+        return floor
+
+    def tick(self) -> None:
+        """One pass over every account (what the scheduler does, one account at a time)."""
+        for name in self.accounts:
+            self.poll_account(name)
+
+    def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+        for account in self.settings.accounts:
+            scheduler.add_job(self.poll_account, "interval", args=[account.name], id=account.name,
+                              seconds=self.poll_interval(account).total_seconds() / self.time_scale,
+                              next_run_time=utc_now(),
+                              max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def start(self) -> None:
+        """Run in the background (tests, embedding); `stop` ends it."""
+        self._scheduler = BackgroundScheduler(timezone=self.settings.organisation.timezone,
+                                              executors={"default": ThreadPoolExecutor(1)})
+        self._schedule(self._scheduler)
+        self._scheduler.start()
+
+    def run(self) -> None:
+        """Run in the foreground until Ctrl-C or SIGTERM, then stop cleanly."""
+        scheduler = BlockingScheduler(timezone=self.settings.organisation.timezone,
+                                      executors={"default": ThreadPoolExecutor(1)})
+        self._scheduler = scheduler
+        self._schedule(scheduler)
+        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+        self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the scheduler after the pass under way, then release everything."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self._scheduler = None
+        self.close()
+        self.console.stopped()
+
+    def close(self) -> None:
+        for adapter in self.adapters.values():
+            adapter.close()
+        self.store.close()
+
+    # -- one account ------------------------------------------------------------------------------
+    def poll_account(self, name: str) -> None:
+        """Read and handle one account. Never raises: one account's trouble stays its own."""
+        account = self.accounts[name]
+        now = self.clock()
+        paused = self.store.paused_reason(name)
+        if paused:
+            log.debug("account=%s paused reason=%r", name, paused)
+            return
+        try:
+            self._post_due_notices(account, now)
+            open_now = is_open(account.hours, now)
+            health = self.health[name]
+            if open_now or self._closed_poll_due(account, health, now):
+                self._fetch(account, now)
+            self._handle_pending(account, now, open_now)
+            health.failures = 0
+            health.breaker_alerted = False
+        except _StopAccount:
+            pass
+        except Exception:  # a bug must not stop the other accounts; ops see it in the log
+            log.exception("account=%s event=unexpected_error", name)
+
+    def _closed_poll_due(self, account: AccountSettings, health: AccountHealth, now: datetime) -> bool:
+        """The safety screen: a slow poll while closed that acts only on danger."""
+        if not account.safety_screen:
+            return False
+        if health.last_closed_poll is not None and now - health.last_closed_poll < timedelta(
+                seconds=self.settings.bot.closed_poll_seconds):
+            return False
+        health.last_closed_poll = now
+        return True
+
+    def _fetch(self, account: AccountSettings, now: datetime) -> None:
+        adapter = self.adapters[account.name]
+        health = self.health[account.name]
+        for stream in adapter.streams:
+            waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
+            if waiting > now:
+                continue
+            cursor = self.store.cursor(account.name, stream)
+            try:
+                result = adapter.fetch(stream, cursor)
+            except PlatformError as problem:
+                self._platform_trouble(account, stream, problem, now)
+                continue
+            new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact)
+            if new:
+                log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, classify(text, ClassifyContext(now=self.clock()), self.moderation))
+
+    # -- trouble ----------------------------------------------------------------------------------
+    def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
+        """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
+        health = self.health[account.name]
+        if isinstance(problem, RateLimited):
+            health.wait_until[stream] = problem.reset_at
+            log.warning("account=%s stream=%s event=rate_limited until=%s", account.name, stream, problem.reset_at.isoformat())
+            self.console.trouble(account.name, f"rate limited on {stream}; waiting until {problem.reset_at:%H:%M:%S}")
+            if stream == "*":
+                raise _StopAccount
+            return
+        if isinstance(problem, AuthFailed):
+            self.store.pause(account.name, str(problem), now)
+            log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
+            self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
+            raise _StopAccount
+        health.failures += 1
+        delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
+        delay *= self.rng.uniform(0.5, 1.0)  # jitter, so accounts do not retry in step
+        if health.failures >= BREAKER_THRESHOLD:
+            delay = BREAKER_COOLDOWN
+            if not health.breaker_alerted:
+                health.breaker_alerted = True
+                log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
+                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({problem}); "
+                                   f"trying again every {BREAKER_COOLDOWN}")
+        health.wait_until["*"] = now + delay
+        log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
+                    account.name, stream, health.failures, delay, str(problem))
+        self.console.trouble(account.name, f"{problem.__class__.__name__} on {stream}; retrying in {delay.seconds}s")
+        raise _StopAccount
+
+    # -- handling messages --------------------------------------------------------------------------
+    def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
+        for pending in self.store.pending(account.name):
+            if pending.decided:
+                self._carry_out(account, pending, now)
+                continue
+            history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
+            findings = self._classify(pending.inbound, history, now)
+            decision = decide(pending.inbound, findings, history, self.policy, self._decide_context(account, now))
+            if not open_now and decision.category not in DANGER_CATEGORIES:
+                continue  # waits for opening; only danger is acted on while closed
+            waited = open_now and self._arrived_while_closed(account, pending.inbound, now)
+            decision = self._with_words(account, pending.inbound, decision, history, now, waited)
+            self.store.save_decision(pending.row_id, pending.inbound, decision, now)
+            if any(r.strike for r in self.policy.rules if r.id == decision.rule.split("+")[0]):
+                self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
+            self.console.decision(pending.inbound, decision, waited)
+            self._carry_out(account, replace(pending, decided=True), now)
+
+    def _classify(self, item: Inbound, history: AuthorHistory, now: datetime) -> tuple[Finding, ...]:
+        context = ClassifyContext(now=now, platform=item.platform, channel=item.channel,
+                                  author_recent_texts=history.recent_texts)
+        try:
+            return classify(item.text, context, self.moderation)
+        except Exception as problem:  # a check that breaks holds the message for a person
+            log.exception("account=%s item=%s event=classify_failed", item.account, item.native_id)
+            return (Finding(Category.ORDINARY, 0.0, ENGINE_ERROR_RULE, f"classify failed: {problem!r}"),)
+
+    def _decide_context(self, account: AccountSettings, now: datetime) -> DecideContext:
+        adapter = self.adapters[account.name]
+        if account.name not in self._official_ids:
+            self._official_ids[account.name] = adapter.own_ids()
+        return DecideContext(
+            now=now,
+            capabilities=adapter.capabilities,
+            official_ids=self._official_ids[account.name],
+            official_handles=self.settings.official_handles,
+            max_replies_per_hour=self.settings.bot.max_replies_per_author_per_hour,
+            topics=self.settings.topics,
+        )
+
+    def _arrived_while_closed(self, account: AccountSettings, item: Inbound, now: datetime) -> bool:
+        since = current_open_since(account.hours, now)
+        return since is not None and item.created_at < since
+
+    def _values(self, account: AccountSettings, item: Inbound | None, now: datetime, team: str = "",
+                claim: Finding | None = None) -> dict[str, str]:
+        """Every placeholder's value for one reply (see bot.replies.PLACEHOLDERS)."""
+        values = dict(self._settings_values)
+        values.update(
+            account_name=account.display_name,
+            next_opening=next_opening_words(account.hours, now),
+            hours_summary=describe(account.hours, now).splitlines()[0],
+            author_name=(item.author.display_name or item.author.handle) if item else "",
+            author_handle=item.author.handle.lstrip("@") if item else "",
+            team_name=self.settings.teams[team].name if team in self.settings.teams else "",
+        )
+        if claim is not None:
+            values.update(claim_summary=claim.detail or "this claim", claim_link=_claim_link(claim) or values["website"])
+        return values
+
+    def _with_words(self, account: AccountSettings, item: Inbound, decision: Decision, history: AuthorHistory,
+                    now: datetime, waited: bool) -> Decision:
+        """Fill in every reply's text now, so a retry after a crash sends exactly the same words."""
+        actions = []
+        seed = "/".join(item.key)
+        claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
+        for action in decision.actions:
+            if action.kind is ActionKind.REPLY and action.channel is not None:
+                text = render(self.book, action.template, platform=item.platform, channel=action.channel,
+                              values=self._values(account, item, now, action.team, claim), seed=seed,
+                              avoid_text=history.last_reply_text, bot_marker=self.settings.bot.bot_marker,
+                              with_wait_prefix=waited).text
+                action = replace(action, text=text)
+            elif action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
+                text = f"{decision.category.value}: {action.reason}"
+                if claim is not None and action.kind is ActionKind.REVIEW:
+                    suggested = render(self.book, "misinformation", platform=item.platform, channel=item.channel,
+                                       values=self._values(account, item, now, claim=claim), seed=seed).text
+                    text += f" Suggested reply: {suggested}"
+                action = replace(action, text=text)
+            actions.append(action)
+        return replace(decision, actions=tuple(actions))
+
+    # -- carrying out actions -----------------------------------------------------------------------
+    def _carry_out(self, account: AccountSettings, pending: PendingItem, now: datetime) -> None:
+        """Run every unfinished action; a refused one may plan a fallback, which runs in the next round."""
+        for _ in range(MAX_FALLBACK_ROUNDS):
+            unfinished = [s for s in self.store.actions_for(pending.row_id) if s.status in (PLANNED, SENDING)]
+            if not unfinished:
+                self.store.complete_inbound(pending.row_id, now)
+                return
+            for stored in unfinished:
+                self._execute(account, pending, stored, now)
+
+    def _execute(self, account: AccountSettings, pending: PendingItem, stored: StoredAction, now: datetime) -> None:
+        adapter = self.adapters[account.name]
+        action, item = stored.action, pending.inbound
+        if stored.status == SENDING and action.kind is ActionKind.REPLY:
+            # A crash came between sending and recording: ask the platform before ever sending again.
+            if not adapter.capabilities.can_find_own_reply:
+                self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
+                self.console.alert(account.name, "routine", f"reply to {item.author.handle} may not have been sent: please check")
+                return
+            found = adapter.find_own_reply(item)
+            if found:
+                self.store.mark_done(stored.id, found, now)
+                self.console.action(action, "done (found after restart)")
+                return
+        if action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
+            self.console.alert(account.name, action.urgency.value, f"{action.team}: {action.text} [{item.author.handle}: {self._redact(item.text)}]")
+            log.warning("account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
+                        action.kind.value, action.team, action.urgency.value, action.rule)
+            self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
+            return
+        self.store.mark_sending(stored.id)
+        try:
+            ref = self._call(adapter, action, item)
+        except ActionRefused as refusal:
+            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
+            self.console.action(action, f"refused: {refusal}")
+            for fallback in fallback_actions(self.policy, action, item, self._decide_context(account, now)):
+                if fallback.kind is ActionKind.REPLY:
+                    fallback = self._with_words(account, item, Decision(item.key, Category.ORDINARY, (), (fallback,), ""),
+                                                AuthorHistory(), now, False).actions[0]
+                self.store.plan_fallback(pending.row_id, item, fallback, now)
+            return
+        except PlatformError as problem:
+            if stored.attempts + 1 >= MAX_ATTEMPTS:
+                self.store.mark_failed(stored.id, str(problem), now)
+                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {problem}")
+            elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
+                pass  # stays `sending`: the next try asks the platform before sending again
+            else:
+                self.store.mark_retry(stored.id, str(problem))
+            self._platform_trouble(account, "*", problem, now)
+            return
+        self.store.mark_done(stored.id, ref, now)
+        self.console.action(action, "done")
+
+    @staticmethod
+    def _call(adapter: Adapter, action: Action, item: Inbound) -> str:
+        """The one place each action kind meets its adapter method."""
+        kind = action.kind
+        if kind is ActionKind.REPLY:
+            return adapter.reply(item, action.text, action.channel or item.channel)
+        if kind is ActionKind.HIDE:
+            return adapter.hide(item)
+        if kind is ActionKind.UNHIDE:
+            return adapter.unhide(item)
+        if kind is ActionKind.DELETE:
+            return adapter.delete(item)
+        if kind is ActionKind.BLOCK:
+            return adapter.block(item.author)
+        if kind is ActionKind.UNBLOCK:
+            return adapter.unblock(item.author)
+        if kind is ActionKind.MUTE:
+            return adapter.mute(item.author)
+        raise ActionRefused(f"{kind.value} is not a platform action")
+
+    # -- notices ------------------------------------------------------------------------------------
+    def _post_due_notices(self, account: AccountSettings, now: datetime) -> None:
+        """Exactly one offline notice per closing (and, if wanted, one back-online notice per opening)."""
+        periods = open_periods(account.hours, now - timedelta(days=8), now + timedelta(seconds=1))
+        due: list[tuple[str, datetime]] = []
+        closed = [end for _, end in periods if end <= now]
+        if closed and now - closed[-1] <= NOTICE_GRACE and not is_open(account.hours, now):
+            due.append(("offline_notice", closed[-1]))
+        if account.online_notice:
+            opened = [start for start, _ in periods if start <= now]
+            if opened and now - opened[-1] <= NOTICE_GRACE and is_open(account.hours, now):
+                due.append(("online_notice", opened[-1]))
+        for template, moment in due:
+            key = f"{account.name}:{template}:{moment.astimezone(timezone.utc).isoformat()}"
+            values = self._values(account, None, now)
+            text = render(self.book, template, platform=account.platform, channel=Channel.PUBLIC, values=values,
+                          seed=key, bot_marker=self.settings.bot.bot_marker).text
+            action = Action(ActionKind.POST_NOTICE, f"hours.{template}", "monitoring hours", Channel.PUBLIC, template, text)
+            self.store.plan_notice(account.name, action, key, now)
+        for stored in self.store.open_notices(account.name):
+            self._send_notice(account, stored, now)
+
+    def _send_notice(self, account: AccountSettings, stored: StoredAction, now: datetime) -> None:
+        adapter = self.adapters[account.name]
+        if stored.status == SENDING:
+            self.store.mark_unconfirmed(stored.id, "may have been posted before a restart; not posted again", now)
+            self.console.alert(account.name, "routine", "an hours notice may not have been posted: please check")
+            return
+        self.store.mark_sending(stored.id)
+        try:
+            ref = adapter.post_notice(stored.action.text)
+        except ActionRefused as refusal:
+            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
+            return
+        except PlatformError as problem:
+            self.store.mark_retry(stored.id, str(problem))
+            self._platform_trouble(account, "*", problem, now)
+            return
+        self.store.mark_done(stored.id, ref, now)
+        self.console.notice(account.name, stored.action.text)
+

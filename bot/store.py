@@ -1,0 +1,366 @@
+"""Durable state in SQLite: cursors, every inbound message, every action, strikes, account health.
+
+One connection, WAL, a busy timeout, and one short explicit transaction per step. An action is
+written as `planned` with its decision, becomes `sending` just before the platform call and
+`done` (with the platform's id) just after, so after a crash a `sending` row means "may have been
+sent": the service checks with the platform before it would ever send again.
+
+Message text is kept in full only while a message waits to be handled; once handled, only the
+redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from bot.model import Action, ActionKind, Author, Channel, Decision, Inbound, Platform, Urgency
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cursors (
+    account TEXT NOT NULL, stream TEXT NOT NULL, cursor TEXT, updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, stream)
+);
+CREATE TABLE IF NOT EXISTS inbound (
+    id INTEGER PRIMARY KEY,
+    platform TEXT NOT NULL, account TEXT NOT NULL, stream TEXT NOT NULL, native_id TEXT NOT NULL,
+    channel TEXT NOT NULL, author_id TEXT NOT NULL, author_handle TEXT NOT NULL, author_name TEXT NOT NULL,
+    text TEXT, text_redacted TEXT NOT NULL, created_at TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    thread_id TEXT NOT NULL, parent_id TEXT NOT NULL, in_reply_to_own INTEGER NOT NULL, extras TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', category TEXT, rule TEXT, evidence TEXT, dry_run INTEGER,
+    decided_at TEXT, handled_at TEXT,
+    UNIQUE (platform, account, native_id)
+);
+CREATE INDEX IF NOT EXISTS inbound_pending ON inbound (account, status, created_at);
+CREATE INDEX IF NOT EXISTS inbound_author ON inbound (platform, account, author_id, created_at);
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY,
+    inbound_id INTEGER REFERENCES inbound (id), account TEXT NOT NULL, author_id TEXT,
+    position INTEGER NOT NULL, kind TEXT NOT NULL, channel TEXT, template TEXT NOT NULL, text TEXT NOT NULL,
+    team TEXT NOT NULL, urgency TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL,
+    status TEXT NOT NULL, platform_ref TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    notice_key TEXT UNIQUE, planned_at TEXT NOT NULL, finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS actions_inbound ON actions (inbound_id, position);
+CREATE INDEX IF NOT EXISTS actions_author ON actions (account, author_id, kind, planned_at);
+CREATE TABLE IF NOT EXISTS strikes (
+    platform TEXT NOT NULL, account TEXT NOT NULL, author_id TEXT NOT NULL, category TEXT NOT NULL,
+    inbound_id INTEGER NOT NULL UNIQUE, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    account TEXT PRIMARY KEY, paused_reason TEXT, paused_at TEXT
+);
+"""
+
+# Action states. `sending` survives only a crash between the platform call and its record.
+PLANNED, SENDING, DONE, FAILED, SKIPPED, UNCONFIRMED = "planned", "sending", "done", "failed", "skipped", "unconfirmed"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    row_id: int
+    inbound: Inbound
+    decided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAction:
+    id: int
+    action: Action
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHistory:
+    """What decide may know about an author, read from the store by the service."""
+
+    recent_texts: tuple[str, ...] = ()
+    strikes: int = 0
+    replies_last_hour: int = 0
+    last_reply_text: str | None = None
+
+
+class Store:
+    """The one owner of the SQLite file (or `:memory:` in tests)."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows {SCHEMA_VERSION}")
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # -- cursors and inbound ----------------------------------------------------------------------
+    def cursor(self, account: str, stream: str) -> str | None:
+        row = self._db.execute("SELECT cursor FROM cursors WHERE account=? AND stream=?", (account, stream)).fetchone()
+        return row["cursor"] if row else None
+
+    def record_fetch(self, account: str, stream: str, items: Sequence[Inbound], cursor: str | None,
+                     now: datetime, redact: Callable[[str], str]) -> int:
+        """Keep new items and move the cursor past them in one transaction; returns how many were new."""
+        new = 0
+        with self._transaction() as db:
+            for item in items:
+                inserted = db.execute(
+                    """INSERT OR IGNORE INTO inbound (platform, account, stream, native_id, channel, author_id,
+                       author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
+                       in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (item.platform.value, item.account, item.stream, item.native_id, item.channel.value,
+                     item.author.id, item.author.handle, item.author.display_name, item.text, redact(item.text),
+                     _iso(item.created_at), _iso(now), item.thread_id, item.parent_id, int(item.in_reply_to_own),
+                     json.dumps(dict(item.extras), default=str)),
+                ).rowcount
+                new += inserted
+            if cursor is not None:
+                db.execute(
+                    """INSERT INTO cursors (account, stream, cursor, updated_at) VALUES (?,?,?,?)
+                       ON CONFLICT (account, stream) DO UPDATE SET cursor=excluded.cursor, updated_at=excluded.updated_at""",
+                    (account, stream, cursor, _iso(now)),
+                )
+        return new
+
+    def pending(self, account: str) -> list[PendingItem]:
+        """Messages waiting to be handled, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM inbound WHERE account=? AND status='pending' ORDER BY created_at, id", (account,)
+        ).fetchall()
+        return [PendingItem(row["id"], _inbound(row), row["decided_at"] is not None) for row in rows]
+
+    def author_history(self, item: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
+        since = _iso(now - window)
+        texts = self._db.execute(
+            """SELECT text_redacted FROM inbound WHERE platform=? AND account=? AND author_id=? AND id<>?
+               AND created_at>=? AND created_at<=? ORDER BY created_at""",
+            (item.platform.value, item.account, item.author.id, row_id, since, _iso(item.created_at)),
+        ).fetchall()
+        strikes = self._db.execute(
+            "SELECT COUNT(*) FROM strikes WHERE platform=? AND account=? AND author_id=? AND inbound_id<>?",
+            (item.platform.value, item.account, item.author.id, row_id),
+        ).fetchone()[0]
+        replies = self._db.execute(
+            """SELECT text, planned_at FROM actions WHERE account=? AND author_id=? AND kind='reply'
+               AND status IN ('planned','sending','done') AND inbound_id<>? ORDER BY id DESC""",
+            (item.account, item.author.id, row_id),
+        ).fetchall()
+        hour_ago = _iso(now - timedelta(hours=1))
+        return AuthorHistory(
+            recent_texts=tuple(r["text_redacted"] for r in texts),
+            strikes=strikes,
+            replies_last_hour=sum(1 for r in replies if r["planned_at"] >= hour_ago),
+            last_reply_text=replies[0]["text"] if replies else None,
+        )
+
+    # -- decisions and actions --------------------------------------------------------------------
+    def save_decision(self, row_id: int, item: Inbound, decision: Decision, now: datetime) -> None:
+        """Write the decision and plan every action, all or nothing."""
+        status = SKIPPED if decision.dry_run else PLANNED
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE inbound SET category=?, rule=?, evidence=?, dry_run=?, decided_at=? WHERE id=?",
+                (decision.category.value, decision.rule, decision.evidence, int(decision.dry_run), _iso(now), row_id),
+            )
+            for position, action in enumerate(decision.actions):
+                self._insert_action(db, action, item.account, item.author.id, row_id, position, status, now, None)
+
+    def plan_fallback(self, row_id: int, item: Inbound, action: Action, now: datetime) -> None:
+        with self._transaction() as db:
+            position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
+                                  (row_id,)).fetchone()[0]
+            self._insert_action(db, action, item.account, item.author.id, row_id, position, PLANNED, now, None)
+
+    def plan_notice(self, account: str, action: Action, notice_key: str, now: datetime) -> int | None:
+        """Plan an account-wide notice once per key; None if that notice was planned already."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM actions WHERE notice_key=?", (notice_key,)).fetchone():
+                return None
+            return self._insert_action(db, action, account, None, None, 0, PLANNED, now, notice_key)
+
+    @staticmethod
+    def _insert_action(db: sqlite3.Connection, action: Action, account: str, author_id: str | None,
+                       row_id: int | None, position: int, status: str, now: datetime, notice_key: str | None) -> int:
+        cursor = db.execute(
+            """INSERT INTO actions (inbound_id, account, author_id, position, kind, channel, template, text, team,
+               urgency, rule, reason, status, notice_key, planned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (row_id, account, author_id, position, action.kind.value, action.channel.value if action.channel else None,
+             action.template, action.text, action.team, action.urgency.value, action.rule, action.reason, status,
+             notice_key, _iso(now)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def actions_for(self, row_id: int) -> list[StoredAction]:
+        rows = self._db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position", (row_id,)).fetchall()
+        return [_stored_action(row) for row in rows]
+
+    def open_notices(self, account: str) -> list[StoredAction]:
+        rows = self._db.execute(
+            "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND status IN ('planned','sending') ORDER BY id",
+            (account,),
+        ).fetchall()
+        return [_stored_action(row) for row in rows]
+
+    def mark_sending(self, action_id: int) -> None:
+        self._set_action(action_id, SENDING, attempts_increment=1)
+
+    def mark_done(self, action_id: int, platform_ref: str, now: datetime) -> None:
+        self._set_action(action_id, DONE, platform_ref=platform_ref, finished_at=now)
+
+    def mark_retry(self, action_id: int, error: str) -> None:
+        self._set_action(action_id, PLANNED, error=error)
+
+    def mark_failed(self, action_id: int, error: str, now: datetime) -> None:
+        self._set_action(action_id, FAILED, error=error, finished_at=now)
+
+    def mark_unconfirmed(self, action_id: int, error: str, now: datetime) -> None:
+        self._set_action(action_id, UNCONFIRMED, error=error, finished_at=now)
+
+    def _set_action(self, action_id: int, status: str, *, platform_ref: str | None = None, error: str | None = None,
+                    finished_at: datetime | None = None, attempts_increment: int = 0) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE actions SET status=?, platform_ref=COALESCE(?, platform_ref), error=COALESCE(?, error),
+                   finished_at=COALESCE(?, finished_at), attempts=attempts+? WHERE id=?""",
+                (status, platform_ref, error, _iso(finished_at) if finished_at else None, attempts_increment, action_id),
+            )
+
+    def complete_inbound(self, row_id: int, now: datetime) -> None:
+        """The message is handled: forget its full text, keep the redacted one."""
+        with self._transaction() as db:
+            db.execute("UPDATE inbound SET status='handled', text=NULL, handled_at=? WHERE id=?", (_iso(now), row_id))
+
+    def add_strike(self, row_id: int, item: Inbound, category: str, now: datetime) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO strikes (platform, account, author_id, category, inbound_id, at) VALUES (?,?,?,?,?,?)",
+                (item.platform.value, item.account, item.author.id, category, row_id, _iso(now)),
+            )
+
+    # -- account health ---------------------------------------------------------------------------
+    def pause(self, account: str, reason: str, now: datetime) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO accounts (account, paused_reason, paused_at) VALUES (?,?,?)
+                   ON CONFLICT (account) DO UPDATE SET paused_reason=excluded.paused_reason, paused_at=excluded.paused_at""",
+                (account, reason, _iso(now)),
+            )
+
+    def resume(self, account: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET paused_reason=NULL, paused_at=NULL WHERE account=?", (account,))
+
+    def paused_reason(self, account: str) -> str | None:
+        row = self._db.execute("SELECT paused_reason FROM accounts WHERE account=?", (account,)).fetchone()
+        return row["paused_reason"] if row else None
+
+    # -- audit ------------------------------------------------------------------------------------
+    def audit(self, *, account: str | None = None, category: str | None = None, action: str | None = None,
+              since: datetime | None = None, limit: int = 50) -> list[dict[str, object]]:
+        """The latest decisions, newest first, one row per message with its actions summarised."""
+        clauses, params = ["i.decided_at IS NOT NULL"], []
+        if account:
+            clauses.append("i.account=?")
+            params.append(account)
+        if category:
+            clauses.append("i.category=?")
+            params.append(category)
+        if since:
+            clauses.append("i.decided_at>=?")
+            params.append(_iso(since))
+        if action:
+            clauses.append("EXISTS (SELECT 1 FROM actions a WHERE a.inbound_id=i.id AND a.kind=?)")
+            params.append(action)
+        rows = self._db.execute(
+            f"SELECT * FROM inbound i WHERE {' AND '.join(clauses)} ORDER BY i.decided_at DESC, i.id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        result = []
+        for row in rows:
+            actions = self.actions_for(row["id"])
+            result.append(
+                {
+                    "time": row["decided_at"],
+                    "account": row["account"],
+                    "channel": row["channel"],
+                    "author": row["author_handle"],
+                    "text": row["text_redacted"],
+                    "category": row["category"],
+                    "rule": row["rule"],
+                    "evidence": row["evidence"],
+                    "actions": "; ".join(
+                        f"{a.action.kind.value}{'(' + a.action.team + ')' if a.action.team else ''}:{a.status}" for a in actions
+                    ),
+                    "reply": " | ".join(a.action.text for a in actions if a.action.kind is ActionKind.REPLY),
+                    "outcome": "dry run" if row["dry_run"] else row["status"],
+                }
+            )
+        return result
+
+    def notices(self, account: str | None = None) -> list[StoredAction]:
+        query = "SELECT * FROM actions WHERE inbound_id IS NULL" + (" AND account=?" if account else "") + " ORDER BY id"
+        return [_stored_action(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+
+def _inbound(row: sqlite3.Row) -> Inbound:
+    return Inbound(
+        platform=Platform(row["platform"]),
+        account=row["account"],
+        stream=row["stream"],
+        channel=Channel(row["channel"]),
+        native_id=row["native_id"],
+        author=Author(id=row["author_id"], handle=row["author_handle"], display_name=row["author_name"]),
+        text=row["text"] if row["text"] is not None else row["text_redacted"],
+        created_at=_when(row["created_at"]),
+        thread_id=row["thread_id"],
+        parent_id=row["parent_id"],
+        in_reply_to_own=bool(row["in_reply_to_own"]),
+        extras=json.loads(row["extras"]),
+    )
+
+
+def _stored_action(row: sqlite3.Row) -> StoredAction:
+    action = Action(
+        kind=ActionKind(row["kind"]),
+        rule=row["rule"],
+        reason=row["reason"],
+        channel=Channel(row["channel"]) if row["channel"] else None,
+        template=row["template"],
+        text=row["text"],
+        team=row["team"],
+        urgency=Urgency(row["urgency"]),
+    )
+    return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"])

@@ -1,0 +1,133 @@
+"""Builders shared by the service tests: settings files in tmp_path, a clock that travels."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from adapters.sandbox import SandboxAdapter, SandboxNetwork, ScenarioMessage
+from bot.service import Service
+from bot.settings import Settings, load_settings
+from bot.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+LONDON = ZoneInfo("Europe/London")
+
+ORGANISATION = """
+[organisation]
+name = "NHS Leeds"
+timezone = "Europe/London"
+complaints_url = "https://www.example.nhs.uk/complaints"
+complaints_email = "complaints@example.nhs.uk"
+appeals_email = "comms@example.nhs.uk"
+phone = "0113 000 0000"
+website = "https://www.example.nhs.uk"
+other_channels = ["phone 0113 000 0000"]
+
+[bot]
+poll_seconds = 60
+closed_poll_seconds = 600
+max_replies_per_author_per_hour = 3
+
+[teams.comms]
+name = "Communications team"
+email = "comms@example.nhs.uk"
+[teams.safeguarding]
+name = "Safeguarding team"
+email = "safeguarding@example.nhs.uk"
+[teams.patient_experience]
+name = "Patient Experience team"
+email = "pals@example.nhs.uk"
+[teams.immunisation]
+name = "Immunisation team"
+email = "jabs@example.nhs.uk"
+[teams.security]
+name = "Security team"
+email = "security@example.nhs.uk"
+
+[topics.vaccination]
+team = "immunisation"
+keywords = ["flu jab", "vaccine", "booster"]
+"""
+
+OFFICE_HOURS = """
+[[accounts]]
+name = "demo"
+type = "sandbox"
+handle = "@NHSLeedsDemo"
+safety_screen = {safety_screen}
+[accounts.hours]
+monday = ["09:00-17:00"]
+tuesday = ["09:00-17:00"]
+wednesday = ["09:00-17:00"]
+thursday = ["09:00-17:00"]
+friday = ["09:00-17:00"]
+bank_holidays = "closed"
+"""
+
+ALWAYS_OPEN = """
+[[accounts]]
+name = "demo"
+type = "sandbox"
+handle = "@NHSLeedsDemo"
+display_name = "NHS Leeds (sandbox)"
+[accounts.hours]
+monday = ["00:00-24:00"]
+tuesday = ["00:00-24:00"]
+wednesday = ["00:00-24:00"]
+thursday = ["00:00-24:00"]
+friday = ["00:00-24:00"]
+saturday = ["00:00-24:00"]
+sunday = ["00:00-24:00"]
+bank_holidays = "open"
+"""
+
+
+def environment(tmp_path: Path, config: Path) -> dict[str, str]:
+    return {
+        "HOUSEBOT_CONFIG": str(config),
+        "HOUSEBOT_POLICY": str(REPO / "config" / "policy.toml"),
+        "HOUSEBOT_MODERATION": str(REPO / "config" / "moderation"),
+        "HOUSEBOT_RESPONSES": str(REPO / "responses"),
+        "HOUSEBOT_STATE": str(tmp_path / "state" / "housebot.sqlite3"),
+    }
+
+
+def write_settings(tmp_path: Path, accounts: str, extra_env: dict[str, str] | None = None) -> Settings:
+    config = tmp_path / "housebot.toml"
+    config.write_text(ORGANISATION + accounts, encoding="utf-8")
+    env_file = tmp_path / ".env"  # an empty one: tests never read a developer's own .env
+    env_file.touch()
+    return load_settings({**environment(tmp_path, config), **(extra_env or {})}, env_file)
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def sandbox_service(settings: Settings, clock: Clock, network: SandboxNetwork | None = None,
+                    store: Store | None = None) -> tuple[Service, SandboxNetwork, io.StringIO]:
+    """A service whose one account lives on a sandbox network the test controls."""
+    network = network if network is not None else SandboxNetwork(clock=clock)
+    account = settings.accounts[0]
+    adapter = SandboxAdapter(settings.account_config(account), network)
+    out = io.StringIO()
+    return Service(settings, clock=clock, adapters={account.name: adapter}, store=store, out=out), network, out
+
+
+def message(id: str, text: str, *, stream: str = "comments", handle: str = "@member", name: str = "A Member",
+            reply_to_own: bool = True) -> ScenarioMessage:
+    return ScenarioMessage(id=id, stream=stream, handle=handle, name=name, text=text, reply_to_own=reply_to_own)

@@ -1,0 +1,209 @@
+"""decide() as tables: findings in, actions out, for the shipped policy on each platform."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from adapters.base import Capabilities
+from bot.errors import ConfigError
+from bot.model import ActionKind, Author, Category, Channel, Finding, Inbound, Platform
+from bot.policy import DecideContext, Policy, decide, fallback_actions, load_policy
+from bot.replies import TEMPLATE_NAMES
+from bot.settings import Topic
+from bot.store import AuthorHistory
+from tests.helpers import REPO
+
+NOW = datetime(2026, 5, 12, 10, 0, tzinfo=timezone.utc)
+TEAMS = ("comms", "safeguarding", "patient_experience", "immunisation", "security")
+EVERYTHING = Capabilities(
+    actions=frozenset(ActionKind) - {ActionKind.ALERT, ActionKind.REVIEW},
+    max_reply_length={Channel.PUBLIC: 1000, Channel.PRIVATE: 1000},
+)
+X_LIKE = Capabilities(
+    actions=frozenset({ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE, ActionKind.POST_NOTICE}),
+    max_reply_length={Channel.PUBLIC: 280, Channel.PRIVATE: 10000},
+    hide_own_threads_only=True,
+    url_length=23,
+)
+MESSENGER_LIKE = Capabilities(
+    actions=frozenset({ActionKind.REPLY, ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.POST_NOTICE}),
+    max_reply_length={Channel.PUBLIC: 8000, Channel.PRIVATE: 2000},
+    private_reply_window=timedelta(hours=24),
+)
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(REPO / "config" / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+
+
+def inbound(text: str = "hello", *, channel: Channel = Channel.PUBLIC, handle: str = "@member", own: bool = True,
+            age: timedelta = timedelta(minutes=5), platform: Platform = Platform.SANDBOX) -> Inbound:
+    return Inbound(platform=platform, account="demo", stream="comments", channel=channel, native_id="42",
+                   author=Author(id="u42", handle=handle, display_name="Member"), text=text,
+                   created_at=NOW - age, in_reply_to_own=own)
+
+
+def context(caps: Capabilities = EVERYTHING, **kwargs: object) -> DecideContext:
+    return DecideContext(now=NOW, capabilities=caps, official_ids=frozenset({"own-id"}),
+                         official_handles=frozenset({"@nhsleeds", "@nhsleedsdemo"}),
+                         topics=(Topic("vaccination", "immunisation", ("flu jab",)),), **kwargs)  # type: ignore[arg-type]
+
+
+def found(category: Category, score: float = 0.9) -> tuple[Finding, ...]:
+    return (Finding(category, score, f"{category.value}.test"),)
+
+
+def kinds(decision) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{a.kind.value}{'@' + a.channel.value if a.channel else ''}{'>' + a.team if a.team else ''}"
+            for a in decision.actions]
+
+
+# What the house rules promise for each category on a platform that can do everything.
+HOUSE_RULES = [
+    pytest.param(Category.SAFEGUARDING, Channel.PRIVATE, ["reply@private", "alert>safeguarding"], id="safeguarding-signpost-and-alert"),
+    pytest.param(Category.URGENT_CARE, Channel.PUBLIC, ["reply@public", "alert>comms"], id="urgent-care-signpost-and-alert"),
+    pytest.param(Category.THREAT, Channel.PUBLIC, ["hide", "alert>security", "reply@public"], id="threat-hidden-and-escalated"),
+    pytest.param(Category.ABUSE, Channel.PUBLIC, ["hide", "reply@public"], id="abuse-hidden-and-redirected"),
+    pytest.param(Category.OVERSHARING, Channel.PUBLIC, ["hide", "reply@private"], id="oversharing-hidden-advised-privately"),
+    pytest.param(Category.OVERSHARING, Channel.PRIVATE, ["reply@private", "alert>comms"], id="oversharing-in-a-dm-not-hidden"),
+    pytest.param(Category.MISINFORMATION, Channel.PUBLIC, ["review>comms"], id="misinformation-to-review-never-deleted"),
+    pytest.param(Category.SPAM, Channel.PUBLIC, ["hide"], id="spam-hidden-without-reply"),
+    pytest.param(Category.COMPLAINT, Channel.PUBLIC, ["reply@public", "alert>patient_experience"], id="complaint-to-complaints-page"),
+    pytest.param(Category.VERIFICATION, Channel.PUBLIC, ["reply@public", "alert>comms"], id="verification-confirmed"),
+    pytest.param(Category.ORDINARY, Channel.PUBLIC, ["reply@public"], id="ordinary-acknowledged"),
+]
+
+
+@pytest.mark.parametrize(("category", "channel", "expected"), HOUSE_RULES)
+def test_each_house_rule_gives_its_actions(policy: Policy, category: Category, channel: Channel, expected: list[str]) -> None:
+    decision = decide(inbound(channel=channel), found(category), AuthorHistory(), policy, context())
+    assert decision.category == category
+    assert kinds(decision) == expected
+    assert decision.rule and not decision.dry_run
+
+
+def test_danger_wins_over_everything_else_and_keeps_the_rest_as_evidence(policy: Policy) -> None:
+    findings = found(Category.ABUSE) + found(Category.SAFEGUARDING, 0.4) + found(Category.SPAM)
+    decision = decide(inbound(), findings, AuthorHistory(), policy, context())
+    assert decision.category is Category.SAFEGUARDING
+    assert "hide" not in kinds(decision)
+    assert {f.category for f in decision.findings} >= {Category.ABUSE, Category.SPAM}
+
+
+def test_ordinary_questions_on_a_topic_go_to_that_team(policy: Policy) -> None:
+    decision = decide(inbound("When can I get my flu jab?"), (), AuthorHistory(), policy, context())
+    assert kinds(decision) == ["reply@public>immunisation", "alert>immunisation"]
+    assert decision.actions[0].template == "routed_to_team"
+
+
+def test_low_confidence_abuse_is_never_hidden(policy: Policy) -> None:
+    decision = decide(inbound(), found(Category.ABUSE, 0.3), AuthorHistory(), policy, context())
+    assert decision.category is Category.ORDINARY
+    assert "hide" not in kinds(decision)
+
+
+def test_x_cannot_hide_outside_its_own_threads_so_a_person_reviews(policy: Policy) -> None:
+    decision = decide(inbound(own=False, platform=Platform.X), found(Category.ABUSE), AuthorHistory(), policy, context(X_LIKE))
+    assert kinds(decision) == ["review>comms", "reply@public"]
+    assert any(f.rule == "platform.capability" and "own posts" in f.detail for f in decision.findings)
+
+
+def test_x_hides_abuse_under_its_own_posts(policy: Policy) -> None:
+    decision = decide(inbound(own=True, platform=Platform.X), found(Category.ABUSE), AuthorHistory(), policy, context(X_LIKE))
+    assert kinds(decision) == ["hide", "reply@public"]
+
+
+def test_threat_on_x_outside_own_thread_falls_back_to_urgent_review(policy: Policy) -> None:
+    decision = decide(inbound(own=False, platform=Platform.X), found(Category.THREAT), AuthorHistory(), policy, context(X_LIKE))
+    assert kinds(decision)[:2] == ["review>security", "alert>security"]
+    assert decision.actions[0].urgency.value == "urgent"
+
+
+def test_messenger_private_reply_after_24_hours_is_not_planned(policy: Policy) -> None:
+    late = inbound(channel=Channel.PRIVATE, age=timedelta(hours=30), platform=Platform.FACEBOOK)
+    decision = decide(late, found(Category.COMPLAINT), AuthorHistory(), policy, context(MESSENGER_LIKE))
+    assert kinds(decision) == ["alert>patient_experience"]
+    assert "within 24 hours" in decision.findings[-1].detail
+
+
+def test_danger_is_signposted_even_past_the_reply_cap(policy: Policy) -> None:
+    busy = AuthorHistory(replies_last_hour=10)
+    assert "reply@private" in kinds(decide(inbound(channel=Channel.PRIVATE), found(Category.SAFEGUARDING), busy, policy, context()))
+    capped = decide(inbound(), found(Category.COMPLAINT), busy, policy, context())
+    assert kinds(capped) == ["alert>patient_experience"]
+    assert "limit.replies_per_author" in capped.rule
+
+
+def test_the_bot_never_answers_itself_or_another_official_account(policy: Policy) -> None:
+    for handle in ("@NHSLeeds", "@nhsleedsdemo"):
+        decision = decide(inbound(handle=handle), found(Category.ABUSE), AuthorHistory(), policy, context())
+        assert decision.actions == () and decision.rule == "guard.official_account"
+
+
+def test_partner_accounts_are_never_hidden(policy: Policy) -> None:
+    decision = decide(inbound(handle="@LeedsCC"), found(Category.SPAM), AuthorHistory(), policy, context())
+    assert "hide" not in kinds(decision)
+    assert "exempt.partner" in decision.rule
+
+
+@pytest.mark.parametrize(("strikes", "extra"), [
+    pytest.param(0, [], id="first-breach"),
+    pytest.param(1, ["alert>comms"], id="second-breach-staff-told"),
+    pytest.param(2, ["review>comms"], id="third-breach-block-proposed"),
+    pytest.param(7, ["review>comms"], id="many-breaches-still-a-person-decides"),
+])
+def test_strike_ladder(policy: Policy, strikes: int, extra: list[str]) -> None:
+    decision = decide(inbound(), found(Category.ABUSE), AuthorHistory(strikes=strikes), policy, context())
+    assert kinds(decision) == ["hide", "reply@public", *extra]
+    assert "block" not in kinds(decision)
+
+
+def test_a_check_that_failed_holds_the_message_for_a_person(policy: Policy) -> None:
+    broken = (Finding(Category.ORDINARY, 0.0, "engine.error", "boom"),)
+    decision = decide(inbound(), broken, AuthorHistory(), policy, context())
+    assert kinds(decision) == ["review>comms"]
+
+
+def test_a_refused_hide_falls_back_as_the_policy_says(policy: Policy) -> None:
+    decision = decide(inbound(), found(Category.THREAT), AuthorHistory(), policy, context())
+    hide = decision.actions[0]
+    assert [a.kind for a in fallback_actions(policy, hide, inbound(), context())] == [ActionKind.DELETE]
+    delete = fallback_actions(policy, hide, inbound(), context())[0]
+    assert [a.kind for a in fallback_actions(policy, delete, inbound(), context())] == [ActionKind.REVIEW]
+
+
+def test_dry_run_is_marked_on_every_decision(tmp_path: Path) -> None:
+    text = (REPO / "config" / "policy.toml").read_text().replace("dry_run = false", "dry_run = true")
+    (tmp_path / "policy.toml").write_text(text)
+    dry = load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    assert decide(inbound(), found(Category.ABUSE), AuthorHistory(), dry, context()).dry_run
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    pytest.param('template = "complaint"', 'template = "complain"', "rules[9].actions[0].template", id="unknown-template"),
+    pytest.param('team = "security", urgency = "urgent" },\n  { kind = "reply"', 'team = "police", urgency = "urgent" },\n  { kind = "reply"', "rules[2].actions[1].team", id="unknown-team"),
+    pytest.param('kind = "hide", fallback = { kind = "review"', 'kind = "hyde", fallback = { kind = "review"',
+                 "rules[3].actions[0].kind", id="unknown-action"),
+    pytest.param('{ kind = "alert", team = "comms" }]', '{ kind = "block" }]', "ladder[0].actions", id="block-needs-approval"),
+])
+def test_policy_errors_name_the_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    text = (REPO / "config" / "policy.toml").read_text()
+    assert old in text
+    (tmp_path / "policy.toml").write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    assert caught.value.key == key
+    assert str(tmp_path / "policy.toml") in str(caught.value)
+
+
+def test_a_person_repeating_themselves_is_hidden_and_pointed_elsewhere(policy: Policy) -> None:
+    repeated = (Finding(Category.SPAM, 0.9, "spam.repetition", "the same point 3 times"),)
+    decision = decide(inbound(), repeated, AuthorHistory(), policy, context())
+    assert kinds(decision) == ["hide", "reply@public"]
+    assert decision.actions[1].template == "spam_repeat"
+    advert = (Finding(Category.SPAM, 0.9, "spam.pattern", "order now"),)
+    assert kinds(decide(inbound(), advert, AuthorHistory(), policy, context())) == ["hide"]

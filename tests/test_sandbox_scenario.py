@@ -1,0 +1,108 @@
+"""The bundled sandbox scenario end to end: every house rule produces the expected action."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.sandbox import SandboxAdapter, SandboxNetwork, ScenarioMessage, load_scenario
+from bot.service import Service
+from tests.helpers import ALWAYS_OPEN, LONDON, Clock, write_settings
+
+SCENARIO = load_scenario()
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[SandboxNetwork, dict[str, dict[str, object]], str]:
+    tmp_path = tmp_path_factory.mktemp("scenario")
+    settings = write_settings(tmp_path, ALWAYS_OPEN)
+    clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
+    network = SandboxNetwork(clock=clock)
+    adapter = SandboxAdapter(settings.account_config(settings.accounts[0]), network, SCENARIO)
+    out = io.StringIO()
+    service = Service(settings, clock=clock, adapters={"demo": adapter}, out=out)
+    for _ in range(2):
+        service.tick()
+        clock.advance(minutes=1)
+    service.close()
+    with sqlite3.connect(settings.state_path) as db:
+        db.row_factory = sqlite3.Row
+        rows = {row["native_id"].split("-")[-1]: dict(row) for row in db.execute("SELECT * FROM inbound")}
+        for row in rows.values():
+            row["actions"] = [dict(a) for a in db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position",
+                                                          (row["id"],))]
+    return network, rows, out.getvalue()
+
+
+def did(network: SandboxNetwork, message: ScenarioMessage) -> dict[str, list[str]]:
+    """What the bot did on the network about one scenario message: kind -> texts."""
+    found: dict[str, list[str]] = {}
+    for activity in network.activity:
+        if activity.target.endswith(f"-{message.id}"):
+            found.setdefault(activity.kind, []).append(activity.text)
+    return found
+
+
+def test_the_scenario_has_at_least_forty_messages_covering_every_house_rule() -> None:
+    assert len(SCENARIO) >= 40
+    assert {m.expect for m in SCENARIO} == {"safeguarding", "urgent_care", "threat", "abuse", "oversharing",
+                                            "misinformation", "spam", "complaint", "verification", "ordinary"}
+
+
+@pytest.mark.parametrize("message", SCENARIO, ids=[f"{m.id}-{m.expect}" for m in SCENARIO])
+def test_every_message_gets_what_the_house_rules_promise(outcome, message: ScenarioMessage) -> None:  # type: ignore[no-untyped-def]
+    network, rows, _ = outcome
+    row = rows[message.id]
+    acted = did(network, message)
+    staff = {(a["kind"], a["team"]) for a in row["actions"] if a["kind"] in ("alert", "review")}
+    assert row["status"] == "handled"
+    if message.handle.lower() == "@nhsleedsdemo":
+        assert acted == {} and row["rule"] == "guard.official_account"
+        return
+    assert row["category"] == message.expect, (message.text, row["evidence"])
+    replies = acted.get("reply", [])
+    hidden = "hide" in acted
+    if message.expect in ("safeguarding", "urgent_care"):
+        assert len(replies) == 1 and "999" in replies[0] and "111" in replies[0]
+        if message.expect == "safeguarding":
+            assert "116 123" in replies[0]
+        assert not hidden
+        assert any(kind == "alert" for kind, _ in staff)
+    elif message.expect == "threat":
+        assert hidden
+        assert ("alert", "security") in staff
+    elif message.expect == "abuse":
+        assert hidden and len(replies) == 1
+    elif message.expect == "oversharing":
+        assert hidden and len(replies) == 1
+    elif message.expect == "misinformation":
+        assert not hidden and "delete" not in acted
+        assert ("review", "comms") in staff
+    elif message.expect == "spam":
+        assert hidden or message.handle == "@LeedsCC"
+    elif message.expect == "complaint":
+        assert not hidden and len(replies) == 1
+        assert "complaints@example.nhs.uk" in replies[0] or "https://www.example.nhs.uk/complaints" in replies[0]
+    elif message.expect == "verification":
+        assert not hidden and len(replies) == 1 and "@NHSLeedsDemo" in replies[0]
+    else:
+        assert not hidden and "delete" not in acted
+        assert len(replies) == 1
+
+
+def test_private_details_are_never_stored_once_handled(outcome) -> None:  # type: ignore[no-untyped-def]
+    _, rows, _ = outcome
+    stored = " ".join(str(row["text_redacted"]) + str(row["text"]) for row in rows.values())
+    for secret in ("943 476 5919", "07700 900123", "14/03/1951", "LS8 5HP"):
+        assert secret not in stored
+
+
+def test_the_console_shows_each_message_decision_and_action(outcome) -> None:  # type: ignore[no-untyped-def]
+    _, _, printed = outcome
+    assert "decision: abuse" in printed
+    assert "-> hide done" in printed
+    assert "URGENT ALERT" in printed

@@ -1,0 +1,136 @@
+"""Time travel: the service polls only inside hours, posts one offline notice per closing, and
+handles what arrived while closed at opening, oldest first, acknowledging the wait."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store import DONE
+from tests.helpers import LONDON, OFFICE_HOURS, Clock, message, sandbox_service, write_settings
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def travel(service, clock: Clock, until: datetime, step: timedelta = timedelta(minutes=5)) -> None:  # type: ignore[no-untyped-def]
+    while clock.now < until:
+        service.tick()
+        clock.now = min(clock.now + step, until)
+
+
+WEEKS = [
+    # Mon-Fri 09:00-17:00 around the clock changes and a bank holiday; (start, end, expected open days)
+    pytest.param("2026-03-26T08:00", "2026-03-31T08:00", ["Thu 26", "Fri 27", "Mon 30"], id="march-dst-change"),
+    pytest.param("2026-10-22T08:00", "2026-10-27T08:00", ["Thu 22", "Fri 23", "Mon 26"], id="october-dst-change"),
+    pytest.param("2026-05-21T08:00", "2026-05-27T08:00", ["Thu 21", "Fri 22", "Tue 26"], id="spring-bank-holiday-monday"),
+]
+
+
+@pytest.mark.parametrize(("start", "end", "open_days"), WEEKS)
+def test_polled_only_inside_hours(tmp_path: Path, start: str, end: str, open_days: list[str]) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
+    clock = Clock(local(start))
+    service, network, _ = sandbox_service(settings, clock)
+    travel(service, clock, local(end))
+    read_times = [moment.astimezone(LONDON) for moment, _ in network.reads]
+    assert read_times, "never polled"
+    assert all(9 <= t.hour < 17 for t in read_times), [t.isoformat() for t in read_times if not 9 <= t.hour < 17]
+    assert sorted({t.strftime("%a %d") for t in read_times}) == sorted(open_days)
+    # every five-minute step inside hours was a poll of both streams
+    first_day = [t for t in read_times if t.strftime("%a %d") == open_days[0]]
+    assert len(first_day) == 2 * 8 * 12
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    pytest.param("2026-05-22T16:50", "2026-05-26T09:10", ["back at 9am on Tuesday 26 May"], id="friday-before-bank-holiday"),
+    pytest.param("2026-10-23T16:50", "2026-10-26T09:10", ["back at 9am on Monday 26 October"], id="weekend-over-dst-change"),
+    pytest.param("2026-03-26T16:50", "2026-03-28T09:00", ["back at 9am on Friday 27 March", "back at 9am on Monday 30 March"],
+                 id="two-closings-two-notices"),
+])
+def test_exactly_one_offline_notice_per_closing_naming_the_next_opening(tmp_path: Path, start: str, end: str,
+                                                                        expected: list[str]) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="true"))
+    clock = Clock(local(start))
+    service, network, _ = sandbox_service(settings, clock)
+    travel(service, clock, local(end), step=timedelta(minutes=1))
+    notices = [a.text for a in network.activity if a.kind == "notice"]
+    assert len(notices) == len(expected), notices
+    for text, when in zip(notices, expected):
+        assert when.split("back at ")[1] in text
+        assert "999" in text and "111" in text
+    assert all(stored.status == DONE for stored in service.store.notices())
+
+
+def test_messages_from_while_closed_are_handled_at_opening_oldest_first_with_an_apology(tmp_path: Path) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="true"))
+    clock = Clock(local("2026-05-22T18:00"))  # Friday evening, closed
+    service, network, out = sandbox_service(settings, clock)
+    network.post("demo", message("late1", "Does the Seacroft clinic do baby weighing on Tuesdays?", handle="@first"),
+                 created_at=local("2026-05-22T19:00"))
+    network.post("demo", message("late2", "How do I order repeat prescriptions online?", handle="@second"),
+                 created_at=local("2026-05-23T11:00"))
+    travel(service, clock, local("2026-05-26T08:55"))
+    assert [a for a in network.activity if a.kind == "reply"] == []  # nothing said while closed
+    travel(service, clock, local("2026-05-26T09:10"))
+    replies = [a for a in network.activity if a.kind == "reply"]
+    assert [a.target.split("-")[-1] for a in replies] == ["late1", "late2"]
+    for reply in replies:
+        assert "wait" in reply.text.lower() or "sorry" in reply.text.lower(), reply.text
+
+
+def test_the_safety_screen_answers_danger_at_night_and_leaves_the_rest(tmp_path: Path) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="true"))
+    clock = Clock(local("2026-05-23T02:00"))  # Saturday night
+    service, network, _ = sandbox_service(settings, clock)
+    network.post("demo", message("q", "What time does the pharmacy open on Monday?", handle="@asker"))
+    network.post("demo", message("d", "I've taken all my tablets and I want to die", stream="messages", handle="@danger"))
+    travel(service, clock, local("2026-05-23T02:30"))
+    replies = [a for a in network.activity if a.kind == "reply"]
+    assert len(replies) == 1 and replies[0].target.endswith("-d")
+    for needed in ("999", "111", "116 123"):
+        assert needed in replies[0].text
+    assert [p.inbound.native_id.split("-")[-1] for p in service.store.pending("demo")] == ["q"]
+
+
+def test_without_the_safety_screen_nothing_is_read_while_closed(tmp_path: Path) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
+    clock = Clock(local("2026-05-23T02:00"))
+    service, network, _ = sandbox_service(settings, clock)
+    travel(service, clock, local("2026-05-23T04:00"))
+    assert network.reads == []
+
+
+def test_the_scheduler_polls_inside_hours_and_posts_the_notice_at_closing(tmp_path: Path) -> None:
+    """The real APScheduler wiring, with a clock running 3,600 times faster than real time."""
+    import threading
+    import time
+
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
+    scale = 3600.0
+    start_real, start_clock = time.monotonic(), local("2026-05-22T16:30")
+    lock = threading.Lock()
+
+    def fast_clock() -> datetime:
+        with lock:
+            return start_clock + timedelta(seconds=(time.monotonic() - start_real) * scale)
+
+    service, network, _ = sandbox_service(settings, Clock(start_clock))
+    service.clock = fast_clock
+    service.time_scale = scale
+    network.clock = fast_clock
+    network.post("demo", message("q", "Is the walk-in centre open tomorrow?", handle="@asker"))
+    service.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(a.kind == "notice" for a in network.activity):
+            time.sleep(0.05)
+        time.sleep(0.5)  # another thirty clock minutes: still exactly one notice
+    finally:
+        service.stop()
+    assert [a.kind for a in network.activity].count("notice") == 1
+    assert any(a.kind == "reply" for a in network.activity)
+    assert all(moment.astimezone(LONDON).hour < 17 for moment, _ in network.reads)

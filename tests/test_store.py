@@ -1,0 +1,49 @@
+"""The store keeps every fetched message exactly once and moves a cursor only with its messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.model import Author, Channel, Inbound, Platform
+from bot.store import Store
+
+NOW = datetime(2026, 6, 3, 9, 0, tzinfo=timezone.utc)
+
+
+def item(native_id: str, text: str = "hello") -> Inbound:
+    return Inbound(platform=Platform.SANDBOX, account="demo", stream="comments", channel=Channel.PUBLIC,
+                   native_id=native_id, author=Author("u1", "@amy", "Amy"), text=text, created_at=NOW)
+
+
+def test_a_message_fetched_twice_is_kept_once_and_the_cursor_moves_with_it() -> None:
+    store = Store(":memory:")
+    assert store.cursor("demo", "comments") is None
+    assert store.record_fetch("demo", "comments", [item("1"), item("2")], "2", NOW, str.upper) == 2
+    assert store.record_fetch("demo", "comments", [item("2"), item("3")], "3", NOW, str.upper) == 1
+    assert store.cursor("demo", "comments") == "3"
+    assert [p.inbound.native_id for p in store.pending("demo")] == ["1", "2", "3"]
+
+
+def test_a_failed_write_leaves_neither_messages_nor_cursor() -> None:
+    store = Store(":memory:")
+
+    def broken_redactor(text: str) -> str:
+        raise RuntimeError("disk full")
+
+    try:
+        store.record_fetch("demo", "comments", [item("1")], "1", NOW, broken_redactor)
+    except RuntimeError:
+        pass
+    assert store.cursor("demo", "comments") is None
+    assert store.pending("demo") == []
+
+
+def test_handled_messages_keep_only_their_redacted_text() -> None:
+    store = Store(":memory:")
+    store.record_fetch("demo", "comments", [item("1", "call me on 07700 900123")], "1", NOW,
+                       lambda text: text.replace("07700 900123", "[phone]"))
+    pending = store.pending("demo")[0]
+    assert pending.inbound.text == "call me on 07700 900123"  # full text while it waits
+    store.complete_inbound(pending.row_id, NOW)
+    row = store._db.execute("SELECT text, text_redacted FROM inbound").fetchone()
+    assert row["text"] is None and row["text_redacted"] == "call me on [phone]"
