@@ -119,6 +119,19 @@ _UNREADABLE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def _never_reached(error: Exception) -> bool:
+    """True when the request surely never reached Instagram (no connection was made).
+
+    instagrapi turns requests' connection errors into `ClientConnectionError` with the original
+    class name in its message, so the message is all there is to go on.
+    """
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    return isinstance(error, (requests.ConnectionError, ig.ClientConnectionError)) and any(
+        marker in str(error) for marker in ("NewConnectionError", "Connection refused", "Failed to resolve")
+    )
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -323,7 +336,10 @@ class InstagramAdapter(Adapter):
                 f"Instagram blocked actions for a while (feedback_required): {self._reason(error)}",
             )
         if isinstance(error, _UNREADABLE_ERRORS) or self._is_server_error(error):
-            return PlatformUnavailable(f"Instagram unavailable: {type(error).__name__}: {self._reason(error)}")
+            return PlatformUnavailable(
+                f"Instagram unavailable: {type(error).__name__}: {self._reason(error)}",
+                maybe_sent=acting and not _never_reached(error),
+            )
         if isinstance(error, ig.ClientForbiddenError) and not acting:
             self._logged_in = False
             return AuthFailed(f"Instagram account {self.account}: reading was forbidden ({self._reason(error)})")

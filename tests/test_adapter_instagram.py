@@ -519,3 +519,45 @@ def test_a_dropped_connection_is_unavailable(tmp_path: Path, fake_instagram: Fak
     with pytest.raises(PlatformUnavailable):
         adapter.fetch("comments", None)
     adapter.close()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(r"/comment/", delay_seconds=0.8),
+        Fault(r"/comment/", Reply(502, "<html>Bad gateway</html>")),
+        Fault(r"/comment/", Reply(200, "{not json")),
+    ],
+    ids=["timeout", "502", "malformed"],
+)
+def test_an_action_that_may_have_reached_instagram_says_so(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, fault: Fault
+) -> None:
+    media = fake_instagram.add_media("Post")
+    fake_instagram.add_comment(media, fake_instagram.user("amy"), "question")
+    adapter = make_adapter(timeout_seconds=0.5)
+    inbound = adapter.fetch("comments", None).items[0]
+    fake_instagram.server.inject(fault)
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.reply(inbound, "answer", Channel.PUBLIC)
+    assert caught.value.maybe_sent is True
+    assert len(fake_instagram.requests_to("/comment/")) == 1  # sent once; the service decides what next
+
+
+def test_an_action_that_never_connected_was_not_sent(tmp_path: Path, fake_instagram: FakeInstagram) -> None:
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{placeholder.getsockname()[1]}"
+    fake_instagram.write_session(tmp_path / "instagram-leeds-ig-session.json")
+    good = AccountConfig(
+        "leeds-ig", Platform.INSTAGRAM, "@nhsleeds", {"api_base_url": fake_instagram.url}, SECRETS, tmp_path
+    )
+    adapter = InstagramAdapter(good, clock=lambda: NOW)
+    adapter.check()
+    for session in (adapter.client.private, adapter.client.public):  # the network drops after login
+        for host in ("https://i.instagram.com", "https://b.i.instagram.com"):
+            session.adapters[host].to_base = closed_url  # type: ignore[attr-defined]
+    with pytest.raises(PlatformUnavailable) as caught:
+        adapter.block(Author("7000001", "amy"))
+    assert caught.value.maybe_sent is False
+    adapter.close()
