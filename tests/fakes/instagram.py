@@ -437,6 +437,8 @@ class FakeInstagram:
             return Reply(400, {"message": "Comments on this post have been limited", "status": "fail"})
         data = self._body(request)
         replied_to = data.get("replied_to_comment_id")
+        if replied_to and not any(c.pk == str(replied_to) for c in self.comments):
+            return Reply(400, {"message": "This comment has been deleted.", "status": "fail"})
         self.advance(1)
         comment = FakeComment(
             self.next_id(),
