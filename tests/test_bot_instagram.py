@@ -4,7 +4,8 @@ The settings file, `.env` secrets, policy and replies are the real ones (the pol
 blocking switched on, the replies with a biography-sized offline notice). The service builds the
 Instagram adapter itself; instagrapi talks HTTP to the fake. The clock runs 1,800 times faster
 than real time; the fake shows each scripted message only once that clock reaches it. Every reply,
-delete, block and notice is then checked on the fake's side.
+delete, block and notice is then checked on the fake's side. `housebot check` runs against the
+same fake.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.service import Service
 from bot.settings import load_settings
-from tests.fakes.instagram import FakeComment, FakeInstagram, FakeItem, FakeMedia
+from tests.fakes.instagram import CHALLENGE_REQUIRED, FakeComment, FakeInstagram, FakeItem, FakeMedia
+from tests.fakes.server import Fault
 from tests.helpers import LONDON, ORGANISATION, REPO, environment
 
 SCALE = 1800.0  # clock seconds per real second: the hour takes two real seconds
@@ -115,7 +118,8 @@ def directs_to(fake: FakeInstagram, username: str) -> list[str]:
     return [item.text for thread_id, item in fake.sent_directs() if fake.threads[thread_id].other.username == username]
 
 
-def test_an_hour_on_instagram(tmp_path: Path, fake: FakeInstagram) -> None:
+def deployment(tmp_path: Path, fake: FakeInstagram) -> tuple[dict[str, str], Path]:
+    """Settings file, `.env` with the account's secrets, and a session saved by an earlier login."""
     config = tmp_path / "housebot.toml"
     config.write_text(ORGANISATION + ACCOUNT.replace("{url}", fake.url), encoding="utf-8")
     (tmp_path / ".env").write_text("LEEDS_IG_USERNAME=nhsleeds\nLEEDS_IG_PASSWORD=correct horse\n", encoding="utf-8")
@@ -127,7 +131,13 @@ def test_an_hour_on_instagram(tmp_path: Path, fake: FakeInstagram) -> None:
     settings = load_settings(environ, tmp_path / ".env")
     state_dir = settings.account_config(settings.accounts[0]).state_dir
     state_dir.mkdir(parents=True)
-    fake.write_session(state_dir / "instagram-leeds-ig-session.json")  # logged in once, before today
+    fake.write_session(state_dir / "instagram-leeds-ig-session.json")
+    return environ, state_dir
+
+
+def test_an_hour_on_instagram(tmp_path: Path, fake: FakeInstagram) -> None:
+    environ, state_dir = deployment(tmp_path, fake)
+    settings = load_settings(environ, tmp_path / ".env")
 
     original_biography = fake.biography
     post: FakeMedia = fake.add_media("Flu jabs are available at your GP practice", at=at(9, 0))
@@ -212,3 +222,46 @@ def test_an_hour_on_instagram(tmp_path: Path, fake: FakeInstagram) -> None:
     assert original_biography in (state_dir / "instagram-leeds-ig-biography.json").read_text(encoding="utf-8")
     # The saved session was reused: one validation, no password login.
     assert len(fake.requests_to("/accounts/current_user/")) >= 1 and not fake.requests_to("/graphql_www")
+
+
+def run_check(
+    tmp_path: Path, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, list[str]]:
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    code = main(["--env", str(tmp_path / ".env"), "check"])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_housebot_check_says_ok_with_the_instagram_identity(
+    tmp_path: Path, fake: FakeInstagram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ, _ = deployment(tmp_path, fake)
+    code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
+    assert code == 0
+    assert "leeds-ig: ok (@nhsleeds (NHS Leeds)); read every 120s while open" in lines
+
+
+def test_housebot_check_says_exactly_what_will_not_work(
+    tmp_path: Path, fake: FakeInstagram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ, _ = deployment(tmp_path, fake)
+    fake.direct_forbidden = True
+    code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
+    assert code == 1
+    [problem] = [line for line in lines if line.startswith("leeds-ig:")]
+    assert problem.startswith("leeds-ig: Instagram account leeds-ig: the direct inbox cannot be read")
+    assert problem.endswith("private messages will not be handled")
+
+
+def test_housebot_check_when_instagram_wants_a_security_check(
+    tmp_path: Path, fake: FakeInstagram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ, _ = deployment(tmp_path, fake)
+    fake.server.inject(Fault(r"/accounts/current_user/", CHALLENGE_REQUIRED))
+    code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
+    assert code == 1
+    assert (
+        "leeds-ig: Instagram account leeds-ig: Instagram wants a security check; open the Instagram app for "
+        "this account, complete it, then run housebot check" in lines
+    )
