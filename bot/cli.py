@@ -10,6 +10,7 @@ import argparse
 import csv
 import logging
 import os
+import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,17 +26,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(os.environ, Path(args.env) if args.env else None)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def _configure_logging(settings: Settings) -> None:
+    """One line per event on standard error, with every secret scrubbed."""
+    from bot.console import SecretScrubber
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(SecretScrubber(v for secrets in settings.secrets.values() for v in secrets.values()))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.service import Service
 
     settings = _settings(args)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     service = Service(settings)
     if args.once:
         service.tick()
@@ -210,5 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as problem:
         print(f"housebot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except (OSError, sqlite3.Error) as problem:  # e.g. the state folder cannot be written
+        print(f"housebot: cannot start: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
     except KeyboardInterrupt:
         return EXIT_OK

@@ -6,9 +6,11 @@ the caller where it could hold private details; secrets never reach this module.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Mapping, TextIO
+from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.model import Action, ActionKind, Decision, Inbound
@@ -18,15 +20,38 @@ if TYPE_CHECKING:
 
 
 
+# Tokens travel in query strings and headers (Graph sends access_token=...); never show them.
+_TOKEN_IN_TEXT = re.compile(r"(?i)((?:access_token|token|secret|password|sig)=)[^&\s'\"]+")
+
+
+class SecretScrubber(logging.Filter):
+    """Replaces every configured secret (and any token=... in a URL) before a line is shown or logged."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return _TOKEN_IN_TEXT.sub(r"\1***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = None
+        return True
+
+
 def _short(text: str, limit: int = 90) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class Console:
-    def __init__(self, out: TextIO, zone: ZoneInfo) -> None:
+    def __init__(self, out: TextIO, zone: ZoneInfo, scrubber: SecretScrubber | None = None) -> None:
         self.out = out
         self.zone = zone
+        self.scrubber = scrubber or SecretScrubber(())
         self._lock = threading.Lock()
 
     def _time(self) -> str:
@@ -35,7 +60,7 @@ class Console:
     def _write(self, *lines: str) -> None:
         with self._lock:
             for line in lines:
-                self.out.write(line + "\n")
+                self.out.write(self.scrubber.scrub(line) + "\n")
             self.out.flush()
 
     def started(self, settings: "Settings", intervals: Mapping[str, timedelta]) -> None:

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from adapters import ADAPTER_MODULES, adapter_module
 from bot.model import Author, Channel, ClassifyContext, Inbound, Platform
-from bot.moderation import classify, load_moderation_data
-from bot.policy import DecideContext, decide, load_policy, primary_category
+from bot.moderation import classify, load_moderation_data, primary_category
+from bot.policy import DecideContext, decide, load_policy
 from bot.replies import TEMPLATE_NAMES
 from bot.settings import Settings
 from bot.store import AuthorHistory

@@ -17,8 +17,8 @@ from typing import Any, Iterable
 
 from adapters.base import Capabilities
 from bot.errors import ConfigError
+from bot.moderation import ENGINE_ERROR_RULE, primary_category
 from bot.model import (
-    CATEGORY_PRIORITY,
     DANGER_CATEGORIES,
     PLATFORM_ACTIONS,
     Action,
@@ -36,7 +36,6 @@ from bot.store import AuthorHistory
 
 ROUTE = "route"  # a policy-only step: acknowledge, and alert the team whose topic the message is about
 SAME_CHANNEL = "same"
-ENGINE_ERROR_RULE = "engine.error"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
 
 
@@ -232,12 +231,6 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
 
 
 # -- deciding ---------------------------------------------------------------------------------------
-def primary_category(findings: tuple[Finding, ...]) -> Category:
-    """The first category in the documented priority (danger first) that any finding names."""
-    named = {finding.category for finding in findings}
-    return next((category for category in CATEGORY_PRIORITY if category in named), Category.ORDINARY)
-
-
 def _topic_for(text: str, topics: tuple[Topic, ...]) -> Topic | None:
     lowered = text.lower()
     for topic in topics:
@@ -297,8 +290,9 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     failed = [f for f in findings if f.rule == ENGINE_ERROR_RULE]
     category = primary_category(tuple(f for f in findings if f.rule != ENGINE_ERROR_RULE))
     if failed and category not in DANGER_CATEGORIES:
+        danger_unknown = any(f.category in DANGER_CATEGORIES for f in failed)
         review = Action(ActionKind.REVIEW, ENGINE_ERROR_RULE, "a check failed on this message: a person decides",
-                        team=policy.review_team)
+                        team=policy.review_team, urgency=Urgency.URGENT if danger_unknown else Urgency.ROUTINE)
         return Decision(inbound.key, category, findings, (review,), ENGINE_ERROR_RULE, policy.dry_run)
 
     rule = next((r for r in policy.rules if r.applies(category, findings, inbound)), None)

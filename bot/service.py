@@ -26,7 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters import adapter_module
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
-from bot.console import Console
+from bot.console import Console, SecretScrubber
 from bot.hours import current_open_since, describe, is_open, open_periods
 from bot.model import (
     DANGER_CATEGORIES,
@@ -39,8 +39,9 @@ from bot.model import (
     Finding,
     Inbound,
 )
-from bot.moderation import ModerationData, classify, load_moderation_data, redact
-from bot.policy import ENGINE_ERROR_RULE, DecideContext, Policy, decide, fallback_actions, load_policy
+from bot.moderation import ModerationData, classify, load_moderation_data, private_spans, redact
+from bot.moderation import ENGINE_ERROR_RULE
+from bot.policy import DecideContext, Policy, decide, fallback_actions, load_policy
 from bot.replies import TEMPLATE_NAMES, ReplyBook, load_replies, next_opening_words, render
 from bot.settings import AccountSettings, Settings
 from bot.store import PLANNED, SENDING, AuthorHistory, PendingItem, StoredAction, Store
@@ -120,7 +121,8 @@ class Service:
         self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
         self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
         self.store = store if store is not None else Store(settings.state_path)
-        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone)
+        self.scrubber = SecretScrubber(value for secrets in settings.secrets.values() for value in secrets.values())
+        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
         self.rng = rng or random.Random()
         self.accounts = {account.name: account for account in settings.accounts}
         self.adapters: dict[str, Adapter] = dict(adapters or {})
@@ -239,7 +241,8 @@ class Service:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
 
     def _redact(self, text: str) -> str:
-        return redact(text, classify(text, ClassifyContext(now=self.clock()), self.moderation))
+        spans = private_spans(text, self.moderation)
+        return redact(text, (Finding(Category.OVERSHARING, 1.0, "privacy.redaction", spans=spans),)) if spans else text
 
     # -- trouble ----------------------------------------------------------------------------------
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:

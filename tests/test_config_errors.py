@@ -68,3 +68,17 @@ def test_hours_prints_each_account_in_plain_english(tmp_path: Path, monkeypatch:
     assert code == 0, err
     assert out.startswith("demo (@NHSLeedsDemo on sandbox)")
     assert "Safety screen: on" in out
+
+
+def test_secrets_are_scrubbed_from_console_and_log_lines() -> None:
+    import logging
+
+    from bot.console import SecretScrubber
+
+    scrubber = SecretScrubber(["EAAGsekrit-page-token"])
+    line = "GET https://graph.facebook.com/v21.0/me?access_token=EAAGsekrit-page-token&fields=id failed"
+    assert "sekrit" not in scrubber.scrub(line)
+    assert "access_token=***" in scrubber.scrub("...?access_token=other-unknown-token&x=1")
+    record = logging.LogRecord("housebot", logging.ERROR, __file__, 1, "detail=%r", ("EAAGsekrit-page-token",), None)
+    scrubber.filter(record)
+    assert "sekrit" not in record.getMessage()

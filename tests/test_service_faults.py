@@ -130,7 +130,7 @@ def test_auth_failure_pauses_only_that_account_until_check_passes(tmp_path: Path
 
 def test_a_refused_hide_falls_back_and_the_reason_is_recorded(tmp_path: Path) -> None:
     service, clock, first, _ = two_services(tmp_path)
-    first.post("demo", message("t", "I know where that receptionist lives and I'll be waiting outside her house tonight"))
+    first.post("demo", message("t", "That receptionist had better watch herself. I know where she lives and I'll be waiting"))
     first.fail_next("hide", ActionRefused("this comment cannot be hidden"))
     service.tick()
     kinds = [a.kind for a in first.activity]
