@@ -172,19 +172,21 @@ class InstagramOptions:
         def number(key: str, minimum: float) -> float:
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-                raise ConfigError(where, f"accounts.{config.name}.{key}", f"must be a number of at least {minimum}")
+                raise ConfigError(
+                    where, f"accounts.{config.name}.options.{key}", f"must be a number of at least {minimum}"
+                )
             return float(value)
 
         notice_kind = options["notice_kind"]
         if notice_kind not in NOTICE_KINDS:
             raise ConfigError(
                 where,
-                f"accounts.{config.name}.notice_kind",
+                f"accounts.{config.name}.options.notice_kind",
                 f"{notice_kind!r} is not supported on Instagram; use one of {', '.join(NOTICE_KINDS)}",
             )
         base_url = options.get("api_base_url")
         if base_url is not None and not (isinstance(base_url, str) and re.match(r"https?://", base_url)):
-            raise ConfigError(where, f"accounts.{config.name}.api_base_url", "must be an http(s) URL")
+            raise ConfigError(where, f"accounts.{config.name}.options.api_base_url", "must be an http(s) URL")
         return cls(
             timeout_seconds=number("timeout_seconds", 0.1),
             watched_posts=int(number("watched_posts", 1)),

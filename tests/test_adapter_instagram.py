@@ -104,9 +104,9 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
 @pytest.mark.parametrize(
     ("options", "secrets", "key"),
     [
-        ({"notice_kind": "story"}, SECRETS, "accounts.leeds-ig.notice_kind"),
-        ({"timeout_seconds": "fast"}, SECRETS, "accounts.leeds-ig.timeout_seconds"),
-        ({"api_base_url": "127.0.0.1:80"}, SECRETS, "accounts.leeds-ig.api_base_url"),
+        ({"notice_kind": "story"}, SECRETS, "accounts.leeds-ig.options.notice_kind"),
+        ({"timeout_seconds": "fast"}, SECRETS, "accounts.leeds-ig.options.timeout_seconds"),
+        ({"api_base_url": "127.0.0.1:80"}, SECRETS, "accounts.leeds-ig.options.api_base_url"),
         ({}, {"USERNAME": "nhsleeds"}, "accounts.leeds-ig"),
     ],
     ids=["story-notice", "timeout-not-number", "base-url-not-url", "no-password"],
