@@ -68,12 +68,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{account.name}: cannot reach {account.platform.value}: {problem}")
             problems += 1
             continue
-        cadence = service.poll_interval(account).total_seconds()
+        cadence = ", ".join(f"{stream} every {service.stream_interval(account, stream).total_seconds():g}s"
+                            for stream in adapter.streams)
         if result.ok and not result.problems:
             if service.store.paused_reason(account.name):
                 service.store.resume(account.name)
                 print(f"{account.name}: was paused; check passed, so it is resumed")
-            print(f"{account.name}: ok ({result.identity}); read every {cadence:g}s while open")
+            print(f"{account.name}: ok ({result.identity}); while open reads {cadence}")
         else:
             problems += 1
             for line in result.problems or ("not ok",):

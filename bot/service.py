@@ -99,6 +99,7 @@ class AccountHealth:
     """In-memory back-off state of one account; the pause for auth failures lives in the store."""
 
     wait_until: dict[str, datetime] = field(default_factory=dict)  # stream name or "*" -> time
+    last_read: dict[str, datetime] = field(default_factory=dict)  # stream name -> last fetch
     failures: int = 0
     breaker_alerted: bool = False
     last_closed_poll: datetime | None = None
@@ -134,15 +135,19 @@ class Service:
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
 
     # -- scheduling -------------------------------------------------------------------------------
-    def poll_interval(self, account: AccountSettings) -> timedelta:
-        """How often to read an open account: the configured cadence, slowed to fit the platform's
-        documented rate limit shared by every account of that platform."""
-        adapter = self.adapters[account.name]
+    def stream_interval(self, account: AccountSettings, stream: str) -> timedelta:
+        """How often to read one stream of an open account: the configured cadence, slowed to fit
+        the platform's documented rate limit for that stream, shared by every account of that platform."""
+        configured = timedelta(seconds=account.poll_seconds or self.settings.bot.poll_seconds)
+        budget = self.adapters[account.name].rate_budgets.get(stream)
+        if budget is None:
+            return configured
         same_platform = sum(1 for a in self.settings.accounts if a.platform == account.platform)
-        floor = timedelta(seconds=account.poll_seconds or self.settings.bot.poll_seconds)
-        for budget in adapter.rate_budgets.values():
-            floor = max(floor, budget.per / budget.requests * same_platform)
-        return floor
+        return max(configured, budget.per / budget.requests * same_platform)
+
+    def poll_interval(self, account: AccountSettings) -> timedelta:
+        """How often the account's job runs: as often as its most frequent stream."""
+        return min(self.stream_interval(account, stream) for stream in self.adapters[account.name].streams)
 
     def tick(self) -> None:
         """One pass over every account (what the scheduler does, one account at a time)."""
@@ -230,6 +235,10 @@ class Service:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
                 continue
+            last = health.last_read.get(stream)
+            if last is not None and now - last < self.stream_interval(account, stream):
+                continue
+            health.last_read[stream] = now
             cursor = self.store.cursor(account.name, stream)
             try:
                 result = adapter.fetch(stream, cursor)

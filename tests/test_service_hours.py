@@ -111,7 +111,7 @@ def test_the_scheduler_polls_inside_hours_and_posts_the_notice_at_closing(tmp_pa
 
     settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
     scale = 3600.0
-    start_real, start_clock = time.monotonic(), local("2026-05-22T16:30")
+    start_real, start_clock = time.monotonic(), local("2026-05-22T15:00")
     lock = threading.Lock()
 
     def fast_clock() -> datetime:
@@ -128,7 +128,7 @@ def test_the_scheduler_polls_inside_hours_and_posts_the_notice_at_closing(tmp_pa
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not any(a.kind == "notice" for a in network.activity):
             time.sleep(0.05)
-        time.sleep(0.5)  # another thirty clock minutes: still exactly one notice
+        time.sleep(0.5)  # another half an hour of clock time: still exactly one notice
     finally:
         service.stop()
     assert [a.kind for a in network.activity].count("notice") == 1

@@ -83,6 +83,12 @@ class FakeServer:
         with self._lock:
             self._faults.append(fault)
 
+    def clear(self) -> None:
+        """Forget pending faults and the request log (platform state is the fake's own)."""
+        with self._lock:
+            self._faults.clear()
+            self.requests.clear()
+
     @property
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
@@ -118,7 +124,7 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
