@@ -202,7 +202,7 @@ class XOptions:
     @classmethod
     def from_config(cls, config: AccountConfig) -> "XOptions":
         options = config.options
-        prefix = f"accounts.{config.name}"
+        prefix = f"accounts.{config.name}.options"
         for key in options:
             if key not in cls.KEYS:
                 raise ConfigError(SETTINGS_FILE, f"{prefix}.{key}", f"unknown X option; known: {', '.join(cls.KEYS)}")

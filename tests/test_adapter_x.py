@@ -77,13 +77,13 @@ def test_missing_credentials_name_the_secret(fake_x: FakeX, secrets: dict[str, s
 @pytest.mark.parametrize(
     ("options", "key"),
     [
-        ({"timeout_seconds": 0}, "accounts.leeds_x.timeout_seconds"),
-        ({"api_base_url": "ftp://nowhere"}, "accounts.leeds_x.api_base_url"),
-        ({"streams": ["mentions", "timeline"]}, "accounts.leeds_x.streams"),
-        ({"requests_per_15_minutes": {"mentions": 0}}, "accounts.leeds_x.requests_per_15_minutes.mentions"),
-        ({"requests_per_15_minutes": {"likes": 5}}, "accounts.leeds_x.requests_per_15_minutes.likes"),
-        ({"first_fetch_max_results": 3}, "accounts.leeds_x.first_fetch_max_results"),
-        ({"timeout": 5}, "accounts.leeds_x.timeout"),
+        ({"timeout_seconds": 0}, "accounts.leeds_x.options.timeout_seconds"),
+        ({"api_base_url": "ftp://nowhere"}, "accounts.leeds_x.options.api_base_url"),
+        ({"streams": ["mentions", "timeline"]}, "accounts.leeds_x.options.streams"),
+        ({"requests_per_15_minutes": {"mentions": 0}}, "accounts.leeds_x.options.requests_per_15_minutes.mentions"),
+        ({"requests_per_15_minutes": {"likes": 5}}, "accounts.leeds_x.options.requests_per_15_minutes.likes"),
+        ({"first_fetch_max_results": 3}, "accounts.leeds_x.options.first_fetch_max_results"),
+        ({"timeout": 5}, "accounts.leeds_x.options.timeout"),
     ],
     ids=["timeout", "base-url", "stream", "budget-zero", "budget-unknown-stream", "first-fetch", "unknown"],
 )
