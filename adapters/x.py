@@ -289,7 +289,7 @@ class XAdapter(Adapter):
             try:
                 return parsedate_to_datetime(date_header).astimezone(UTC) + RATE_WINDOW
             except (TypeError, ValueError):
-                pass
+                return self._clock() + RATE_WINDOW  # an unreadable Date: count from our own clock
         return self._clock() + RATE_WINDOW
 
     def _send(self, what: str, send: Callable[[], requests.Response], *, acting: bool = False) -> requests.Response:
