@@ -175,5 +175,12 @@ class Adapter(ABC):
     def post_notice(self, text: str) -> str:
         """Publish an account-wide notice (the 'offline' message) and return its id."""
 
+    def clear_notice(self) -> str | None:
+        """Undo a notice that replaced something (Instagram's biography) when monitoring resumes.
+
+        Returns the platform's id for the change, or None when there was nothing to undo.
+        """
+        return None
+
     def close(self) -> None:
         """Release connections; called once when the service stops."""

@@ -141,6 +141,20 @@ DEFAULT_LIMITS: Mapping[tuple[Platform, Channel], int] = MappingProxyType(
     }
 )
 
+# Where an account-wide notice goes somewhere shorter than a reply: Instagram's notice replaces
+# the biography, which holds 150 characters.
+NOTICE_LIMITS: Mapping[Platform, int] = MappingProxyType({Platform.INSTAGRAM: 150})
+
+
+def limit_for(limits: Mapping[tuple[Platform, Channel], int], template: str, platform: Platform,
+              channel: Channel) -> int:
+    """The length limit one template must fit on one platform and channel."""
+    limit = limits[(platform, channel)]
+    if template in NOTICE_TEMPLATES and platform in NOTICE_LIMITS:
+        return min(limit, NOTICE_LIMITS[platform])
+    return limit
+
+
 # Longest user-given values each platform allows, so a template that passes the check also fits
 # when a real person with a long name writes in (X display names: 50; Instagram handles: 30).
 SAMPLE_VALUES: Mapping[str, str] = MappingProxyType(
@@ -379,7 +393,7 @@ def render(
     if channel not in chosen.channels:
         raise ValueError(f"reply template {template!r} has no {channel.value} wording")
     filled = _checked_values(chosen, values)
-    limit = book.limits[(platform, channel)]
+    limit = limit_for(book.limits, template, platform, channel)
     variants = chosen.variants_for(channel, platform)
     body, index = _pick(variants, filled, seed, template, avoid_text, avoid_texts, platform, limit)
     text = body
@@ -410,7 +424,7 @@ def preview(
     if channel not in chosen.channels:
         raise ValueError(f"reply template {template!r} has no {channel.value} wording")
     filled = _checked_values(chosen, values)
-    limit = book.limits[(platform, channel)]
+    limit = limit_for(book.limits, template, platform, channel)
     shown = []
     for index, variant in enumerate(chosen.variants_for(channel, platform)):
         text = variant.fill(filled)
@@ -859,7 +873,7 @@ def _length_errors(
                     for name in variant.placeholders
                 }
                 length = reply_length(variant.fill(filled), platform)
-                limit = limits[(platform, channel)]
+                limit = limit_for(limits, template.name, platform, channel)
                 if length > limit:
                     key = _variant_key(template.name, channel, platform if override else None, index)
                     problem = (

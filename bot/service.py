@@ -54,6 +54,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker
 BREAKER_COOLDOWN = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
+CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 
 
@@ -453,15 +454,18 @@ class Service:
         closed = [end for _, end in periods if end <= now]
         if closed and now - closed[-1] <= NOTICE_GRACE and not is_open(account.hours, now):
             due.append(("offline_notice", closed[-1]))
-        if account.online_notice:
-            opened = [start for start, _ in periods if start <= now]
-            if opened and now - opened[-1] <= NOTICE_GRACE and is_open(account.hours, now):
+        opened = [start for start, _ in periods if start <= now]
+        if opened and now - opened[-1] <= NOTICE_GRACE and is_open(account.hours, now):
+            due.append((CLEAR_NOTICE, opened[-1]))  # first undo what the offline notice replaced
+            if account.online_notice:
                 due.append(("online_notice", opened[-1]))
         for template, moment in due:
             key = f"{account.name}:{template}:{moment.astimezone(timezone.utc).isoformat()}"
-            values = self._values(account, None, now)
-            text = render(self.book, template, platform=account.platform, channel=Channel.PUBLIC, values=values,
-                          seed=key, bot_marker=self.settings.bot.bot_marker).text
+            text = ""
+            if template != CLEAR_NOTICE:
+                text = render(self.book, template, platform=account.platform, channel=Channel.PUBLIC,
+                              values=self._values(account, None, now), seed=key,
+                              bot_marker=self.settings.bot.bot_marker).text
             action = Action(ActionKind.POST_NOTICE, f"hours.{template}", "monitoring hours", Channel.PUBLIC, template, text)
             self.store.plan_notice(account.name, action, key, now)
         for stored in self.store.open_notices(account.name):
@@ -475,7 +479,10 @@ class Service:
             return
         self.store.mark_sending(stored.id)
         try:
-            ref = adapter.post_notice(stored.action.text)
+            if stored.action.template == CLEAR_NOTICE:
+                ref = adapter.clear_notice() or "nothing to undo"
+            else:
+                ref = adapter.post_notice(stored.action.text)
         except ActionRefused as refusal:
             self.store.mark_failed(stored.id, f"refused: {refusal}", now)
             return
@@ -484,5 +491,6 @@ class Service:
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
-        self.console.notice(account.name, stored.action.text)
+        if stored.action.text:
+            self.console.notice(account.name, stored.action.text)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,15 +50,6 @@ timeout_seconds = 5
 """
 
 # An Instagram biography holds 150 characters: the offline notice needs a wording that fits.
-BIOGRAPHY_NOTICE = """
-[public.instagram]
-variants = [
-  "Not monitored until {next_opening}. Urgent help: NHS 111. Emergency: 999.",
-  "Back at {next_opening}. Need help now? Call NHS 111, or 999 in an emergency.",
-  "Offline until {next_opening}. For urgent help call NHS 111. In an emergency call 999.",
-]
-"""
-
 
 def at(hour: int, minute: int) -> datetime:
     return START.replace(hour=hour, minute=minute)
@@ -83,14 +73,6 @@ def policy_with_auto_block(tmp_path: Path) -> Path:
     path = tmp_path / "policy.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def responses_with_biography_notice(tmp_path: Path) -> Path:
-    directory = tmp_path / "responses"
-    shutil.copytree(REPO / "responses", directory)
-    with (directory / "offline_notice.toml").open("a", encoding="utf-8") as notice:
-        notice.write(BIOGRAPHY_NOTICE)
-    return directory
 
 
 def fast_clock() -> Callable[[], datetime]:
@@ -126,7 +108,7 @@ def deployment(tmp_path: Path, fake: FakeInstagram) -> tuple[dict[str, str], Pat
     environ = {
         **environment(tmp_path, config),
         "HOUSEBOT_POLICY": str(policy_with_auto_block(tmp_path)),
-        "HOUSEBOT_RESPONSES": str(responses_with_biography_notice(tmp_path)),
+        "HOUSEBOT_RESPONSES": str(REPO / "responses"),
     }
     settings = load_settings(environ, tmp_path / ".env")
     state_dir = settings.account_config(settings.accounts[0]).state_dir
@@ -239,7 +221,7 @@ def test_housebot_check_says_ok_with_the_instagram_identity(
     environ, _ = deployment(tmp_path, fake)
     code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
     assert code == 0
-    assert "leeds-ig: ok (@nhsleeds (NHS Leeds)); read every 120s while open" in lines
+    assert "leeds-ig: ok (@nhsleeds (NHS Leeds)); while open reads comments every 120s, direct every 60s" in lines
 
 
 def test_housebot_check_says_exactly_what_will_not_work(
