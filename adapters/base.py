@@ -82,6 +82,8 @@ class AccountConfig:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     state_dir: Path = Path(".")
     official_handles: frozenset[str] = frozenset()
+    settings_file: Path = Path("settings file")  # where the account is configured, for error messages
+    settings_key: str = "accounts"  # its key there, e.g. "accounts[2]"
 
 
 class PlatformError(Exception):

@@ -230,23 +230,23 @@ class FacebookOptions:
     @classmethod
     def from_config(cls, config: AccountConfig) -> "FacebookOptions":
         options = config.options
-        where = f"account {config.name!r}"
+        where = config.settings_file
         for key in options:
             if key not in cls.KEYS:
-                raise ConfigError(where, f"options.{key}", f"unknown Facebook option; known: {', '.join(cls.KEYS)}")
+                raise ConfigError(where, f"{config.settings_key}.options.{key}", f"unknown Facebook option; known: {', '.join(cls.KEYS)}")
 
         def number(key: str, default: float, kind: type = float) -> Any:
             value = options.get(key, default)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(where, key, f"must be a number above 0, not {value!r}")
+                raise ConfigError(where, f"{config.settings_key}.options.{key}", f"must be a number above 0, not {value!r}")
             if kind is int and value != int(value):
-                raise ConfigError(where, key, f"must be a whole number, not {value!r}")
+                raise ConfigError(where, f"{config.settings_key}.options.{key}", f"must be a whole number, not {value!r}")
             return kind(value)
 
         def text(key: str) -> str | None:
             value = options.get(key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ConfigError(where, key, f"must be a non-empty string, not {value!r}")
+                raise ConfigError(where, f"{config.settings_key}.options.{key}", f"must be a non-empty string, not {value!r}")
             return value
 
         return cls(

@@ -167,13 +167,13 @@ class InstagramOptions:
     @classmethod
     def from_config(cls, config: AccountConfig) -> InstagramOptions:
         options = {**DEFAULT_OPTIONS, **config.options}
-        where = "settings file"
+        where = config.settings_file
 
         def number(key: str, minimum: float) -> float:
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
                 raise ConfigError(
-                    where, f"accounts.{config.name}.options.{key}", f"must be a number of at least {minimum}"
+                    where, f"{config.settings_key}.options.{key}", f"must be a number of at least {minimum}"
                 )
             return float(value)
 
@@ -181,12 +181,12 @@ class InstagramOptions:
         if notice_kind not in NOTICE_KINDS:
             raise ConfigError(
                 where,
-                f"accounts.{config.name}.options.notice_kind",
+                f"{config.settings_key}.options.notice_kind",
                 f"{notice_kind!r} is not supported on Instagram; use one of {', '.join(NOTICE_KINDS)}",
             )
         base_url = options.get("api_base_url")
         if base_url is not None and not (isinstance(base_url, str) and re.match(r"https?://", base_url)):
-            raise ConfigError(where, f"accounts.{config.name}.options.api_base_url", "must be an http(s) URL")
+            raise ConfigError(where, f"{config.settings_key}.options.api_base_url", "must be an http(s) URL")
         return cls(
             timeout_seconds=number("timeout_seconds", 0.1),
             watched_posts=int(number("watched_posts", 1)),

@@ -20,6 +20,8 @@ not returned: they are not inbound.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -56,7 +58,6 @@ OPTIONAL_ENV: tuple[str, ...] = (*OAUTH1_ENV, OAUTH2_ENV, "USER_ID")
 
 X_HOST = "https://api.twitter.com"
 STREAMS: tuple[str, ...] = ("mentions", "dms")
-SETTINGS_FILE = "settings file"  # AccountConfig does not carry the path of the file it came from
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_FIRST_FETCH_MAX_RESULTS = 10
@@ -202,44 +203,44 @@ class XOptions:
     @classmethod
     def from_config(cls, config: AccountConfig) -> "XOptions":
         options = config.options
-        prefix = f"accounts.{config.name}.options"
+        prefix = f"{config.settings_key}.options"
         for key in options:
             if key not in cls.KEYS:
-                raise ConfigError(SETTINGS_FILE, f"{prefix}.{key}", f"unknown X option; known: {', '.join(cls.KEYS)}")
+                raise ConfigError(config.settings_file, f"{prefix}.{key}", f"unknown X option; known: {', '.join(cls.KEYS)}")
 
         timeout = options.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ConfigError(SETTINGS_FILE, f"{prefix}.timeout_seconds", f"must be a number above 0, not {timeout!r}")
+            raise ConfigError(config.settings_file, f"{prefix}.timeout_seconds", f"must be a number above 0, not {timeout!r}")
 
         first = options.get("first_fetch_max_results", DEFAULT_FIRST_FETCH_MAX_RESULTS)
         if isinstance(first, bool) or not isinstance(first, int) or not 5 <= first <= PAGE_SIZE:
             # GET /2/users/{id}/mentions accepts max_results from 5 to 100
-            raise ConfigError(SETTINGS_FILE, f"{prefix}.first_fetch_max_results",
+            raise ConfigError(config.settings_file, f"{prefix}.first_fetch_max_results",
                               f"must be a whole number from 5 to {PAGE_SIZE}, not {first!r}")
 
         base_url = options.get("api_base_url")
         if base_url is not None and (not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))):
-            raise ConfigError(SETTINGS_FILE, f"{prefix}.api_base_url", f"must be an http(s) URL, not {base_url!r}")
+            raise ConfigError(config.settings_file, f"{prefix}.api_base_url", f"must be an http(s) URL, not {base_url!r}")
 
         streams = options.get("streams", list(STREAMS))
         if not isinstance(streams, (list, tuple)) or not streams or any(s not in STREAMS for s in streams):
-            raise ConfigError(SETTINGS_FILE, f"{prefix}.streams",
+            raise ConfigError(config.settings_file, f"{prefix}.streams",
                               f"must be a non-empty list of {', '.join(STREAMS)}, not {streams!r}")
 
-        return cls(tuple(streams), _rate_budgets(options.get("requests_per_15_minutes", {}), prefix),
+        return cls(tuple(streams), _rate_budgets(options.get("requests_per_15_minutes", {}), prefix, config.settings_file),
                    base_url, float(timeout), first)
 
 
-def _rate_budgets(overrides: object, prefix: str) -> Mapping[str, RateBudget]:
+def _rate_budgets(overrides: object, prefix: str, settings_file: Path) -> Mapping[str, RateBudget]:
     key = f"{prefix}.requests_per_15_minutes"
     if not isinstance(overrides, Mapping):
-        raise ConfigError(SETTINGS_FILE, key, "must be a table such as { mentions = 10, dms = 15 }")
+        raise ConfigError(settings_file, key, "must be a table such as { mentions = 10, dms = 15 }")
     budgets = dict(DEFAULT_RATE_BUDGETS)
     for stream, requests_allowed in overrides.items():
         if stream not in STREAMS:
-            raise ConfigError(SETTINGS_FILE, f"{key}.{stream}", f"unknown stream; X streams are {', '.join(STREAMS)}")
+            raise ConfigError(settings_file, f"{key}.{stream}", f"unknown stream; X streams are {', '.join(STREAMS)}")
         if isinstance(requests_allowed, bool) or not isinstance(requests_allowed, int) or requests_allowed < 1:
-            raise ConfigError(SETTINGS_FILE, f"{key}.{stream}", f"must be a whole number above 0, not {requests_allowed!r}")
+            raise ConfigError(settings_file, f"{key}.{stream}", f"must be a whole number above 0, not {requests_allowed!r}")
         budgets[stream] = requests_allowed
     return MappingProxyType({stream: RateBudget(count, RATE_WINDOW) for stream, count in budgets.items()})
 

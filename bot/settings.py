@@ -121,6 +121,8 @@ class Settings:
             secrets=self.secrets.get(account.name, {}),
             state_dir=self.state_path.parent / "accounts" / account.name,
             official_handles=self.official_handles,
+            settings_file=self.config_file,
+            settings_key=f"accounts[{self.accounts.index(account)}]",
         )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from pathlib import Path
 
 import adapters
 from adapters.base import AccountConfig, ActionRefused, AuthFailed, PlatformUnavailable, RateLimited
@@ -97,19 +98,21 @@ def test_budgets_scale_with_the_pages_engaged_users(fake_facebook: FakeFacebook)
     [
         ({"PAGE_ACCESS_TOKEN": "t"}, {}, "PAGE_ID"),
         ({"PAGE_ID": "1"}, {}, "PAGE_ACCESS_TOKEN"),
-        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_seconds": 0}, "timeout_seconds"),
-        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_seconds": "ten"}, "timeout_seconds"),
-        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"engaged_users": 2.5}, "engaged_users"),
-        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"api_base_url": ""}, "api_base_url"),
-        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_second": 5}, "options.timeout_second"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_seconds": 0}, "accounts[0].options.timeout_seconds"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_seconds": "ten"}, "accounts[0].options.timeout_seconds"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"engaged_users": 2.5}, "accounts[0].options.engaged_users"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"api_base_url": ""}, "accounts[0].options.api_base_url"),
+        ({"PAGE_ACCESS_TOKEN": "t", "PAGE_ID": "1"}, {"timeout_second": 5}, "accounts[0].options.timeout_second"),
     ],
     ids=["no page id", "no token", "zero timeout", "timeout not a number", "fractional users", "empty base url",
          "misspelt option"],
 )
 def test_bad_settings_name_the_account_and_key(secrets: dict[str, str], options: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        create(AccountConfig("leeds-facebook", Platform.FACEBOOK, "Leeds Health", options, secrets))
-    assert caught.value.key == key and "leeds-facebook" in caught.value.file
+        create(AccountConfig("leeds-facebook", Platform.FACEBOOK, "Leeds Health", options, secrets,
+                             settings_file=Path("housebot.toml"), settings_key="accounts[0]"))
+    assert caught.value.key == key
+    assert caught.value.file == ("housebot.toml" if key.startswith("accounts") else "account 'leeds-facebook'")
 
 
 def test_the_library_is_told_not_to_sleep_and_to_time_out(adapter: FacebookAdapter) -> None:

@@ -104,9 +104,9 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
 @pytest.mark.parametrize(
     ("options", "secrets", "key"),
     [
-        ({"notice_kind": "story"}, SECRETS, "accounts.leeds-ig.options.notice_kind"),
-        ({"timeout_seconds": "fast"}, SECRETS, "accounts.leeds-ig.options.timeout_seconds"),
-        ({"api_base_url": "127.0.0.1:80"}, SECRETS, "accounts.leeds-ig.options.api_base_url"),
+        ({"notice_kind": "story"}, SECRETS, "accounts[0].options.notice_kind"),
+        ({"timeout_seconds": "fast"}, SECRETS, "accounts[0].options.timeout_seconds"),
+        ({"api_base_url": "127.0.0.1:80"}, SECRETS, "accounts[0].options.api_base_url"),
         ({}, {"USERNAME": "nhsleeds"}, "accounts.leeds-ig"),
     ],
     ids=["story-notice", "timeout-not-number", "base-url-not-url", "no-password"],
@@ -114,7 +114,8 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
 def test_bad_settings_name_the_key(
     tmp_path: Path, options: dict[str, object], secrets: dict[str, str], key: str
 ) -> None:
-    config = AccountConfig("leeds-ig", Platform.INSTAGRAM, "@nhsleeds", options, secrets, tmp_path)
+    config = AccountConfig("leeds-ig", Platform.INSTAGRAM, "@nhsleeds", options, secrets, tmp_path,
+                           settings_key="accounts[0]")
     with pytest.raises(ConfigError) as caught:
         create(config)
     assert caught.value.key == key

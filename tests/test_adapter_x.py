@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pathlib import Path
 
 from adapters.base import (
     AccountConfig,
@@ -32,6 +33,7 @@ def account(fake: FakeX, *, oauth2: bool = False, secrets: dict[str, str] | None
         name="leeds_x", platform=Platform.X, handle="@NHSLeeds",
         options={"api_base_url": fake.url, "timeout_seconds": 2, **options},
         secrets=secrets if secrets is not None else fake.secrets(oauth2=oauth2),
+        settings_file=Path("housebot.toml"), settings_key="accounts[0]",
     )
 
 
@@ -77,20 +79,20 @@ def test_missing_credentials_name_the_secret(fake_x: FakeX, secrets: dict[str, s
 @pytest.mark.parametrize(
     ("options", "key"),
     [
-        ({"timeout_seconds": 0}, "accounts.leeds_x.options.timeout_seconds"),
-        ({"api_base_url": "ftp://nowhere"}, "accounts.leeds_x.options.api_base_url"),
-        ({"streams": ["mentions", "timeline"]}, "accounts.leeds_x.options.streams"),
-        ({"requests_per_15_minutes": {"mentions": 0}}, "accounts.leeds_x.options.requests_per_15_minutes.mentions"),
-        ({"requests_per_15_minutes": {"likes": 5}}, "accounts.leeds_x.options.requests_per_15_minutes.likes"),
-        ({"first_fetch_max_results": 3}, "accounts.leeds_x.options.first_fetch_max_results"),
-        ({"timeout": 5}, "accounts.leeds_x.options.timeout"),
+        ({"timeout_seconds": 0}, "accounts[0].options.timeout_seconds"),
+        ({"api_base_url": "ftp://nowhere"}, "accounts[0].options.api_base_url"),
+        ({"streams": ["mentions", "timeline"]}, "accounts[0].options.streams"),
+        ({"requests_per_15_minutes": {"mentions": 0}}, "accounts[0].options.requests_per_15_minutes.mentions"),
+        ({"requests_per_15_minutes": {"likes": 5}}, "accounts[0].options.requests_per_15_minutes.likes"),
+        ({"first_fetch_max_results": 3}, "accounts[0].options.first_fetch_max_results"),
+        ({"timeout": 5}, "accounts[0].options.timeout"),
     ],
     ids=["timeout", "base-url", "stream", "budget-zero", "budget-unknown-stream", "first-fetch", "unknown"],
 )
 def test_bad_options_name_the_key(fake_x: FakeX, options: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         create(account(fake_x, **options))
-    assert caught.value.key == key
+    assert caught.value.key == key and caught.value.file == "housebot.toml"
 
 
 def test_capabilities_and_rate_budgets_are_declared(fake_x: FakeX) -> None:
