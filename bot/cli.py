@@ -173,12 +173,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score the classifier on labelled CSV files (`text,label`); files are never copied anywhere."""
+    from bot.evaluate import eval_command
+
+    settings = _settings(args)
+    return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, settings.moderation_dir)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "run": ("run the bot until Ctrl-C (the sandbox when no accounts are configured)", cmd_run),
     "check": ("validate settings, policy, replies and word lists, then check each account with its platform", cmd_check),
     "hours": ("print every account's published monitoring hours in plain English", cmd_hours),
     "log": ("show the latest decisions for staff", cmd_log),
     "explain": ("show the category, every match with its evidence, and the actions on each platform", cmd_explain),
+    "eval": ("precision, recall, F1 and a confusion table of the classifier on labelled CSV files", cmd_eval),
     "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
     "preview": ("print each wording of a situation filled with example values", cmd_preview),
 }
@@ -203,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "explain":
             command.add_argument("text", help="the message to explain, in quotes")
             command.add_argument("--channel", choices=["public", "private"], default="public")
+        if name == "eval":
+            command.add_argument("files", nargs="+", help="CSV files with columns text,label")
+            command.add_argument("--show", type=int, default=0, help="print up to N misclassified examples")
+            command.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "preview":
             command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
             command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])

@@ -67,3 +67,19 @@ def test_log_lists_decisions_with_filters_and_csv(tmp_path: Path, monkeypatch, c
     assert rows[0].startswith("time,account,channel,author,category,rule,actions")
     assert len(rows) > 3
     assert "943 476 5919" not in "\n".join(rows)  # stored redacted
+
+
+def test_eval_and_explain_commands(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").touch()
+    for key, value in environment(tmp_path, REPO / "config" / "housebot.toml").items():
+        monkeypatch.setenv(key, value)
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text('text,label\n"My dad has crushing chest pain and his arm is numb",urgent_care\n'
+                        '"When is the next flu clinic at Seacroft?",ordinary\n', encoding="utf-8")
+    assert main(["--env", str(tmp_path / ".env"), "eval", str(labelled), "--json"]) == 0
+    assert '"urgent_care"' in capsys.readouterr().out
+
+    assert main(["--env", str(tmp_path / ".env"), "explain", "I can't breathe and my lips are turning blue"]) == 0
+    explained = capsys.readouterr().out
+    assert explained.startswith("category: urgent_care")
+    assert "x          rule danger.urgent_care: reply (public, urgent_care)" in explained
