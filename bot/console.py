@@ -75,7 +75,7 @@ class Console:
 
     def decision(self, item: Inbound, decision: Decision, waited: bool) -> None:
         where = "private message" if item.channel.value == "private" else "public comment"
-        evidence = decision.evidence or "no rule matched"
+        evidence = decision.evidence or "none (no check matched)"
         self._write(
             f"{self._time()}  [{item.account}] {where} from {item.author.handle}: \"{_short(item.text)}\"",
             f"          decision: {decision.category.value} (rule {decision.rule}){' [dry run]' if decision.dry_run else ''}"

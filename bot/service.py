@@ -38,6 +38,7 @@ from bot.model import (
     Decision,
     Finding,
     Inbound,
+    Urgency,
 )
 from bot.moderation import ModerationData, classify, load_moderation_data, private_spans, redact
 from bot.moderation import ENGINE_ERROR_RULE
@@ -397,8 +398,9 @@ class Service:
                 return
         if action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
             self.console.alert(account.name, action.urgency.value, f"{action.team}: {action.text} [{item.author.handle}: {self._redact(item.text)}]")
-            log.warning("account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
-                        action.kind.value, action.team, action.urgency.value, action.rule)
+            level = logging.WARNING if action.urgency is Urgency.URGENT else logging.INFO
+            log.log(level, "account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
+                    action.kind.value, action.team, action.urgency.value, action.rule)
             self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
