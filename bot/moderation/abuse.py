@@ -121,16 +121,20 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         position = message.text.find(symbol)
         if position >= 0:
             evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
-    model_words = [word for word in words if word not in abuse.medical]
+    # The model may not use what the lists rule out as evidence: medical words, mild swearing, and
+    # insults not aimed at a person ("the booking system is stupid").
+    model_words = [
+        word for index, word in enumerate(words)
+        if word not in abuse.medical and word not in abuse.mild
+        and not (word in abuse.insults and not _directed(words, index, abuse.targets))
+    ]
     model_score = abuse.model.score(features(model_words)) if model_words else 0.0
-    has_insult = any(word in abuse.insults for word in words)
     if evidence:
         best = max(evidence, key=lambda item: item[0])
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
         spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
         return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
-    threshold = abuse.model_with_word_threshold if has_insult else abuse.model_threshold
-    if model_score >= threshold:
+    if model_score >= abuse.model_threshold:
         top = abuse.model.top_features(features(model_words))
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()
