@@ -134,7 +134,9 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
         spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
         return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
-    if model_score >= abuse.model_threshold:
+    # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
+    # is addressed to a person); a patient's unaddressed question never rests on the model alone.
+    if model_score >= abuse.model_threshold and any(word in abuse.targets for word in words):
         top = abuse.model.top_features(features(model_words))
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

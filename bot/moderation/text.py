@@ -155,6 +155,9 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
     for match in _PIECE.finditer(folded):
         piece = match.group()
         start = match.start()
+        if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
+            tokens.append(Token(_squeeze(piece, lexicon), start, match.end()))
+            continue
         if _URL.fullmatch(piece.strip(".,!?;:()[]\"'")):
             urls.append(text[start : match.end()])
             tokens.append(Token("<url>", start, match.end()))
