@@ -84,9 +84,8 @@ def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]
     return ranges
 
 
-def _own_tokens(message: Message, data: AbuseData) -> list[Token]:
+def _own_tokens(message: Message, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
-    ranges = _reported_ranges(message, data)
     own = []
     position = 0
     for token in message.prepared.tokens:
@@ -105,7 +104,8 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
 
 def check_abuse(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     abuse = data.abuse
-    tokens = _own_tokens(message, abuse)
+    reported = _reported_ranges(message, abuse)
+    tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
     for index, token in enumerate(tokens):
@@ -135,8 +135,9 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
         return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
     # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
-    # is addressed to a person); a patient's unaddressed question never rests on the model alone.
-    if model_score >= abuse.model_threshold and any(word in abuse.targets for word in words):
+    # is addressed to a person) and never for a report of what someone else said.
+    addressed = any(word in abuse.targets for word in words)
+    if model_score >= abuse.model_threshold and addressed and not reported:
         top = abuse.model.top_features(features(model_words))
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()
