@@ -129,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="messages per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--config", type=Path, default=CONFIG, help="config/moderation")
+    parser.add_argument("--only", action="append", help="run only the contender(s) whose name starts with this (e.g. housebot)")
     args = parser.parse_args(argv)
     messages = csv_messages(args.data, args.n) if args.data else table_messages(args.n)
     print(f"{len(messages)} messages from {args.data or 'the project table'}; median of {args.runs} runs; one process, one core")
     print(f"{'contender':<22}{'batch msg/s':>13}{'p50 µs':>10}{'p99 µs':>10}{'peak MB':>10}")
     for contender in contenders(args.config):
+        if args.only and not any(contender.name.startswith(prefix) for prefix in args.only):
+            continue
         figures = measure(contender, messages, args.runs)
         print(f"{contender.name:<22}{figures.per_second:>13,.0f}{figures.p50_us:>10.1f}{figures.p99_us:>10.1f}{figures.peak_mb:>10.1f}", flush=True)
     return 0
