@@ -173,11 +173,8 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
         offset = start
         for part in parts:
             if not part:
-                offset += 1
                 continue
-            part_start = folded.find(part, offset)
-            if part_start < 0:
-                part_start = offset
+            part_start = folded.find(part, offset)  # always inside this piece, at or after `offset`
             word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
             if word:
                 tokens.append(Token(word, part_start, part_start + len(part)))
