@@ -13,7 +13,7 @@ import pytest
 
 from bot.model import Category, ClassifyContext
 from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
-from tests.moderation_table import TABLE
+from bench.table import TABLE
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))

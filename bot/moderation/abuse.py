@@ -84,9 +84,8 @@ def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]
     return ranges
 
 
-def _own_tokens(message: Message, data: AbuseData) -> list[Token]:
+def _own_tokens(message: Message, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
-    ranges = _reported_ranges(message, data)
     own = []
     position = 0
     for token in message.prepared.tokens:
@@ -105,7 +104,8 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
 
 def check_abuse(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     abuse = data.abuse
-    tokens = _own_tokens(message, abuse)
+    reported = _reported_ranges(message, abuse)
+    tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
     for index, token in enumerate(tokens):
@@ -121,16 +121,23 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         position = message.text.find(symbol)
         if position >= 0:
             evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
-    model_words = [word for word in words if word not in abuse.medical]
+    # The model may not use what the lists rule out as evidence: medical words, mild swearing, and
+    # insults not aimed at a person ("the booking system is stupid").
+    model_words = [
+        word for index, word in enumerate(words)
+        if word not in abuse.medical and word not in abuse.mild
+        and not (word in abuse.insults and not _directed(words, index, abuse.targets))
+    ]
     model_score = abuse.model.score(features(model_words)) if model_words else 0.0
-    has_insult = any(word in abuse.insults for word in words)
     if evidence:
         best = max(evidence, key=lambda item: item[0])
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
         spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
         return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
-    threshold = abuse.model_with_word_threshold if has_insult else abuse.model_threshold
-    if model_score >= threshold:
+    # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
+    # is addressed to a person) and never for a report of what someone else said.
+    addressed = any(word in abuse.targets for word in words)
+    if model_score >= abuse.model_threshold and addressed and not reported:
         top = abuse.model.top_features(features(model_words))
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

@@ -3,8 +3,10 @@
 Each claim in claims.toml has a few phrasings, the official page that answers it and a one-line
 correct summary (the suggested reply for staff). A message and a phrasing are compared as sets of
 terms: words stemmed, stop words dropped, synonyms folded together ("jab", "vaccination" ->
-"vaccine"). The score is their cosine similarity with the message's length capped at twice the
-phrasing's, so a long post that makes the claim in passing is still found. Denials ("the MMR does
+"vaccine"). Terms are weighted by how few claims use them (an idf over the claims list), so
+"infertility" counts for more than "vaccine" or "cause", and the score is their weighted cosine
+similarity with the message's weight capped at twice the phrasing's, so a long post that makes
+the claim in passing is still found. Denials ("the MMR does
 not cause autism") lower the score. Misinformation always goes to staff; it is never deleted here.
 """
 
@@ -58,6 +60,8 @@ class ClaimsData:
     # term -> indexes into `phrasings`; each phrasing is (claim index, its term set)
     index: Mapping[str, tuple[int, ...]]
     phrasings: tuple[tuple[int, frozenset[str]], ...]
+    weights: Mapping[str, float]
+    unknown_weight: float
     similarity: float
     model: LinearModel
     model_threshold: float
@@ -118,6 +122,11 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
                 raise file.error(f"{claim_id}.phrasings", f"{text!r} has too few meaningful words to match on", text)
             phrasings.append((len(claims), claim_terms))
         claims.append(Claim(claim_id, raw["link"], raw["summary"].strip()))
+    claims_using: dict[str, set[int]] = {}
+    for claim_index, claim_terms in phrasings:
+        for term in claim_terms:
+            claims_using.setdefault(term, set()).add(claim_index)
+    weights = {term: math.log(1 + len(claims) / len(users)) for term, users in claims_using.items()}
     index: dict[str, list[int]] = {}
     for position, (_, claim_terms) in enumerate(phrasings):
         for term in claim_terms:
@@ -127,6 +136,8 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
         synonyms=MappingProxyType(synonyms),
         index=MappingProxyType({term: tuple(ids) for term, ids in index.items()}),
         phrasings=tuple(phrasings),
+        weights=MappingProxyType(weights),
+        unknown_weight=math.log(1 + len(claims)),
         similarity=file.number("matching.similarity", 0.05, 1.0),
         model=model,
         model_threshold=file.number("matching.model", 0.01, 0.999),
@@ -141,11 +152,14 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
         for position in data.index.get(term, ()):
             shared[position] = shared.get(position, 0) + 1
     best_score, best = 0.0, None
+    message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in message_terms)
     for position, count in shared.items():
         claim_index, claim_terms = data.phrasings[position]
         if count < min(MIN_SHARED_TERMS, len(claim_terms)):
             continue
-        score = count / math.sqrt(len(claim_terms) * min(len(message_terms), 2 * len(claim_terms)))
+        claim_weight = sum(data.weights[term] ** 2 for term in claim_terms)
+        overlap = sum(data.weights[term] ** 2 for term in claim_terms & message_terms)
+        score = overlap / math.sqrt(claim_weight * min(message_weight, 2 * claim_weight))
         if _denied(words, claim_terms, data.synonyms):
             score *= DENIAL_FACTOR
         if score > best_score:

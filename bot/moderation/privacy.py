@@ -7,6 +7,7 @@ NHS numbers by their Modulus 11 check digit; the rest by patterns built from pri
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ LABELS = {
     "health_detail": ("[health detail]", 0.8),
     "postcode": ("[postcode]", 0.6),
 }
+# phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
+MAX_PHONE_TRIES = 2000
 _NHS_NUMBER = re.compile(r"(?<![\d])\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
 _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 _EMAIL = re.compile(r"[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -84,25 +87,35 @@ def load_privacy(directory: Path) -> PrivacyData:
         date_of_birth=re.compile(rf"(?i:\b(?:{cues})\b\s*(?:is|was|:|-|on)?\s*(?:on\s+)?)({_DATE})", re.IGNORECASE),
         hospital_number=re.compile(rf"(?:{hospital.pattern})\s*(?:is|was|:|-|#|no\.?)?\s*([A-Z]{{0,3}}\d{{5,10}}[A-Z]?)\b", re.IGNORECASE),
         address=re.compile(
-            rf"\b\d{{1,4}}[A-Za-z]?,? (?:[A-Z][A-Za-z'\-]+ ){{1,3}}(?:{street_alternatives})\b"
-            rf"|(?i:\b(?:live|lives|living|staying|address is|moved to) (?:at |on )?\d{{1,4}}[a-z]?,? (?:[a-z'\-]+ ){{1,3}}(?:{street_lower})\b)"
+            rf"\b(?P<named>\d{{1,4}}[A-Za-z]?,? (?:[A-Z][A-Za-z'\-]+ ){{1,3}}(?:{street_alternatives}))\b"
+            rf"|(?i:\b(?:live|lives|living|staying|address is|moved to) (?:at |on )?(?P<cued>\d{{1,4}}[a-z]?,? (?:[a-z'\-]+ ){{1,3}}(?:{street_lower}))\b)"
         ),
         named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|Mr|Mrs|Ms|Miss|Mx)\.?,? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
         health_terms=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE),
     )
 
 
-def _overlaps(span: tuple[int, int], taken: list[Span]) -> bool:
-    return any(span[0] < other.end and other.start < span[1] for other in taken)
+class _SpanSet:
+    """Spans kept sorted by start, so "does this overlap one already taken?" stays cheap on long texts."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.spans: list[Span] = []
+
+    def add(self, start: int, end: int, kind: str) -> None:
+        index = bisect.bisect_left(self.starts, start)
+        if index > 0 and self.spans[index - 1].end > start:
+            return
+        if index < len(self.spans) and self.spans[index].start < end:
+            return
+        self.starts.insert(index, start)
+        self.spans.insert(index, Span(start, end, kind))
 
 
 def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     """Every private span of `text`, most specific kind first, never two over the same characters."""
-    spans: list[Span] = []
-
-    def add(start: int, end: int, kind: str) -> None:
-        if not _overlaps((start, end), spans):
-            spans.append(Span(start, end, kind))
+    taken = _SpanSet()
+    add = taken.add
 
     for match in data.hospital_number.finditer(text):
         add(match.start(1), match.end(1), "hospital_number")
@@ -112,7 +125,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     for match in data.date_of_birth.finditer(text):
         add(match.start(1), match.end(1), "date_of_birth")
     if _PHONE_HINT.search(text):
-        for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID, max_tries=20):
+        for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID, max_tries=MAX_PHONE_TRIES):
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
                 add(found.start, found.end, "phone")
@@ -121,7 +134,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             if match.group().lower() not in data.public_emails:
                 add(match.start(), match.end(), "email")
     for match in data.address.finditer(text):
-        add(match.start(), match.end(), "address")
+        group = "named" if match.group("named") else "cued"
+        add(match.start(group), match.end(group), "address")
     for match in _POSTCODE.finditer(text):
         add(match.start(), match.end(), "postcode")
     for match in data.named_person.finditer(text):
@@ -134,7 +148,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         health = data.health_terms.search(text, sentence_start, sentence_end)
         if health:
             add(min(match.start(1), health.start()), max(match.end(1), health.end()), "health_detail")
-    return tuple(sorted(spans, key=lambda span: span.start))
+    return tuple(taken.spans)
 
 
 def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:

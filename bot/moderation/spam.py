@@ -41,6 +41,7 @@ class SpamData:
     repeat_min_words: int
     model: LinearModel
     model_threshold: float
+    model_threshold_with_link: float
 
 
 def load_spam(directory: Path, model: LinearModel) -> SpamData:
@@ -54,6 +55,7 @@ def load_spam(directory: Path, model: LinearModel) -> SpamData:
         repeat_min_words=int(file.number("repetition.min_words", 1, 100)),
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
+        model_threshold_with_link=file.number("thresholds.model_with_link", 0.01, 0.999),
     )
 
 
@@ -99,6 +101,6 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return ()
     score = spam.model.score(message.feats)
-    if score >= spam.model_threshold:
+    if score >= (spam.model_threshold_with_link if urls else spam.model_threshold):
         return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(message.feats))}"),)
     return ()

@@ -50,7 +50,10 @@ class _FoldTable(dict[int, str]):
 
 _FOLD = _FoldTable()
 _PIECE = re.compile(r"\S+")
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|uk|org|net|io|ly|me|info|biz|xyz|shop|link|click)(?:/\S*)?\b")
+_URL_ANYWHERE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,!?)\]]"
+    r"|(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|org\.uk|nhs\.uk|gov\.uk|uk|org|net|io|ly|me|info|biz|xyz|shop|link|click)\b(?:/[^\s<>\"']*[^\s<>\"'.,!?)\]])?"
+)
 _MENTION = re.compile(r"@\w+")
 _WORD_CHARS = re.compile(r"[a-z0-9]+")
 _LETTERS_ONLY = re.compile(r"[^a-z]+")
@@ -152,12 +155,19 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
     folded = fold(text)
     urls: list[str] = []
     tokens: list[Token] = []
-    for match in _PIECE.finditer(folded):
+    # Links first, wherever they sit ("here...https://x.com/y"), then blank them for the word pass.
+    scan = folded
+    if "." in folded:
+        for link in _URL_ANYWHERE.finditer(folded):
+            urls.append(text[link.start() : link.end()])
+            tokens.append(Token("<url>", link.start(), link.end()))
+        if urls:
+            scan = _URL_ANYWHERE.sub(lambda link: " " * len(link.group()), folded)
+    for match in _PIECE.finditer(scan):
         piece = match.group()
         start = match.start()
-        if _URL.fullmatch(piece.strip(".,!?;:()[]\"'")):
-            urls.append(text[start : match.end()])
-            tokens.append(Token("<url>", start, match.end()))
+        if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
+            tokens.append(Token(_squeeze(piece, lexicon), start, match.end()))
             continue
         if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
             tokens.append(Token("<user>", start, match.end()))
@@ -170,15 +180,14 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
         offset = start
         for part in parts:
             if not part:
-                offset += 1
                 continue
-            part_start = folded.find(part, offset)
-            if part_start < 0:
-                part_start = offset
+            part_start = folded.find(part, offset)  # always inside this piece, at or after `offset`
             word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
             if word:
                 tokens.append(Token(word, part_start, part_start + len(part)))
             offset = part_start + len(part)
+    if urls:
+        tokens.sort(key=lambda token: token.start)
     return Prepared(text, folded, tuple(_join_spaced_letters(tokens, lexicon)), tuple(urls))
 
 

@@ -1,6 +1,6 @@
 """Realistic UK messages written for this project, each with the category it must be given.
 
-Used by tests/test_moderation_table.py and, repeated and varied, by the bench. No text here is
+Used by tests/test_moderation_table.py and, repeated and varied, by the bench (`python -m bench`). No text here is
 copied from any public data set. Each row: (readable id, message, expected primary category).
 NHS numbers use the published test number 943 476 5919 or other synthetic valid ones; phone
 numbers are example numbers.

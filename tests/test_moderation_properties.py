@@ -1,0 +1,62 @@
+"""Any string at all gets findings (or none) without an exception, within the time bound."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation import ModerationData, classify, load_moderation_data, primary_category, private_spans, redact
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+DATA = load_moderation_data(CONFIG)
+# A generous bound for one ordinary-length message on a slow CI machine.
+PER_MESSAGE_SECONDS = 0.25
+MEGABYTE_SECONDS = 20.0
+
+awkward_text = st.one_of(
+    st.text(max_size=400),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+    st.text(alphabet="\x00\x01\x1b\u200b\u200e\u200f\u202e\ufeff\u0301 \n\t", max_size=100),
+    st.text(alphabet="مرحبا שלום 🖕🤬💉🏥🇬🇧👍🏽‍️ f*ck 0113 943 476 5919 @#$%", max_size=200),
+    st.lists(st.sampled_from(["fuck", "you", "kill", "myself", "nhs", "jab", "07911", "123456", "LS9", "7TF", "'", '"', "called", "me", "a"]), max_size=60).map(" ".join),
+)
+
+
+def _assert_well_formed(text: str, findings: tuple[Finding, ...], data: ModerationData) -> None:
+    assert isinstance(findings, tuple)
+    assert len({f.category for f in findings}) == len(findings)
+    for finding in findings:
+        assert isinstance(finding.category, Category)
+        assert 0.0 <= finding.score <= 1.0
+        assert finding.rule != "engine.error", finding.detail
+        for span in finding.spans:
+            assert 0 <= span.start <= span.end <= len(text)
+    assert isinstance(primary_category(findings), Category)
+    assert isinstance(redact(text, findings), str)
+    assert all(0 <= s.start <= s.end <= len(text) for s in private_spans(text, data))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=awkward_text, recent=st.lists(st.text(max_size=80), max_size=5))
+def test_any_string_gets_findings_quickly(text: str, recent: list[str]) -> None:
+    context = ClassifyContext(now=CONTEXT.now, author_recent_texts=tuple(recent))
+    started = time.perf_counter()
+    findings = classify(text, context, DATA)
+    assert time.perf_counter() - started < PER_MESSAGE_SECONDS
+    _assert_well_formed(text, findings, DATA)
+
+
+@pytest.mark.parametrize("unit", ["a", "fuck you ", "0113 496 0123 ", "🖕", "\x00", "ل", "my NHS number is 943 476 5919. "])
+def test_a_one_megabyte_message_is_classified_in_bounded_time(unit: str) -> None:
+    text = (unit * (1_000_000 // len(unit) + 1))[:1_000_000]
+    started = time.perf_counter()
+    findings = classify(text, CONTEXT, DATA)
+    assert time.perf_counter() - started < MEGABYTE_SECONDS
+    _assert_well_formed(text, findings, DATA)
