@@ -165,9 +165,10 @@ class Store:
     def author_history(self, item: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
         since = _iso(now - window)
         texts = self._db.execute(
-            """SELECT text_redacted FROM inbound WHERE platform=? AND account=? AND author_id=? AND id<>?
-               AND created_at>=? AND created_at<=? ORDER BY created_at""",
-            (item.platform.value, item.account, item.author.id, row_id, since, _iso(item.created_at)),
+            """SELECT text_redacted FROM inbound WHERE platform=? AND account=? AND author_id=? AND created_at>=?
+               AND (created_at<? OR (created_at=? AND id<?)) ORDER BY created_at, id""",
+            (item.platform.value, item.account, item.author.id, since, _iso(item.created_at), _iso(item.created_at),
+             row_id),
         ).fetchall()
         strikes = self._db.execute(
             "SELECT COUNT(*) FROM strikes WHERE platform=? AND account=? AND author_id=? AND inbound_id<>?",
