@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.fakes.server import FakeServer, Fault, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request
 
 GRAPH_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 VERSION = r"/v\d+\.\d+"
@@ -150,7 +150,7 @@ class SentMessage:
     sent_at: datetime
 
 
-class FakeFacebook:
+class FakeFacebook(FakePlatform):
     """One Page's corner of the Graph API, with the state a test seeds and inspects."""
 
     def __init__(self, page_id: str = "1122334455", page_name: str = "Leeds Health",
@@ -181,18 +181,6 @@ class FakeFacebook:
         self.nested_messages_page_size = 25
         self._ids = itertools.count(1000)
         self.server.clear()
-
-    # -- life cycle -----------------------------------------------------------------------------
-    def start(self) -> "FakeFacebook":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def inject(self, fault: Fault) -> None:
         self.server.inject(fault)

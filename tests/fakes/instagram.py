@@ -26,7 +26,7 @@ from urllib.parse import unquote_plus
 
 from instagrapi import Client
 
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Reply, Request
 
 API = r"/api/v1"
 
@@ -156,7 +156,7 @@ class FakeThread:
     items: list[FakeItem] = field(default_factory=list)  # oldest first
 
 
-class FakeInstagram:
+class FakeInstagram(FakePlatform):
     """Instagram's private API for one logged-in account, with state tests can seed and inspect."""
 
     def __init__(self) -> None:
@@ -272,18 +272,6 @@ class FakeInstagram:
 
     def requests_to(self, fragment: str) -> list[Request]:
         return [r for r in self.server.requests if fragment in r.path]
-
-    # -- HTTP ------------------------------------------------------------------------------------
-    def start(self) -> FakeInstagram:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def _routes(self) -> None:
         route = self.server.route

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -165,3 +165,20 @@ class FakeServer:
                                 request.body, match.groupdict())
                     )
         return Reply(404, {"error": f"no route for {request.method} {request.path}"})
+
+
+class FakePlatform:
+    """A fake platform: its own state and routes on one FakeServer (set `self.server` in __init__)."""
+
+    server: FakeServer
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url

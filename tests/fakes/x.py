@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.fakes.server import FakeServer, Fault, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request
 
 OWN_ID = "1500000000000000001"
 OWN_USERNAME = "NHSLeeds"
@@ -137,7 +137,7 @@ def one_to_one_conversation(a: str, b: str) -> str:
 
 
 @dataclass
-class FakeX:
+class FakeX(FakePlatform):
     """X's state and routes on a `FakeServer`; `start()` returns self, `stop()` shuts it down."""
 
     server: FakeServer = field(default_factory=FakeServer)
@@ -173,18 +173,6 @@ class FakeX:
         ]
         for method, pattern, handler in routes:
             self.server.route(method, pattern, self._authorised(handler))
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> "FakeX":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     @property
     def requests(self) -> list[Request]:
