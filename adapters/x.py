@@ -425,11 +425,13 @@ class XAdapter(Adapter):
 
     # -- reading ----------------------------------------------------------------------------------
     def fetch(self, stream: str, cursor: str | None) -> FetchResult:
-        if stream == "mentions":
-            return self._fetch_mentions(cursor)
-        if stream == "dms":
-            return self._fetch_dms(cursor)
-        raise ValueError(f"X has no stream {stream!r}; it has {', '.join(STREAMS)}")
+        if stream not in STREAMS:
+            raise ValueError(f"X has no stream {stream!r}; it has {', '.join(STREAMS)}")
+        try:
+            return self._fetch_mentions(cursor) if stream == "mentions" else self._fetch_dms(cursor)
+        except (KeyError, TypeError, AttributeError) as error:  # a 200 whose items lack what X documents
+            raise PlatformUnavailable(f"X account {self.handle}: X sent {stream} of an unexpected shape "
+                                      f"({type(error).__name__}: {error})") from error
 
     def _fetch_mentions(self, cursor: str | None) -> FetchResult:
         me = self.user_id()

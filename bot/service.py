@@ -206,15 +206,19 @@ class Service:
         if paused:
             log.debug("account=%s paused reason=%r", name, paused)
             return
+        health = self.health[name]
+        if health.wait_until.get("*", now) > now:
+            return  # backing off after an outage or a rate limit: nothing is sent or read until then
         try:
             self._post_due_notices(account, now)
             open_now = is_open(account.hours, now)
-            health = self.health[name]
+            fetched = False
             if open_now or self._closed_poll_due(account, health, now):
-                self._fetch(account, now)
+                fetched = self._fetch(account, now)
             self._handle_pending(account, now, open_now)
-            health.failures = 0
-            health.breaker_alerted = False
+            if fetched:  # only a pass that really reached the platform ends a run of failures
+                health.failures = 0
+                health.breaker_alerted = False
         except _StopAccount:
             pass
         except Exception:  # a bug must not stop the other accounts; ops see it in the log
@@ -230,9 +234,11 @@ class Service:
         health.last_closed_poll = now
         return True
 
-    def _fetch(self, account: AccountSettings, now: datetime) -> None:
+    def _fetch(self, account: AccountSettings, now: datetime) -> bool:
+        """Read every stream that is due; True if at least one read succeeded."""
         adapter = self.adapters[account.name]
         health = self.health[account.name]
+        fetched = False
         for stream in adapter.streams:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
@@ -247,9 +253,15 @@ class Service:
             except PlatformError as problem:
                 self._platform_trouble(account, stream, problem, now)
                 continue
+            except Exception as problem:  # an adapter bug: back off as for an outage, and tell ops
+                log.exception("account=%s stream=%s event=fetch_bug", account.name, stream)
+                self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
+                continue
+            fetched = True
             new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
+        return fetched
 
     def _redact(self, text: str) -> str:
         spans = private_spans(text, self.moderation)
