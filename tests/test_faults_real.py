@@ -16,23 +16,33 @@ import random
 import re
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from adapters import facebook as facebook_adapter
 from bot.service import BREAKER_THRESHOLD, Service
-from tests.fakes.facebook import Comment, FakeFacebook, Person, expired_token_reply, facebook_server, fake_facebook
+from tests.fakes.facebook import (
+    Comment,
+    FakeFacebook,
+    Person,
+    expired_token_reply,
+    facebook_server,
+    fake_facebook,
+    rate_limit_reply,
+)
+from tests.fakes.facebook import Post as PagePost
 from tests.fakes.server import Fault, Reply, Request
 from tests.fakes.x import FakeX, Post, fake_x, problem, too_many_requests
 from tests.helpers import Clock, write_settings
 
 __all__ = ["facebook_server", "fake_facebook", "fake_x"]  # fixtures, imported so pytest finds them here
 
-START = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # a Tuesday; London is on UTC in November
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday; London is on UTC in November
 X_NAME = "leeds_x"
 FB_NAME = "leeds_facebook"
 ALWAYS_OPEN = """
@@ -117,7 +127,7 @@ class Rig:
     def x_questions(self, count: int, first: int = 0) -> list[Post]:
         return [self.x.mention(user, text) for user, text in X_QUESTIONS[first:first + count]]
 
-    def fb_questions(self, post: Any, count: int, first: int = 0) -> list[Comment]:
+    def fb_questions(self, post: PagePost, count: int, first: int = 0) -> list[Comment]:
         return [self.fb.add_comment(post, FB_PEOPLE[n], FB_QUESTIONS[n]) for n in range(first, first + count)]
 
     # -- what the bot did, on the fakes' side ----------------------------------------------------
@@ -132,7 +142,7 @@ class Rig:
 
     def action_rows(self, native_id: str) -> list[tuple[str, str, str, str]]:
         """(kind, team, status, error) of every action planned for one message, from the state file."""
-        with sqlite3.connect(self.state_path) as db:
+        with closing(sqlite3.connect(self.state_path)) as db:
             return db.execute(
                 "SELECT a.kind, a.team, a.status, COALESCE(a.error, '') FROM actions a JOIN inbound i "
                 "ON a.inbound_id = i.id WHERE i.native_id = ? ORDER BY a.id", (native_id,)).fetchall()
@@ -156,7 +166,7 @@ def make_rig(tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook, timeout
 
 
 @pytest.fixture
-def rig(tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook) -> Any:
+def rig(tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook) -> Iterator[Rig]:
     made = make_rig(tmp_path, fake_x, fake_facebook)
     yield made
     made.service.close()
@@ -205,13 +215,13 @@ def test_an_x_429_waits_for_the_reset_while_the_page_is_answered(rig: Rig) -> No
     assert all(rig.x_replies(p) == [] for p in asked)
     assert_one_reply_each(rig, [], comments)  # the Page went on in the same pass
 
-    for minute in range(1, 15):  # no busy retry: mentions are not asked for until the reset
-        rig.advance(minutes=1)
-        if minute in (4, 9):
+    for minute in range(2, 15, 2):  # no busy retry: mentions are not asked for until the reset
+        rig.advance(minutes=2)
+        if minute in (4, 10):
             comments += rig.fb_questions(post, 1, first=len(comments))
         rig.tick()
         assert len(rig.x_requests(r"/mentions$")) == 1, f"mentions asked again {minute} minutes after the 429"
-    assert len(rig.x_requests(r"/dm_events$")) >= 14  # X's other stream kept being read meanwhile
+    assert len(rig.x_requests(r"/dm_events$")) == 8  # X's other stream was read on every pass meanwhile
     assert_one_reply_each(rig, [], comments)  # and so did every new Page comment get its answer
 
     rig.at(reset)
@@ -340,7 +350,7 @@ TIMEOUT_SECONDS = 0.3
 SLOW_SECONDS = 0.6
 
 
-def wait_for(condition: Any, what: str, limit_seconds: float = 5.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, limit_seconds: float = 5.0) -> None:
     """Real time: the fake server finishes the slow request in its own thread."""
     deadline = time.monotonic() + limit_seconds
     while not condition():
@@ -526,3 +536,78 @@ def test_a_reply_that_got_a_5xx_is_not_retried_before_the_back_off_ends(rig: Rig
     waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
     assert len(waits) == 1
     assert_one_reply_each(rig, asked, [comment])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bot/service.py: a 429 on an action sets health.wait_until['*'] to the reset time, but that wait only "
+    "gates fetching; _handle_pending retries the planned reply on the next poll, long before the reset"))
+def test_a_reply_that_got_a_429_is_not_retried_before_the_reset(rig: Rig) -> None:
+    (question,) = rig.x_questions(1)
+    reset = START + timedelta(minutes=15)
+    rig.x.inject(Fault(r"^/2/tweets$", too_many_requests(reset), method="POST"))
+    rig.tick()
+    assert rig.wait_until(X_NAME) == reset
+    for _ in range(5):
+        rig.advance(minutes=2)
+        rig.tick()
+    assert len([r for r in rig.x.requests if r.method == "POST" and r.path == "/2/tweets"]) == 1
+    rig.at(reset)
+    rig.tick()
+    assert_one_reply_each(rig, [question], [])
+
+
+# -- more of the same promises: a Page 429, a read that times out, a token refused on an action -------
+def test_a_page_429_makes_comments_wait_for_the_reset_while_messenger_and_x_go_on(rig: Rig) -> None:
+    post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
+    comments = rig.fb_questions(post, 2)
+    asked = rig.x_questions(1)
+    rig.fb.inject(Fault(r"/published_posts$", rate_limit_reply(rig.fb.page.id, minutes=10), method="GET"))
+    rig.tick()
+    reset = START + timedelta(minutes=10)  # from X-Business-Use-Case-Usage estimated_time_to_regain_access
+    assert rig.wait_until(FB_NAME, "comments") == reset
+    assert_one_reply_each(rig, asked, [])
+    rig.fb.add_message(FB_PEOPLE[6], "Can I bring my own medication to my day surgery?", START)
+    for _ in range(3):
+        rig.advance(minutes=3)
+        rig.tick()
+    assert len(rig.fb.calls("GET", "/published_posts")) == 1  # comments not read again before the reset
+    assert len(rig.fb.messages_to(FB_PEOPLE[6])) == 1  # Messenger was read and answered meanwhile
+    assert all(rig.fb_replies(c) == [] for c in comments)
+    rig.at(reset)
+    rig.tick()
+    assert_one_reply_each(rig, asked, comments)
+
+
+def test_a_page_read_that_times_out_backs_off_and_loses_nothing(
+        tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook) -> None:
+    rig = make_rig(tmp_path, fake_x, fake_facebook, timeout=TIMEOUT_SECONDS)
+    try:
+        post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
+        comments = rig.fb_questions(post, 2)
+        asked = rig.x_questions(1)
+        rig.fb.inject(Fault(rf"/{post.id}/comments$", delay_seconds=SLOW_SECONDS, method="GET"))
+        waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+        assert len(waits) == 1
+        assert_one_reply_each(rig, asked, comments)
+    finally:
+        rig.service.close()
+
+
+def test_a_token_refused_on_a_reply_pauses_the_page_and_the_reply_goes_once_after_resuming(rig: Rig) -> None:
+    post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
+    (comment,) = rig.fb_questions(post, 1)
+    asked = rig.x_questions(1)
+    rig.fb.inject(Fault(rf"/{comment.id}/comments$", expired_token_reply(), method="POST"))
+    rig.tick()
+    assert "access token was refused" in (rig.service.store.paused_reason(FB_NAME) or "")
+    rig.advance(minutes=1)
+    rig.tick()
+    assert rig.fb_replies(comment) == []
+    asked += rig.x_questions(1, first=1)
+    rig.advance(minutes=1)
+    rig.tick()
+    rig.service.store.resume(FB_NAME)
+    rig.advance(minutes=1)
+    rig.tick()
+    assert_one_reply_each(rig, asked, [comment])
+    assert len(rig.fb.calls("POST", f"/{comment.id}/comments")) == 2  # refused once, then sent once
