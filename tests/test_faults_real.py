@@ -296,9 +296,9 @@ def test_a_malformed_graph_answer_backs_off_and_loses_nothing(rig: Rig, body: Re
     post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
     comments = rig.fb_questions(post, 3)
     asked = rig.x_questions(2)
-    rig.fb.inject(Fault(r"/published_posts$", body, times=2, method="GET"))
+    rig.fb.inject(Fault(r"/published_posts$", body, method="GET"))
     waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
-    assert len(waits) == 2
+    assert len(waits) == 1
     assert_one_reply_each(rig, asked, comments)
 
 
@@ -326,9 +326,9 @@ def test_a_malformed_x_answer_backs_off_and_loses_nothing(rig: Rig, body: Reply)
     asked = rig.x_questions(2)
     post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
     comments = rig.fb_questions(post, 2)
-    rig.x.inject(Fault(r"/mentions$", body, times=2, method="GET"))
+    rig.x.inject(Fault(r"/mentions$", body, method="GET"))
     waits = ride_out_outage(rig, X_NAME, rig.x.requests)
-    assert len(waits) == 2
+    assert len(waits) == 1
     assert_one_reply_each(rig, asked, comments)
 
 
@@ -427,7 +427,7 @@ def test_an_expired_page_token_pauses_only_the_page_with_one_clear_line(
         reason = rig.service.store.paused_reason(FB_NAME)
         assert reason and "access token was refused" in reason
         asked_while_paused = len(rig.fb.requests)
-        for minute in range(1, 6):
+        for minute in range(1, 4):
             rig.advance(minutes=1)
             if minute == 2:
                 asked += rig.x_questions(1, first=2)
