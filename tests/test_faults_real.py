@@ -332,10 +332,6 @@ def test_a_malformed_x_answer_backs_off_and_loses_nothing(rig: Rig, body: Reply)
     assert_one_reply_each(rig, asked, comments)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "adapters/x.py: a 200 whose `data` items lack `id` raises KeyError from _fetch_mentions "
-    "(`_newest([str(t['id']) ...])`) instead of PlatformUnavailable, so the service logs "
-    "unexpected_error and retries on the next tick with no back-off"))
 def test_an_x_answer_whose_posts_have_no_id_backs_off(rig: Rig) -> None:
     asked = rig.x_questions(2)
     rig.x.inject(Fault(r"/mentions$", Reply(200, {"data": [{"text": "@NHSLeeds hi"}], "meta": {"result_count": 1}}),
@@ -509,11 +505,6 @@ def test_abuse_in_someone_elses_x_conversation_goes_to_review_and_x_is_never_ask
 
 
 # -- back-off while the scheduler keeps polling ------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/service.py poll_account sets health.failures = 0 after every pass that raised nothing, including "
-    "a pass in which every stream was skipped because of the back-off wait; the scheduler polls during "
-    "the wait, so the count never passes 1: back-off never grows past 2x poll_seconds and the circuit "
-    "breaker never opens"))
 def test_back_off_grows_and_the_breaker_opens_while_the_scheduler_polls_during_the_wait(rig: Rig) -> None:
     rig.x.inject(Fault(r"/mentions$", problem(503, "Service Unavailable", "Service Unavailable"),
                        times=BREAKER_THRESHOLD))
@@ -523,10 +514,6 @@ def test_back_off_grows_and_the_breaker_opens_while_the_scheduler_polls_during_t
     assert "keeps failing" in rig.out.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/service.py: the back-off wait (health.wait_until['*']) only gates fetching; _handle_pending still "
-    "runs during it, so an action that failed with a 5xx is retried (or looked for with find_own_reply) "
-    "on the very next poll, hammering a platform that is down"))
 def test_a_reply_that_got_a_5xx_is_not_retried_before_the_back_off_ends(rig: Rig) -> None:
     post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
     (comment,) = rig.fb_questions(post, 1)
@@ -538,9 +525,6 @@ def test_a_reply_that_got_a_5xx_is_not_retried_before_the_back_off_ends(rig: Rig
     assert_one_reply_each(rig, asked, [comment])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/service.py: a 429 on an action sets health.wait_until['*'] to the reset time, but that wait only "
-    "gates fetching; _handle_pending retries the planned reply on the next poll, long before the reset"))
 def test_a_reply_that_got_a_429_is_not_retried_before_the_reset(rig: Rig) -> None:
     (question,) = rig.x_questions(1)
     reset = START + timedelta(minutes=15)

@@ -100,6 +100,7 @@ class FakeServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # keep-alive answers would otherwise wait ~40 ms each
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
