@@ -71,7 +71,20 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
+    _drop_model_misinformation_about_accounts(findings)
     return tuple(findings.values())
+
+
+def _drop_model_misinformation_about_accounts(findings: dict[Category, Finding]) -> None:
+    """A report of a fake page or account is verification; "fake" there is not about health.
+
+    Only the model's reading is dropped: a listed false claim in the same message still counts.
+    """
+    verification = findings.get(Category.VERIFICATION)
+    misinformation = findings.get(Category.MISINFORMATION)
+    if (verification is not None and verification.rule != ENGINE_ERROR_RULE
+            and misinformation is not None and misinformation.rule == "misinformation.model"):
+        del findings[Category.MISINFORMATION]
 
 
 # Over-sharing spans that, in an advert, are the advertiser's own way to be reached.

@@ -106,7 +106,7 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
 
 
 def _states_claim(message: Message, data: ModerationData) -> bool:
-    score, claim = best_claim(message.prepared.words, data.claims)
+    score, claim, _ = best_claim(message.prepared.words, data.claims)
     return claim is not None and score >= data.claims.similarity
 
 

@@ -7,7 +7,7 @@ terms: words stemmed, stop words dropped, synonyms folded together ("jab", "vacc
 "infertility" counts for more than "vaccine" or "cause", and the score is their weighted cosine
 similarity with the message's weight capped at twice the phrasing's, so a long post that makes
 the claim in passing is still found. Denials ("the MMR does
-not cause autism") lower the score. Misinformation always goes to staff; it is never deleted here.
+not cause autism") lower the score, and a text that denies a listed claim is not handed to the model. Misinformation always goes to staff; it is never deleted here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Mapping
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
-from bot.moderation.text import prepare
+from bot.moderation.text import char_features, prepare
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -146,14 +146,14 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
     )
 
 
-def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None]:
-    """The listed claim this text comes closest to, and how close (0..1)."""
+def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None, bool]:
+    """The listed claim this text comes closest to, how close (0..1), and whether the text denies it."""
     message_terms = terms(words, data.synonyms)
     shared: dict[int, int] = {}
     for term in message_terms:
         for position in data.index.get(term, ()):
             shared[position] = shared.get(position, 0) + 1
-    best_score, best = 0.0, None
+    best_score, best, best_denied = 0.0, None, False
     message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in message_terms)
     for position, count in shared.items():
         claim_index, claim_terms, negated_claim = data.phrasings[position]
@@ -162,11 +162,12 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
         claim_weight = sum(data.weights[term] ** 2 for term in claim_terms)
         overlap = sum(data.weights[term] ** 2 for term in claim_terms & message_terms)
         score = overlap / math.sqrt(claim_weight * min(message_weight, 2 * claim_weight))
-        if not negated_claim and _denied(words, claim_terms, data.synonyms):
+        denied = not negated_claim and _denied(words, claim_terms, data.synonyms)
+        if denied:
             score *= DENIAL_FACTOR
         if score > best_score:
-            best_score, best = score, data.claims[claim_index]
-    return min(best_score, 1.0), best
+            best_score, best, best_denied = score, data.claims[claim_index], denied
+    return min(best_score, 1.0), best, best_denied
 
 
 def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mapping[str, str]) -> bool:
@@ -183,10 +184,12 @@ def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mappi
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     claims = data.claims
-    score, claim = best_claim(message.prepared.words, claims)
+    score, claim, denied = best_claim(message.prepared.words, claims)
     if claim is not None and score >= claims.similarity:
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
-    model_score = claims.model.score(message.feats)
+    if denied and score >= claims.similarity * DENIAL_FACTOR:
+        return ()  # it states a listed claim only to deny it: the model is not asked
+    model_score = claims.model.score(message.feats, char_features(message.joined, claims.model.char_ngrams))
     if model_score >= claims.model_threshold:
         return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(message.feats))}"),)
     return ()
