@@ -172,6 +172,24 @@ def test_a_health_claim_with_no_insult_is_misinformation_not_abuse(data: Moderat
     assert Category.ABUSE not in {f.category for f in findings}
 
 
+@pytest.mark.parametrize("text", [
+    "Brilliant care from the district nurses this week, thank you so much",
+    "great service at the blood clinic, in and out in ten minutes",
+])
+def test_praise_is_not_a_complaint(text: str, data: ModerationData) -> None:
+    assert Category.COMPLAINT not in categories(text, data)
+
+
+def test_a_report_of_a_fake_account_is_verification_not_misinformation(data: ModerationData) -> None:
+    findings = classify("Watch out, a fake NHS Leeds page is sharing covid booster links, is it yours?", CONTEXT, data)
+    assert primary_category(findings) is Category.VERIFICATION
+
+
+def test_the_complaint_model_holds_no_pronoun_features(data: ModerationData) -> None:
+    # Trained without style words ("my order" is the retail set's strongest complaint sign).
+    assert not {"my", "i", "you", "my appointment"} & set(data.complaint.model.weights)
+
+
 def test_insults_count_when_aimed_at_a_person(data: ModerationData) -> None:
     assert Category.ABUSE in categories("you stupid idiot", data)
     assert Category.ABUSE not in categories("the booking system is stupid", data)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Mapping
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
-from bot.moderation.text import char_features, prepare
+from bot.moderation.text import prepare
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -189,7 +189,7 @@ def check_misinformation(message: Message, context: ClassifyContext, data: Moder
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
     if denied and score >= claims.similarity * DENIAL_FACTOR:
         return ()  # it states a listed claim only to deny it: the model is not asked
-    model_score = claims.model.score(message.feats, char_features(message.joined, claims.model.char_ngrams))
+    model_score = claims.model.score(message.feats)
     if model_score >= claims.model_threshold:
         return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(message.feats))}"),)
     return ()

@@ -63,7 +63,7 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     complaint = data.complaint
     match = complaint.patterns.search(message.joined)
-    score = complaint.model.score(*complaint.model.featurise(message.prepared.words, message.joined, message.feats))
+    score = complaint.model.score(message.feats)
     if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
         score = 0.0
     named = tuple(Span(m.start(), m.end(), "staff_name") for m in complaint.staff.finditer(message.text))

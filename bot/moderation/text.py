@@ -197,17 +197,3 @@ def features(words: tuple[str, ...] | list[str]) -> list[str]:
     feats.extend(f"{a} {b}" for a, b in zip(words, words[1:]))
     return feats
 
-
-CHAR_PREFIX = "c:"
-
-
-def char_features(joined: str, sizes: tuple[int, ...]) -> list[str]:
-    """Character n-grams of the normalised words (space-padded), for models that use them.
-
-    They catch what word features miss in short informal text: inflections, run-together words,
-    "!!!" and "??" (kept by `joined` only as word boundaries). Prefixed so they never meet a word.
-    """
-    if not sizes:
-        return []
-    padded = f" {joined} "
-    return [CHAR_PREFIX + padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1)]

@@ -7,8 +7,7 @@ scikit-learn is a training-only dependency (the `bench` extra): the bot never im
 Each data file is split once, stratified, with a fixed seed (80 % train / 20 % held out); the
 held-out part never trains and can be written out for `housebot eval`. The abuse model trains on
 all of OLID (scored by 5-fold cross-validation) and is scored on Davidson, which it never sees.
-Features are exactly those the bot computes at runtime (`text.prepare` + `text.features`, and
-`text.char_features` for a model that uses character n-grams).
+Features are exactly those the bot computes at runtime (`text.prepare` + `text.features`).
 
 A public set is narrower than what the bot reads: COVID-era news for misinformation, retail
 complaints to brands for complaint. Such a model learns "informal first-person tweet" as a sign
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from bot.moderation.lexicon import load_lexicon
 from bot.moderation.linear import MODEL_FORMAT
-from bot.moderation.text import char_features, features, prepare
+from bot.moderation.text import features, prepare
 
 SEED = 20261124
 HOLDOUT_FRACTION = 0.2
@@ -49,8 +48,8 @@ class ModelSpec:
     """Which file trains which model, the label that counts as positive, and how it is held out.
 
     `negatives`: (file, label or "" for every row) whose training part is added as not-positive,
-    each such row weighing `negative_weight`. `char_ngrams`: character n-gram sizes added to the
-    word features (empty: words and word pairs only). `c`: the inverse regularisation strength.
+    each such row weighing `negative_weight`. `c`: the inverse regularisation strength.
+    `drop_words`: no feature holding one of these words is learnt.
     """
 
     name: str
@@ -60,13 +59,13 @@ class ModelSpec:
     threshold: float
     negatives: tuple[tuple[str, str], ...] = ()
     negative_weight: float = 1.0
-    char_ngrams: tuple[int, ...] = ()
     c: float = 4.0
     drop_words: frozenset[str] = frozenset()
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
-# sign of a complaint, and every patient's question is full of it. Left out of that model.
+# sign of a complaint, and every patient's question is full of it. No complaint-model feature
+# (word or word pair) holds one; the bot's features need no change, they are simply not found.
 STYLE_WORDS = frozenset(
     "i me my mine im ive id myself we us our ours you your yours he him his she her hers it its they them their "
     "the a an this that these those is are was were be been am do does did have has had will would can could "
@@ -83,7 +82,7 @@ SPECS = (
     ModelSpec(
         "complaint", "complaint_preotiuc2019_dev.csv", "complaint", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary")),
-        negative_weight=0.3, char_ngrams=(3, 4), c=1.0, drop_words=STYLE_WORDS,
+        negative_weight=0.3, c=1.0, drop_words=STYLE_WORDS,
     ),
     ModelSpec("spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5),
 )
@@ -103,24 +102,15 @@ def split(rows: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tupl
     return list(train), list(held)
 
 
-def _vectoriser(lexicon: frozenset[str], char_ngrams: tuple[int, ...] = (), drop_words: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+def _vectoriser(lexicon: frozenset[str], drop_words: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
 
-    def kept(text: str) -> tuple[str, ...]:
-        return tuple(word for word in prepare(text, lexicon).words if word not in drop_words)
+    def model_features(text: str) -> list[str]:
+        # Features holding a dropped word are left out of the model, so at runtime the bot's own
+        # features of a message are looked up as they are (a feature the model lacks weighs nothing).
+        return [feature for feature in features(prepare(text, lexicon).words) if drop_words.isdisjoint(feature.split(" "))]
 
-    words = TfidfVectorizer(
-        analyzer=lambda text: features(kept(text)),
-        binary=True, norm="l2", min_df=2, max_features=MAX_FEATURES,
-    )
-    if not char_ngrams:
-        return words
-    chars = TfidfVectorizer(
-        analyzer=lambda text: char_features(" ".join(kept(text)), char_ngrams),
-        binary=True, norm="l2", min_df=3, max_features=MAX_FEATURES,
-    )
-    return FeatureUnion([("words", words), ("chars", chars)])
+    return TfidfVectorizer(analyzer=model_features, binary=True, norm="l2", min_df=2, max_features=MAX_FEATURES)
 
 
 def _pipeline(lexicon: frozenset[str], spec: ModelSpec | None = None):  # type: ignore[no-untyped-def]
@@ -128,7 +118,7 @@ def _pipeline(lexicon: frozenset[str], spec: ModelSpec | None = None):  # type: 
     from sklearn.pipeline import make_pipeline
 
     spec = spec or SPECS[0]
-    return make_pipeline(_vectoriser(lexicon, spec.char_ngrams, spec.drop_words), LogisticRegression(C=spec.c, max_iter=3000, class_weight="balanced"))
+    return make_pipeline(_vectoriser(lexicon, spec.drop_words), LogisticRegression(C=spec.c, max_iter=3000, class_weight="balanced"))
 
 
 def _macro_f1(gold: list[bool], predicted: list[bool]) -> float:
@@ -152,13 +142,10 @@ def _binary_f1(gold: list[bool], predicted: list[bool]) -> float:
 def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, float]) -> dict[str, object]:  # type: ignore[no-untyped-def]
     vectoriser, classifier = pipeline.steps[0][1], pipeline.steps[1][1]
     coefficients = classifier.coef_[0]
-    blocks = [part for _, part in vectoriser.transformer_list] if hasattr(vectoriser, "transformer_list") else [vectoriser]
-    weights: dict[str, list[float]] = {}
-    offset = 0
-    for block in blocks:  # a FeatureUnion stacks its vectorisers' columns in order
-        for feature, index in block.vocabulary_.items():
-            weights[feature] = [round(float(coefficients[offset + index]), 5), round(float(block.idf_[index]), 5)]
-        offset += len(block.vocabulary_)
+    weights = {
+        feature: [round(float(coefficients[index]), 5), round(float(vectoriser.idf_[index]), 5)]
+        for feature, index in vectoriser.vocabulary_.items()
+    }
     return {
         "format": MODEL_FORMAT,
         "name": spec.name,
@@ -169,8 +156,7 @@ def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, f
         "scores": scores,
         "intercept": round(float(classifier.intercept_[0]), 5),
         "threshold": spec.threshold,
-        "char_ngrams": list(spec.char_ngrams),
-        "drop_words": sorted(spec.drop_words),
+        "features_without": sorted(spec.drop_words),
         "weights": weights,
     }
 
