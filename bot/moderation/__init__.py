@@ -71,20 +71,30 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
-    _drop_model_misinformation_about_accounts(findings)
+    _drop_model_misinformation_explained_by_wording(findings)
     return tuple(findings.values())
 
 
-def _drop_model_misinformation_about_accounts(findings: dict[Category, Finding]) -> None:
-    """A report of a fake page or account is verification; "fake" there is not about health.
+# Categories whose listed wording (not their model) explains a message better than the
+# misinformation model's guess: a report of a fake account, an advert, a patient's own complaint.
+_EXPLAINED_BY_WORDING = (Category.VERIFICATION, Category.SPAM, Category.COMPLAINT)
 
-    Only the model's reading is dropped: a listed false claim in the same message still counts.
+
+def _drop_model_misinformation_explained_by_wording(findings: dict[Category, Finding]) -> None:
+    """The misinformation model's verdict yields to another check's listed wording.
+
+    The model learnt COVID-era news; "fake" in "a fake NHS page", the hype of an advert or "sent
+    home without pain relief" read like fake news to it. When another check found the message
+    by its listed wording, the model's guess is dropped; a listed false claim always stays.
     """
-    verification = findings.get(Category.VERIFICATION)
     misinformation = findings.get(Category.MISINFORMATION)
-    if (verification is not None and verification.rule != ENGINE_ERROR_RULE
-            and misinformation is not None and misinformation.rule == "misinformation.model"):
-        del findings[Category.MISINFORMATION]
+    if misinformation is None or misinformation.rule != "misinformation.model":
+        return
+    for category in _EXPLAINED_BY_WORDING:
+        other = findings.get(category)
+        if other is not None and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model"):
+            del findings[Category.MISINFORMATION]
+            return
 
 
 # Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
