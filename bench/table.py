@@ -66,6 +66,7 @@ TABLE: tuple[tuple[str, str, Category], ...] = (
     ("uc-asthma", "having an asthma attack and my inhaler isn't working", U),
     ("uc-coughing-blood", "coughing up blood since this morning", U),
     ("uc-thunderclap", "worst headache of my life came on suddenly", U),
+    ("uc-just-had-stroke", "mum just had a stroke and can't lift her arm", U),
     # --- threats
     ("th-kill-you", "I will kill you if you cancel my op again", T),
     ("th-know-where", "I know where she lives, that receptionist", T),
@@ -113,6 +114,8 @@ TABLE: tuple[tuple[str, str, Category], ...] = (
     ("os-postcode-address", "please send the district nurse to 22 Oakwood Grove, LS8 2PF", O),
     ("os-husband-cancer", "my husband Dave was diagnosed with cancer last week and we've heard nothing", O),
     ("os-plus44", "text me on +44 7911 123456", O),
+    ("ov-past-stroke-dob", "My dad Peter Holt had a stroke last year, his DOB is 09/10/1944, can his carer collect his prescription?", O),
+    ("ov-drama-mobile", "please call me back on 07700 900777 about my referral", O),
     # --- misinformation
     ("mi-mmr-autism", "The MMR jab gave my son autism, don't let them do it to yours", M),
     ("mi-microchip", "they're putting microchips in the covid vaccine to track us", M),
@@ -126,6 +129,7 @@ TABLE: tuple[tuple[str, str, Category], ...] = (
     ("mi-hiv-kissing", "you can catch HIV from kissing so keep away from them", M),
     ("mi-measles", "measles is harmless, kids should just catch it naturally", M),
     ("mi-fluoride", "fluoride in our water is poison", M),
+    ("mi-detox-cancer", "Forget radiotherapy, juicing and a detox diet will cure your cancer", M),
     # --- spam
     ("sp-crypto", "I made £5,000 a week trading bitcoin with my mentor, DM me for details", P),
     ("sp-channel", "check out my channel for daily fitness tips!! please subscribe", P),
@@ -156,6 +160,7 @@ TABLE: tuple[tuple[str, str, Category], ...] = (
     ("co-refused", "GP refused to refer me even though I've had this lump for months", C),
     ("co-fed-up", "fed up of being passed from pillar to post between departments", C),
     ("co-frustration-hell", "what the hell is going on with the booking system, third time it's crashed", C),
+    ("co-on-hold", "on hold to the surgery for over an hour again this morning and then cut off", C),
     # --- verification
     ("ve-really-you", "Is this really the official NHS Leeds account?", V),
     ("ve-fake-account", "there's a fake NHS account messaging people asking for bank details", V),
@@ -180,6 +185,8 @@ TABLE: tuple[tuple[str, str, Category], ...] = (
     ("or-bowel", "I got a bowel screening kit in the post, what do I do with it?", N),
     ("or-boob", "my boob has been sore since I stopped breastfeeding, is that normal?", N),
     ("or-balls", "my son's balls haven't dropped, do we need a referral?", N),
+    ("or-past-heart-attack", "my grandad had a heart attack a few years ago, is cardiac rehab still available?", N),
+    ("or-reported-insult", "Some bloke at the bus stop called the nurses 'scroungers', really out of order, they were lovely", N),
     # --- ordinary: idioms and everyday questions
     ("or-heat-killing", "this heat is killing me, any tips for staying cool with a newborn?", N),
     ("or-booster-shot", "Got my booster shot today, the team at the pharmacy were lovely", N),

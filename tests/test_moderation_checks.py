@@ -69,6 +69,11 @@ def test_an_invalid_nhs_number_is_not_private(data: ModerationData) -> None:
     ("I live at 14 Harehills Lane", "address", "14 Harehills Lane"),
     ("hospital number is A1234567", "hospital_number", "A1234567"),
     ("my neighbour Sandra has HIV", "health_detail", "Sandra has HIV"),
+    ("my number is 07700 900987", "phone", "07700 900987"),  # a drama-range mobile: not allocated, still private
+    ("or try 07700900555 after 5", "phone", "07700900555"),
+    ("she lives near BD3 9QT", "postcode", "BD3 9QT"),
+    ("he was born 21/11/1948", "date_of_birth", "21/11/1948"),
+    ("her d.o.b. is 05/06/2012", "date_of_birth", "05/06/2012"),
 ])
 def test_private_details_are_found_as_spans_of_the_original(text: str, label: str, found: str, data: ModerationData) -> None:
     assert (label, found) in [(s.label, s.text_in(text)) for s in private_spans(text, data)]
@@ -89,6 +94,29 @@ def test_public_numbers_and_plain_details_are_not_private(text: str, data: Moder
 def test_redact_keeps_other_text_and_replaces_each_span(data: ModerationData) -> None:
     text = "I'm Jo, 07911 123456, jo@example.com, NHS 943 476 5919"
     assert redact(text, classify(text, CONTEXT, data)) == "I'm Jo, [phone], [email], NHS [nhs number]"
+
+
+# --- urgent care: an event told as over or denied is not an emergency now
+
+@pytest.mark.parametrize("text", [
+    "my mum had a stroke 3 years ago, can she still get the shingles jab?",
+    "since recovering from his heart attack my dad wants to start swimming",
+    "she has no chest pain, just a cough",
+    "I had a seizure as a child, do I need to tell the DVLA?",
+])
+def test_past_or_denied_emergencies_are_not_urgent(text: str, data: ModerationData) -> None:
+    assert Category.URGENT_CARE not in categories(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "my dad is having a heart attack",
+    "I think I'm having a heart attack",
+    "he had a heart attack last year and now he has chest pain again",
+    "mum just had a stroke, her face has dropped",
+    "not sure if it's a heart attack but he's gone grey",
+])
+def test_present_emergencies_are_still_urgent(text: str, data: ModerationData) -> None:
+    assert Category.URGENT_CARE in categories(text, data)
 
 
 # --- evasion
@@ -128,6 +156,38 @@ def test_medical_words_are_not_abuse(text: str, data: ModerationData) -> None:
 def test_quoted_abuse_being_reported_is_not_abuse(data: ModerationData) -> None:
     assert Category.ABUSE not in categories('Someone called the receptionist a "stupid cow" today, awful', data)
     assert Category.ABUSE in categories('you are a "stupid cow"', data)
+
+
+@pytest.mark.parametrize("text", [
+    "A man in the car park called you lot 'useless scum', which was well out of order",
+    "my neighbour called your nurses \"lazy pigs\" on Twitter, I've reported him",
+])
+def test_reports_of_abuse_aimed_at_staff_are_not_abuse(text: str, data: ModerationData) -> None:
+    assert Category.ABUSE not in categories(text, data)
+
+
+def test_a_health_claim_with_no_insult_is_misinformation_not_abuse(data: ModerationData) -> None:
+    findings = classify("Vaccines cause autism and they know it, keep your kids well away from them", CONTEXT, data)
+    assert primary_category(findings) is Category.MISINFORMATION
+    assert Category.ABUSE not in {f.category for f in findings}
+
+
+@pytest.mark.parametrize("text", [
+    "Brilliant care from the district nurses this week, thank you so much",
+    "great service at the blood clinic, in and out in ten minutes",
+])
+def test_praise_is_not_a_complaint(text: str, data: ModerationData) -> None:
+    assert Category.COMPLAINT not in categories(text, data)
+
+
+def test_a_report_of_a_fake_account_is_verification_not_misinformation(data: ModerationData) -> None:
+    findings = classify("Watch out, a fake NHS Leeds page is sharing covid booster links, is it yours?", CONTEXT, data)
+    assert primary_category(findings) is Category.VERIFICATION
+
+
+def test_the_complaint_model_holds_no_pronoun_features(data: ModerationData) -> None:
+    # Trained without style words ("my order" is the retail set's strongest complaint sign).
+    assert not {"my", "i", "you", "my appointment"} & set(data.complaint.model.weights)
 
 
 def test_insults_count_when_aimed_at_a_person(data: ModerationData) -> None:

@@ -70,7 +70,51 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             kept = findings.get(finding.category)
             if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
                 findings[finding.category] = finding
+    _drop_advertised_contacts(findings)
+    _drop_model_misinformation_explained_by_wording(findings)
     return tuple(findings.values())
+
+
+# Categories whose listed wording (not their model) explains a message better than the
+# misinformation model's guess: a report of a fake account, an advert, a patient's own complaint.
+_EXPLAINED_BY_WORDING = (Category.VERIFICATION, Category.SPAM, Category.COMPLAINT)
+
+
+def _drop_model_misinformation_explained_by_wording(findings: dict[Category, Finding]) -> None:
+    """The misinformation model's verdict yields to another check's listed wording.
+
+    The model learnt COVID-era news; "fake" in "a fake NHS page", the hype of an advert or "sent
+    home without pain relief" read like fake news to it. When another check found the message
+    by its listed wording, the model's guess is dropped; a listed false claim always stays.
+    """
+    misinformation = findings.get(Category.MISINFORMATION)
+    if misinformation is None or misinformation.rule != "misinformation.model":
+        return
+    for category in _EXPLAINED_BY_WORDING:
+        other = findings.get(category)
+        if other is not None and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model"):
+            del findings[Category.MISINFORMATION]
+            return
+
+
+# Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
+_CONTACT_LABELS = frozenset({"phone", "email"})
+
+
+def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
+    """An advert's phone number or email is the advertiser's contact, not a private detail.
+
+    Only when the advert is known by its wording (a listed spam pattern), not by the model alone:
+    "call me back on 07700 900777" must stay over-sharing. Spam is hidden anyway, and
+    `private_spans` still redacts the number in every stored text.
+    """
+    spam_found = findings.get(Category.SPAM)
+    private = findings.get(Category.OVERSHARING)
+    if (spam_found is None or private is None or spam_found.rule != "spam.pattern"
+            or private.rule == ENGINE_ERROR_RULE or not private.spans):
+        return
+    if all(span.label in _CONTACT_LABELS for span in private.spans):
+        del findings[Category.OVERSHARING]
 
 
 def primary_category(findings: tuple[Finding, ...]) -> Category:

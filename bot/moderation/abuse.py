@@ -3,7 +3,9 @@
 Evasion is undone by the shared normalisation (`text.prepare`). What the check refuses to count:
 medical and anatomical words (they are removed from the model's evidence and are never listed),
 British idioms (masked before anything looks), and abuse a person is *reporting* ("he called the
-nurse a 'stupid cow'"), whose quoted words are not theirs. Mild swearing alone is never abuse:
+nurse a 'stupid cow'"), whose quoted words are not theirs. The model alone never calls abuse
+a message with no listed word unless it is aimed at someone, reports nobody else's words and
+repeats no known false health claim (that is misinformation, for staff to answer). Mild swearing alone is never abuse:
 frustration about a service is a complaint. Insults count only when aimed at a person.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation.claims import best_claim
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import Token, features
@@ -24,12 +27,12 @@ if TYPE_CHECKING:
     from bot.moderation.message import Message
 
 FILE = "abuse.toml"
-VERSION = "abuse-1"
+VERSION = "abuse-2"
 # How many words before an insult (or after it) a target such as "you" or "nurse" may be.
 TARGET_WINDOW_BEFORE = 4
 TARGET_WINDOW_AFTER = 2
 _QUOTED = re.compile(r"\"[^\"]{1,200}\"|“[^”]{1,200}”|‘[^’]{1,200}’|(?<!\w)'[^']{1,200}'(?!\w)")
-_CALLED = re.compile(r"\bcalled (?:me|him|her|us|them|my \w+|the \w+|our \w+)(?: an?)?((?: \w+){1,3})")
+_CALLED = re.compile(r"\bcalled (?:me|him|her|us|them|you(?: lot| all)?|my \w+|the \w+|our \w+|your \w+)(?: an?)?((?: \w+){1,3})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,11 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
     return any(word in targets for word in window)
 
 
+def _states_claim(message: Message, data: ModerationData) -> bool:
+    score, claim, _ = best_claim(message.prepared.words, data.claims)
+    return claim is not None and score >= data.claims.similarity
+
+
 def check_abuse(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     abuse = data.abuse
     reported = _reported_ranges(message, abuse)
@@ -136,8 +144,10 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
     # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
     # is addressed to a person) and never for a report of what someone else said.
+    # Nor for a message that repeats a known false health claim: with no insult or swearing in it,
+    # it is an argument for staff to answer (misinformation), not abuse to hide.
     addressed = any(word in abuse.targets for word in words)
-    if model_score >= abuse.model_threshold and addressed and not reported:
+    if model_score >= abuse.model_threshold and addressed and not reported and not _states_claim(message, data):
         top = abuse.model.top_features(features(model_words))
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

@@ -7,7 +7,7 @@ terms: words stemmed, stop words dropped, synonyms folded together ("jab", "vacc
 "infertility" counts for more than "vaccine" or "cause", and the score is their weighted cosine
 similarity with the message's weight capped at twice the phrasing's, so a long post that makes
 the claim in passing is still found. Denials ("the MMR does
-not cause autism") lower the score. Misinformation always goes to staff; it is never deleted here.
+not cause autism") lower the score, and a text that denies a listed claim is not handed to the model. Misinformation always goes to staff; it is never deleted here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bot.moderation.message import Message
 
 FILE = "claims.toml"
-VERSION = "claims-1"
+VERSION = "claims-2"
 # A message must share this many of a phrasing's terms (all of them, if it has fewer): a topic
 # alone ("flu jab", "covid vaccine") is never a claim.
 MIN_SHARED_TERMS = 3
@@ -57,9 +57,10 @@ class Claim:
 class ClaimsData:
     claims: tuple[Claim, ...]
     synonyms: Mapping[str, str]
-    # term -> indexes into `phrasings`; each phrasing is (claim index, its term set)
+    # term -> indexes into `phrasings`; each phrasing is (claim index, its term set, whether the
+    # phrasing itself holds a negation: "you don't need chemo" is the claim, not its denial)
     index: Mapping[str, tuple[int, ...]]
-    phrasings: tuple[tuple[int, frozenset[str]], ...]
+    phrasings: tuple[tuple[int, frozenset[str], bool], ...]
     weights: Mapping[str, float]
     unknown_weight: float
     similarity: float
@@ -98,7 +99,7 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
     if not isinstance(raw_claims, list) or not raw_claims:
         raise file.error("claims", "must be one or more [[claims]] tables")
     claims: list[Claim] = []
-    phrasings: list[tuple[int, frozenset[str]]] = []
+    phrasings: list[tuple[int, frozenset[str], bool]] = []
     seen_ids: set[str] = set()
     for number, raw in enumerate(raw_claims):
         key = f"claims[{number}]"
@@ -117,18 +118,19 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
             raise file.error(f"{claim_id}.phrasings", "must be a non-empty list of sentences", f'"{claim_id}"')
         for text in texts:
-            claim_terms = terms(prepare(text).words, synonyms)
+            words = prepare(text).words
+            claim_terms = terms(words, synonyms)
             if len(claim_terms) < MIN_SHARED_TERMS:
                 raise file.error(f"{claim_id}.phrasings", f"{text!r} has too few meaningful words to match on", text)
-            phrasings.append((len(claims), claim_terms))
+            phrasings.append((len(claims), claim_terms, any(word in _NEGATIONS for word in words)))
         claims.append(Claim(claim_id, raw["link"], raw["summary"].strip()))
     claims_using: dict[str, set[int]] = {}
-    for claim_index, claim_terms in phrasings:
+    for claim_index, claim_terms, _ in phrasings:
         for term in claim_terms:
             claims_using.setdefault(term, set()).add(claim_index)
     weights = {term: math.log(1 + len(claims) / len(users)) for term, users in claims_using.items()}
     index: dict[str, list[int]] = {}
-    for position, (_, claim_terms) in enumerate(phrasings):
+    for position, (_, claim_terms, _) in enumerate(phrasings):
         for term in claim_terms:
             index.setdefault(term, []).append(position)
     return ClaimsData(
@@ -144,27 +146,28 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
     )
 
 
-def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None]:
-    """The listed claim this text comes closest to, and how close (0..1)."""
+def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None, bool]:
+    """The listed claim this text comes closest to, how close (0..1), and whether the text denies it."""
     message_terms = terms(words, data.synonyms)
     shared: dict[int, int] = {}
     for term in message_terms:
         for position in data.index.get(term, ()):
             shared[position] = shared.get(position, 0) + 1
-    best_score, best = 0.0, None
+    best_score, best, best_denied = 0.0, None, False
     message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in message_terms)
     for position, count in shared.items():
-        claim_index, claim_terms = data.phrasings[position]
+        claim_index, claim_terms, negated_claim = data.phrasings[position]
         if count < min(MIN_SHARED_TERMS, len(claim_terms)):
             continue
         claim_weight = sum(data.weights[term] ** 2 for term in claim_terms)
         overlap = sum(data.weights[term] ** 2 for term in claim_terms & message_terms)
         score = overlap / math.sqrt(claim_weight * min(message_weight, 2 * claim_weight))
-        if _denied(words, claim_terms, data.synonyms):
+        denied = not negated_claim and _denied(words, claim_terms, data.synonyms)
+        if denied:
             score *= DENIAL_FACTOR
         if score > best_score:
-            best_score, best = score, data.claims[claim_index]
-    return min(best_score, 1.0), best
+            best_score, best, best_denied = score, data.claims[claim_index], denied
+    return min(best_score, 1.0), best, best_denied
 
 
 def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mapping[str, str]) -> bool:
@@ -181,9 +184,11 @@ def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mappi
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     claims = data.claims
-    score, claim = best_claim(message.prepared.words, claims)
+    score, claim, denied = best_claim(message.prepared.words, claims)
     if claim is not None and score >= claims.similarity:
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
+    if denied and score >= claims.similarity * DENIAL_FACTOR:
+        return ()  # it states a listed claim only to deny it: the model is not asked
     model_score = claims.model.score(message.feats)
     if model_score >= claims.model_threshold:
         return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(message.feats))}"),)

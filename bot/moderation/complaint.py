@@ -1,4 +1,8 @@
-"""Complaint: dissatisfaction with a service or a named member of staff (naming staff is flagged)."""
+"""Complaint: dissatisfaction with a service or a named member of staff (naming staff is flagged).
+
+Listed wording (complaint.toml) finds a complaint by itself; the trained model finds the rest,
+except in praise that shows no dissatisfaction.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ if TYPE_CHECKING:
     from bot.moderation.message import Message
 
 FILE = "complaint.toml"
-VERSION = "complaint-1"
+VERSION = "complaint-2"
 # A named member of staff makes a complaint only with some sign of dissatisfaction: this model score.
 NAMED_STAFF_MODEL_SCORE = 0.5
 
@@ -25,8 +29,12 @@ NAMED_STAFF_MODEL_SCORE = 0.5
 class ComplaintData:
     patterns: re.Pattern[str]
     staff: re.Pattern[str]
+    praise: frozenset[str]
+    dissatisfaction: re.Pattern[str]
+    question: re.Pattern[str]
     model: LinearModel
     model_threshold: float
+    question_threshold: float
 
 
 def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
@@ -34,22 +42,40 @@ def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
     return ComplaintData(
         patterns=file.regex("complaint.patterns", file.strings("complaint.patterns")),
         staff=file.regex("complaint.staff_patterns", file.strings("complaint.staff_patterns")),
+        praise=frozenset(word.lower() for word in file.strings("praise.words")),
+        dissatisfaction=file.regex("praise.unless", file.strings("praise.unless")),
+        question=file.regex("questions.openers", file.strings("questions.openers")),
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
+        question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
     )
+
+
+def _praise_only(message: Message, complaint: ComplaintData) -> bool:
+    """Praise with no sign of dissatisfaction ("bloody good service, in and out in 20 minutes").
+
+    The model learnt complaints from posts about services, so a thank-you about a service can
+    look like one to it; praise never makes a complaint on the model's word alone.
+    """
+    return any(word in complaint.praise for word in message.prepared.words) and not complaint.dissatisfaction.search(message.joined)
 
 
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     complaint = data.complaint
     match = complaint.patterns.search(message.joined)
     score = complaint.model.score(message.feats)
+    if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
+        score = 0.0
     named = tuple(Span(m.start(), m.end(), "staff_name") for m in complaint.staff.finditer(message.text))
-    unhappy = match is not None or score >= complaint.model_threshold
+    # A message that opens by asking for information ("When can I get my flu jab?") reads like a
+    # complaint to a model trained on posts to companies; it needs a stronger score.
+    threshold = complaint.question_threshold if complaint.question.match(message.joined) else complaint.model_threshold
+    unhappy = match is not None or score >= threshold
     if named and (unhappy or score >= NAMED_STAFF_MODEL_SCORE):
         names = ", ".join(span.text_in(message.text) for span in named[:3])
         return (Finding(Category.COMPLAINT, max(0.85, round(score, 3)), "complaint.named_staff", f"names staff publicly: {names}", named),)
     if match:
         return (Finding(Category.COMPLAINT, max(0.8, round(score, 3)), "complaint.pattern", f"wording: {match.group()!r}"),)
-    if score >= complaint.model_threshold:
+    if score >= threshold:
         return (Finding(Category.COMPLAINT, round(score, 3), "complaint.model", f"model {complaint.model.version}: {', '.join(complaint.model.top_features(message.feats))}"),)
     return ()

@@ -196,3 +196,4 @@ def features(words: tuple[str, ...] | list[str]) -> list[str]:
     feats = list(words)
     feats.extend(f"{a} {b}" for a, b in zip(words, words[1:]))
     return feats
+
