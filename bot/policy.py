@@ -13,7 +13,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
 
 from adapters.base import Capabilities
 from bot.errors import ConfigError
@@ -93,6 +94,14 @@ class Policy:
     dry_run: bool = False
     auto_block: bool = False
     review_team: str = "comms"
+    by_category: Mapping[Category, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Rules grouped by category, in priority order: decide looks at only the few that can apply."""
+        grouped: dict[Category, list[Rule]] = {}
+        for rule in self.rules:
+            grouped.setdefault(rule.category, []).append(rule)
+        object.__setattr__(self, "by_category", MappingProxyType({c: tuple(r) for c, r in grouped.items()}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,10 +304,10 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
                         team=policy.review_team, urgency=Urgency.URGENT if danger_unknown else Urgency.ROUTINE)
         return Decision(inbound.key, category, findings, (review,), ENGINE_ERROR_RULE, policy.dry_run)
 
-    rule = next((r for r in policy.rules if r.applies(category, findings, inbound)), None)
+    rule = next((r for r in policy.by_category.get(category, ()) if r.applies(category, findings, inbound)), None)
     if rule is None:  # below every rule's threshold: treat as ordinary, never as a breach
         category = Category.ORDINARY
-        rule = next(r for r in policy.rules if r.applies(Category.ORDINARY, (), inbound))
+        rule = next(r for r in policy.by_category[Category.ORDINARY] if r.applies(Category.ORDINARY, (), inbound))
 
     steps = list(rule.actions)
     rule_ids = [rule.id]

@@ -67,5 +67,5 @@ def test_the_service_stores_handles_and_redacts_hostile_input(tmp_path: Path, te
     service.tick()
     assert service.store.pending("demo") == []
     stored = " ".join(str(row["text"]) for row in service.store.audit(limit=5))
-    assert "943 476 5919" not in stored
+    assert "943 476 5919" not in stored and "07700 900123" not in stored
     service.close()

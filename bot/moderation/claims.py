@@ -154,6 +154,8 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
         for position in data.index.get(term, ()):
             shared[position] = shared.get(position, 0) + 1
     best_score, best, best_denied = 0.0, None, False
+    if not shared:  # most messages share no term with any listed claim
+        return best_score, best, best_denied
     message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in message_terms)
     for position, count in shared.items():
         claim_index, claim_terms, negated_claim = data.phrasings[position]

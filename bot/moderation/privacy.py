@@ -38,6 +38,7 @@ LABELS = {
 }
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
+_DIGIT = re.compile(r"\d")
 _NHS_NUMBER = re.compile(r"(?<![\d])\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
 _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 _EMAIL = re.compile(r"[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -116,15 +117,19 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     """Every private span of `text`, most specific kind first, never two over the same characters."""
     taken = _SpanSet()
     add = taken.add
+    # Hospital and NHS numbers, dates of birth, phone numbers and postcodes all need a digit:
+    # most messages have none, so one quick look spares five searches.
+    has_digit = _DIGIT.search(text) is not None
 
-    for match in data.hospital_number.finditer(text):
-        add(match.start(1), match.end(1), "hospital_number")
-    for match in _NHS_NUMBER.finditer(text):
-        if nhs_number_is_valid(re.sub(r"\D", "", match.group())):
-            add(match.start(), match.end(), "nhs_number")
-    for match in data.date_of_birth.finditer(text):
-        add(match.start(1), match.end(1), "date_of_birth")
-    if _PHONE_HINT.search(text):
+    if has_digit:
+        for match in data.hospital_number.finditer(text):
+            add(match.start(1), match.end(1), "hospital_number")
+        for match in _NHS_NUMBER.finditer(text):
+            if nhs_number_is_valid(re.sub(r"\D", "", match.group())):
+                add(match.start(), match.end(), "nhs_number")
+        for match in data.date_of_birth.finditer(text):
+            add(match.start(1), match.end(1), "date_of_birth")
+    if has_digit and _PHONE_HINT.search(text):
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
         for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=MAX_PHONE_TRIES):
@@ -138,8 +143,9 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     for match in data.address.finditer(text):
         group = "named" if match.group("named") else "cued"
         add(match.start(group), match.end(group), "address")
-    for match in _POSTCODE.finditer(text):
-        add(match.start(), match.end(), "postcode")
+    if has_digit:
+        for match in _POSTCODE.finditer(text):
+            add(match.start(), match.end(), "postcode")
     for match in data.named_person.finditer(text):
         sentence_end = len(text)
         for stop in ".!?\n":
