@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.__main__ import engine_step, table_messages
 from bench.table import TABLE
+from bot.model import Decision
 from bot.evaluate import eval_command
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -52,9 +53,11 @@ def test_eval_refuses_an_unknown_label_naming_the_line(tmp_path: Path, capsys) -
     assert "label (line 3)" in capsys.readouterr().err
 
 
-def test_bench_messages_vary_the_table_and_the_step_classifies() -> None:
+def test_bench_messages_vary_the_table_and_the_step_classifies_and_decides() -> None:
     messages = table_messages(500)
     assert len(messages) == 500
     assert len(set(messages)) > len(TABLE)
     step = engine_step(CONFIG)
-    assert all(isinstance(step(text), tuple) for text in messages[:50])
+    decisions = [step(text) for text in messages[:300]]
+    assert all(isinstance(decision, Decision) and decision.rule for decision in decisions)
+    assert len({decision.category for decision in decisions}) >= 8
