@@ -53,12 +53,8 @@ team = "immunisation"
 keywords = ["flu jab", "vaccine", "booster"]
 """
 
-OFFICE_HOURS = """
-[[accounts]]
-name = "demo"
-type = "sandbox"
-handle = "@NHSLeedsDemo"
-safety_screen = {safety_screen}
+# Hours tables, for any account's settings: Mon-Fri 09:00-17:00 closed on bank holidays; round the clock.
+OFFICE_HOURS_TABLE = """
 [accounts.hours]
 monday = ["09:00-17:00"]
 tuesday = ["09:00-17:00"]
@@ -67,13 +63,7 @@ thursday = ["09:00-17:00"]
 friday = ["09:00-17:00"]
 bank_holidays = "closed"
 """
-
-ALWAYS_OPEN = """
-[[accounts]]
-name = "demo"
-type = "sandbox"
-handle = "@NHSLeedsDemo"
-display_name = "NHS Leeds (sandbox)"
+ALWAYS_OPEN_TABLE = """
 [accounts.hours]
 monday = ["00:00-24:00"]
 tuesday = ["00:00-24:00"]
@@ -84,6 +74,22 @@ saturday = ["00:00-24:00"]
 sunday = ["00:00-24:00"]
 bank_holidays = "open"
 """
+
+OFFICE_HOURS = """
+[[accounts]]
+name = "demo"
+type = "sandbox"
+handle = "@NHSLeedsDemo"
+safety_screen = {safety_screen}
+""" + OFFICE_HOURS_TABLE
+
+ALWAYS_OPEN = """
+[[accounts]]
+name = "demo"
+type = "sandbox"
+handle = "@NHSLeedsDemo"
+display_name = "NHS Leeds (sandbox)"
+""" + ALWAYS_OPEN_TABLE
 
 
 def environment(tmp_path: Path, config: Path) -> dict[str, str]:

@@ -25,7 +25,7 @@ from bot.service import Service
 from bot.settings import load_settings
 from tests.fakes.instagram import CHALLENGE_REQUIRED, FakeComment, FakeInstagram, FakeItem, FakeMedia
 from tests.fakes.server import Fault
-from tests.helpers import LONDON, ORGANISATION, REPO, environment
+from tests.helpers import LONDON, OFFICE_HOURS_TABLE, ORGANISATION, REPO, environment
 
 SCALE = 1800.0  # clock seconds per real second: the hour takes two real seconds
 START = datetime(2026, 6, 3, 16, 5, tzinfo=LONDON)  # a Wednesday; monitored 09:00-17:00
@@ -37,19 +37,11 @@ type = "instagram"
 handle = "@nhsleeds"
 display_name = "NHS Leeds on Instagram"
 safety_screen = false
-[accounts.hours]
-monday = ["09:00-17:00"]
-tuesday = ["09:00-17:00"]
-wednesday = ["09:00-17:00"]
-thursday = ["09:00-17:00"]
-friday = ["09:00-17:00"]
-bank_holidays = "closed"
+""" + OFFICE_HOURS_TABLE + """
 [accounts.options]
 api_base_url = "{url}"
 timeout_seconds = 5
 """
-
-# An Instagram biography holds 150 characters: the offline notice needs a wording that fits.
 
 def at(hour: int, minute: int) -> datetime:
     return START.replace(hour=hour, minute=minute)

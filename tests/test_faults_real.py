@@ -38,24 +38,13 @@ from tests.fakes.facebook import (
 from tests.fakes.facebook import Post as PagePost
 from tests.fakes.server import Fault, Reply, Request
 from tests.fakes.x import FakeX, Post, fake_x, problem, too_many_requests
-from tests.helpers import Clock, write_settings
+from tests.helpers import ALWAYS_OPEN_TABLE, Clock, write_settings
 
 __all__ = ["facebook_server", "fake_facebook", "fake_x"]  # fixtures, imported so pytest finds them here
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday; London is on UTC in November
 X_NAME = "leeds_x"
 FB_NAME = "leeds_facebook"
-ALWAYS_OPEN = """
-[accounts.hours]
-monday = ["00:00-24:00"]
-tuesday = ["00:00-24:00"]
-wednesday = ["00:00-24:00"]
-thursday = ["00:00-24:00"]
-friday = ["00:00-24:00"]
-saturday = ["00:00-24:00"]
-sunday = ["00:00-24:00"]
-bank_holidays = "open"
-"""
 ACCOUNTS = """
 [[accounts]]
 name = "leeds_x"
@@ -66,7 +55,7 @@ env_prefix = "LEEDS_X"
 [accounts.options]
 api_base_url = "{x_url}"
 timeout_seconds = {timeout}
-""" + ALWAYS_OPEN + """
+""" + ALWAYS_OPEN_TABLE + """
 [[accounts]]
 name = "leeds_facebook"
 type = "facebook"
@@ -77,7 +66,7 @@ env_prefix = "LEEDS_FB"
 api_base_url = "{fb_url}"
 timeout_seconds = {timeout}
 engaged_users = 100000   # a big Page: Meta's budget allows reading Messenger every minute
-""" + ALWAYS_OPEN
+""" + ALWAYS_OPEN_TABLE
 
 ABUSE = "You lot are useless f***ing idiots, the whole lot of you should be sacked"
 X_QUESTIONS = [
