@@ -22,11 +22,13 @@ class RedirectingAdapter(HTTPAdapter):
         self.from_prefix = from_prefix.rstrip("/")
         self.to_base = to_base.rstrip("/")
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
+             cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None) -> requests.Response:
         url = request.url or ""
         if url.startswith(self.from_prefix):
             request.url = self.to_base + url[len(self.from_prefix):]
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
 
 def redirect_session(session: requests.Session, from_prefix: str, to_base: str) -> None:

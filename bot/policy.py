@@ -313,10 +313,10 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     rule_ids = [rule.id]
     if rule.strike:
         strikes = history.strikes + 1
-        step = next((s for s in reversed(policy.ladder) if strikes >= s.strikes), None)
-        if step is not None:
-            steps.extend(step.actions)
-            rule_ids.append(f"ladder.{step.strikes}")
+        rung = next((s for s in reversed(policy.ladder) if strikes >= s.strikes), None)
+        if rung is not None:
+            steps.extend(rung.actions)
+            rule_ids.append(f"ladder.{rung.strikes}")
 
     notes: list[str] = []
     actions: list[Action] = []
@@ -346,11 +346,12 @@ def fallback_actions(policy: Policy, refused: Action, inbound: Inbound, context:
     or else hold the message for a person. Pure, like decide."""
     steps = [step for rule in policy.rules if rule.id == refused.rule for step in rule.actions]
     steps += [step for ladder in policy.ladder for step in ladder.actions]
-    chained = []
-    for step in steps:  # a fallback may itself be refused: follow the chain
-        while step is not None:
-            chained.append(step)
-            step = step.fallback
+    chained: list[PolicyAction] = []
+    for first in steps:  # a fallback may itself be refused: follow the chain
+        link: PolicyAction | None = first
+        while link is not None:
+            chained.append(link)
+            link = link.fallback
     for step in chained:
         if step.kind is refused.kind and step.template == refused.template and step.fallback is not None:
             notes: list[str] = []
