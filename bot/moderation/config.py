@@ -77,3 +77,9 @@ class TomlFile:
             except re.error as error:
                 raise self.error(key, f"pattern {pattern!r} is not a valid regular expression: {error}", pattern[:20]) from error
         return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+def load_pattern_list(directory: Path, name: str) -> re.Pattern[str]:
+    """The one regular expression of a file that is just a list `<name>.patterns` (e.g. threat.toml)."""
+    file = TomlFile(directory / f"{name}.toml")
+    return file.regex(f"{name}.patterns", file.strings(f"{name}.patterns"))

@@ -9,15 +9,13 @@ from pathlib import Path
 from bot.moderation.abuse import AbuseData, load_abuse
 from bot.moderation.claims import ClaimsData, load_claims
 from bot.moderation.complaint import ComplaintData, load_complaint
-from bot.moderation.config import TomlFile
+from bot.moderation.config import TomlFile, load_pattern_list
 from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
 from bot.moderation.linear import load_model
 from bot.moderation.message import idiom_pattern
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
-from bot.moderation.threat import ThreatData, load_threat
-from bot.moderation.verification import VerificationData, load_verification
 
 MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
@@ -32,12 +30,12 @@ class ModerationData:
     idioms: re.Pattern[str]
     abuse: AbuseData
     danger: DangerData
-    threat: ThreatData
+    threat: re.Pattern[str]  # threat.toml's patterns
     privacy: PrivacyData
     claims: ClaimsData
     spam: SpamData
     complaint: ComplaintData
-    verification: VerificationData
+    verification: re.Pattern[str]  # verification.toml's patterns
 
 
 def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> ModerationData:
@@ -52,10 +50,10 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         idioms=idiom_pattern(safe_file.strings("safe.idioms"), lexicon),
         abuse=load_abuse(directory, medical, models["abuse"]),
         danger=load_danger(directory),
-        threat=load_threat(directory),
+        threat=load_pattern_list(directory, "threat"),
         privacy=load_privacy(directory),
         claims=load_claims(directory, models["misinformation"]),
         spam=load_spam(directory, models["spam"]),
         complaint=load_complaint(directory, models["complaint"]),
-        verification=load_verification(directory),
+        verification=load_pattern_list(directory, "verification"),
     )

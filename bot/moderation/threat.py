@@ -5,35 +5,20 @@ Runs on the idiom-masked text, so "this heat is killing me" or "booster shot" ne
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.config import TomlFile
 from bot.moderation.danger import span_of
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
     from bot.moderation.message import Message
 
-FILE = "threat.toml"
 VERSION = "threat-1"
 
 
-@dataclass(frozen=True, slots=True)
-class ThreatData:
-    patterns: re.Pattern[str]
-
-
-def load_threat(directory: Path) -> ThreatData:
-    file = TomlFile(directory / FILE)
-    return ThreatData(file.regex("threat.patterns", file.strings("threat.patterns")))
-
-
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    match = data.threat.patterns.search(message.masked)
+    match = data.threat.search(message.masked)
     if not match:
         return ()
     span = span_of(message, match.start(), match.end(), "threat")
