@@ -279,6 +279,7 @@ class XAdapter(Adapter):
         self._clock = clock
         self._user_id = str(config.secrets.get("USER_ID", "")) or None
         self._root_authors: dict[str, str] = {}  # conversation id -> author id of its first post
+        self._notice_file = Path(config.state_dir) / f"x-{config.name}-notice.txt"  # the offline post to take down
 
     # -- errors -----------------------------------------------------------------------------------
     def _reset_at(self, error: tweepy.TooManyRequests) -> datetime:
@@ -670,6 +671,18 @@ class XAdapter(Adapter):
         tweet_id = str(self._act("posting a notice", lambda: self._client.create_tweet(
             text=text, user_auth=self._user_auth), "id"))
         self._remember_root(tweet_id, self.user_id())
+        self._notice_file.parent.mkdir(parents=True, exist_ok=True)
+        self._notice_file.write_text(tweet_id, encoding="utf-8")
+        return tweet_id
+
+    def clear_notice(self) -> str | None:
+        """Delete the last offline post when monitoring resumes, so the timeline does not say "away"."""
+        if not self._notice_file.exists():
+            return None
+        tweet_id = self._notice_file.read_text(encoding="utf-8").strip()
+        self._act(f"deleting the offline post {tweet_id}",
+                  lambda: self._client.delete_tweet(tweet_id, user_auth=self._user_auth), "deleted")
+        self._notice_file.unlink()
         return tweet_id
 
     def close(self) -> None:

@@ -28,12 +28,13 @@ from tests.fakes.x import OWN_ID, FakeX, fake_x, too_many_requests  # noqa: F401
 RESET_AT = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 
 
-def account(fake: FakeX, *, oauth2: bool = False, secrets: dict[str, str] | None = None, **options: object) -> AccountConfig:
+def account(fake: FakeX, *, oauth2: bool = False, secrets: dict[str, str] | None = None,
+            state_dir: Path = Path("."), **options: object) -> AccountConfig:
     return AccountConfig(
         name="leeds_x", platform=Platform.X, handle="@NHSLeeds",
         options={"api_base_url": fake.url, "timeout_seconds": 2, **options},
         secrets=secrets if secrets is not None else fake.secrets(oauth2=oauth2),
-        settings_file=Path("housebot.toml"), settings_key="accounts[0]",
+        settings_file=Path("housebot.toml"), settings_key="accounts[0]", state_dir=state_dir,
     )
 
 
@@ -372,11 +373,16 @@ def test_block_is_refused_and_mute_is_offered(fake_x: FakeX) -> None:
     assert requests_to(fake_x, f"/2/users/{OWN_ID}/muting", "POST")[-1].json() == {"target_user_id": troll.id}
 
 
-def test_post_notice_publishes_a_post(fake_x: FakeX) -> None:
-    x = adapter(fake_x)
+def test_post_notice_publishes_a_post_and_clear_notice_takes_it_down(fake_x: FakeX, tmp_path: Path) -> None:
+    x = adapter(fake_x, state_dir=tmp_path)
+    assert x.clear_notice() is None  # nothing posted yet: nothing to undo, nothing asked of X
     notice_id = x.post_notice("This account is not monitored until 8am. In an emergency call 999.")
     [post] = fake_x.posts_by()
     assert post.id == notice_id and post.replied_to == ""
+    restarted = adapter(fake_x, state_dir=tmp_path)  # the notice's id survives a restart
+    assert restarted.clear_notice() == notice_id
+    assert fake_x.posts_by() == [] and requests_to(fake_x, f"/2/tweets/{notice_id}", "DELETE")
+    assert restarted.clear_notice() is None
 
 
 def test_find_own_reply_after_a_crash(fake_x: FakeX) -> None:
