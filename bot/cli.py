@@ -230,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as problem:
         print(f"housebot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except BrokenPipeError:  # `housebot log | head`: the reader has gone, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (OSError, sqlite3.Error) as problem:  # e.g. the state folder cannot be written
         print(f"housebot: cannot start: {problem}", file=sys.stderr)
         return EXIT_PROBLEM

@@ -64,7 +64,8 @@ def utc_now() -> datetime:
 
 
 def settings_values(settings: Settings) -> dict[str, str]:
-    """The placeholder values that come from the settings file alone (checked at start-up)."""
+    """The placeholder values that come from the settings file alone (checked at start-up);
+    the ones that depend on a message or a moment are added per reply by `Service._values`."""
     org = settings.organisation
     names = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "sandbox": "the sandbox"}
     return {
@@ -76,14 +77,6 @@ def settings_values(settings: Settings) -> dict[str, str]:
         "website": org.website,
         "other_channels": " or ".join(org.other_channels) or org.phone,
         "official_accounts": ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts),
-        "account_name": settings.accounts[0].display_name,
-        "next_opening": "9am on Monday 1 June",
-        "hours_summary": "Monday to Friday: 9am to 5pm",
-        "author_name": "",
-        "author_handle": "",
-        "team_name": "",
-        "claim_summary": "",
-        "claim_link": org.website,
     }
 
 
@@ -356,8 +349,9 @@ class Service:
             author_handle=item.author.handle.lstrip("@") if item else "",
             team_name=self.settings.teams[team].name if team in self.settings.teams else "",
         )
-        if claim is not None:
-            values.update(claim_summary=claim.detail or "this claim", claim_link=_claim_link(claim) or values["website"])
+        claim_link = _claim_link(claim) if claim is not None else ""
+        values.update(claim_summary=(claim.detail if claim is not None else "") or "this claim",
+                      claim_link=claim_link or values["website"])
         return values
 
     def _with_words(self, account: AccountSettings, item: Inbound, decision: Decision, history: AuthorHistory,
