@@ -747,10 +747,11 @@ class InstagramAdapter(Adapter):
     def clear_notice(self) -> str | None:
         """Undo the offline notice when monitoring starts again, whatever kind was used for it.
 
-        Notice posts are deleted; stories expire by themselves after a day, so are only forgotten;
-        the biography saved by `post_notice` is put back. None when nothing had to be undone.
+        The biography saved by `post_notice` is put back first (a refused post delete must not keep
+        it); notice posts are deleted; stories expire by themselves after a day, so are only
+        forgotten. None when nothing had to be undone.
         """
-        undone = [ref for ref in (self._delete_notice_posts(), self._restore_biography()) if ref]
+        undone = [ref for ref in (self._restore_biography(), self._delete_notice_posts()) if ref]
         return ", ".join(undone) or None
 
     def _delete_notice_posts(self) -> str | None:

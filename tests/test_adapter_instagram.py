@@ -503,8 +503,23 @@ def test_every_notice_post_still_up_is_deleted_even_after_the_kind_changed(
     as_biography = make_adapter(notice_kind="biography", saved_session=False)
     as_biography.post_notice("Offline until 8am. Emergencies: 999.")
     result = as_biography.clear_notice()
-    assert result == f"deleted:{first}, deleted:{second}, biography:{fake_instagram.account.pk}"
+    assert result == f"biography:{fake_instagram.account.pk}, deleted:{first}, deleted:{second}"
     assert fake_instagram.medias == [] and fake_instagram.biography.startswith("Official NHS Leeds")
+
+
+def test_a_refused_post_delete_still_restores_the_biography_and_deletes_the_other_posts(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    as_post = make_adapter(notice_kind="post")
+    first = as_post.post_notice("Offline until Monday 8am. Emergencies: 999.")
+    second = as_post.post_notice("Offline until Tuesday 8am. Emergencies: 999.")
+    as_biography = make_adapter(notice_kind="biography", saved_session=False)
+    as_biography.post_notice("Offline until 8am. Emergencies: 999.")
+    fake_instagram.server.inject(Fault(r"/delete/", Reply(400, {"message": "Not allowed now", "status": "fail"})))
+    with pytest.raises(ActionRefused, match=first):
+        as_biography.clear_notice()
+    assert fake_instagram.biography.startswith("Official NHS Leeds")
+    assert [m.id for m in fake_instagram.medias] == [first] and second in [m.id for m in fake_instagram.deleted_medias]
 
 
 def test_a_notice_post_already_deleted_by_hand_counts_as_undone(

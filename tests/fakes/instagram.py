@@ -277,7 +277,7 @@ class FakeInstagram(FakePlatform):
         client = Client(private_transport="requests", request_timeout=0, session_retry_total=0)
         client.authorization_data = {
             "ds_user_id": self.account.pk,
-            "sessionid": sorted(self.sessions)[0],
+            "sessionid": min(self.sessions),
             "should_use_header_over_cookies": True,
         }
         client.dump_settings(path)
