@@ -6,8 +6,10 @@ it: an account may be challenged or banned. The official Instagram API (Graph `I
 same `adapters.base` interface by changing the account's `type`.
 
 Streams: "comments" (comments on the account's most recent posts) and "direct" (the direct inbox and
-its message requests). The library is told never to sleep or retry by itself: the service owns
-back-off, so every failure is translated into one `adapters.base` exception and raised at once.
+its message requests). The offline notice (`options.notice_kind`) goes in the biography, or is
+drawn on a plain picture posted to the feed or as a story. The library is told never to sleep or
+retry by itself: the service owns back-off, so every failure is translated into one
+`adapters.base` exception and raised at once.
 """
 
 from __future__ import annotations
@@ -394,7 +396,7 @@ class InstagramAdapter(Adapter):
 
     def _translate(self, error: Exception, acting: bool) -> Exception:
         """One instagrapi or transport failure -> the `adapters.base` exception the service handles."""
-        # A photo upload is sent outside instagrapi's error mapping: its status is all it says.
+        # A photo upload bypasses instagrapi's error mapping: its status and body are all there is.
         upload_logged_out = isinstance(error, ig.PhotoNotUpload) and "login_required" in self._reason(error)
         if isinstance(error, _AUTH_ERRORS) or upload_logged_out:
             self._logged_in = False
