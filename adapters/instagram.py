@@ -6,8 +6,10 @@ it: an account may be challenged or banned. The official Instagram API (Graph `I
 same `adapters.base` interface by changing the account's `type`.
 
 Streams: "comments" (comments on the account's most recent posts) and "direct" (the direct inbox and
-its message requests). The library is told never to sleep or retry by itself: the service owns
-back-off, so every failure is translated into one `adapters.base` exception and raised at once.
+its message requests). The offline notice (`options.notice_kind`) goes in the biography, or is
+drawn on a plain picture posted to the feed or as a story. The library is told never to sleep or
+retry by itself: the service owns back-off, so every failure is translated into one
+`adapters.base` exception and raised at once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 import requests
 from instagrapi import Client
 from instagrapi import exceptions as ig
+from instagrapi.extractors import extract_media_v1
+from PIL import Image, ImageDraw, ImageFont
 from pydantic import ValidationError
 
 from adapters.base import (
@@ -53,7 +57,20 @@ COMMENT_MAX_LENGTH = 2200  # Instagram's caption/comment limit
 USERNAME_MAX_LENGTH = 30  # a public reply starts with "@username "
 DIRECT_MAX_LENGTH = 1000
 BIOGRAPHY_MAX_LENGTH = 150
-NOTICE_KINDS: tuple[str, ...] = ("biography",)
+CAPTION_MAX_LENGTH = 2200
+NOTICE_KINDS: tuple[str, ...] = ("biography", "post", "story")
+
+# The offline notice as a picture: Instagram's square feed size and its 9:16 story size, the NHS
+# blue with white text (contrast 6.7:1, above WCAG AA's 4.5:1), and Pillow's own scalable font so
+# no font file has to be shipped. Text is never drawn smaller than NOTICE_MIN_FONT on 1080 pixels.
+POST_IMAGE_SIZE = (1080, 1080)
+STORY_IMAGE_SIZE = (1080, 1920)
+NOTICE_BACKGROUND = (0, 94, 184)
+NOTICE_INK = (255, 255, 255)
+NOTICE_MAX_FONT = 88
+NOTICE_MIN_FONT = 40
+NOTICE_LINE_SPACING = 1.3
+NOTICE_MARGIN = 0.08  # of the width, on every side
 
 CAPABILITIES = Capabilities(
     # instagrapi has no call to hide a single comment, so HIDE is not offered: `decide` falls back
@@ -66,7 +83,7 @@ CAPABILITIES = Capabilities(
         Channel.PRIVATE: DIRECT_MAX_LENGTH,
     },
     private_reply_window=None,  # the private API has no 24-hour rule (the official Messaging API does)
-    notice_kinds=NOTICE_KINDS,
+    notice_kinds=NOTICE_KINDS,  # the account's options choose one
     can_find_own_reply=True,
 )
 
@@ -211,6 +228,54 @@ def _direct_text(item: Mapping[str, Any]) -> str:
     return ""
 
 
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
+    """The text's lines at most `width` pixels wide, breaking between words (inside a long link if need be)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}" if line else word
+            if font.getlength(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while font.getlength(word) > width:
+                fits = next((n for n in range(len(word) - 1, 1, -1) if font.getlength(word[:n]) <= width), 1)
+                lines.append(word[:fits])
+                word = word[fits:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def render_notice_image(text: str, size: tuple[int, int]) -> Image.Image:
+    """The notice as a plain picture: the biggest type (down to a readable minimum) that fits, centred.
+
+    Raises ValueError when the text would need type smaller than NOTICE_MIN_FONT to fit.
+    """
+    width, height = size
+    margin = round(width * NOTICE_MARGIN)
+    room_width, room_height = width - 2 * margin, height - 2 * margin
+    for font_size in range(NOTICE_MAX_FONT, NOTICE_MIN_FONT - 1, -4):
+        font = ImageFont.load_default(size=font_size)
+        lines = _wrap(text.strip(), font, room_width)
+        line_height = round(font_size * NOTICE_LINE_SPACING)
+        if len(lines) * line_height <= room_height:
+            break
+    else:
+        raise ValueError(
+            f"the notice ({len(text)} characters) does not fit a {width}x{height} picture in readable type; shorten it"
+        )
+    image = Image.new("RGB", size, NOTICE_BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    top = (height - len(lines) * line_height) // 2
+    for number, line in enumerate(lines):
+        left = (width - font.getlength(line)) / 2
+        draw.text((left, top + number * line_height), line, font=font, fill=NOTICE_INK)
+    return image
+
+
 class InstagramAdapter(Adapter):
     """One Instagram account, logged in through a saved instagrapi session where possible."""
 
@@ -230,6 +295,8 @@ class InstagramAdapter(Adapter):
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", config.name).strip("-") or "account"
         self.session_path = Path(config.state_dir) / f"instagram-{slug}-session.json"
         self.biography_path = Path(config.state_dir) / f"instagram-{slug}-biography.json"
+        self.notice_path = Path(config.state_dir) / f"instagram-{slug}-notice.json"
+        self.notice_image_path = Path(config.state_dir) / f"instagram-{slug}-notice.jpg"
         self.client = self._new_client()
         self._logged_in = False
 
@@ -312,9 +379,13 @@ class InstagramAdapter(Adapter):
         return str(getattr(error, "message", "") or error or type(error).__name__)
 
     @staticmethod
-    def _is_server_error(error: Exception) -> bool:
-        response = getattr(error, "response", None)
-        return response is not None and getattr(response, "status_code", 0) >= 500
+    def _status(error: Exception) -> int:
+        """The HTTP status behind an instagrapi error, 0 when there was no answer."""
+        return int(getattr(getattr(error, "response", None), "status_code", 0) or 0)
+
+    @classmethod
+    def _is_server_error(cls, error: Exception) -> bool:
+        return cls._status(error) >= 500
 
     def _retry_after(self, error: Exception, default: timedelta) -> datetime:
         response = getattr(error, "response", None)
@@ -325,10 +396,12 @@ class InstagramAdapter(Adapter):
 
     def _translate(self, error: Exception, acting: bool) -> Exception:
         """One instagrapi or transport failure -> the `adapters.base` exception the service handles."""
-        if isinstance(error, _AUTH_ERRORS):
+        # A photo upload bypasses instagrapi's error mapping: its status and body are all there is.
+        upload_logged_out = isinstance(error, ig.PhotoNotUpload) and "login_required" in self._reason(error)
+        if isinstance(error, _AUTH_ERRORS) or upload_logged_out:
             self._logged_in = False
             return AuthFailed(self._auth_sentence(error))
-        if isinstance(error, _RATE_ERRORS):
+        if isinstance(error, _RATE_ERRORS) or self._status(error) == 429:
             return RateLimited(
                 self._retry_after(error, self.options.rate_limit_pause), f"Instagram: {self._reason(error)}"
             )
@@ -606,6 +679,12 @@ class InstagramAdapter(Adapter):
         return author.id
 
     def post_notice(self, text: str) -> str:
+        """Publish the offline notice as the account's options say: biography, post or story."""
+        if self.options.notice_kind == "biography":
+            return self._notice_in_biography(text)
+        return self._notice_as_picture(text, story=self.options.notice_kind == "story")
+
+    def _notice_in_biography(self, text: str) -> str:
         """Put the notice in the biography, keeping the organisation's own biography to restore."""
         if len(text) > BIOGRAPHY_MAX_LENGTH:
             raise ActionRefused(f"an Instagram biography holds at most {BIOGRAPHY_MAX_LENGTH} characters")
@@ -618,8 +697,97 @@ class InstagramAdapter(Adapter):
                 raise ActionRefused("Instagram did not change the biography")
             return f"biography:{client.user_id}"
 
+    def _notice_as_picture(self, text: str, story: bool) -> str:
+        """Post the notice drawn on a plain picture, to the feed (caption: the text) or as a story.
+
+        Uses instagrapi's two steps (`photo_rupload`, then `photo_configure[_to_story]`) rather than
+        `photo_upload[_to_story]`, which sleep 3 s before configuring and retry up to 10 times in
+        the scheduler's thread. The text is also the picture's alt text for screen readers.
+        """
+        if len(text) > CAPTION_MAX_LENGTH:
+            raise ActionRefused(f"an Instagram caption holds at most {CAPTION_MAX_LENGTH} characters")
+        try:
+            picture = render_notice_image(text, STORY_IMAGE_SIZE if story else POST_IMAGE_SIZE)
+        except ValueError as error:
+            raise ActionRefused(str(error)) from error
+        self.notice_image_path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(self.notice_image_path, "JPEG", quality=90)
+        try:
+            with self._calling(acting=True) as client:
+                upload_id, width, height = client.photo_rupload(self.notice_image_path, for_story=story)
+        except PlatformUnavailable as error:  # an upload that is never configured publishes nothing
+            raise PlatformUnavailable(f"{error} (nothing was published)", maybe_sent=False) from error
+        alt_text = {"custom_accessibility_caption": text}
+        with self._calling(acting=True) as client:
+            if story:
+                configured = client.photo_configure_to_story(upload_id, width, height, text, extra_data=alt_text)
+            else:
+                configured = client.photo_configure(upload_id, width, height, text, extra_data=alt_text)
+            media_id = str(extract_media_v1(configured["media"]).id)
+        self._remember_notice("stories" if story else "posts", media_id)
+        return media_id
+
+    def _recorded_notices(self) -> dict[str, list[str]]:
+        if not self.notice_path.exists():
+            return {"posts": [], "stories": []}
+        recorded = json.loads(self.notice_path.read_text(encoding="utf-8"))
+        return {"posts": list(recorded.get("posts", [])), "stories": list(recorded.get("stories", []))}
+
+    def _write_notices(self, recorded: Mapping[str, list[str]]) -> None:
+        if not any(recorded.values()):
+            self.notice_path.unlink(missing_ok=True)
+            return
+        self.notice_path.parent.mkdir(parents=True, exist_ok=True)
+        self.notice_path.write_text(json.dumps(recorded), encoding="utf-8")
+
+    def _remember_notice(self, kind: str, media_id: str) -> None:
+        """Every notice picture still up, so a missed reopening still deletes them all at the next."""
+        recorded = self._recorded_notices()
+        recorded[kind].append(media_id)
+        self._write_notices(recorded)
+
     def clear_notice(self) -> str | None:
-        """Put back the biography saved by `post_notice` (when monitoring starts again)."""
+        """Undo the offline notice when monitoring starts again, whatever kind was used for it.
+
+        The biography saved by `post_notice` is put back first (a refused post delete must not keep
+        it); notice posts are deleted; stories expire by themselves after a day, so are only
+        forgotten. None when nothing had to be undone.
+        """
+        undone = [ref for ref in (self._restore_biography(), self._delete_notice_posts()) if ref]
+        return ", ".join(undone) or None
+
+    def _delete_notice_posts(self) -> str | None:
+        recorded = self._recorded_notices()
+        deleted: list[str] = []
+        refused: list[str] = []
+        try:
+            for media_id in list(recorded["posts"]):
+                try:
+                    with self._calling(acting=True) as client:
+                        try:
+                            done = client.media_delete(media_id)
+                        except ig.MediaUnavailable:  # someone already deleted it by hand
+                            done = None
+                except ActionRefused as refusal:
+                    refused.append(f"{media_id} ({refusal})")
+                    done = None
+                else:
+                    if done is False:
+                        refused.append(f"{media_id} (Instagram did not confirm)")
+                    elif done:
+                        deleted.append(media_id)
+                recorded["posts"].remove(media_id)
+            recorded["stories"] = []
+        finally:  # what is gone stays forgotten even when a later delete fails and is retried
+            self._write_notices(recorded)
+        if refused:
+            raise ActionRefused(
+                f"Instagram would not delete the offline notice post {', '.join(refused)}; delete it in the app"
+            )
+        return ", ".join(f"deleted:{media_id}" for media_id in deleted) or None
+
+    def _restore_biography(self) -> str | None:
+        """Put back the biography saved by `post_notice`."""
         if not self.biography_path.exists():
             return None
         original = json.loads(self.biography_path.read_text(encoding="utf-8"))["original_biography"]

@@ -6,16 +6,19 @@ requests instagrapi really sent.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import stat
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 import adapters
 from adapters.base import (
@@ -25,7 +28,7 @@ from adapters.base import (
     PlatformUnavailable,
     RateLimited,
 )
-from adapters.instagram import InstagramAdapter, create
+from adapters.instagram import NOTICE_BACKGROUND, InstagramAdapter, create, render_notice_image
 from bot.errors import ConfigError
 from bot.model import ActionKind, Author, Channel, Platform
 from tests.fakes.instagram import (
@@ -97,19 +100,20 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
     assert not caps.supports(ActionKind.HIDE) and not caps.supports(ActionKind.MUTE)
     assert caps.supports(ActionKind.DELETE) and caps.supports(ActionKind.BLOCK)
     assert caps.max_reply_length == {Channel.PUBLIC: 2168, Channel.PRIVATE: 1000}
-    assert caps.notice_kinds == ("biography",) and caps.can_find_own_reply
+    assert caps.notice_kinds == ("biography", "post", "story") and caps.can_find_own_reply
     assert set(adapter.rate_budgets) == set(adapter.streams) == {"comments", "direct"}
 
 
 @pytest.mark.parametrize(
     ("options", "secrets", "key"),
     [
-        ({"notice_kind": "story"}, SECRETS, "accounts[0].options.notice_kind"),
+        ({"notice_kind": "reel"}, SECRETS, "accounts[0].options.notice_kind"),
+        ({"notice_kind": ["post"]}, SECRETS, "accounts[0].options.notice_kind"),
         ({"timeout_seconds": "fast"}, SECRETS, "accounts[0].options.timeout_seconds"),
         ({"api_base_url": "127.0.0.1:80"}, SECRETS, "accounts[0].options.api_base_url"),
         ({}, {"USERNAME": "nhsleeds"}, "accounts.leeds-ig"),
     ],
-    ids=["story-notice", "timeout-not-number", "base-url-not-url", "no-password"],
+    ids=["reel-notice", "notice-not-text", "timeout-not-number", "base-url-not-url", "no-password"],
 )
 def test_bad_settings_name_the_key(
     tmp_path: Path, options: dict[str, object], secrets: dict[str, str], key: str
@@ -119,6 +123,8 @@ def test_bad_settings_name_the_key(
     with pytest.raises(ConfigError) as caught:
         create(config)
     assert caught.value.key == key
+    if key.endswith("notice_kind"):
+        assert "biography, post, story" in str(caught.value)
 
 
 # -- session and login ---------------------------------------------------------------------------------
@@ -418,6 +424,204 @@ def test_offline_notice_in_the_biography_keeps_the_original_to_restore(
     assert adapter.clear_notice() is None
     with pytest.raises(ActionRefused, match="150"):
         adapter.post_notice("x" * 151)
+
+
+OFFLINE = (
+    "We're offline until 8am on Monday. In an emergency call 999; for urgent advice call NHS 111; "
+    "Samaritans 116 123. Complaints: https://www.example.nhs.uk/complaints"
+)
+
+
+def decoded(jpeg: bytes) -> Image.Image:
+    picture = Image.open(io.BytesIO(jpeg))
+    picture.load()
+    return picture
+
+
+def assert_readable_notice_picture(picture: Image.Image, size: tuple[int, int]) -> None:
+    """A JPEG of the right size: plain NHS-blue background, white type in the middle, clear margins."""
+    assert picture.format == "JPEG" and picture.size == size
+    rgb = picture.convert("RGB")
+    width, height = size
+    corner = rgb.getpixel((5, 5))
+    assert all(abs(a - b) < 12 for a, b in zip(corner, NOTICE_BACKGROUND))  # type: ignore[arg-type]
+    grey = picture.convert("L")
+    assert grey.crop((0, height // 4, width, 3 * height // 4)).getextrema()[1] > 230  # white type is drawn
+    assert grey.crop((0, 0, width, round(height * 0.05))).getextrema()[1] < 150  # and stays off the edges
+
+
+def test_offline_notice_as_a_post_is_a_picture_with_the_text_as_caption_and_is_deleted_on_reopening(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path
+) -> None:
+    adapter = make_adapter(notice_kind="post")
+    started = time.monotonic()
+    media_id = adapter.post_notice(OFFLINE)
+    assert time.monotonic() - started < 2  # instagrapi's photo_upload would sleep 3 s first
+    [post] = fake_instagram.medias
+    assert media_id == post.id and post.product_type == "feed"
+    assert post.caption == OFFLINE and post.accessibility_caption == OFFLINE
+    assert_readable_notice_picture(decoded(post.image), (1080, 1080))
+    assert len(fake_instagram.requests_to("/rupload_igphoto/")) == 1
+    configure = signed(fake_instagram.requests_to("/media/configure/")[0])
+    assert configure["caption"] == OFFLINE and configure["extra"] == {"source_width": 1080, "source_height": 1080}
+    assert fake_instagram.uploads == {}  # the upload was used by the configure step
+    assert (tmp_path / "instagram-leeds-ig-notice.jpg").exists()
+    assert json.loads((tmp_path / "instagram-leeds-ig-notice.json").read_text()) == {
+        "posts": [media_id], "stories": []
+    }
+    assert adapter.clear_notice() == f"deleted:{media_id}"
+    assert fake_instagram.medias == [] and fake_instagram.deleted_medias == [post]
+    assert signed(fake_instagram.requests_to("/delete/")[0])["media_id"] == media_id
+    assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()
+    assert adapter.clear_notice() is None
+    assert len(fake_instagram.requests_to("/delete/")) == 1
+    assert fake_instagram.biography.startswith("Official NHS Leeds")  # the biography was left alone
+
+
+def test_offline_notice_as_a_story_is_a_tall_picture_that_expires_by_itself(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path
+) -> None:
+    adapter = make_adapter(notice_kind="story")
+    media_id = adapter.post_notice(OFFLINE)
+    [story] = fake_instagram.stories
+    assert media_id == story.id and story.product_type == "story" and story.accessibility_caption == OFFLINE
+    assert fake_instagram.medias == []  # not in the feed
+    assert_readable_notice_picture(decoded(story.image), (1080, 1920))
+    assert fake_instagram.requests_to("/media/configure_to_story/")
+    assert json.loads((tmp_path / "instagram-leeds-ig-notice.json").read_text())["stories"] == [media_id]
+    assert adapter.clear_notice() is None  # nothing to undo
+    assert not fake_instagram.requests_to("/delete/") and fake_instagram.stories == [story]
+    assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()
+
+
+def test_every_notice_post_still_up_is_deleted_even_after_the_kind_changed(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path
+) -> None:
+    as_post = make_adapter(notice_kind="post")
+    first = as_post.post_notice("Offline until Monday 8am. Emergencies: 999.")
+    second = as_post.post_notice("Offline until Tuesday 8am. Emergencies: 999.")  # a reopening was missed
+    as_biography = make_adapter(notice_kind="biography", saved_session=False)
+    as_biography.post_notice("Offline until 8am. Emergencies: 999.")
+    result = as_biography.clear_notice()
+    assert result == f"biography:{fake_instagram.account.pk}, deleted:{first}, deleted:{second}"
+    assert fake_instagram.medias == [] and fake_instagram.biography.startswith("Official NHS Leeds")
+
+
+def test_a_refused_post_delete_still_restores_the_biography_and_deletes_the_other_posts(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    as_post = make_adapter(notice_kind="post")
+    first = as_post.post_notice("Offline until Monday 8am. Emergencies: 999.")
+    second = as_post.post_notice("Offline until Tuesday 8am. Emergencies: 999.")
+    as_biography = make_adapter(notice_kind="biography", saved_session=False)
+    as_biography.post_notice("Offline until 8am. Emergencies: 999.")
+    fake_instagram.server.inject(Fault(r"/delete/", Reply(400, {"message": "Not allowed now", "status": "fail"})))
+    with pytest.raises(ActionRefused, match=first):
+        as_biography.clear_notice()
+    assert fake_instagram.biography.startswith("Official NHS Leeds")
+    assert [m.id for m in fake_instagram.medias] == [first] and second in [m.id for m in fake_instagram.deleted_medias]
+
+
+def test_a_notice_post_already_deleted_by_hand_counts_as_undone(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path
+) -> None:
+    adapter = make_adapter(notice_kind="post")
+    adapter.post_notice(OFFLINE)
+    fake_instagram.medias.clear()  # a comms officer deleted it in the app
+    assert adapter.clear_notice() is None
+    assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()
+
+
+def test_a_delete_that_fails_is_retried_and_a_refused_one_is_reported(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path
+) -> None:
+    adapter = make_adapter(notice_kind="post")
+    media_id = adapter.post_notice(OFFLINE)
+    fake_instagram.server.inject(Fault(r"/delete/", Reply(503, "<html>busy</html>")))
+    with pytest.raises(PlatformUnavailable):
+        adapter.clear_notice()
+    assert json.loads((tmp_path / "instagram-leeds-ig-notice.json").read_text())["posts"] == [media_id]
+    fake_instagram.server.inject(Fault(r"/delete/", Reply(400, {"message": "Not allowed now", "status": "fail"})))
+    with pytest.raises(ActionRefused, match=f"{media_id}.*Not allowed now.*delete it in the app"):
+        adapter.clear_notice()
+    assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()  # reported once, not retried forever
+    assert [m.id for m in fake_instagram.medias] == [media_id]
+
+
+@pytest.mark.parametrize("kind", ["post", "story"])
+@pytest.mark.parametrize(
+    ("fault", "error", "maybe_sent"),
+    [
+        (Fault(r"/rupload_igphoto/", Reply(503, "<html>Service Unavailable</html>")), PlatformUnavailable, False),
+        (Fault(r"/rupload_igphoto/", delay_seconds=0.8), PlatformUnavailable, False),
+        (Fault(r"/media/configure", Reply(500, {"message": "", "status": "fail"})), PlatformUnavailable, True),
+        (Fault(r"/media/configure", Reply(200, "{not json")), PlatformUnavailable, True),
+        (Fault(r"/rupload_igphoto/", Reply(400, {"message": "Invalid image", "status": "fail"})), ActionRefused, None),
+        (
+            Fault(
+                r"/media/configure",
+                Reply(400, {"message": "This post goes against our Community Guidelines", "status": "fail"}),
+            ),
+            ActionRefused,
+            None,
+        ),
+        (Fault(r"/rupload_igphoto/", Reply(429, {"status": "fail"}, {"Retry-After": "60"})), RateLimited, None),
+        (Fault(r"/rupload_igphoto/", LOGIN_REQUIRED), AuthFailed, None),
+    ],
+    ids=[
+        "upload-503", "upload-timeout", "configure-500", "configure-garbage",
+        "upload-refused", "configure-refused", "upload-429", "upload-logged-out",
+    ],
+)
+def test_picture_notice_faults_map_to_the_service_exceptions(
+    make_adapter: MakeAdapter,
+    fake_instagram: FakeInstagram,
+    tmp_path: Path,
+    kind: str,
+    fault: Fault,
+    error: type[Exception],
+    maybe_sent: bool | None,
+) -> None:
+    adapter = make_adapter(notice_kind=kind, timeout_seconds=0.5)
+    adapter.check()
+    fake_instagram.server.inject(fault)
+    with pytest.raises(error) as caught:
+        adapter.post_notice(OFFLINE)
+    if maybe_sent is not None:
+        assert caught.value.maybe_sent is maybe_sent  # type: ignore[attr-defined]
+    if isinstance(caught.value, RateLimited):
+        assert caught.value.reset_at == NOW + timedelta(seconds=60)
+    assert fake_instagram.medias == [] and fake_instagram.stories == []
+    assert len(fake_instagram.requests_to("/rupload_igphoto/")) == 1  # the library did not retry
+    assert len(fake_instagram.requests_to("/media/configure")) <= 1
+    assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()
+
+
+def test_a_notice_too_long_for_a_readable_picture_or_a_caption_is_refused_before_sending(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    adapter = make_adapter(notice_kind="story")
+    with pytest.raises(ActionRefused, match="readable type"):
+        adapter.post_notice("Offline. " * 240)  # 2160 characters
+    with pytest.raises(ActionRefused, match="2200"):
+        make_adapter(notice_kind="post").post_notice("x" * 2201)
+    assert fake_instagram.server.requests == []
+
+
+def test_notice_pictures_wrap_long_links_and_shrink_type_to_fit() -> None:
+    short = render_notice_image("Offline until 8am.", (1080, 1080))
+    long = render_notice_image(OFFLINE * 3, (1080, 1080))
+    link = render_notice_image("https://www.example.nhs.uk/" + "a" * 120, (1080, 1920))
+
+    def inked_rows(picture: Image.Image) -> int:
+        grey = picture.convert("L")
+        return sum(1 for y in range(grey.height) if grey.crop((0, y, grey.width, y + 1)).getextrema()[1] > 200)
+
+    assert inked_rows(short) < inked_rows(long)
+    for picture in (short, long, link):
+        grey = picture.convert("L")
+        for side in ((0, 0, 70, grey.height), (grey.width - 70, 0, grey.width, grey.height)):
+            assert grey.crop(side).getextrema()[1] < 150  # nothing runs off the sides
 
 
 # -- faults --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from bot.service import Service
 from bot.settings import load_settings
 from tests.fakes.instagram import CHALLENGE_REQUIRED, FakeComment, FakeInstagram, FakeItem, FakeMedia
 from tests.fakes.server import Fault
-from tests.helpers import LONDON, OFFICE_HOURS_TABLE, ORGANISATION, REPO, environment
+from tests.helpers import LONDON, OFFICE_HOURS_TABLE, ORGANISATION, REPO, Clock, environment
 
 SCALE = 1800.0  # clock seconds per real second: the hour takes two real seconds
 START = datetime(2026, 6, 3, 16, 5, tzinfo=LONDON)  # a Wednesday; monitored 09:00-17:00
@@ -92,10 +92,10 @@ def directs_to(fake: FakeInstagram, username: str) -> list[str]:
     return [item.text for thread_id, item in fake.sent_directs() if fake.threads[thread_id].other.username == username]
 
 
-def deployment(tmp_path: Path, fake: FakeInstagram) -> tuple[dict[str, str], Path]:
+def deployment(tmp_path: Path, fake: FakeInstagram, more_options: str = "") -> tuple[dict[str, str], Path]:
     """Settings file, `.env` with the account's secrets, and a session saved by an earlier login."""
     config = tmp_path / "housebot.toml"
-    config.write_text(ORGANISATION + ACCOUNT.replace("{url}", fake.url), encoding="utf-8")
+    config.write_text(ORGANISATION + ACCOUNT.replace("{url}", fake.url) + more_options, encoding="utf-8")
     (tmp_path / ".env").write_text("LEEDS_IG_USERNAME=nhsleeds\nLEEDS_IG_PASSWORD=correct horse\n", encoding="utf-8")
     environ = {
         **environment(tmp_path, config),
@@ -196,6 +196,33 @@ def test_an_hour_on_instagram(tmp_path: Path, fake: FakeInstagram) -> None:
     assert original_biography in (state_dir / "instagram-leeds-ig-biography.json").read_text(encoding="utf-8")
     # The saved session was reused: one validation, no password login.
     assert len(fake.requests_to("/accounts/current_user/")) >= 1 and not fake.requests_to("/graphql_www")
+
+
+def test_an_offline_notice_post_goes_up_at_closing_and_comes_down_at_opening(
+    tmp_path: Path, fake: FakeInstagram
+) -> None:
+    environ, state_dir = deployment(tmp_path, fake, 'notice_kind = "post"\n')
+    settings = load_settings(environ, tmp_path / ".env")
+    original_biography = fake.biography
+    clock = Clock(at(16, 58))
+    fake.clock = clock
+    service = Service(settings, clock=clock, out=io.StringIO(), rng=random.Random(7))
+    try:
+        service.tick()
+        assert fake.medias == []
+        clock.advance(minutes=3)  # 17:01, closed
+        service.tick()
+        service.tick()  # one notice per closing, however often the bot looks
+        [notice] = fake.medias
+        assert "999" in notice.caption and "111" in notice.caption and notice.accessibility_caption == notice.caption
+        assert notice.image.startswith(b"\xff\xd8") and (notice.width, notice.height) == (1080, 1080)
+        assert fake.biography == original_biography
+        clock.advance(hours=16)  # 09:01 the next morning, open again
+        service.tick()
+        assert fake.medias == [] and fake.deleted_medias == [notice]
+        assert not (state_dir / "instagram-leeds-ig-notice.json").exists()
+    finally:
+        service.close()
 
 
 def run_check(

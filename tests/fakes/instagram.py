@@ -4,12 +4,16 @@ Endpoints, parameters and JSON shapes follow instagrapi's own source (mixins/pri
 comment.py, direct.py, user.py, account.py, media.py and extractors.py for the fields it reads):
 signed POST bodies (`signed_body=SIGNATURE.<json>`), `status: ok|fail`, `login_required` on 403,
 `challenge_required` / `two_factor_info` on 400, comment pages with `next_max_id`, direct inboxes with
-`oldest_cursor`, item timestamps in microseconds. The CAA/Bloks login is not implemented: its first
+`oldest_cursor`, item timestamps in microseconds. Photo notices arrive as instagrapi sends them
+(mixins/photo.py): the JPEG bytes to `rupload_igphoto/<name>` with `X-Instagram-Rupload-Params`,
+then `media/configure/` (feed) or `media/configure_to_story/` naming the `upload_id`, answered with
+a `media` that `extract_media_v1` reads; `media/<id>/delete/` answers `did_delete`. The CAA/Bloks login is not implemented: its first
 step (USDID registration on b.i.instagram.com) answers "not registered", as Instagram does for a
 device it does not trust, so a fresh login fails cleanly; tests start from a saved session instead.
 
 State is plain Python: seed posts, comments and direct messages with the helpers, run the adapter,
-then read `comments`, `threads`, `blocked` and `biography` to see what the bot did.
+then read `comments`, `threads`, `blocked`, `biography`, `medias`, `stories` and `deleted_medias`
+to see what the bot did (a posted picture keeps its JPEG bytes, caption and alt text).
 """
 
 from __future__ import annotations
@@ -118,6 +122,11 @@ class FakeMedia:
     taken_at: int
     code: str
     comments_disabled: bool = False
+    image: bytes = b""  # the JPEG uploaded for it, when the bot posted it
+    width: int = 1080
+    height: int = 1080
+    accessibility_caption: str = ""
+    product_type: str = "feed"  # or "story"
 
     @property
     def id(self) -> str:
@@ -190,6 +199,9 @@ class FakeInstagram(FakePlatform):
         self.threads: dict[str, FakeThread] = {}
         self.blocked: set[str] = set()
         self.direct_forbidden = False
+        self.uploads: dict[str, bytes] = {}  # upload_id -> JPEG bytes not yet configured
+        self.stories: list[FakeMedia] = []
+        self.deleted_medias: list[FakeMedia] = []
 
     # -- seeding and inspecting ---------------------------------------------------------------------
     @property
@@ -265,7 +277,7 @@ class FakeInstagram(FakePlatform):
         client = Client(private_transport="requests", request_timeout=0, session_retry_total=0)
         client.authorization_data = {
             "ds_user_id": self.account.pk,
-            "sessionid": sorted(self.sessions)[0],
+            "sessionid": min(self.sessions),
             "should_use_header_over_cookies": True,
         }
         client.dump_settings(path)
@@ -291,6 +303,10 @@ class FakeInstagram(FakePlatform):
         route("GET", API + r"/direct_v2/threads/(?P<thread>\d+)/", self._authed(self._thread))
         route("POST", API + r"/direct_v2/threads/broadcast/(?P<kind>text|link)/", self._authed(self._broadcast))
         route("POST", r"/graphql_www", self._usdid_registration)
+        route("POST", r"/rupload_igphoto/(?P<name>[\w-]+)", self._authed(self._rupload_photo))
+        route("POST", API + r"/media/configure/", self._authed(self._configure))
+        route("POST", API + r"/media/configure_to_story/", self._authed(self._configure))
+        route("POST", API + r"/media/(?P<media>\d+_\d+)/delete/", self._authed(self._delete_media))
 
     def _authed(self, handler: Any) -> Any:
         """Instagram's 403 `login_required` for any request without a live session."""
@@ -343,25 +359,88 @@ class FakeInstagram(FakePlatform):
         start = int(request.query.get("max_id") or 0)
         page = medias[start : start + count]
         more = start + count < len(medias)
-        items = [
-            {
-                "id": m.id,
-                "pk": int(m.pk),
-                "code": m.code,
-                "taken_at": m.taken_at,
-                "media_type": 1,
-                "user": m.owner.short(),
-                "caption": {"text": m.caption, "pk": m.pk + "0"},
-                "comment_count": len([c for c in self._shown_comments() if c.media_id == m.id]),
-                "like_count": 0,
-                "comments_disabled": m.comments_disabled,
-            }
-            for m in page
-        ]
+        items = [self._media_json(m) for m in page]
         body = {"items": items, "num_results": len(items), "more_available": more, "status": "ok"}
         if more:
             body["next_max_id"] = str(start + count)
         return Reply(200, body)
+
+    def _media_json(self, media: FakeMedia) -> dict[str, Any]:
+        """A media as the private API lists it (the fields `extract_media_v1` requires, and more)."""
+        body: dict[str, Any] = {
+            "id": media.id,
+            "pk": int(media.pk),
+            "code": media.code,
+            "taken_at": media.taken_at,
+            "media_type": 1,
+            "product_type": media.product_type,
+            "user": media.owner.short(),
+            "caption": {"text": media.caption, "pk": media.pk + "0"} if media.caption else None,
+            "comment_count": len([c for c in self._shown_comments() if c.media_id == media.id]),
+            "like_count": 0,
+            "comments_disabled": media.comments_disabled,
+            "original_width": media.width,
+            "original_height": media.height,
+            "image_versions2": {
+                "candidates": [
+                    {
+                        "width": media.width,
+                        "height": media.height,
+                        "url": f"https://scontent.cdninstagram.com/v/{media.pk}.jpg",
+                    }
+                ]
+            },
+        }
+        if media.accessibility_caption:
+            body["accessibility_caption"] = media.accessibility_caption
+        if media.product_type == "story":
+            body["expiring_at"] = media.taken_at + 24 * 3600
+        return body
+
+    def _rupload_photo(self, request: Request) -> Reply:
+        """Step one of a photo post: the bytes, named by the `upload_id` in the rupload params."""
+        try:
+            params = json.loads(request.headers.get("X-Instagram-Rupload-Params", ""))
+        except ValueError:
+            return Reply(400, {"message": "Invalid rupload params", "status": "fail"})
+        if str(len(request.body)) != request.headers.get("X-Entity-Length") or not params.get("upload_id"):
+            return Reply(400, {"message": "Upload is incomplete", "status": "fail"})
+        self.uploads[str(params["upload_id"])] = request.body
+        return Reply(200, {"upload_id": str(params["upload_id"]), "xsharing_nonces": {}, "status": "ok"})
+
+    def _configure(self, request: Request) -> Reply:
+        """Step two: publish an uploaded photo with its caption, to the feed or as a story."""
+        data = self._body(request)
+        image = self.uploads.pop(str(data.get("upload_id")), None)
+        if image is None:
+            return Reply(400, {"message": "Upload not found, please upload the photo again", "status": "fail"})
+        story = request.path.endswith("/configure_to_story/")
+        self.advance(1)
+        pk = self.next_id()
+        media = FakeMedia(
+            pk,
+            self.account,
+            str(data.get("caption") or ""),
+            self.now,
+            code=f"C{pk[-8:]}",
+            image=image,
+            width=int(data["extra"]["source_width"]),
+            height=int(data["extra"]["source_height"]),
+            accessibility_caption=str(data.get("custom_accessibility_caption") or ""),
+            product_type="story" if story else "feed",
+        )
+        (self.stories if story else self.medias).append(media)
+        return Reply(200, {"media": self._media_json(media), "upload_id": data["upload_id"], "status": "ok"})
+
+    def _delete_media(self, request: Request) -> Reply:
+        media = self._media_or_404(request.params["media"])
+        if media is None:
+            return Reply(400, {"message": "Media not found or unavailable", "status": "fail"})
+        if media.owner.pk != self.account.pk:
+            return Reply(400, {"message": "You cannot delete this post", "status": "fail"})
+        self.medias.remove(media)
+        self.deleted_medias.append(media)
+        return Reply(200, {"did_delete": True, "status": "ok"})
 
     def _media_or_404(self, media_id: str) -> FakeMedia | None:
         return next((m for m in self.medias if m.id == media_id), None)
