@@ -265,8 +265,9 @@ def _unsupported_reason(step: PolicyAction, inbound: Inbound, context: DecideCon
 
 
 def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, context: DecideContext,
-         notes: list[str]) -> list[Action]:
-    """Turn one policy step into concrete actions, falling back where the platform cannot."""
+         notes: list[str], review_team: str) -> list[Action]:
+    """Turn one policy step into concrete actions, falling back where the platform cannot; a
+    moderation step with no fallback becomes a task for a person (e.g. block in X's own app)."""
     if step.kind == ROUTE:
         topic = _topic_for(inbound.text, context.topics)
         if topic is None:
@@ -283,7 +284,10 @@ def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, contex
     if why_not:
         notes.append(why_not)
         if step.fallback is not None:
-            return _fit(step.fallback, rule_id, f"{reason} (fallback: {why_not})", inbound, context, notes)
+            return _fit(step.fallback, rule_id, f"{reason} (fallback: {why_not})", inbound, context, notes, review_team)
+        if step.kind in MODERATION_KINDS:
+            return [Action(ActionKind.REVIEW, rule_id, f"{why_not}: a person can {step.kind.value} in the app",
+                           team=review_team)]
         return []
     assert isinstance(step.kind, ActionKind)
     return [Action(step.kind, rule_id, reason, channel, step.template, team=step.team, urgency=step.urgency)]
@@ -321,7 +325,7 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     notes: list[str] = []
     actions: list[Action] = []
     for step in steps:
-        actions.extend(_fit(step, rule.id, rule.reason, inbound, context, notes))
+        actions.extend(_fit(step, rule.id, rule.reason, inbound, context, notes, policy.review_team))
 
     if author_handle in policy.exempt_handles:
         actions = [a for a in actions if a.kind not in MODERATION_KINDS]
@@ -356,7 +360,7 @@ def fallback_actions(policy: Policy, refused: Action, inbound: Inbound, context:
         if step.kind is refused.kind and step.template == refused.template and step.fallback is not None:
             notes: list[str] = []
             return _fit(step.fallback, refused.rule, f"{refused.reason} (fallback: platform refused {refused.kind.value})",
-                        inbound, context, notes)
+                        inbound, context, notes, policy.review_team)
     if refused.kind is ActionKind.REVIEW:
         return []
     return [Action(ActionKind.REVIEW, refused.rule, f"the platform refused to {refused.kind.value}: a person decides",

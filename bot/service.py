@@ -495,7 +495,8 @@ class Service:
             self.store.mark_failed(stored.id, f"refused: {refusal}", now)
             return
         except PlatformError as problem:
-            self.store.mark_retry(stored.id, str(problem))
+            if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):
+                self.store.mark_retry(stored.id, str(problem))  # else stays `sending`: checked, never reposted
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)

@@ -207,3 +207,18 @@ def test_a_person_repeating_themselves_is_hidden_and_pointed_elsewhere(policy: P
     assert decision.actions[1].template == "spam_repeat"
     advert = (Finding(Category.SPAM, 0.9, "spam.pattern", "order now"),)
     assert kinds(decide(inbound(), advert, AuthorHistory(), policy, context())) == ["hide"]
+
+
+def test_a_block_the_platform_cannot_do_becomes_a_task_for_a_person(tmp_path: Path) -> None:
+    text = (REPO / "config" / "policy.toml").read_text().replace("auto_block = false", "auto_block = true")
+    text = text.replace('actions = [{ kind = "review", team = "comms" }]', 'actions = [{ kind = "block" }]')
+    (tmp_path / "policy.toml").write_text(text)
+    blocking = load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    third = AuthorHistory(strikes=2)
+    on_facebook = decide(inbound(platform=Platform.FACEBOOK), found(Category.ABUSE), third, blocking,
+                         context(MESSENGER_LIKE))
+    assert "block" in kinds(on_facebook)
+    on_x = decide(inbound(platform=Platform.X), found(Category.ABUSE), third, blocking, context(X_LIKE))
+    assert "block" not in kinds(on_x) and "review>comms" in kinds(on_x)
+    review = next(a for a in on_x.actions if a.kind is ActionKind.REVIEW)
+    assert "x cannot block" in review.reason and "in the app" in review.reason
