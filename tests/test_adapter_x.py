@@ -28,6 +28,13 @@ from tests.fakes.x import OWN_ID, FakeX, fake_x, too_many_requests  # noqa: F401
 RESET_AT = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter keeps its notice id under the account's state folder ("." unless a test gives
+    one): run each test in its own folder so nothing is written into the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
 def account(fake: FakeX, *, oauth2: bool = False, secrets: dict[str, str] | None = None,
             state_dir: Path = Path("."), **options: object) -> AccountConfig:
     return AccountConfig(
