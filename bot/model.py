@@ -185,6 +185,7 @@ class Decision:
     actions: tuple[Action, ...]
     rule: str
     dry_run: bool = False
+    strike: bool = False  # the rule that applied counts towards the author's strike ladder
 
     @property
     def evidence(self) -> str:

@@ -337,7 +337,8 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     order = {ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1}
     actions.sort(key=lambda a: order.get(a.kind, 2))
     unique = list(dict.fromkeys(actions))
-    decision = Decision(inbound.key, category, findings, tuple(unique), "+".join(rule_ids), policy.dry_run)
+    decision = Decision(inbound.key, category, findings, tuple(unique), "+".join(rule_ids), policy.dry_run,
+                        strike=rule.strike)
     if notes:
         note = Finding(category, 1.0, "platform.capability", "; ".join(notes))
         decision = replace(decision, findings=(*findings, note))

@@ -306,7 +306,7 @@ class Service:
             waited = open_now and self._arrived_while_closed(account, pending.inbound, now)
             decision = self._with_words(account, pending.inbound, decision, history, now, waited)
             self.store.save_decision(pending.row_id, pending.inbound, decision, now)
-            if any(r.strike for r in self.policy.rules if r.id == decision.rule.split("+")[0]):
+            if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
             self.console.decision(pending.inbound, decision, waited)
             self._carry_out(account, replace(pending, decided=True), now)

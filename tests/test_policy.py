@@ -222,3 +222,8 @@ def test_a_block_the_platform_cannot_do_becomes_a_task_for_a_person(tmp_path: Pa
     assert "block" not in kinds(on_x) and "review>comms" in kinds(on_x)
     review = next(a for a in on_x.actions if a.kind is ActionKind.REVIEW)
     assert "x cannot block" in review.reason and "in the app" in review.reason
+
+
+def test_only_rules_marked_strike_count_towards_the_ladder(policy: Policy) -> None:
+    assert decide(inbound(), found(Category.ABUSE), AuthorHistory(), policy, context()).strike
+    assert not decide(inbound(), found(Category.COMPLAINT), AuthorHistory(), policy, context()).strike
