@@ -11,7 +11,6 @@ Finding with rule "engine.error", the check's category and score 0.0, which the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from bot.model import CATEGORY_PRIORITY, Category, ClassifyContext, Finding, Span
