@@ -361,12 +361,9 @@ class Service:
         seed = "/".join(item.key)
         claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
         for action in decision.actions:
-            if action.kind is ActionKind.REPLY and action.channel is not None:
-                text = render(self.book, action.template, platform=item.platform, channel=action.channel,
-                              values=self._values(account, item, now, action.team, claim), seed=seed,
-                              avoid_text=history.last_reply_text, bot_marker=self.settings.bot.bot_marker,
-                              with_wait_prefix=waited).text
-                action = replace(action, text=text)
+            if action.kind is ActionKind.REPLY:
+                action = replace(action, text=self._reply_text(account, item, action, now, claim=claim,
+                                                               avoid_text=history.last_reply_text, waited=waited))
             elif action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
                 text = f"{decision.category.value}: {action.reason}"
                 if claim is not None and action.kind is ActionKind.REVIEW:
@@ -376,6 +373,13 @@ class Service:
                 action = replace(action, text=text)
             actions.append(action)
         return replace(decision, actions=tuple(actions))
+
+    def _reply_text(self, account: AccountSettings, item: Inbound, action: Action, now: datetime, *,
+                    claim: Finding | None = None, avoid_text: str | None = None, waited: bool = False) -> str:
+        """The words of one reply; the message key picks the wording, so a retry says the same."""
+        return render(self.book, action.template, platform=item.platform, channel=action.channel or item.channel,
+                      values=self._values(account, item, now, action.team, claim), seed="/".join(item.key),
+                      avoid_text=avoid_text, bot_marker=self.settings.bot.bot_marker, with_wait_prefix=waited).text
 
     # -- carrying out actions -----------------------------------------------------------------------
     def _carry_out(self, account: AccountSettings, pending: PendingItem, now: datetime) -> None:
@@ -417,8 +421,7 @@ class Service:
             self.console.action(action, f"refused: {refusal}")
             for fallback in fallback_actions(self.policy, action, item, self._decide_context(account, now)):
                 if fallback.kind is ActionKind.REPLY:
-                    fallback = self._with_words(account, item, Decision(item.key, Category.ORDINARY, (), (fallback,), ""),
-                                                AuthorHistory(), now, False).actions[0]
+                    fallback = replace(fallback, text=self._reply_text(account, item, fallback, now))
                 self.store.plan_fallback(pending.row_id, item, fallback, now)
             return
         except PlatformError as problem:
