@@ -174,17 +174,17 @@ class Store:
             "SELECT COUNT(*) FROM strikes WHERE platform=? AND account=? AND author_id=? AND inbound_id<>?",
             (item.platform.value, item.account, item.author.id, row_id),
         ).fetchone()[0]
-        replies = self._db.execute(
-            """SELECT text, planned_at FROM actions WHERE account=? AND author_id=? AND kind='reply'
-               AND status IN ('planned','sending','done') AND inbound_id<>? ORDER BY id DESC""",
-            (item.account, item.author.id, row_id),
-        ).fetchall()
-        hour_ago = _iso(now - timedelta(hours=1))
+        replied = """FROM actions WHERE account=? AND author_id=? AND kind='reply'
+                     AND status IN ('planned','sending','done') AND inbound_id<>?"""
+        author = (item.account, item.author.id, row_id)
+        last = self._db.execute(f"SELECT text {replied} ORDER BY id DESC LIMIT 1", author).fetchone()
+        recent = self._db.execute(f"SELECT COUNT(*) {replied} AND planned_at>=?",
+                                  (*author, _iso(now - timedelta(hours=1)))).fetchone()[0]
         return AuthorHistory(
             recent_texts=tuple(r["text_redacted"] for r in texts),
             strikes=strikes,
-            replies_last_hour=sum(1 for r in replies if r["planned_at"] >= hour_ago),
-            last_reply_text=replies[0]["text"] if replies else None,
+            replies_last_hour=recent,
+            last_reply_text=last["text"] if last else None,
         )
 
     # -- decisions and actions --------------------------------------------------------------------
