@@ -16,7 +16,8 @@ from bot.moderation import CHECKS, ENGINE_ERROR_RULE, Check, ModerationData, cla
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.privacy import nhs_number_is_valid
 from bot.moderation.spam import similarity, trigram_profile
-from bot.moderation.text import fold, prepare
+from bot.moderation.message import read_message
+from bot.moderation.text import fold, prefix_features, prepare
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -186,8 +187,45 @@ def test_a_report_of_a_fake_account_is_verification_not_misinformation(data: Mod
 
 
 def test_the_complaint_model_holds_no_pronoun_features(data: ModerationData) -> None:
-    # Trained without style words ("my order" is the retail set's strongest complaint sign).
+    # Trained without style words ("my order" is the retail set's strongest complaint sign),
+    # and its word prefixes leave them out too ("~your" from "your" would bring it back).
     assert not {"my", "i", "you", "my appointment"} & set(data.complaint.model.weights)
+    assert data.complaint.model.prefixes and "your" in data.complaint.model.words_without
+    words = prepare("your appointment was cancelled").words
+    feats = data.complaint.model.features_for(words, [])
+    assert "~your" not in feats and {"~appo", "~appoin", "~canc", "~cancel"} <= set(feats)
+
+
+def test_word_prefixes_join_the_forms_of_a_word() -> None:
+    assert prefix_features(("cancelled", "cancellation", "gp", "<url>"), (4, 6)) == ["~canc", "~canc", "~cancel", "~cancel"]
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("can I get a flu jab at the pharmacy", True),        # a verb before its subject asks without a "?"
+    ("@NHSLeeds is there parking at St James's?", True),
+    ("when does the walk-in centre open?", True),
+    ("when does the walk-in centre open", False),         # a wh-word asks only with a "?"
+    ("When it comes to your health, facts matter more than friends' advice", False),
+    ("what a joke of a service, 3 hours on hold", False),
+])
+def test_what_counts_as_a_question(text: str, asks: bool, data: ModerationData) -> None:
+    assert data.questions.asks(read_message(text, data.lexicon, data.idioms)) is asks
+
+
+def test_a_report_of_what_someone_else_said_is_not_a_complaint_on_the_model_alone(data: ModerationData) -> None:
+    reported = "A man called the receptionist a 'lazy cow' at the desk this morning. Is that acceptable?"
+    assert Category.COMPLAINT not in categories(reported, data)
+    assert Category.ABUSE not in categories(reported, data)
+
+
+def test_a_model_misinformation_guess_stays_as_evidence_behind_listed_wording(data: ModerationData) -> None:
+    findings = (
+        Finding(Category.MISINFORMATION, 0.9, "misinformation.model", "model"),
+        Finding(Category.SPAM, 0.9, "spam.pattern", "wording: 'dm me'"),
+    )
+    assert primary_category(findings) is Category.SPAM
+    listed = (Finding(Category.MISINFORMATION, 0.9, "misinformation.claim.bleach-cures", "claim"), findings[1])
+    assert primary_category(listed) is Category.MISINFORMATION
 
 
 def test_insults_count_when_aimed_at_a_person(data: ModerationData) -> None:
@@ -315,6 +353,9 @@ def test_a_model_of_the_wrong_version_or_shape_is_refused(tmp_path: Path) -> Non
         load_moderation_data(config, models)
     (models / "spam.json").write_text(json.dumps({**raw, "weights": {"x": [1]}}), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"weights\.x"):
+        load_moderation_data(config, models)
+    (models / "spam.json").write_text(json.dumps({**raw, "prefixes": [0]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="prefixes"):
         load_moderation_data(config, models)
 
 

@@ -70,7 +70,6 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
-    _drop_model_misinformation_explained_by_wording(findings)
     return tuple(findings.values())
 
 
@@ -79,21 +78,18 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
 _EXPLAINED_BY_WORDING = (Category.VERIFICATION, Category.SPAM, Category.COMPLAINT)
 
 
-def _drop_model_misinformation_explained_by_wording(findings: dict[Category, Finding]) -> None:
-    """The misinformation model's verdict yields to another check's listed wording.
+def _explained_by_wording(misinformation: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether the misinformation model's guess yields to another check's listed wording.
 
     The model learnt COVID-era news; "fake" in "a fake NHS page", the hype of an advert or "sent
     home without pain relief" read like fake news to it. When another check found the message
-    by its listed wording, the model's guess is dropped; a listed false claim always stays.
+    by its listed wording, that category leads; the model's guess stays as evidence for staff.
+    A listed false claim always leads.
     """
-    misinformation = findings.get(Category.MISINFORMATION)
-    if misinformation is None or misinformation.rule != "misinformation.model":
-        return
-    for category in _EXPLAINED_BY_WORDING:
-        other = findings.get(category)
-        if other is not None and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model"):
-            del findings[Category.MISINFORMATION]
-            return
+    return misinformation.rule == "misinformation.model" and any(
+        other.category in _EXPLAINED_BY_WORDING and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model")
+        for other in findings
+    )
 
 
 # Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
@@ -117,8 +113,12 @@ def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
 
 
 def primary_category(findings: tuple[Finding, ...]) -> Category:
-    """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first)."""
-    present = {finding.category for finding in findings}
+    """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
+
+    One exception: a misinformation finding from the model alone ranks after verification, spam
+    and complaint found by their listed wording (`_explained_by_wording`).
+    """
+    present = {finding.category for finding in findings if not (finding.category is Category.MISINFORMATION and _explained_by_wording(finding, findings))}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 

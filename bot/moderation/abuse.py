@@ -71,7 +71,7 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> 
     )
 
 
-def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
+def reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
     """Character ranges of the original text that quote someone else's words, when being reported."""
     if not data.reporting.search(message.joined):
         return []
@@ -112,7 +112,7 @@ def _states_claim(message: Message, data: ModerationData) -> bool:
 
 def check_abuse(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     abuse = data.abuse
-    reported = _reported_ranges(message, abuse)
+    reported = reported_ranges(message, abuse)
     tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
@@ -136,7 +136,8 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         if word not in abuse.medical and word not in abuse.mild
         and not (word in abuse.insults and not _directed(words, index, abuse.targets))
     ]
-    model_score = abuse.model.score(features(model_words)) if model_words else 0.0
+    model_feats = abuse.model.features_for(model_words, features(model_words)) if model_words else []
+    model_score = abuse.model.score(model_feats) if model_words else 0.0
     if evidence:
         best = max(evidence, key=lambda item: item[0])
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
@@ -148,6 +149,6 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     # it is an argument for staff to answer (misinformation), not abuse to hide.
     addressed = any(word in abuse.targets for word in words)
     if model_score >= abuse.model_threshold and addressed and not reported and not _states_claim(message, data):
-        top = abuse.model.top_features(features(model_words))
+        top = abuse.model.top_features(model_feats)
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

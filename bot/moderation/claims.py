@@ -66,6 +66,7 @@ class ClaimsData:
     similarity: float
     model: LinearModel
     model_threshold: float
+    model_question_threshold: float
 
 
 def _stem(word: str) -> str:
@@ -143,6 +144,7 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
         similarity=file.number("matching.similarity", 0.05, 1.0),
         model=model,
         model_threshold=file.number("matching.model", 0.01, 0.999),
+        model_question_threshold=file.number("matching.model_question", 0.01, 0.999),
     )
 
 
@@ -191,7 +193,10 @@ def check_misinformation(message: Message, context: ClassifyContext, data: Moder
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
     if denied and score >= claims.similarity * DENIAL_FACTOR:
         return ()  # it states a listed claim only to deny it: the model is not asked
-    model_score = claims.model.score(message.feats)
-    if model_score >= claims.model_threshold:
-        return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(message.feats))}"),)
+    feats = claims.model.features_for(message.prepared.words, message.feats)
+    model_score = claims.model.score(feats)
+    # A question asks, it does not claim ("does hand gel kill germs as well as washing?"): the
+    # model, which learnt claims, needs a stronger score for a message that opens by asking.
+    if model_score >= (claims.model_question_threshold if data.questions.asks(message) else claims.model_threshold):
+        return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(feats))}"),)
     return ()

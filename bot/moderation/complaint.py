@@ -1,7 +1,7 @@
 """Complaint: dissatisfaction with a service or a named member of staff (naming staff is flagged).
 
 Listed wording (complaint.toml) finds a complaint by itself; the trained model finds the rest,
-except in praise that shows no dissatisfaction.
+except in praise that shows no dissatisfaction and in a report of what someone else said.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation.abuse import reported_ranges
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 
@@ -31,10 +32,9 @@ class ComplaintData:
     staff: re.Pattern[str]
     praise: frozenset[str]
     dissatisfaction: re.Pattern[str]
-    question: re.Pattern[str]
     model: LinearModel
     model_threshold: float
-    question_threshold: float
+    model_question_threshold: float
 
 
 def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
@@ -44,10 +44,9 @@ def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
         staff=file.regex("complaint.staff_patterns", file.strings("complaint.staff_patterns")),
         praise=frozenset(word.lower() for word in file.strings("praise.words")),
         dissatisfaction=file.regex("praise.unless", file.strings("praise.unless")),
-        question=file.regex("questions.openers", file.strings("questions.openers")),
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
-        question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
+        model_question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
     )
 
 
@@ -63,19 +62,22 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     complaint = data.complaint
     match = complaint.patterns.search(message.joined)
-    score = complaint.model.score(message.feats)
+    feats = complaint.model.features_for(message.prepared.words, message.feats)
+    score = complaint.model.score(feats)
     if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
         score = 0.0
     named = tuple(Span(m.start(), m.end(), "staff_name") for m in complaint.staff.finditer(message.text))
     # A message that opens by asking for information ("When can I get my flu jab?") reads like a
     # complaint to a model trained on posts to companies; it needs a stronger score.
-    threshold = complaint.question_threshold if complaint.question.match(message.joined) else complaint.model_threshold
+    threshold = complaint.model_question_threshold if data.questions.asks(message) else complaint.model_threshold
     unhappy = match is not None or score >= threshold
     if named and (unhappy or score >= NAMED_STAFF_MODEL_SCORE):
         names = ", ".join(span.text_in(message.text) for span in named[:3])
         return (Finding(Category.COMPLAINT, max(0.85, round(score, 3)), "complaint.named_staff", f"names staff publicly: {names}", named),)
     if match:
         return (Finding(Category.COMPLAINT, max(0.8, round(score, 3)), "complaint.pattern", f"wording: {match.group()!r}"),)
-    if score >= threshold:
-        return (Finding(Category.COMPLAINT, round(score, 3), "complaint.model", f"model {complaint.model.version}: {', '.join(complaint.model.top_features(message.feats))}"),)
+    # Someone reporting another person's words ("a man called the nurse a 'stupid cow'") is telling
+    # about that person, not about the service: as for abuse, the model alone does not decide.
+    if score >= threshold and not reported_ranges(message, data.abuse):
+        return (Finding(Category.COMPLAINT, round(score, 3), "complaint.model", f"model {complaint.model.version}: {', '.join(complaint.model.top_features(feats))}"),)
     return ()

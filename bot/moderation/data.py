@@ -13,7 +13,7 @@ from bot.moderation.config import TomlFile, load_pattern_list
 from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
 from bot.moderation.linear import load_model
-from bot.moderation.message import idiom_pattern
+from bot.moderation.message import Questions, idiom_pattern
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
 
@@ -36,6 +36,7 @@ class ModerationData:
     spam: SpamData
     complaint: ComplaintData
     verification: re.Pattern[str]  # verification.toml's patterns
+    questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
 
 
 def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> ModerationData:
@@ -56,4 +57,8 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         spam=load_spam(directory, models["spam"]),
         complaint=load_complaint(directory, models["complaint"]),
         verification=load_pattern_list(directory, "verification"),
+        questions=Questions(
+            safe_file.regex("questions.openers", safe_file.strings("questions.openers")),
+            safe_file.regex("questions.wh_openers", safe_file.strings("questions.wh_openers")),
+        ),
     )

@@ -1,7 +1,7 @@
 """Runtime inference for the shipped linear models: a dictionary lookup per feature, no scikit-learn.
 
 A model file is JSON written by `bot.moderation.train`: `weights` maps each feature (see
-`text.features`) to `[coefficient, idf]`. The score reproduces scikit-learn's
+`text.features`, and `text.prefix_features` when the file names `prefixes`) to `[coefficient, idf]`. The score reproduces scikit-learn's
 `TfidfVectorizer(binary=True, norm="l2")` followed by `LogisticRegression`: the present features'
 idf values, L2-normalised, dotted with the coefficients, plus the intercept, through a sigmoid.
 JSON, never pickle: loading it runs no code and survives scikit-learn upgrades.
@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from bot.errors import ConfigError
+from bot.moderation.text import prefix_features
 
 MODEL_FORMAT = 1
 
@@ -30,6 +31,11 @@ class LinearModel:
     intercept: float
     weights: Mapping[str, tuple[float, float]]
     threshold: float
+    # Word-prefix sizes the model also reads (`text.prefix_features`); empty for words and pairs only.
+    prefixes: tuple[int, ...] = ()
+    # Words the model was trained without (`features_without` in its file): left out of its
+    # prefixes too, or "my" would come back as "~my" in the complaint model.
+    words_without: frozenset[str] = frozenset()
     # Built once from `weights`: the known features, for one C-speed set intersection per message
     # (most of a message's features are unknown to the model), and each feature's coefficient x idf
     # and idf squared, so the sums run in C too. Never changed after construction.
@@ -41,6 +47,13 @@ class LinearModel:
         object.__setattr__(self, "_vocabulary", frozenset(self.weights))
         object.__setattr__(self, "_products", MappingProxyType({f: c * idf for f, (c, idf) in self.weights.items()}))
         object.__setattr__(self, "_squares", MappingProxyType({f: idf * idf for f, (_, idf) in self.weights.items()}))
+
+    def features_for(self, words: tuple[str, ...] | list[str], feats: list[str]) -> list[str]:
+        """The features this model reads: the message's word features, plus word prefixes if it uses them."""
+        if not self.prefixes:
+            return feats
+        kept = [word for word in words if word not in self.words_without] if self.words_without else words
+        return feats + prefix_features(kept, self.prefixes)
 
     def score(self, feats: list[str]) -> float:
         """Probability (0..1) that the text with these features belongs to the model's class."""
@@ -66,6 +79,11 @@ def load_model(path: Path, expected_name: str, expected_version_prefix: str) -> 
         raise ConfigError(path, expected_name, "model file is missing; run `python -m bot.moderation.train`") from error
     except (OSError, ValueError) as error:
         raise ConfigError(path, expected_name, f"model file is not readable JSON: {error}") from error
+    return parse_model(raw, path, expected_name, expected_version_prefix)
+
+
+def parse_model(raw: object, path: Path, expected_name: str, expected_version_prefix: str) -> LinearModel:
+    """Check one model's JSON object (as read from `path`); any problem is a ConfigError naming the file and key."""
     if not isinstance(raw, dict):
         raise ConfigError(path, expected_name, "model file must hold a JSON object")
     if raw.get("format") != MODEL_FORMAT:
@@ -89,4 +107,10 @@ def load_model(path: Path, expected_name: str, expected_version_prefix: str) -> 
         raise ConfigError(path, "intercept", "must be a number")
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
         raise ConfigError(path, "threshold", "must be a number between 0 and 1")
-    return LinearModel(expected_name, version, float(intercept), MappingProxyType(checked), float(threshold))
+    prefixes = raw.get("prefixes", [])
+    if not isinstance(prefixes, list) or not all(isinstance(size, int) and 2 <= size <= 12 for size in prefixes):
+        raise ConfigError(path, "prefixes", "must be a list of word-prefix sizes between 2 and 12")
+    without = raw.get("features_without", [])
+    if not isinstance(without, list) or not all(isinstance(word, str) for word in without):
+        raise ConfigError(path, "features_without", "must be a list of words")
+    return LinearModel(expected_name, version, float(intercept), MappingProxyType(checked), float(threshold), tuple(prefixes), frozenset(without))

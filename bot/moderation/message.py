@@ -19,6 +19,19 @@ class Message:
     feats: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Questions:
+    """How a request for information opens: a verb before its subject ("can I", "is there"), or a
+    wh-word ("when", "how") in a message with a question mark ("When it comes to health, facts
+    matter" states; "when does the clinic open" asks only with its "?")."""
+
+    openers: re.Pattern[str]
+    wh_openers: re.Pattern[str]
+
+    def asks(self, message: Message) -> bool:
+        return bool(self.openers.match(message.joined) or ("?" in message.text and self.wh_openers.match(message.joined)))
+
+
 def idiom_pattern(idioms: tuple[str, ...], lexicon: frozenset[str]) -> re.Pattern[str]:
     """One regex matching any idiom on normalised text; `*` in an idiom stands for one word."""
     alternatives = []

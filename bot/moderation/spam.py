@@ -100,7 +100,8 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return ()
-    score = spam.model.score(message.feats)
+    feats = spam.model.features_for(message.prepared.words, message.feats)
+    score = spam.model.score(feats)
     if score >= (spam.model_threshold_with_link if urls else spam.model_threshold):
-        return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(message.feats))}"),)
+        return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)
     return ()

@@ -21,25 +21,40 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import sys
+import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
+from bot.model import ClassifyContext
+from bot.moderation import classify, primary_category
+from bot.moderation.data import ModerationData, load_moderation_data
 from bot.moderation.lexicon import load_lexicon
-from bot.moderation.linear import MODEL_FORMAT
-from bot.moderation.text import features, prepare
+from bot.moderation.linear import MODEL_FORMAT, parse_model
+from bot.moderation.text import features, prefix_features, prepare
 
 SEED = 20261124
 HOLDOUT_FRACTION = 0.2
 MAX_FEATURES = 40_000
 MODELS_DIR = Path(__file__).parent / "models"
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "moderation"
+# Everyday UK messages to an NHS account, written for this project (see training/README.md).
+PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPOSITORY / "config" / "moderation"
+SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
+# Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
+ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam"}
+# Models whose check asks a stronger score of a message that opens by asking (`model_question`).
+QUESTION_AWARE = frozenset({"misinformation", "complaint"})
+QUESTION_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+ENGINE_CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r2"
+RECIPE = "r3"
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
 
 
@@ -50,6 +65,10 @@ class ModelSpec:
     `negatives`: (file, label or "" for every row) whose training part is added as not-positive,
     each such row weighing `negative_weight`. `c`: the inverse regularisation strength.
     `drop_words`: no feature holding one of these words is learnt.
+    `project_labels`: which labels of the project's own file (PROJECT_FILE, training part only)
+    also train this model, each mapped to whether it counts as positive, each row weighing
+    `project_weight`.
+    `prefixes`: word-prefix sizes the model reads besides words and word pairs.
     """
 
     name: str
@@ -61,6 +80,9 @@ class ModelSpec:
     negative_weight: float = 1.0
     c: float = 4.0
     drop_words: frozenset[str] = frozenset()
+    project_labels: tuple[tuple[str, bool], ...] = ()
+    project_weight: float = 1.0
+    prefixes: tuple[int, ...] = ()
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
@@ -77,12 +99,14 @@ SPECS = (
     ModelSpec("abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5),
     ModelSpec(
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
-        negatives=(("complaint_preotiuc2019_dev.csv", ""), ("spam_youtube2015.csv", "ordinary")),
+        negatives=(("spam_youtube2015.csv", "ordinary"),), c=10.0, prefixes=(4, 6),
+        project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
     ),
     ModelSpec(
         "complaint", "complaint_preotiuc2019_dev.csv", "complaint", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary")),
-        negative_weight=0.3, c=1.0, drop_words=STYLE_WORDS,
+        negative_weight=0.1, c=2.0, drop_words=STYLE_WORDS, prefixes=(4, 6),
+        project_labels=(("ordinary", False), ("complaint", True)), project_weight=3.0,
     ),
     ModelSpec("spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5),
 )
@@ -102,13 +126,17 @@ def split(rows: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tupl
     return list(train), list(held)
 
 
-def _vectoriser(lexicon: frozenset[str], drop_words: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+def _vectoriser(lexicon: frozenset[str], spec: ModelSpec):  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     def model_features(text: str) -> list[str]:
         # Features holding a dropped word are left out of the model, so at runtime the bot's own
         # features of a message are looked up as they are (a feature the model lacks weighs nothing).
-        return [feature for feature in features(prepare(text, lexicon).words) if drop_words.isdisjoint(feature.split(" "))]
+        words = prepare(text, lexicon).words
+        kept = [feature for feature in features(words) if spec.drop_words.isdisjoint(feature.split(" "))]
+        if not spec.prefixes:
+            return kept
+        return kept + prefix_features([word for word in words if word not in spec.drop_words], spec.prefixes)
 
     return TfidfVectorizer(analyzer=model_features, binary=True, norm="l2", min_df=2, max_features=MAX_FEATURES)
 
@@ -118,7 +146,7 @@ def _pipeline(lexicon: frozenset[str], spec: ModelSpec | None = None):  # type: 
     from sklearn.pipeline import make_pipeline
 
     spec = spec or SPECS[0]
-    return make_pipeline(_vectoriser(lexicon, spec.drop_words), LogisticRegression(C=spec.c, max_iter=3000, class_weight="balanced"))
+    return make_pipeline(_vectoriser(lexicon, spec), LogisticRegression(C=spec.c, max_iter=3000, class_weight="balanced"))
 
 
 def _macro_f1(gold: list[bool], predicted: list[bool]) -> float:
@@ -153,33 +181,43 @@ def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, f
         "trained_on": files_seen,
         "split": f"stratified {int((1 - HOLDOUT_FRACTION) * 100)}/{int(HOLDOUT_FRACTION * 100)}, seed {SEED}" if spec.hold_out else "all rows",
         "negatives": [f"{file} ({label or 'all rows'}; training part only, weight {spec.negative_weight})" for file, label in spec.negatives],
+        "project_rows": [f"{PROJECT_FILE.name} ({label} as {'positive' if positive else 'negative'}; training part only, weight {spec.project_weight})" for label, positive in spec.project_labels],
         "scores": scores,
         "intercept": round(float(classifier.intercept_[0]), 5),
         "threshold": spec.threshold,
         "features_without": sorted(spec.drop_words),
+        **({"prefixes": list(spec.prefixes)} if spec.prefixes else {}),
         "weights": weights,
     }
 
 
-def _negatives(spec: ModelSpec, data_dir: Path) -> list[tuple[str, str]]:
-    """Other files' training-part rows, as not-positive examples for this model."""
-    rows: list[tuple[str, str]] = []
+def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]]:
+    """(text, positive, weight) from training parts beyond the model's own file.
+
+    Other data sets' rows count as not-positive (weight `negative_weight`); the project's own
+    file's rows count as `project_labels` says. Held-out parts are never read here.
+    """
+    rows: list[tuple[str, bool, float]] = []
     for file, label in spec.negatives:
         train, _ = split(read_rows(data_dir / file))
-        rows.extend((text, "negative") for text, row_label in train if not label or row_label == label)
+        rows.extend((text, False, spec.negative_weight) for text, row_label in train if not label or row_label == label)
+    if spec.project_labels:
+        wanted = dict(spec.project_labels)
+        train, _ = split(read_rows(PROJECT_FILE))
+        rows.extend((text, wanted[label], spec.project_weight) for text, label in train if label in wanted)
     return rows
 
 
-def _fit(spec: ModelSpec, lexicon: frozenset[str], rows: list[tuple[str, str]], negatives: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def _fit(spec: ModelSpec, lexicon: frozenset[str], rows: list[tuple[str, str]], extra: list[tuple[str, bool, float]]):  # type: ignore[no-untyped-def]
     pipeline = _pipeline(lexicon, spec)
-    texts = [text for text, _ in rows] + [text for text, _ in negatives]
-    gold = [label == spec.positive for _, label in rows] + [False] * len(negatives)
-    weights = [1.0] * len(rows) + [spec.negative_weight] * len(negatives)
+    texts = [text for text, _ in rows] + [text for text, _, _ in extra]
+    gold = [label == spec.positive for _, label in rows] + [positive for _, positive, _ in extra]
+    weights = [1.0] * len(rows) + [weight for _, _, weight in extra]
     pipeline.fit(texts, gold, logisticregression__sample_weight=weights)
     return pipeline
 
 
-def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str]) -> dict[str, object]:
+def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> dict[str, object]:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
     rows = read_rows(data_dir / spec.file)
@@ -190,7 +228,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str]) -> dict[
         train, held = rows, []
     texts = [text for text, _ in train]
     gold = [label == spec.positive for _, label in train]
-    negatives = _negatives(spec, data_dir)
+    extra = _extra_rows(spec, data_dir)
     if spec.name == "abuse":
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
         predicted = cross_val_predict(_pipeline(lexicon, spec), texts, gold, cv=folds, method="predict_proba")[:, 1]
@@ -198,14 +236,24 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str]) -> dict[
     if spec.hold_out:
         # Thresholds are chosen here, on a part of the training rows, never on the held-out part.
         fit_rows, validation = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
-        probe = _fit(spec, lexicon, list(fit_rows), negatives)
+        probe = _fit(spec, lexicon, list(fit_rows), extra)
         validation_gold = [label == spec.positive for _, label in validation]
         validation_scores = probe.predict_proba([text for text, _ in validation])[:, 1]
         average = "weighted" if spec.name == "misinformation" else "macro"
         scores["validation_f1_by_threshold"] = {
             str(threshold): round(_score(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
         }
-    pipeline = _fit(spec, lexicon, train, negatives)
+    pipeline = _fit(spec, lexicon, train, extra)
+    if spec.hold_out and spec.name in ENGINE_PART:
+        # The bot's threshold: the best whole-engine validation F1 among those at which no table or
+        # sandbox message loses its expected category with the model that will ship.
+        engine = load_moderation_data(config_dir)
+        f1_by_threshold = engine_validation(spec, export(probe, spec, [], {}), list(validation), engine)
+        changes = table_changes(spec, export(pipeline, spec, [], {}), engine)
+        safe = [threshold for threshold, ids in changes.items() if not ids]
+        scores["engine_validation_f1_by_threshold"] = f1_by_threshold
+        scores["table_changes_by_threshold"] = {threshold: ids for threshold, ids in changes.items() if ids}
+        scores["recommended_thresholds"] = max(safe, key=f1_by_threshold.__getitem__) if safe else None
     if held:
         held_gold = [label == spec.positive for _, label in held]
         held_pred = [p >= spec.threshold for p in pipeline.predict_proba([t for t, _ in held])[:, 1]]
@@ -218,9 +266,74 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str]) -> dict[
         other_pred = [p >= spec.threshold for p in pipeline.predict_proba([t for t, _ in other])[:, 1]]
         scores["davidson_macro_f1_unseen"] = _macro_f1(other_gold, other_pred)
     for key, value in scores.items():
-        print(f"{spec.name}: {key} = {value if isinstance(value, dict) else round(value, 4)}", file=sys.stderr)
-    rounded = {key: value if isinstance(value, dict) else round(value, 4) for key, value in scores.items()}
-    return export(pipeline, spec, [spec.file, *(file for file, _ in spec.negatives)], rounded)  # type: ignore[arg-type]
+        print(f"{spec.name}: {key} = {round(value, 4) if isinstance(value, float) else value}", file=sys.stderr)
+    rounded = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
+    seen = [spec.file, *(file for file, _ in spec.negatives), *([PROJECT_FILE.name] if spec.project_labels else [])]
+    return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
+
+
+# The engine's two thresholds for a model: any message, and a message that opens by asking.
+Thresholds = tuple[float, float | None]
+
+
+def _threshold_pairs(spec: ModelSpec) -> list[Thresholds]:
+    """Every pair tried: the spam model has no question threshold; a question's is never the lower."""
+    if spec.name not in QUESTION_AWARE:
+        return [(threshold, None) for threshold in VALIDATION_THRESHOLDS]
+    return [(threshold, question) for threshold in VALIDATION_THRESHOLDS for question in QUESTION_THRESHOLDS if question >= threshold]
+
+
+def _label(pair: Thresholds) -> str:
+    return str(pair[0]) if pair[1] is None else f"{pair[0]}/{pair[1]}"
+
+
+def _engine_with(data: ModerationData, spec: ModelSpec, raw: dict[str, object], pair: Thresholds) -> ModerationData:
+    """The shipped engine with this freshly trained model, at these thresholds, in place of the shipped one."""
+    part = ENGINE_PART[spec.name]
+    model = parse_model(raw, Path(f"<{spec.name} being trained>"), spec.name, f"{spec.name}-")
+    changes: dict[str, object] = {"model": model, "model_threshold": pair[0]}
+    if pair[1] is not None:
+        changes["model_question_threshold"] = pair[1]
+    return dataclasses.replace(data, **{part: dataclasses.replace(getattr(data, part), **changes)})
+
+
+def expected_rows() -> list[tuple[str, str, str]]:
+    """(id, text, expected category) of the project's table and of the sandbox scenario.
+
+    Sandbox messages from an author who writes more than once are left out: their category
+    (repetition is spam) depends on the author's history, not on the text alone.
+    """
+    from bench.table import TABLE
+
+    scenario = tomllib.loads(SANDBOX_SCENARIO.read_text(encoding="utf-8"))["messages"]
+    handles = [message["handle"] for message in scenario]
+    rows = [(row_id, text, category.value) for row_id, text, category in TABLE]
+    rows += [(m["id"], m["text"], m["expect"]) for m in scenario if handles.count(m["handle"]) == 1]
+    return rows
+
+
+def engine_validation(spec: ModelSpec, raw: dict[str, object], validation: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
+    """The whole engine's F1 on the validation rows at each threshold pair (found the category or
+    not), with a model trained without them in place of the shipped one; keys are "0.5/0.8"
+    (any message / one that opens by asking) or "0.5" for the spam model."""
+    average = "weighted" if spec.name == "misinformation" else "macro" if spec.name == "complaint" else "binary"
+    gold = [label == spec.positive for _, label in validation]
+    f1_by_threshold: dict[str, float] = {}
+    for pair in _threshold_pairs(spec):
+        engine = _engine_with(data, spec, raw, pair)
+        found = [any(f.category.value == spec.positive for f in classify(text, ENGINE_CONTEXT, engine)) for text, _ in validation]
+        f1_by_threshold[_label(pair)] = round(_score(gold, found, average), 4)
+    return f1_by_threshold
+
+
+def table_changes(spec: ModelSpec, raw: dict[str, object], data: ModerationData) -> dict[str, list[str]]:
+    """Per threshold pair, the table and sandbox messages that lose their expected category with this model."""
+    rows = expected_rows()
+    changes: dict[str, list[str]] = {}
+    for pair in _threshold_pairs(spec):
+        engine = _engine_with(data, spec, raw, pair)
+        changes[_label(pair)] = [row_id for row_id, text, expected in rows if primary_category(classify(text, ENGINE_CONTEXT, engine)).value != expected]
+    return changes
 
 
 def _score(gold: list[bool], predicted: list[bool], average: str) -> float:
@@ -232,11 +345,10 @@ def _score(gold: list[bool], predicted: list[bool], average: str) -> float:
 def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for spec in SPECS:
-        if not spec.hold_out:
-            continue
-        _, held = split(read_rows(data_dir / spec.file))
-        with (out_dir / spec.file.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
+    sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [PROJECT_FILE]
+    for source in sources:
+        _, held = split(read_rows(source))
+        with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text", "label"])
             writer.writerows(held)
@@ -257,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     for spec in SPECS:
         if args.only and spec.name not in args.only:
             continue
-        model = train_one(spec, args.data, lexicon)
+        model = train_one(spec, args.data, lexicon, args.config)
         path = args.out / f"{spec.name}.json"
         path.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
