@@ -99,7 +99,7 @@ SPECS = (
     ModelSpec("abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5),
     ModelSpec(
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
-        negatives=(("spam_youtube2015.csv", "ordinary"),), c=10.0, prefixes=(4, 6),
+        negatives=(("spam_youtube2015.csv", "ordinary"),), c=30.0, prefixes=(5,),
         project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
     ),
     ModelSpec(
