@@ -106,7 +106,7 @@ SPECS = (
         "complaint", "complaint_preotiuc2019_dev.csv", "complaint", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         negative_weight=0.1, c=2.0, drop_words=STYLE_WORDS, prefixes=(4, 6),
-        project_labels=(("ordinary", False), ("complaint", True)), project_weight=3.0,
+        project_labels=(("ordinary", False), ("complaint", True)),
     ),
     ModelSpec("spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5),
 )
