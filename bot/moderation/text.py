@@ -11,6 +11,7 @@ when the result is a word in the lexicon given. The same `features` feed every t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ _HOMOGLYPHS = {
 # Inside a word that has letters, these stand for letters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"})
 _MASK_CHARS = frozenset("*#_%~?")
+# How many distinct whitespace-separated pieces of text `prepare` remembers the words of.
+PIECE_CACHE_SIZE = 16_384
 
 
 class _FoldTable(dict[int, str]):
@@ -150,6 +153,33 @@ def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[T
     return joined
 
 
+def _read_piece(piece: str, lexicon: frozenset[str]) -> tuple[tuple[str, int, int], ...]:
+    """The normalised words of one whitespace-free piece, each with its start and end inside the piece."""
+    if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
+        return ((_squeeze(piece, lexicon), 0, len(piece)),)
+    if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
+        return (("<user>", 0, len(piece)),)
+    if any(c.isalpha() for c in piece) and any(c.isdigit() for c in piece) and _WORD_CHARS.fullmatch(piece) and sum(c.isdigit() for c in piece) > 2:
+        return (("<code>", 0, len(piece)),)
+    # Split on punctuation that separates words (hyphens, slashes, commas) unless it is evasion.
+    words = []
+    offset = 0
+    for part in _SEPARATORS.split(piece):
+        if not part:
+            continue
+        part_start = piece.find(part, offset)
+        word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
+        if word:
+            words.append((word, part_start, part_start + len(part)))
+        offset = part_start + len(part)
+    return tuple(words)
+
+
+# Messages repeat the same few thousand words: each distinct piece is read once. Bounded, and
+# `_read_piece` is pure, so the cache only saves time.
+_read_piece_cached = functools.lru_cache(maxsize=PIECE_CACHE_SIZE)(_read_piece)
+
+
 def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
     """Normalise `text` once for all checks; `lexicon` is the words evasion-undoing may produce."""
     folded = fold(text)
@@ -164,28 +194,9 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
         if urls:
             scan = _URL_ANYWHERE.sub(lambda link: " " * len(link.group()), folded)
     for match in _PIECE.finditer(scan):
-        piece = match.group()
         start = match.start()
-        if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
-            tokens.append(Token(_squeeze(piece, lexicon), start, match.end()))
-            continue
-        if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
-            tokens.append(Token("<user>", start, match.end()))
-            continue
-        if any(c.isalpha() for c in piece) and any(c.isdigit() for c in piece) and _WORD_CHARS.fullmatch(piece) and sum(c.isdigit() for c in piece) > 2:
-            tokens.append(Token("<code>", start, match.end()))
-            continue
-        # Split on punctuation that separates words (hyphens, slashes, commas) unless it is evasion.
-        parts = _SEPARATORS.split(piece)
-        offset = start
-        for part in parts:
-            if not part:
-                continue
-            part_start = folded.find(part, offset)  # always inside this piece, at or after `offset`
-            word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
-            if word:
-                tokens.append(Token(word, part_start, part_start + len(part)))
-            offset = part_start + len(part)
+        for word, word_start, word_end in _read_piece_cached(match.group(), lexicon):
+            tokens.append(Token(word, start + word_start, start + word_end))
     if urls:
         tokens.sort(key=lambda token: token.start)
     return Prepared(text, folded, tuple(_join_spaced_letters(tokens, lexicon)), tuple(urls))
