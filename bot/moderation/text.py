@@ -92,12 +92,12 @@ class Prepared:
 
     @property
     def words(self) -> tuple[str, ...]:
-        return tuple(token.word for token in self.tokens)
+        return tuple([token.word for token in self.tokens])
 
     @property
     def joined(self) -> str:
         """The normalised words separated by single spaces, for phrase patterns."""
-        return " ".join(token.word for token in self.tokens)
+        return " ".join([token.word for token in self.tokens])
 
 
 def _squeeze(word: str, lexicon: frozenset[str]) -> str:
@@ -205,6 +205,6 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
 def features(words: tuple[str, ...] | list[str]) -> list[str]:
     """The model features of a token sequence: words and adjacent word pairs."""
     feats = list(words)
-    feats.extend(f"{a} {b}" for a, b in zip(words, words[1:]))
+    feats.extend([f"{a} {b}" for a, b in zip(words, words[1:])])
     return feats
 
