@@ -117,8 +117,9 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     """Every private span of `text`, most specific kind first, never two over the same characters."""
     taken = _SpanSet()
     add = taken.add
-    # Hospital and NHS numbers, dates of birth, phone numbers and postcodes all need a digit:
-    # most messages have none, so one quick look spares five searches.
+    # Hospital and NHS numbers, dates of birth, phone numbers, addresses and postcodes all need a
+    # digit: most messages have none, so one quick look spares six searches. A named person needs
+    # a capital letter ([A-Z] in `named_person`), which a message all in lower case does not have.
     has_digit = _DIGIT.search(text) is not None
 
     if has_digit:
@@ -140,13 +141,13 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         for match in _EMAIL.finditer(text):
             if match.group().lower() not in data.public_emails:
                 add(match.start(), match.end(), "email")
-    for match in data.address.finditer(text):
-        group = "named" if match.group("named") else "cued"
-        add(match.start(group), match.end(group), "address")
-    if has_digit:
+    if has_digit:  # both kinds of address start with a house number (`\d{1,4}`)
+        for match in data.address.finditer(text):
+            group = "named" if match.group("named") else "cued"
+            add(match.start(group), match.end(group), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
-    for match in data.named_person.finditer(text):
+    for match in () if text.islower() else data.named_person.finditer(text):
         sentence_end = len(text)
         for stop in ".!?\n":
             found_at = text.find(stop, match.end())
