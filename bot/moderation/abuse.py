@@ -89,6 +89,8 @@ def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]
 
 def _own_tokens(message: Message, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
+    if not ranges and message.masked == message.joined:  # the common case: no idiom, nothing quoted
+        return list(message.prepared.tokens)
     own = []
     position = 0
     for token in message.prepared.tokens:
@@ -106,7 +108,7 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
 
 
 def _states_claim(message: Message, data: ModerationData) -> bool:
-    score, claim, _ = best_claim(message.prepared.words, data.claims)
+    score, claim, _ = best_claim(message.words, data.claims)
     return claim is not None and score >= data.claims.similarity
 
 
@@ -136,7 +138,9 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         if word not in abuse.medical and word not in abuse.mild
         and not (word in abuse.insults and not _directed(words, index, abuse.targets))
     ]
-    model_score = abuse.model.score(features(model_words)) if model_words else 0.0
+    # Usually nothing is ruled out, and the message's own features are the model's evidence as they are.
+    model_feats = message.feats if len(model_words) == len(message.words) else features(model_words)
+    model_score = abuse.model.score(model_feats) if model_words else 0.0
     if evidence:
         best = max(evidence, key=lambda item: item[0])
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
@@ -148,6 +152,6 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     # it is an argument for staff to answer (misinformation), not abuse to hide.
     addressed = any(word in abuse.targets for word in words)
     if model_score >= abuse.model_threshold and addressed and not reported and not _states_claim(message, data):
-        top = abuse.model.top_features(features(model_words))
+        top = abuse.model.top_features(model_feats)
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

@@ -12,6 +12,7 @@ not cause autism") lower the score, and a text that denies a listed claim is not
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ _STOP_WORDS = frozenset(
     "some more most than then too also up out over only own same such what which who whom when where "
     "why how am im ive id get got gets getting like know think people say says said told".split()
 )
+# How many distinct words `_stem` remembers (messages repeat the same few thousand words).
+STEM_CACHE_SIZE = 16_384
 _NEGATIONS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot".split())
 _DEBUNKING = frozenset("myth myths false untrue debunked nonsense disproven".split())
 
@@ -68,6 +71,7 @@ class ClaimsData:
     model_threshold: float
 
 
+@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -82,7 +86,8 @@ def terms(words: tuple[str, ...] | list[str], synonyms: Mapping[str, str]) -> fr
     for word in words:
         if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
             continue
-        found.add(synonyms.get(word) or synonyms.get(_stem(word)) or _stem(word))
+        stem = _stem(word)
+        found.add(synonyms.get(word) or synonyms.get(stem) or stem)
     return frozenset(found)
 
 
@@ -186,7 +191,7 @@ def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mappi
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     claims = data.claims
-    score, claim, denied = best_claim(message.prepared.words, claims)
+    score, claim, denied = best_claim(message.words, claims)
     if claim is not None and score >= claims.similarity:
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
     if denied and score >= claims.similarity * DENIAL_FACTOR:

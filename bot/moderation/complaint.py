@@ -57,7 +57,7 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
     The model learnt complaints from posts about services, so a thank-you about a service can
     look like one to it; praise never makes a complaint on the model's word alone.
     """
-    return any(word in complaint.praise for word in message.prepared.words) and not complaint.dissatisfaction.search(message.joined)
+    return not complaint.praise.isdisjoint(message.words) and not complaint.dissatisfaction.search(message.joined)
 
 
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:

@@ -10,10 +10,12 @@ from bot.moderation.text import Prepared, features, prepare
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """`joined`: normalised words; `masked`: the same, same length, with safe idioms blanked out."""
+    """`words`: the normalised words (worked out once, every check reads them); `joined`: the same
+    separated by single spaces; `masked`: `joined`, same length, with safe idioms blanked out."""
 
     text: str
     prepared: Prepared
+    words: tuple[str, ...]
     joined: str
     masked: str
     feats: list[str]
@@ -31,6 +33,7 @@ def idiom_pattern(idioms: tuple[str, ...], lexicon: frozenset[str]) -> re.Patter
 
 def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str]) -> Message:
     prepared = prepare(text, lexicon)
-    joined = prepared.joined
+    words = prepared.words
+    joined = " ".join(words)
     masked = idioms.sub(lambda match: " " * len(match.group()), joined) if joined else joined
-    return Message(text, prepared, joined, masked, features(prepared.words))
+    return Message(text, prepared, words, joined, masked, features(words))
