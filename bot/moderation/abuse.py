@@ -73,7 +73,7 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> 
 
 def _reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
     """Character ranges of the original text that quote someone else's words, when being reported."""
-    if not data.reporting.search(message.joined):
+    if not message.search(data.reporting, message.joined):
         return []
     ranges = [(m.start(), m.end()) for m in _QUOTED.finditer(message.text)]
     words = message.prepared.tokens

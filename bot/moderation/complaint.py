@@ -57,12 +57,12 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
     The model learnt complaints from posts about services, so a thank-you about a service can
     look like one to it; praise never makes a complaint on the model's word alone.
     """
-    return not complaint.praise.isdisjoint(message.words) and not complaint.dissatisfaction.search(message.joined)
+    return not complaint.praise.isdisjoint(message.words) and not message.search(complaint.dissatisfaction, message.joined)
 
 
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     complaint = data.complaint
-    match = complaint.patterns.search(message.joined)
+    match = message.search(complaint.patterns, message.joined)
     score = complaint.model.score(message.feats)
     if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
         score = 0.0

@@ -94,7 +94,7 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
-    match = spam.patterns.search(message.joined) or spam.raw_patterns.search(message.prepared.folded)
+    match = message.search(spam.patterns, message.joined) or spam.raw_patterns.search(message.prepared.folded)
     if match:
         return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)
     urls = message.prepared.urls
