@@ -136,6 +136,8 @@ def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
 
 def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[Token]:
     """Join runs of single letters (`f u c k`) into one word when the result is in the lexicon."""
+    if sum(len(token.word) == 1 for token in tokens) < 3:  # the common case: no run of three to join
+        return tokens
     joined: list[Token] = []
     index = 0
     while index < len(tokens):
