@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.moderation import load_moderation_data
 from bot.moderation.message import read_message
-from bot.moderation.needles import needles_of, screen_of
+from bot.moderation.needles import clue_of, needles_of, screen_of
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 DATA = load_moderation_data(CONFIG)
@@ -87,3 +87,29 @@ def test_a_matching_message_is_not_ruled_out(text: str) -> None:
     matching = [p for p in DATA.screen.patterns if p.search(message.joined)]
     assert matching
     assert not any(id(p) in message.ruled_out for p in matching)
+
+
+def test_a_clue_is_a_character_every_match_needs() -> None:
+    clue = clue_of(re.compile(r"(?:earn|make)\s+[£$€]\s?\d+|\b\d{1,3}\s?%\s?off\b|\+\d{8,}", re.IGNORECASE))
+    assert clue is not None
+    assert clue.search("earn £500 a week") and clue.search("20% off") and clue.search("+447700900123")
+    assert clue.search("nothing to see here") is None
+
+
+def test_a_digit_can_be_the_clue() -> None:
+    clue = clue_of(re.compile(r"\b\d{5,10}\b|(?:ward|bed) \d+"))
+    assert clue is not None and clue.search("bed 12") and clue.search("ward ten") is None
+
+
+def test_no_clue_when_a_branch_needs_only_letters_under_ignorecase() -> None:
+    assert clue_of(re.compile(r"£\d+|whatsapp", re.IGNORECASE)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="£$€%+/0123456789 abcEARNmake.offwhatsapp", max_size=60))
+def test_a_text_without_the_clue_never_matches(text: str) -> None:
+    for pattern, clue in ((DATA.spam.raw_patterns, DATA.spam.raw_clue), (DATA.complaint.staff, DATA.complaint.staff_clue),
+                          (DATA.privacy.named_person, DATA.privacy.named_person_clue)):
+        assert clue is not None
+        if clue.search(text) is None:
+            assert pattern.search(text) is None

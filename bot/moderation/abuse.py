@@ -12,7 +12,7 @@ frustration about a service is a complaint. Insults count only when aimed at a p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,13 @@ class AbuseData:
     model: LinearModel
     model_threshold: float
     model_with_word_threshold: float
+    # Built from the lists above: a message with none of these words skips the word-by-word pass.
+    listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults
+    kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "listed", self.slurs | self.strong | self.insults)
+        object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults)
 
 
 def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> AbuseData:
@@ -118,7 +125,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
-    for index, token in enumerate(tokens):
+    for index, token in enumerate(tokens if not abuse.listed.isdisjoint(words) else ()):
         word = token.word
         if word in abuse.slurs:
             evidence.append((0.95, "abuse.wordlist", f"slur {word!r}", token))
@@ -133,7 +140,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
             evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
     # The model may not use what the lists rule out as evidence: medical words, mild swearing, and
     # insults not aimed at a person ("the booking system is stupid").
-    model_words = [
+    model_words = words if abuse.kept_from_model.isdisjoint(words) else [
         word for index, word in enumerate(words)
         if word not in abuse.medical and word not in abuse.mild
         and not (word in abuse.insults and not _directed(words, index, abuse.targets))

@@ -7,13 +7,14 @@ except in praise that shows no dissatisfaction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.needles import clue_of, clued_finditer
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -35,6 +36,10 @@ class ComplaintData:
     model: LinearModel
     model_threshold: float
     question_threshold: float
+    staff_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "staff_clue", clue_of(self.staff))
 
 
 def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
@@ -66,7 +71,7 @@ def check_complaint(message: Message, context: ClassifyContext, data: Moderation
     score = complaint.model.score(message.feats)
     if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
         score = 0.0
-    named = tuple(Span(m.start(), m.end(), "staff_name") for m in complaint.staff.finditer(message.text))
+    named = tuple(Span(m.start(), m.end(), "staff_name") for m in clued_finditer(complaint.staff, complaint.staff_clue, message.text))
     # A message that opens by asking for information ("When can I get my flu jab?") reads like a
     # complaint to a model trained on posts to companies; it needs a stronger score.
     threshold = complaint.question_threshold if complaint.question.match(message.joined) else complaint.model_threshold

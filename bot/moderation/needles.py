@@ -20,7 +20,7 @@ import re._parser as sre_parser
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 # Needles are looked up by one of their character trigrams.
 TRIGRAM = 3
@@ -241,3 +241,87 @@ def _case(ignore_case: bool, add_flags: int, del_flags: int) -> bool:
     if del_flags & re.IGNORECASE:
         return False
     return ignore_case
+
+
+def clue_of(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A one-character pattern that finds something in every text `pattern` matches, or None.
+
+    For patterns over raw text ("£500 a week", "50% off") that literal strings cannot screen: a
+    text without any of the characters every match needs (£, $, %, a digit...) is not searched.
+    """
+    if pattern.flags & (re.LOCALE | re.VERBOSE) or not isinstance(pattern.pattern, str):
+        return None
+    try:
+        parsed = sre_parser.parse(pattern.pattern, pattern.flags)
+        found = _characters(parsed.data, bool(parsed.state.flags & re.IGNORECASE))
+    except Exception:  # noqa: BLE001 - as in `needles_of`
+        return None
+    if found is None:
+        return None
+    chars = "".join(re.escape(char) for char in sorted(found - {_ANY_DIGIT}))
+    return re.compile(f"[{chars}{_ANY_DIGIT if _ANY_DIGIT in found else ''}]")
+
+
+_ANY_DIGIT = r"\d"  # among the characters `_characters` finds: any decimal digit, as \d means it
+
+
+def _characters(items: Iterable[tuple[Any, Any]], ignore_case: bool) -> frozenset[str] | None:
+    """Characters one of which every match of the sequence `items` contains (the rarest-looking set)."""
+    best = None
+    for op, av in items:
+        found = _item_characters(op, av, ignore_case)
+        if found is not None and (best is None or _rank(found) < _rank(best)):
+            best = found
+    return best
+
+
+def _item_characters(op: Any, av: Any, ignore_case: bool) -> frozenset[str] | None:
+    if op is sre.LITERAL or op is sre.IN:
+        spelled = _spelled_item(op, av, ignore_case)
+        if spelled:
+            return frozenset(spelled)
+        return frozenset({_ANY_DIGIT}) if op is sre.IN and av == [(sre.CATEGORY, sre.CATEGORY_DIGIT)] else None
+    if op is sre.SUBPATTERN:
+        _, add_flags, del_flags, sub = av
+        return _characters(sub.data, _case(ignore_case, add_flags, del_flags))
+    if op is sre.ATOMIC_GROUP:
+        return _characters(av.data, ignore_case)
+    if op is sre.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            found = _characters(branch.data, ignore_case)
+            if found is None:
+                return None
+            union.update(found)
+        return frozenset(union)
+    if op in _REPEATS and av[0] >= 1:
+        return _characters(av[2].data, ignore_case)
+    return None
+
+
+def _rank(chars: frozenset[str]) -> tuple[int, int]:
+    """Sets whose commonest character is rarer first (a space is in every message, a capital or a
+    digit in many, a "£" in few), then smaller sets."""
+    return max(map(_tier, chars)), len(chars)
+
+
+def _tier(char: str) -> int:
+    if char.isspace():
+        return 3
+    if char == _ANY_DIGIT or char.islower() or char in ".,'!?":
+        return 2
+    return 1 if char.isalnum() else 0
+
+
+def clued_search(pattern: re.Pattern[str], clue: re.Pattern[str] | None, text: str) -> re.Match[str] | None:
+    """`pattern.search(text)`, skipped when the pattern's `clue_of` finds nothing in `text`."""
+    if clue is not None and clue.search(text) is None:
+        return None
+    return pattern.search(text)
+
+
+def clued_finditer(pattern: re.Pattern[str], clue: re.Pattern[str] | None, text: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)`, skipped like `clued_search`."""
+    if clue is not None and clue.search(text) is None:
+        return iter(())
+    return pattern.finditer(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ import phonenumbers
 
 from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.config import TomlFile
+from bot.moderation.needles import clue_of, clued_finditer
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -71,6 +72,10 @@ class PrivacyData:
     address: re.Pattern[str]
     named_person: re.Pattern[str]
     health_terms: re.Pattern[str]
+    named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "named_person_clue", clue_of(self.named_person))
 
 
 def load_privacy(directory: Path) -> PrivacyData:
@@ -118,8 +123,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     taken = _SpanSet()
     add = taken.add
     # Hospital and NHS numbers, dates of birth, phone numbers, addresses and postcodes all need a
-    # digit: most messages have none, so one quick look spares six searches. A named person needs
-    # a capital letter ([A-Z] in `named_person`), which a message all in lower case does not have.
+    # digit: most messages have none, so one quick look spares six searches.
     has_digit = _DIGIT.search(text) is not None
 
     if has_digit:
@@ -147,7 +151,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             add(match.start(group), match.end(group), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
-    for match in () if text.islower() else data.named_person.finditer(text):
+    for match in clued_finditer(data.named_person, data.named_person_clue, text):
         sentence_end = len(text)
         for stop in ".!?\n":
             found_at = text.find(stop, match.end())
