@@ -55,7 +55,7 @@ class LinearModel:
 
     def top_features(self, feats: list[str], count: int = 3) -> tuple[str, ...]:
         """The features that pushed this text most towards the class, for the staff-facing detail."""
-        present = [(self.weights[f][0] * self.weights[f][1], f) for f in set(feats) if f in self.weights]
+        present = [(self._products[f], f) for f in self._vocabulary.intersection(feats)]
         return tuple(f for weight, f in sorted(present, reverse=True)[:count] if weight > 0)
 
 

@@ -15,6 +15,8 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 # Letters that look like Latin ones in other scripts: the few that matter for evasion.
 _HOMOGLYPHS = {
@@ -28,6 +30,8 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _MASK_CHARS = frozenset("*#_%~?")
 # How many distinct whitespace-separated pieces of text `prepare` remembers the words of.
 PIECE_CACHE_SIZE = 16_384
+# How many lexicons (one in the bot; training and tests use a few) `_unmask` keeps grouped by length.
+LEXICON_CACHE_SIZE = 8
 
 
 class _FoldTable(dict[int, str]):
@@ -115,9 +119,23 @@ def _unmask(piece: str, lexicon: frozenset[str]) -> str | None:
     letters = sum(1 for c in piece if c.isalpha())
     if letters < 2 or letters == len(piece):
         return None
-    pattern = re.compile("".join("." if (not c.isalnum()) else re.escape(c) for c in piece))
-    fits = [word for word in lexicon if len(word) == len(piece) and pattern.fullmatch(word)]
+    fits = [word for word in _words_by_length(lexicon).get(len(piece), ()) if _spells(piece, word)]
     return fits[0] if len(fits) == 1 else None
+
+
+def _spells(piece: str, word: str) -> bool:
+    """Whether a same-length `piece` spells `word`: its letters and digits as they are, any other
+    character standing for one letter (as the regex "." would: anything but a line break)."""
+    return all(word_char == char if char.isalnum() else word_char != "\n" for char, word_char in zip(piece, word))
+
+
+@functools.lru_cache(maxsize=LEXICON_CACHE_SIZE)
+def _words_by_length(lexicon: frozenset[str]) -> Mapping[int, tuple[str, ...]]:
+    """The lexicon's words grouped by length, so unmasking a piece compares it with same-length words only."""
+    grouped: dict[int, list[str]] = {}
+    for word in lexicon:
+        grouped.setdefault(len(word), []).append(word)
+    return MappingProxyType({length: tuple(words) for length, words in grouped.items()})
 
 
 def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
