@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
@@ -43,8 +43,8 @@ _STOP_WORDS = frozenset(
     "some more most than then too also up out over only own same such what which who whom when where "
     "why how am im ive id get got gets getting like know think people say says said told".split()
 )
-# How many distinct words `_stem` remembers (messages repeat the same few thousand words).
-STEM_CACHE_SIZE = 16_384
+# How many distinct words `ClaimsData.term_of` remembers (messages repeat the same few thousand words).
+TERM_CACHE_SIZE = 16_384
 _NEGATIONS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot".split())
 _DEBUNKING = frozenset("myth myths false untrue debunked nonsense disproven".split())
 
@@ -69,9 +69,13 @@ class ClaimsData:
     similarity: float
     model: LinearModel
     model_threshold: float
+    # Each word's term (`_term` with these synonyms), remembered: messages repeat the same words.
+    term_of: Callable[[str], str | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "term_of", functools.lru_cache(maxsize=TERM_CACHE_SIZE)(functools.partial(_term, synonyms=self.synonyms)))
 
 
-@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -80,15 +84,21 @@ def _stem(word: str) -> str:
     return word
 
 
+def _term(word: str, synonyms: Mapping[str, str]) -> str | None:
+    """A word's content term, synonyms folded; None for a stop word, a single letter or a placeholder."""
+    if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
+        return None
+    stem = _stem(word)
+    return synonyms.get(word) or synonyms.get(stem) or stem
+
+
+def _terms_of(words: Iterable[str], term_of: Callable[[str], str | None]) -> frozenset[str]:
+    return frozenset({term for term in map(term_of, words) if term is not None})
+
+
 def terms(words: tuple[str, ...] | list[str], synonyms: Mapping[str, str]) -> frozenset[str]:
     """The content terms of some normalised words, synonyms folded, for matching by meaning."""
-    found = set()
-    for word in words:
-        if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
-            continue
-        stem = _stem(word)
-        found.add(synonyms.get(word) or synonyms.get(stem) or stem)
-    return frozenset(found)
+    return _terms_of(words, functools.partial(_term, synonyms=synonyms))
 
 
 def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
@@ -153,7 +163,7 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
 
 def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None, bool]:
     """The listed claim this text comes closest to, how close (0..1), and whether the text denies it."""
-    message_terms = terms(words, data.synonyms)
+    message_terms = _terms_of(words, data.term_of)
     shared: dict[int, int] = {}
     for term in message_terms:
         for position in data.index.get(term, ()):
