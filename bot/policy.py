@@ -38,6 +38,8 @@ from bot.store import AuthorHistory
 ROUTE = "route"  # a policy-only step: acknowledge, and alert the team whose topic the message is about
 SAME_CHANNEL = "same"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
+# Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
+_ACTION_ORDER = MappingProxyType({ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +335,7 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     if category not in DANGER_CATEGORIES and history.replies_last_hour >= context.max_replies_per_hour:
         actions = [a for a in actions if a.kind is not ActionKind.REPLY]
         rule_ids.append("limit.replies_per_author")
-    # Settle hiding and deleting before anything is said, as AutoModerator does.
-    order = {ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1}
-    actions.sort(key=lambda a: order.get(a.kind, 2))
+    actions.sort(key=lambda a: _ACTION_ORDER.get(a.kind, 2))
     unique = list(dict.fromkeys(actions))
     decision = Decision(inbound.key, category, findings, tuple(unique), "+".join(rule_ids), policy.dry_run,
                         strike=rule.strike)

@@ -12,7 +12,7 @@ frustration about a service is a complaint. Insults count only when aimed at a p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,13 @@ class AbuseData:
     model: LinearModel
     model_threshold: float
     model_with_word_threshold: float
+    # Built from the lists above: a message with none of these words skips the word-by-word pass.
+    listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults
+    kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "listed", self.slurs | self.strong | self.insults)
+        object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults)
 
 
 def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> AbuseData:
@@ -73,7 +80,7 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> 
 
 def reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
     """Character ranges of the original text that quote someone else's words, when being reported."""
-    if not data.reporting.search(message.joined):
+    if not message.search(data.reporting, message.joined):
         return []
     ranges = [(m.start(), m.end()) for m in _QUOTED.finditer(message.text)]
     words = message.prepared.tokens
@@ -89,6 +96,8 @@ def reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
 
 def _own_tokens(message: Message, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
+    if not ranges and message.masked == message.joined:  # the common case: no idiom, nothing quoted
+        return list(message.prepared.tokens)
     own = []
     position = 0
     for token in message.prepared.tokens:
@@ -106,7 +115,7 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
 
 
 def _states_claim(message: Message, data: ModerationData) -> bool:
-    score, claim, _ = best_claim(message.prepared.words, data.claims)
+    score, claim, _ = best_claim(message.words, data.claims)
     return claim is not None and score >= data.claims.similarity
 
 
@@ -116,7 +125,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
-    for index, token in enumerate(tokens):
+    for index, token in enumerate(tokens if not abuse.listed.isdisjoint(words) else ()):
         word = token.word
         if word in abuse.slurs:
             evidence.append((0.95, "abuse.wordlist", f"slur {word!r}", token))
@@ -131,12 +140,14 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
             evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
     # The model may not use what the lists rule out as evidence: medical words, mild swearing, and
     # insults not aimed at a person ("the booking system is stupid").
-    model_words = [
+    model_words = words if abuse.kept_from_model.isdisjoint(words) else [
         word for index, word in enumerate(words)
         if word not in abuse.medical and word not in abuse.mild
         and not (word in abuse.insults and not _directed(words, index, abuse.targets))
     ]
-    model_feats = abuse.model.features_for(model_words, features(model_words)) if model_words else []
+    # Usually nothing is ruled out, and the message's own features are the model's evidence as they are.
+    word_feats = message.feats if len(model_words) == len(message.words) else features(model_words)
+    model_feats = abuse.model.features_for(model_words, word_feats)
     model_score = abuse.model.score(model_feats) if model_words else 0.0
     if evidence:
         best = max(evidence, key=lambda item: item[0])

@@ -12,11 +12,12 @@ not cause autism") lower the score, and a text that denies a listed claim is not
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
@@ -42,6 +43,8 @@ _STOP_WORDS = frozenset(
     "some more most than then too also up out over only own same such what which who whom when where "
     "why how am im ive id get got gets getting like know think people say says said told".split()
 )
+# How many distinct words `ClaimsData.term_of` remembers (messages repeat the same few thousand words).
+TERM_CACHE_SIZE = 16_384
 _NEGATIONS = frozenset("not no doesnt dont isnt arent didnt wont cant cannot".split())
 _DEBUNKING = frozenset("myth myths false untrue debunked nonsense disproven".split())
 
@@ -67,6 +70,11 @@ class ClaimsData:
     model: LinearModel
     model_threshold: float
     model_question_threshold: float
+    # Each word's term (`_term` with these synonyms), remembered: messages repeat the same words.
+    term_of: Callable[[str], str | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "term_of", functools.lru_cache(maxsize=TERM_CACHE_SIZE)(functools.partial(_term, synonyms=self.synonyms)))
 
 
 def _stem(word: str) -> str:
@@ -77,14 +85,21 @@ def _stem(word: str) -> str:
     return word
 
 
+def _term(word: str, synonyms: Mapping[str, str]) -> str | None:
+    """A word's content term, synonyms folded; None for a stop word, a single letter or a placeholder."""
+    if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
+        return None
+    stem = _stem(word)
+    return synonyms.get(word) or synonyms.get(stem) or stem
+
+
+def _terms_of(words: Iterable[str], term_of: Callable[[str], str | None]) -> frozenset[str]:
+    return frozenset({term for term in map(term_of, words) if term is not None})
+
+
 def terms(words: tuple[str, ...] | list[str], synonyms: Mapping[str, str]) -> frozenset[str]:
     """The content terms of some normalised words, synonyms folded, for matching by meaning."""
-    found = set()
-    for word in words:
-        if word in _STOP_WORDS or len(word) < 2 or word.startswith("<"):
-            continue
-        found.add(synonyms.get(word) or synonyms.get(_stem(word)) or _stem(word))
-    return frozenset(found)
+    return _terms_of(words, functools.partial(_term, synonyms=synonyms))
 
 
 def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
@@ -150,7 +165,7 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
 
 def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim | None, bool]:
     """The listed claim this text comes closest to, how close (0..1), and whether the text denies it."""
-    message_terms = terms(words, data.synonyms)
+    message_terms = _terms_of(words, data.term_of)
     shared: dict[int, int] = {}
     for term in message_terms:
         for position in data.index.get(term, ()):
@@ -188,12 +203,12 @@ def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mappi
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     claims = data.claims
-    score, claim, denied = best_claim(message.prepared.words, claims)
+    score, claim, denied = best_claim(message.words, claims)
     if claim is not None and score >= claims.similarity:
         return (Finding(Category.MISINFORMATION, round(score, 3), f"misinformation.claim.{claim.id}", f"{claim.summary} See {claim.link}"),)
     if denied and score >= claims.similarity * DENIAL_FACTOR:
         return ()  # it states a listed claim only to deny it: the model is not asked
-    feats = claims.model.features_for(message.prepared.words, message.feats)
+    feats = claims.model.features_for(message.words, message.feats)
     model_score = claims.model.score(feats)
     # A question asks, it does not claim ("does hand gel kill germs as well as washing?"): the
     # model, which learnt claims, needs a stronger score for a message that opens by asking.

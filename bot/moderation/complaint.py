@@ -7,7 +7,7 @@ except in praise that shows no dissatisfaction and in a report of what someone e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.abuse import reported_ranges
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.needles import clue_of, clued_finditer
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -35,6 +36,10 @@ class ComplaintData:
     model: LinearModel
     model_threshold: float
     model_question_threshold: float
+    staff_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "staff_clue", clue_of(self.staff))
 
 
 def load_complaint(directory: Path, model: LinearModel) -> ComplaintData:
@@ -56,17 +61,17 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
     The model learnt complaints from posts about services, so a thank-you about a service can
     look like one to it; praise never makes a complaint on the model's word alone.
     """
-    return any(word in complaint.praise for word in message.prepared.words) and not complaint.dissatisfaction.search(message.joined)
+    return not complaint.praise.isdisjoint(message.words) and not message.search(complaint.dissatisfaction, message.joined)
 
 
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     complaint = data.complaint
-    match = complaint.patterns.search(message.joined)
-    feats = complaint.model.features_for(message.prepared.words, message.feats)
+    match = message.search(complaint.patterns, message.joined)
+    feats = complaint.model.features_for(message.words, message.feats)
     score = complaint.model.score(feats)
     if score >= min(complaint.model_threshold, NAMED_STAFF_MODEL_SCORE) and _praise_only(message, complaint):
         score = 0.0
-    named = tuple(Span(m.start(), m.end(), "staff_name") for m in complaint.staff.finditer(message.text))
+    named = tuple(Span(m.start(), m.end(), "staff_name") for m in clued_finditer(complaint.staff, complaint.staff_clue, message.text))
     # A message that opens by asking for information ("When can I get my flu jab?") reads like a
     # complaint to a model trained on posts to companies; it needs a stronger score.
     threshold = complaint.model_question_threshold if data.questions.asks(message) else complaint.model_threshold

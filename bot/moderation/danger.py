@@ -81,7 +81,7 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         (Category.URGENT_CARE, data.danger.urgent_care),
     ):
         matches = [
-            match for match in pattern.finditer(message.joined)
+            match for match in message.finditer(pattern, message.joined)
             if category is Category.SAFEGUARDING or not is_resolved(message.joined, match.start(), match.end(), data.danger)
         ]
         if matches:

@@ -14,6 +14,7 @@ from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
 from bot.moderation.linear import load_model
 from bot.moderation.message import Questions, idiom_pattern
+from bot.moderation.needles import Screen, screen_of
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
 
@@ -37,6 +38,7 @@ class ModerationData:
     complaint: ComplaintData
     verification: re.Pattern[str]  # verification.toml's patterns
     questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
+    screen: Screen  # which of the patterns above a message's words cannot match
 
 
 def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> ModerationData:
@@ -46,19 +48,30 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     lexicon = lexicon_from(abuse_file, safe_file)
     medical = frozenset(w.lower() for w in safe_file.strings("safe.medical"))
     models = {name: load_model(models_dir / f"{name}.json", name, prefix) for name, prefix in MODEL_VERSIONS.items()}
+    idioms = idiom_pattern(safe_file.strings("safe.idioms"), lexicon)
+    abuse = load_abuse(directory, medical, models["abuse"])
+    danger = load_danger(directory)
+    threat = load_pattern_list(directory, "threat")
+    spam = load_spam(directory, models["spam"])
+    complaint = load_complaint(directory, models["complaint"])
+    verification = load_pattern_list(directory, "verification")
+    # The patterns searched on the normalised words: `read_message` rules out those that cannot match.
+    screen = screen_of((idioms, danger.safeguarding, danger.urgent_care, threat, abuse.reporting, spam.patterns,
+                        complaint.patterns, complaint.dissatisfaction, verification))
     return ModerationData(
         lexicon=lexicon,
-        idioms=idiom_pattern(safe_file.strings("safe.idioms"), lexicon),
-        abuse=load_abuse(directory, medical, models["abuse"]),
-        danger=load_danger(directory),
-        threat=load_pattern_list(directory, "threat"),
+        idioms=idioms,
+        abuse=abuse,
+        danger=danger,
+        threat=threat,
         privacy=load_privacy(directory),
         claims=load_claims(directory, models["misinformation"]),
-        spam=load_spam(directory, models["spam"]),
-        complaint=load_complaint(directory, models["complaint"]),
-        verification=load_pattern_list(directory, "verification"),
+        spam=spam,
+        complaint=complaint,
+        verification=verification,
         questions=Questions(
             safe_file.regex("questions.openers", safe_file.strings("questions.openers")),
             safe_file.regex("questions.wh_openers", safe_file.strings("questions.wh_openers")),
         ),
+        screen=screen,
     )

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
+from bot.moderation.needles import Screen
 from bot.moderation.text import Prepared, features, prepare
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """`joined`: normalised words; `masked`: the same, same length, with safe idioms blanked out."""
+    """`words`: the normalised words (worked out once, every check reads them); `joined`: the same
+    separated by single spaces; `masked`: `joined`, same length, with safe idioms blanked out;
+    `ruled_out`: the ids of the screened patterns that cannot match `joined` (`bot.moderation.needles`)."""
 
     text: str
     prepared: Prepared
+    words: tuple[str, ...]
     joined: str
     masked: str
     feats: list[str]
+    ruled_out: frozenset[int] = frozenset()
+
+    def search(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """`pattern.search(text)`, skipped when `text` is `joined` and the pattern was ruled out for it."""
+        if id(pattern) in self.ruled_out and text == self.joined:
+            return None
+        return pattern.search(text)
+
+    def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+        """`pattern.finditer(text)`, skipped like `search`."""
+        if id(pattern) in self.ruled_out and text == self.joined:
+            return iter(())
+        return pattern.finditer(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +60,11 @@ def idiom_pattern(idioms: tuple[str, ...], lexicon: frozenset[str]) -> re.Patter
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str]) -> Message:
+def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str], screen: Screen | None = None) -> Message:
+    """The shared view of `text`; with a `screen`, the patterns it cannot match are known up front."""
     prepared = prepare(text, lexicon)
-    joined = prepared.joined
-    masked = idioms.sub(lambda match: " " * len(match.group()), joined) if joined else joined
-    return Message(text, prepared, joined, masked, features(prepared.words))
+    words = prepared.words
+    joined = " ".join(words)
+    ruled_out = screen.ruled_out(words, joined) if screen is not None else frozenset()
+    masked = idioms.sub(lambda match: " " * len(match.group()), joined) if joined and id(idioms) not in ruled_out else joined
+    return Message(text, prepared, words, joined, masked, features(words), ruled_out)

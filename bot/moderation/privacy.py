@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ import phonenumbers
 
 from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.config import TomlFile
+from bot.moderation.needles import clue_of, clued_finditer
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -71,6 +72,10 @@ class PrivacyData:
     address: re.Pattern[str]
     named_person: re.Pattern[str]
     health_terms: re.Pattern[str]
+    named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "named_person_clue", clue_of(self.named_person))
 
 
 def load_privacy(directory: Path) -> PrivacyData:
@@ -117,8 +122,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     """Every private span of `text`, most specific kind first, never two over the same characters."""
     taken = _SpanSet()
     add = taken.add
-    # Hospital and NHS numbers, dates of birth, phone numbers and postcodes all need a digit:
-    # most messages have none, so one quick look spares five searches.
+    # Hospital and NHS numbers, dates of birth, phone numbers, addresses and postcodes all need a
+    # digit: most messages have none, so one quick look spares six searches.
     has_digit = _DIGIT.search(text) is not None
 
     if has_digit:
@@ -140,13 +145,13 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         for match in _EMAIL.finditer(text):
             if match.group().lower() not in data.public_emails:
                 add(match.start(), match.end(), "email")
-    for match in data.address.finditer(text):
-        group = "named" if match.group("named") else "cued"
-        add(match.start(group), match.end(group), "address")
-    if has_digit:
+    if has_digit:  # both kinds of address start with a house number (`\d{1,4}`)
+        for match in data.address.finditer(text):
+            group = "named" if match.group("named") else "cued"
+            add(match.start(group), match.end(group), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
-    for match in data.named_person.finditer(text):
+    for match in clued_finditer(data.named_person, data.named_person_clue, text):
         sentence_end = len(text)
         for stop in ".!?\n":
             found_at = text.find(stop, match.end())

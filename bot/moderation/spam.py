@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.needles import clue_of, clued_search
 from bot.moderation.text import prepare
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ class SpamData:
     model: LinearModel
     model_threshold: float
     model_threshold_with_link: float
+    raw_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "raw_clue", clue_of(self.raw_patterns))
 
 
 def load_spam(directory: Path, model: LinearModel) -> SpamData:
@@ -94,13 +99,13 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
-    match = spam.patterns.search(message.joined) or spam.raw_patterns.search(message.prepared.folded)
+    match = message.search(spam.patterns, message.joined) or clued_search(spam.raw_patterns, spam.raw_clue, message.prepared.folded)
     if match:
         return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return ()
-    feats = spam.model.features_for(message.prepared.words, message.feats)
+    feats = spam.model.features_for(message.words, message.feats)
     score = spam.model.score(feats)
     if score >= (spam.model_threshold_with_link if urls else spam.model_threshold):
         return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)

@@ -11,9 +11,12 @@ when the result is a word in the lexicon given. The same `features` feed every t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 # Letters that look like Latin ones in other scripts: the few that matter for evasion.
 _HOMOGLYPHS = {
@@ -25,6 +28,10 @@ _HOMOGLYPHS = {
 # Inside a word that has letters, these stand for letters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"})
 _MASK_CHARS = frozenset("*#_%~?")
+# How many distinct whitespace-separated pieces of text `prepare` remembers the words of.
+PIECE_CACHE_SIZE = 16_384
+# How many lexicons (one in the bot; training and tests use a few) `_unmask` keeps grouped by length.
+LEXICON_CACHE_SIZE = 8
 
 
 class _FoldTable(dict[int, str]):
@@ -89,12 +96,12 @@ class Prepared:
 
     @property
     def words(self) -> tuple[str, ...]:
-        return tuple(token.word for token in self.tokens)
+        return tuple([token.word for token in self.tokens])
 
     @property
     def joined(self) -> str:
         """The normalised words separated by single spaces, for phrase patterns."""
-        return " ".join(token.word for token in self.tokens)
+        return " ".join([token.word for token in self.tokens])
 
 
 def _squeeze(word: str, lexicon: frozenset[str]) -> str:
@@ -112,9 +119,23 @@ def _unmask(piece: str, lexicon: frozenset[str]) -> str | None:
     letters = sum(1 for c in piece if c.isalpha())
     if letters < 2 or letters == len(piece):
         return None
-    pattern = re.compile("".join("." if (not c.isalnum()) else re.escape(c) for c in piece))
-    fits = [word for word in lexicon if len(word) == len(piece) and pattern.fullmatch(word)]
+    fits = [word for word in _words_by_length(lexicon).get(len(piece), ()) if _spells(piece, word)]
     return fits[0] if len(fits) == 1 else None
+
+
+def _spells(piece: str, word: str) -> bool:
+    """Whether a same-length `piece` spells `word`: its letters and digits as they are, any other
+    character standing for one letter (as the regex "." would: anything but a line break)."""
+    return all(word_char == char if char.isalnum() else word_char != "\n" for char, word_char in zip(piece, word))
+
+
+@functools.lru_cache(maxsize=LEXICON_CACHE_SIZE)
+def _words_by_length(lexicon: frozenset[str]) -> Mapping[int, tuple[str, ...]]:
+    """The lexicon's words grouped by length, so unmasking a piece compares it with same-length words only."""
+    grouped: dict[int, list[str]] = {}
+    for word in lexicon:
+        grouped.setdefault(len(word), []).append(word)
+    return MappingProxyType({length: tuple(words) for length, words in grouped.items()})
 
 
 def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
@@ -133,6 +154,8 @@ def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
 
 def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[Token]:
     """Join runs of single letters (`f u c k`) into one word when the result is in the lexicon."""
+    if sum(len(token.word) == 1 for token in tokens) < 3:  # the common case: no run of three to join
+        return tokens
     joined: list[Token] = []
     index = 0
     while index < len(tokens):
@@ -150,6 +173,33 @@ def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[T
     return joined
 
 
+def _read_piece(piece: str, lexicon: frozenset[str]) -> tuple[tuple[str, int, int], ...]:
+    """The normalised words of one whitespace-free piece, each with its start and end inside the piece."""
+    if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
+        return ((_squeeze(piece, lexicon), 0, len(piece)),)
+    if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
+        return (("<user>", 0, len(piece)),)
+    if any(c.isalpha() for c in piece) and any(c.isdigit() for c in piece) and _WORD_CHARS.fullmatch(piece) and sum(c.isdigit() for c in piece) > 2:
+        return (("<code>", 0, len(piece)),)
+    # Split on punctuation that separates words (hyphens, slashes, commas) unless it is evasion.
+    words = []
+    offset = 0
+    for part in _SEPARATORS.split(piece):
+        if not part:
+            continue
+        part_start = piece.find(part, offset)
+        word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
+        if word:
+            words.append((word, part_start, part_start + len(part)))
+        offset = part_start + len(part)
+    return tuple(words)
+
+
+# Messages repeat the same few thousand words: each distinct piece is read once. Bounded, and
+# `_read_piece` is pure, so the cache only saves time.
+_read_piece_cached = functools.lru_cache(maxsize=PIECE_CACHE_SIZE)(_read_piece)
+
+
 def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
     """Normalise `text` once for all checks; `lexicon` is the words evasion-undoing may produce."""
     folded = fold(text)
@@ -164,28 +214,9 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
         if urls:
             scan = _URL_ANYWHERE.sub(lambda link: " " * len(link.group()), folded)
     for match in _PIECE.finditer(scan):
-        piece = match.group()
         start = match.start()
-        if piece.isalpha() and piece.isascii():  # the common case: a plain word, nothing to undo
-            tokens.append(Token(_squeeze(piece, lexicon), start, match.end()))
-            continue
-        if piece.startswith("@") and _MENTION.match(piece) and len(piece) > 2:
-            tokens.append(Token("<user>", start, match.end()))
-            continue
-        if any(c.isalpha() for c in piece) and any(c.isdigit() for c in piece) and _WORD_CHARS.fullmatch(piece) and sum(c.isdigit() for c in piece) > 2:
-            tokens.append(Token("<code>", start, match.end()))
-            continue
-        # Split on punctuation that separates words (hyphens, slashes, commas) unless it is evasion.
-        parts = _SEPARATORS.split(piece)
-        offset = start
-        for part in parts:
-            if not part:
-                continue
-            part_start = folded.find(part, offset)  # always inside this piece, at or after `offset`
-            word = _normalise_piece(part.strip(".!?"), lexicon) if part.strip(".!?") else ""
-            if word:
-                tokens.append(Token(word, part_start, part_start + len(part)))
-            offset = part_start + len(part)
+        for word, word_start, word_end in _read_piece_cached(match.group(), lexicon):
+            tokens.append(Token(word, start + word_start, start + word_end))
     if urls:
         tokens.sort(key=lambda token: token.start)
     return Prepared(text, folded, tuple(_join_spaced_letters(tokens, lexicon)), tuple(urls))
@@ -194,7 +225,7 @@ def prepare(text: str, lexicon: frozenset[str] = frozenset()) -> Prepared:
 def features(words: tuple[str, ...] | list[str]) -> list[str]:
     """The model features of a token sequence: words and adjacent word pairs."""
     feats = list(words)
-    feats.extend(f"{a} {b}" for a, b in zip(words, words[1:]))
+    feats.extend([f"{a} {b}" for a, b in zip(words, words[1:])])
     return feats
 
 

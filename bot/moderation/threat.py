@@ -18,7 +18,7 @@ VERSION = "threat-1"
 
 
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    match = data.threat.search(message.masked)
+    match = message.search(data.threat, message.masked)
     if not match:
         return ()
     span = span_of(message, match.start(), match.end(), "threat")

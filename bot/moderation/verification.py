@@ -14,7 +14,7 @@ VERSION = "verification-1"
 
 
 def check_verification(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    match = data.verification.search(message.joined)
+    match = message.search(data.verification, message.joined)
     if not match:
         return ()
     return (Finding(Category.VERIFICATION, 0.85, "verification.pattern", f"wording: {match.group()!r}"),)
