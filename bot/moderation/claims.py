@@ -173,13 +173,15 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
     best_score, best, best_denied = 0.0, None, False
     if not shared:  # most messages share no term with any listed claim
         return best_score, best, best_denied
-    message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in message_terms)
-    for position, count in shared.items():
+    # Sets iterate in an order that changes between runs: sums and ties go in a fixed order, so the
+    # same message always gets the same score and the same claim (the first listed wins a tie).
+    message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in sorted(message_terms))
+    for position, count in sorted(shared.items()):
         claim_index, claim_terms, negated_claim = data.phrasings[position]
         if count < min(MIN_SHARED_TERMS, len(claim_terms)):
             continue
-        claim_weight = sum(data.weights[term] ** 2 for term in claim_terms)
-        overlap = sum(data.weights[term] ** 2 for term in claim_terms & message_terms)
+        claim_weight = sum(data.weights[term] ** 2 for term in sorted(claim_terms))
+        overlap = sum(data.weights[term] ** 2 for term in sorted(claim_terms & message_terms))
         score = overlap / math.sqrt(claim_weight * min(message_weight, 2 * claim_weight))
         denied = not negated_claim and _denied(words, claim_terms, data.synonyms)
         if denied:

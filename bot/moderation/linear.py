@@ -61,7 +61,9 @@ class LinearModel:
         present = self._vocabulary.intersection(feats)
         logit = self.intercept
         if present:
-            logit += sum(map(self._products.__getitem__, present)) / math.sqrt(sum(map(self._squares.__getitem__, present)))
+            # fsum is exact, so the order a set hands out its features (which changes between runs)
+            # cannot move the score by a rounding error across a threshold.
+            logit += math.fsum(map(self._products.__getitem__, present)) / math.sqrt(math.fsum(map(self._squares.__getitem__, present)))
         if logit < -30:
             return 0.0
         return 1.0 / (1.0 + math.exp(-logit))

@@ -168,7 +168,7 @@ def check_privacy(message: Message, context: ClassifyContext, data: ModerationDa
     spans = find_private_spans(message.text, data.privacy)
     if not spans:
         return ()
-    kinds = sorted({span.label for span in spans}, key=lambda kind: -LABELS[kind][1])
+    kinds = sorted({span.label for span in spans}, key=lambda kind: (-LABELS[kind][1], kind))  # ties by name: the same order every run
     return (Finding(Category.OVERSHARING, LABELS[kinds[0]][1], f"oversharing.{kinds[0]}", "found: " + ", ".join(k.replace("_", " ") for k in kinds), spans),)
 
 
