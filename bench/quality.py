@@ -19,22 +19,11 @@ from pathlib import Path
 from bot.model import Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
 from bot.moderation.data import ModerationData
-from bot.moderation.linear import LinearModel
-from bot.moderation.train import SEED, SPECS, _pipeline, export, read_rows
+from bot.moderation.linear import parse_model
+from bot.moderation.train import SEED, SPECS, _pipeline, export, f1, read_rows
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc))
-
-
-def _macro_f1(gold: list[bool], predicted: list[bool]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(gold, predicted, average="macro"))
-
-
-def _as_model(exported: dict[str, object]) -> LinearModel:
-    weights = {feature: (float(pair[0]), float(pair[1])) for feature, pair in exported["weights"].items()}  # type: ignore[union-attr]
-    return LinearModel("abuse", str(exported["version"]), float(exported["intercept"]), weights, float(exported["threshold"]))  # type: ignore[arg-type]
 
 
 def _engine_says_abuse(texts: list[str], data: ModerationData) -> list[bool]:
@@ -59,17 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     for train_index, test_index in folds.split(texts, gold):
         pipeline = _pipeline(data.lexicon)
         pipeline.fit([texts[i] for i in train_index], [gold[i] for i in train_index])
-        fold_data = dataclasses.replace(data, abuse=dataclasses.replace(data.abuse, model=_as_model(export(pipeline, spec, [], {}))))
+        fold_data = dataclasses.replace(data, abuse=dataclasses.replace(data.abuse, model=parse_model(export(pipeline, spec, [], {}), Path("<abuse model of this fold>"), "abuse", "abuse-")))
         for i, said in zip(test_index, _engine_says_abuse([texts[i] for i in test_index], fold_data)):
             engine[i] = said
     results = {
-        "olid_cv5_engine_macro_f1": _macro_f1(gold, engine),
-        "olid_alt_profanity_check_macro_f1": _macro_f1(gold, [bool(p) for p in predict(texts)]),
+        "olid_cv5_engine_macro_f1": f1(gold, engine, "macro"),
+        "olid_alt_profanity_check_macro_f1": f1(gold, [bool(p) for p in predict(texts)], "macro"),
     }
     other = read_rows(args.data / "abuse_davidson2017.csv")
     other_gold = [label == "abuse" for _, label in other]
-    results["davidson_engine_macro_f1"] = _macro_f1(other_gold, _engine_says_abuse([t for t, _ in other], data))
-    results["davidson_alt_profanity_check_macro_f1"] = _macro_f1(other_gold, [bool(p) for p in predict([t for t, _ in other])])
+    results["davidson_engine_macro_f1"] = f1(other_gold, _engine_says_abuse([t for t, _ in other], data), "macro")
+    results["davidson_alt_profanity_check_macro_f1"] = f1(other_gold, [bool(p) for p in predict([t for t, _ in other])], "macro")
     print(json.dumps({key: round(value, 4) for key, value in results.items()}, indent=2))
     return 0
 

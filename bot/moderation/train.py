@@ -149,22 +149,11 @@ def _pipeline(lexicon: frozenset[str], spec: ModelSpec | None = None):  # type: 
     return make_pipeline(_vectoriser(lexicon, spec), LogisticRegression(C=spec.c, max_iter=3000, class_weight="balanced"))
 
 
-def _macro_f1(gold: list[bool], predicted: list[bool]) -> float:
+def f1(gold: list[bool], predicted: list[bool], average: str = "binary") -> float:
+    """scikit-learn's F1 of the positive class ("binary"), or its "macro" or "weighted" average over both."""
     from sklearn.metrics import f1_score
 
-    return float(f1_score(gold, predicted, average="macro"))
-
-
-def _weighted_f1(gold: list[bool], predicted: list[bool]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(gold, predicted, average="weighted"))
-
-
-def _binary_f1(gold: list[bool], predicted: list[bool]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(gold, predicted))
+    return float(f1_score(gold, predicted, average=average))
 
 
 def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, float]) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -232,7 +221,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     if spec.name == "abuse":
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
         predicted = cross_val_predict(_pipeline(lexicon, spec), texts, gold, cv=folds, method="predict_proba")[:, 1]
-        scores["olid_cv5_macro_f1"] = _macro_f1(gold, [p >= spec.threshold for p in predicted])
+        scores["olid_cv5_macro_f1"] = f1(gold, [p >= spec.threshold for p in predicted], "macro")
     if spec.hold_out:
         # Thresholds are chosen here, on a part of the training rows, never on the held-out part.
         fit_rows, validation = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
@@ -241,7 +230,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         validation_scores = probe.predict_proba([text for text, _ in validation])[:, 1]
         average = "weighted" if spec.name == "misinformation" else "macro"
         scores["validation_f1_by_threshold"] = {
-            str(threshold): round(_score(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
+            str(threshold): round(f1(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
         }
     pipeline = _fit(spec, lexicon, train, extra)
     if spec.hold_out and spec.name in ENGINE_PART:
@@ -257,14 +246,14 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     if held:
         held_gold = [label == spec.positive for _, label in held]
         held_pred = [p >= spec.threshold for p in pipeline.predict_proba([t for t, _ in held])[:, 1]]
-        scores["heldout_macro_f1"] = _macro_f1(held_gold, held_pred)
-        scores["heldout_weighted_f1"] = _weighted_f1(held_gold, held_pred)
-        scores["heldout_positive_f1"] = _binary_f1(held_gold, held_pred)
+        scores["heldout_macro_f1"] = f1(held_gold, held_pred, "macro")
+        scores["heldout_weighted_f1"] = f1(held_gold, held_pred, "weighted")
+        scores["heldout_positive_f1"] = f1(held_gold, held_pred)
     if spec.name == "abuse" and (data_dir / "abuse_davidson2017.csv").exists():
         other = read_rows(data_dir / "abuse_davidson2017.csv")
         other_gold = [label == "abuse" for _, label in other]
         other_pred = [p >= spec.threshold for p in pipeline.predict_proba([t for t, _ in other])[:, 1]]
-        scores["davidson_macro_f1_unseen"] = _macro_f1(other_gold, other_pred)
+        scores["davidson_macro_f1_unseen"] = f1(other_gold, other_pred, "macro")
     for key, value in scores.items():
         print(f"{spec.name}: {key} = {round(value, 4) if isinstance(value, float) else value}", file=sys.stderr)
     rounded = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
@@ -322,7 +311,7 @@ def engine_validation(spec: ModelSpec, raw: dict[str, object], validation: list[
     for pair in _threshold_pairs(spec):
         engine = _engine_with(data, spec, raw, pair)
         found = [any(f.category.value == spec.positive for f in classify(text, ENGINE_CONTEXT, engine)) for text, _ in validation]
-        f1_by_threshold[_label(pair)] = round(_score(gold, found, average), 4)
+        f1_by_threshold[_label(pair)] = round(f1(gold, found, average), 4)
     return f1_by_threshold
 
 
@@ -334,12 +323,6 @@ def table_changes(spec: ModelSpec, raw: dict[str, object], data: ModerationData)
         engine = _engine_with(data, spec, raw, pair)
         changes[_label(pair)] = [row_id for row_id, text, expected in rows if primary_category(classify(text, ENGINE_CONTEXT, engine)).value != expected]
     return changes
-
-
-def _score(gold: list[bool], predicted: list[bool], average: str) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(gold, predicted, average=average))
 
 
 def write_holdout(data_dir: Path, out_dir: Path) -> None:
