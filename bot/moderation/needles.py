@@ -20,7 +20,7 @@ import re._parser as sre_parser
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 # Needles are looked up by one of their character trigrams.
 TRIGRAM = 3
@@ -134,7 +134,7 @@ def _needles(items: Iterable[tuple[Any, Any]], ignore_case: bool) -> frozenset[s
             continue
         candidates.append(frozenset(run))
         run = {""}
-        inner = _item_needles(op, av, ignore_case)
+        inner = _group_requires(op, av, ignore_case, _needles)
         if inner is not None:
             candidates.append(inner)
     candidates.append(frozenset(run))
@@ -144,23 +144,24 @@ def _needles(items: Iterable[tuple[Any, Any]], ignore_case: bool) -> frozenset[s
     return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
 
 
-def _item_needles(op: Any, av: Any, ignore_case: bool) -> frozenset[str] | None:
-    """Needles of one item that is not spelled out: a group, an alternation or a required repeat."""
+def _group_requires(op: Any, av: Any, ignore_case: bool, requires: Callable[[Any, bool], frozenset[str] | None]) -> frozenset[str] | None:
+    """What one item that is not spelled out (a group, an alternation or a required repeat) needs,
+    by `requires` on its parts: `_needles` or `_characters`. None: the item is not understood."""
     if op is sre.SUBPATTERN:
         _, add_flags, del_flags, sub = av
-        return _needles(sub.data, _case(ignore_case, add_flags, del_flags))
+        return requires(sub.data, _case(ignore_case, add_flags, del_flags))
     if op is sre.ATOMIC_GROUP:
-        return _needles(av.data, ignore_case)
+        return requires(av.data, ignore_case)
     if op is sre.BRANCH:
         union: set[str] = set()
         for branch in av[1]:
-            found = _needles(branch.data, ignore_case)
+            found = requires(branch.data, ignore_case)
             if found is None:
                 return None
             union.update(found)
         return frozenset(union)
     if op in _REPEATS and av[0] >= 1:  # at least one match of the repeated part
-        return _needles(av[2].data, ignore_case)
+        return requires(av[2].data, ignore_case)
     return None
 
 
@@ -281,22 +282,7 @@ def _item_characters(op: Any, av: Any, ignore_case: bool) -> frozenset[str] | No
         if spelled:
             return frozenset(spelled)
         return frozenset({_ANY_DIGIT}) if op is sre.IN and av == [(sre.CATEGORY, sre.CATEGORY_DIGIT)] else None
-    if op is sre.SUBPATTERN:
-        _, add_flags, del_flags, sub = av
-        return _characters(sub.data, _case(ignore_case, add_flags, del_flags))
-    if op is sre.ATOMIC_GROUP:
-        return _characters(av.data, ignore_case)
-    if op is sre.BRANCH:
-        union: set[str] = set()
-        for branch in av[1]:
-            found = _characters(branch.data, ignore_case)
-            if found is None:
-                return None
-            union.update(found)
-        return frozenset(union)
-    if op in _REPEATS and av[0] >= 1:
-        return _characters(av[2].data, ignore_case)
-    return None
+    return _group_requires(op, av, ignore_case, _characters)
 
 
 def _rank(chars: frozenset[str]) -> tuple[int, int]:
