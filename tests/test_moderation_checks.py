@@ -226,6 +226,11 @@ def test_a_model_misinformation_guess_stays_as_evidence_behind_listed_wording(da
     assert primary_category(findings) is Category.SPAM
     listed = (Finding(Category.MISINFORMATION, 0.9, "misinformation.claim.bleach-cures", "claim"), findings[1])
     assert primary_category(listed) is Category.MISINFORMATION
+    # The complaint model's guess gives way to a listed verification report; abuse never gives way.
+    report = (Finding(Category.COMPLAINT, 0.7, "complaint.model", "model"), Finding(Category.VERIFICATION, 0.85, "verification.pattern", "wording"))
+    assert primary_category(report) is Category.VERIFICATION
+    abuse = (Finding(Category.ABUSE, 0.8, "abuse.model", "model"), Finding(Category.COMPLAINT, 0.8, "complaint.pattern", "wording"))
+    assert primary_category(abuse) is Category.ABUSE
 
 
 def test_insults_count_when_aimed_at_a_person(data: ModerationData) -> None:

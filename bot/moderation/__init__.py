@@ -73,21 +73,23 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
     return tuple(findings.values())
 
 
-# Categories whose listed wording (not their model) explains a message better than the
-# misinformation model's guess: a report of a fake account, an advert, a patient's own complaint.
-_EXPLAINED_BY_WORDING = (Category.VERIFICATION, Category.SPAM, Category.COMPLAINT)
+# The categories that answer or review a message rather than hide it or raise an alarm: among
+# them, a model's guess gives way to another check's listed wording (`_explained_by_wording`).
+_WORDING_LEADS = (Category.MISINFORMATION, Category.SPAM, Category.COMPLAINT, Category.VERIFICATION)
 
 
-def _explained_by_wording(misinformation: Finding, findings: tuple[Finding, ...]) -> bool:
-    """Whether the misinformation model's guess yields to another check's listed wording.
+def _explained_by_wording(guess: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether a model's guess yields the primary category to another check's listed wording.
 
-    The model learnt COVID-era news; "fake" in "a fake NHS page", the hype of an advert or "sent
-    home without pain relief" read like fake news to it. When another check found the message
-    by its listed wording, that category leads; the model's guess stays as evidence for staff.
-    A listed false claim always leads.
+    The models learnt public posts that are not about the NHS: "fake" in "a fake NHS page" reads
+    like fake news, "someone's using your logo on a page selling tests" like a complaint, the hype
+    of an advert like misinformation. Listed wording is what staff wrote down on purpose, so when
+    another of these categories found the message by it, that category leads; the model's guess
+    stays as evidence for staff. Danger, threats, abuse and over-sharing keep their priority.
     """
-    return misinformation.rule == "misinformation.model" and any(
-        other.category in _EXPLAINED_BY_WORDING and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model")
+    return guess.category in _WORDING_LEADS and guess.rule.endswith(".model") and any(
+        other.category in _WORDING_LEADS and other.category is not guess.category
+        and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model")
         for other in findings
     )
 
@@ -115,10 +117,10 @@ def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
 def primary_category(findings: tuple[Finding, ...]) -> Category:
     """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
 
-    One exception: a misinformation finding from the model alone ranks after verification, spam
-    and complaint found by their listed wording (`_explained_by_wording`).
+    One exception: among misinformation, spam, complaint and verification, a finding from a model
+    alone ranks after one found by listed wording (`_explained_by_wording`).
     """
-    present = {finding.category for finding in findings if not (finding.category is Category.MISINFORMATION and _explained_by_wording(finding, findings))}
+    present = {finding.category for finding in findings if not _explained_by_wording(finding, findings)}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 
