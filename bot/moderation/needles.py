@@ -178,6 +178,11 @@ def _spelled(items: Iterable[tuple[Any, Any]], ignore_case: bool) -> set[str] | 
     return strings
 
 
+def _spelled_frozen(items: Iterable[tuple[Any, Any]], ignore_case: bool) -> frozenset[str] | None:
+    spelled = _spelled(items, ignore_case)
+    return None if spelled is None else frozenset(spelled)
+
+
 def _spelled_item(op: Any, av: Any, ignore_case: bool) -> set[str] | None:
     if op is sre.LITERAL:
         char = chr(av)
@@ -186,19 +191,9 @@ def _spelled_item(op: Any, av: Any, ignore_case: bool) -> set[str] | None:
         return _spelled_set(av, ignore_case)
     if op in _ZERO_WIDTH:  # \b, lookarounds: they match no characters
         return {""}
-    if op is sre.SUBPATTERN:
-        _, add_flags, del_flags, sub = av
-        return _spelled(sub.data, _case(ignore_case, add_flags, del_flags))
-    if op is sre.ATOMIC_GROUP:
-        return _spelled(av.data, ignore_case)
-    if op is sre.BRANCH:
-        union: set[str] = set()
-        for branch in av[1]:
-            spelled = _spelled(branch.data, ignore_case)
-            if spelled is None:
-                return None
-            union.update(spelled)
-        return union if len(union) <= MAX_SPELLED else None
+    if op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.BRANCH):
+        grouped = _group_requires(op, av, ignore_case, _spelled_frozen)
+        return set(grouped) if grouped is not None and len(grouped) <= MAX_SPELLED else None
     if op in _REPEATS:
         low, high, sub = av
         inner = _spelled(sub.data, ignore_case)
