@@ -101,7 +101,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout_seconds = timeout_seconds
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout_seconds)
         return super().request(method, url, *args, **kwargs)
 

@@ -287,7 +287,7 @@ def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, contex
         notes.append(why_not)
         if step.fallback is not None:
             return _fit(step.fallback, rule_id, f"{reason} (fallback: {why_not})", inbound, context, notes, review_team)
-        if step.kind in MODERATION_KINDS:
+        if isinstance(step.kind, ActionKind) and step.kind in MODERATION_KINDS:
             return [Action(ActionKind.REVIEW, rule_id, f"{why_not}: a person can {step.kind.value} in the app",
                            team=review_team)]
         return []

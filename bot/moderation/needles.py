@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
-import re._constants as sre
-import re._parser as sre_parser
+import re._constants as sre  # type: ignore[import-not-found]  # private, but the only reader of pattern syntax
+import re._parser as sre_parser  # type: ignore[import-not-found]
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
