@@ -209,7 +209,7 @@ def test_word_prefixes_join_the_forms_of_a_word() -> None:
     ("what a joke of a service, 3 hours on hold", False),
 ])
 def test_what_counts_as_a_question(text: str, asks: bool, data: ModerationData) -> None:
-    assert data.questions.asks(read_message(text, data.lexicon, data.idioms)) is asks
+    assert read_message(text, data.lexicon, data.idioms, questions=data.questions).asks is asks
 
 
 def test_a_report_of_what_someone_else_said_is_not_a_complaint_on_the_model_alone(data: ModerationData) -> None:

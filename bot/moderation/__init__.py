@@ -56,7 +56,7 @@ def _error_finding(check: Check, error: Exception) -> Finding:
 def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     """One Finding per matched category, in check order; an empty tuple means ordinary."""
     try:
-        message = read_message(text if isinstance(text, str) else str(text), data.lexicon, data.idioms, data.screen)
+        message = read_message(text if isinstance(text, str) else str(text), data.lexicon, data.idioms, data.screen, data.questions)
     except Exception as error:  # noqa: BLE001 - a failure here must hold the message, not crash
         return tuple(_error_finding(check, error) for check in CHECKS)
     findings: dict[Category, Finding] = {}

@@ -214,6 +214,6 @@ def check_misinformation(message: Message, context: ClassifyContext, data: Moder
     model_score = claims.model.score(feats)
     # A question asks, it does not claim ("does hand gel kill germs as well as washing?"): the
     # model, which learnt claims, needs a stronger score for a message that opens by asking.
-    if model_score >= (claims.model_question_threshold if data.questions.asks(message) else claims.model_threshold):
+    if model_score >= (claims.model_question_threshold if message.asks else claims.model_threshold):
         return (Finding(Category.MISINFORMATION, round(model_score, 3), "misinformation.model", f"model {claims.model.version}: {', '.join(claims.model.top_features(feats))}"),)
     return ()

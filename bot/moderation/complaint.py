@@ -74,7 +74,7 @@ def check_complaint(message: Message, context: ClassifyContext, data: Moderation
     named = tuple(Span(m.start(), m.end(), "staff_name") for m in clued_finditer(complaint.staff, complaint.staff_clue, message.text))
     # A message that opens by asking for information ("When can I get my flu jab?") reads like a
     # complaint to a model trained on posts to companies; it needs a stronger score.
-    threshold = complaint.model_question_threshold if data.questions.asks(message) else complaint.model_threshold
+    threshold = complaint.model_question_threshold if message.asks else complaint.model_threshold
     unhappy = match is not None or score >= threshold
     if named and (unhappy or score >= NAMED_STAFF_MODEL_SCORE):
         names = ", ".join(span.text_in(message.text) for span in named[:3])

@@ -14,7 +14,8 @@ from bot.moderation.text import Prepared, features, prepare
 class Message:
     """`words`: the normalised words (worked out once, every check reads them); `joined`: the same
     separated by single spaces; `masked`: `joined`, same length, with safe idioms blanked out;
-    `ruled_out`: the ids of the screened patterns that cannot match `joined` (`bot.moderation.needles`)."""
+    `ruled_out`: the ids of the screened patterns that cannot match `joined` (`bot.moderation.needles`);
+    `asks`: whether it opens by asking for information (`Questions`), which two checks read."""
 
     text: str
     prepared: Prepared
@@ -23,6 +24,7 @@ class Message:
     masked: str
     feats: list[str]
     ruled_out: frozenset[int] = frozenset()
+    asks: bool = False
 
     def search(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
         """`pattern.search(text)`, skipped when `text` is `joined` and the pattern was ruled out for it."""
@@ -46,8 +48,9 @@ class Questions:
     openers: re.Pattern[str]
     wh_openers: re.Pattern[str]
 
-    def asks(self, message: Message) -> bool:
-        return bool(self.openers.match(message.joined) or ("?" in message.text and self.wh_openers.match(message.joined)))
+    def asks(self, text: str, joined: str) -> bool:
+        """Whether `text`, normalised as `joined`, opens by asking."""
+        return bool(self.openers.match(joined) or ("?" in text and self.wh_openers.match(joined)))
 
 
 def idiom_pattern(idioms: tuple[str, ...], lexicon: frozenset[str]) -> re.Pattern[str]:
@@ -60,11 +63,14 @@ def idiom_pattern(idioms: tuple[str, ...], lexicon: frozenset[str]) -> re.Patter
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str], screen: Screen | None = None) -> Message:
-    """The shared view of `text`; with a `screen`, the patterns it cannot match are known up front."""
+def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str], screen: Screen | None = None,
+                 questions: Questions | None = None) -> Message:
+    """The shared view of `text`; with a `screen`, the patterns it cannot match are known up front;
+    with `questions`, whether it opens by asking."""
     prepared = prepare(text, lexicon)
     words = prepared.words
     joined = " ".join(words)
     ruled_out = screen.ruled_out(words, joined) if screen is not None else frozenset()
     masked = idioms.sub(lambda match: " " * len(match.group()), joined) if joined and id(idioms) not in ruled_out else joined
-    return Message(text, prepared, words, joined, masked, features(words), ruled_out)
+    asks = questions.asks(text, joined) if questions is not None else False
+    return Message(text, prepared, words, joined, masked, features(words), ruled_out, asks)
