@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from bot.model import ClassifyContext
+from bot.evaluate import evaluate_file
+from bot.model import Category, ClassifyContext
 from bot.moderation import classify, primary_category
 from bot.moderation.data import ModerationData, load_moderation_data
 from bot.moderation.lexicon import load_lexicon
@@ -305,13 +306,13 @@ def engine_validation(spec: ModelSpec, raw: dict[str, object], validation: list[
     """The whole engine's F1 on the validation rows at each threshold pair (found the category or
     not), with a model trained without them in place of the shipped one; keys are "0.5/0.8"
     (any message / one that opens by asking) or "0.5" for the spam model."""
-    average = "weighted" if spec.name == "misinformation" else "macro" if spec.name == "complaint" else "binary"
-    gold = [label == spec.positive for _, label in validation]
+    rows = [(text, Category(label)) for text, label in validation]
     f1_by_threshold: dict[str, float] = {}
     for pair in _threshold_pairs(spec):
-        engine = _engine_with(data, spec, raw, pair)
-        found = [any(f.category.value == spec.positive for f in classify(text, ENGINE_CONTEXT, engine)) for text, _ in validation]
-        f1_by_threshold[_label(pair)] = round(f1(gold, found, average), 4)
+        # Scored exactly as `housebot eval` scores a file, so validation and held-out figures agree.
+        report = evaluate_file(Path(spec.file), rows, _engine_with(data, spec, raw, pair), show=0, now=ENGINE_CONTEXT.now)
+        figure = report.weighted_f1 if spec.name == "misinformation" else report.macro_f1 if spec.name == "complaint" else report.scores[spec.positive].f1
+        f1_by_threshold[_label(pair)] = round(figure, 4)
     return f1_by_threshold
 
 
