@@ -125,9 +125,9 @@ def load_claims(directory: Path, model: LinearModel) -> ClaimsData:
         if not isinstance(claim_id, str) or not claim_id or claim_id in seen_ids:
             raise file.error(f"{key}.id", "must be a unique non-empty string", str(claim_id))
         seen_ids.add(claim_id)
-        for field in ("link", "summary"):
-            if not isinstance(raw.get(field), str) or not raw[field].strip():
-                raise file.error(f"{claim_id}.{field}", "must be a non-empty string", f'"{claim_id}"')
+        for part in ("link", "summary"):
+            if not isinstance(raw.get(part), str) or not raw[part].strip():
+                raise file.error(f"{claim_id}.{part}", "must be a non-empty string", f'"{claim_id}"')
         if not raw["link"].startswith("https://"):
             raise file.error(f"{claim_id}.link", "must be an https:// address of the official page", raw["link"])
         texts = raw.get("phrasings")
