@@ -19,8 +19,7 @@ from pathlib import Path
 from bot.model import Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
 from bot.moderation.data import ModerationData
-from bot.moderation.linear import parse_model
-from bot.moderation.train import SEED, SPECS, _pipeline, export, f1, read_rows
+from bot.moderation.train import SEED, SPECS, _pipeline, f1, read_rows, trained_model
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc))
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     for train_index, test_index in folds.split(texts, gold):
         pipeline = _pipeline(data.lexicon)
         pipeline.fit([texts[i] for i in train_index], [gold[i] for i in train_index])
-        fold_data = dataclasses.replace(data, abuse=dataclasses.replace(data.abuse, model=parse_model(export(pipeline, spec, [], {}), Path("<abuse model of this fold>"), "abuse", "abuse-")))
+        fold_data = dataclasses.replace(data, abuse=dataclasses.replace(data.abuse, model=trained_model(spec, pipeline)))
         for i, said in zip(test_index, _engine_says_abuse([texts[i] for i in test_index], fold_data)):
             engine[i] = said
     results = {

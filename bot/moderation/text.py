@@ -229,8 +229,6 @@ def features(words: tuple[str, ...] | list[str]) -> list[str]:
     return feats
 
 
-
-
 def prefix_features(words: tuple[str, ...] | list[str], sizes: tuple[int, ...]) -> list[str]:
     """The first `size` letters of each longer word, marked with "~": "cancel" in "cancelled",
     "cancellation" and "cancelling" alike, for a model trained on few posts. One cheap feature

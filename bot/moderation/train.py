@@ -34,7 +34,7 @@ from bot.model import Category, ClassifyContext
 from bot.moderation import classify, primary_category
 from bot.moderation.data import ModerationData, load_moderation_data
 from bot.moderation.lexicon import load_lexicon
-from bot.moderation.linear import MODEL_FORMAT, parse_model
+from bot.moderation.linear import MODEL_FORMAT, LinearModel, parse_model
 from bot.moderation.text import features, prefix_features, prepare
 
 SEED = 20261124
@@ -238,8 +238,8 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         # The bot's threshold: the best whole-engine validation F1 among those at which no table or
         # sandbox message loses its expected category with the model that will ship.
         engine = load_moderation_data(config_dir)
-        f1_by_threshold = engine_validation(spec, export(probe, spec, [], {}), list(validation), engine)
-        changes = table_changes(spec, export(pipeline, spec, [], {}), engine)
+        f1_by_threshold = engine_validation(spec, trained_model(spec, probe), list(validation), engine)
+        changes = table_changes(spec, trained_model(spec, pipeline), engine)
         safe = [threshold for threshold, ids in changes.items() if not ids]
         scores["engine_validation_f1_by_threshold"] = f1_by_threshold
         scores["table_changes_by_threshold"] = {threshold: ids for threshold, ids in changes.items() if ids}
@@ -277,10 +277,14 @@ def _label(pair: Thresholds) -> str:
     return str(pair[0]) if pair[1] is None else f"{pair[0]}/{pair[1]}"
 
 
-def _engine_with(data: ModerationData, spec: ModelSpec, raw: dict[str, object], pair: Thresholds) -> ModerationData:
+def trained_model(spec: ModelSpec, pipeline) -> LinearModel:  # type: ignore[no-untyped-def]
+    """A freshly trained pipeline as the bot will load it, checked like a model file."""
+    return parse_model(export(pipeline, spec, [], {}), Path(f"<{spec.name} being trained>"), spec.name, f"{spec.name}-")
+
+
+def _engine_with(data: ModerationData, spec: ModelSpec, model: LinearModel, pair: Thresholds) -> ModerationData:
     """The shipped engine with this freshly trained model, at these thresholds, in place of the shipped one."""
     part = ENGINE_PART[spec.name]
-    model = parse_model(raw, Path(f"<{spec.name} being trained>"), spec.name, f"{spec.name}-")
     changes: dict[str, object] = {"model": model, "model_threshold": pair[0]}
     if pair[1] is not None:
         changes["model_question_threshold"] = pair[1]
@@ -302,7 +306,7 @@ def expected_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
-def engine_validation(spec: ModelSpec, raw: dict[str, object], validation: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
+def engine_validation(spec: ModelSpec, model: LinearModel, validation: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
     """The whole engine's F1 on the validation rows at each threshold pair (found the category or
     not), with a model trained without them in place of the shipped one; keys are "0.5/0.8"
     (any message / one that opens by asking) or "0.5" for the spam model."""
@@ -310,18 +314,18 @@ def engine_validation(spec: ModelSpec, raw: dict[str, object], validation: list[
     f1_by_threshold: dict[str, float] = {}
     for pair in _threshold_pairs(spec):
         # Scored exactly as `housebot eval` scores a file, so validation and held-out figures agree.
-        report = evaluate_file(Path(spec.file), rows, _engine_with(data, spec, raw, pair), show=0, now=ENGINE_CONTEXT.now)
+        report = evaluate_file(Path(spec.file), rows, _engine_with(data, spec, model, pair), show=0, now=ENGINE_CONTEXT.now)
         figure = report.weighted_f1 if spec.name == "misinformation" else report.macro_f1 if spec.name == "complaint" else report.scores[spec.positive].f1
         f1_by_threshold[_label(pair)] = round(figure, 4)
     return f1_by_threshold
 
 
-def table_changes(spec: ModelSpec, raw: dict[str, object], data: ModerationData) -> dict[str, list[str]]:
+def table_changes(spec: ModelSpec, model: LinearModel, data: ModerationData) -> dict[str, list[str]]:
     """Per threshold pair, the table and sandbox messages that lose their expected category with this model."""
     rows = expected_rows()
     changes: dict[str, list[str]] = {}
     for pair in _threshold_pairs(spec):
-        engine = _engine_with(data, spec, raw, pair)
+        engine = _engine_with(data, spec, model, pair)
         changes[_label(pair)] = [row_id for row_id, text, expected in rows if primary_category(classify(text, ENGINE_CONTEXT, engine)).value != expected]
     return changes
 
