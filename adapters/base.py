@@ -15,28 +15,7 @@ from types import MappingProxyType
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What a platform lets an account do, declared up front so `decide` plans only these.
-
-    `hide_own_threads_only`: X hides only replies in conversations the account started.
-    `private_reply_window`: Messenger lets a Page answer a private message only within 24 hours.
-    `url_length`: on X every link counts as 23 characters whatever its length.
-    """
-
-    actions: frozenset[ActionKind]
-    max_reply_length: Mapping[Channel, int]
-    hide_own_threads_only: bool = False
-    private_reply_window: timedelta | None = None
-    url_length: int | None = None
-    notice_kinds: tuple[str, ...] = ("post",)
-    can_find_own_reply: bool = False
-
-    def supports(self, kind: ActionKind) -> bool:
-        return kind in self.actions
+from bot.model import ActionKind, Author, Capabilities, Channel, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,12 +190,12 @@ class Watermark:
     def floor(self) -> datetime:
         return self.since - OVERLAP
 
-    def is_new(self, item: Inbound) -> bool:
-        return item.created_at >= self.floor and item.native_id not in self.seen
+    def is_new(self, inbound: Inbound) -> bool:
+        return inbound.created_at >= self.floor and inbound.native_id not in self.seen
 
     def advanced(self, items: tuple[Inbound, ...]) -> "Watermark":
-        since = max([self.since, *(item.created_at for item in items)])
-        seen = {**self.seen, **{item.native_id: int(item.created_at.timestamp()) for item in items}}
+        since = max([self.since, *(inbound.created_at for inbound in items)])
+        seen = {**self.seen, **{inbound.native_id: int(inbound.created_at.timestamp()) for inbound in items}}
         keep_from = (since - OVERLAP).timestamp()
         return Watermark(since, {native_id: at for native_id, at in seen.items() if at >= keep_from})
 
@@ -349,8 +349,8 @@ class FacebookAdapter(Adapter):
         mark = Watermark.decode(cursor) if cursor else Watermark(self._clock() - self.options.initial_lookback, {})
         read = self._read_comments if stream == COMMENTS else self._read_messages
         with self._readable(f"read {stream}"):
-            found = [item for item in read(mark) if mark.is_new(item)]
-        items = tuple(sorted(found, key=lambda item: (item.created_at, item.native_id)))
+            found = [inbound for inbound in read(mark) if mark.is_new(inbound)]
+        items = tuple(sorted(found, key=lambda inbound: (inbound.created_at, inbound.native_id)))
         return FetchResult(items, mark.advanced(items).encode())
 
     @contextmanager

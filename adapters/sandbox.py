@@ -82,7 +82,7 @@ class SandboxNetwork:
     def post(self, account: str, message: ScenarioMessage, created_at: datetime | None = None) -> Inbound:
         """A member of the public writes to the account."""
         with self._lock:
-            item = Inbound(
+            inbound = Inbound(
                 platform=Platform.SANDBOX,
                 account=account,
                 stream=message.stream,
@@ -96,8 +96,8 @@ class SandboxNetwork:
                 in_reply_to_own=message.reply_to_own,
                 extras={"scenario_id": message.id},
             )
-            self.items.append(item)
-            return item
+            self.items.append(inbound)
+            return inbound
 
     def record(self, activity: Activity) -> str:
         with self._lock:
@@ -161,10 +161,10 @@ class SandboxAdapter(Adapter):
         run_id, _, position = (cursor or "").partition(":")
         after = int(position) if run_id == self.network.run_id and position.isdigit() else 0
         with self.network._lock:
-            numbered = [(n, item) for n, item in enumerate(self.network.items, start=1)
-                        if n > after and item.stream == stream and item.account == self.account]
+            numbered = [(n, inbound) for n, inbound in enumerate(self.network.items, start=1)
+                        if n > after and inbound.stream == stream and inbound.account == self.account]
         newest = max((n for n, _ in numbered), default=after)
-        return FetchResult(tuple(item for _, item in numbered), f"{self.network.run_id}:{newest}")
+        return FetchResult(tuple(inbound for _, inbound in numbered), f"{self.network.run_id}:{newest}")
 
     def reply(self, inbound: Inbound, text: str, channel: Channel) -> str:
         self.network.raise_fault("reply")

@@ -1,7 +1,7 @@
 """`python -m bench`: messages per second, per-message p50/p99 latency and peak memory.
 
-The timed work is one callable, `step(text) -> object`: classify, then decide with the
-shipped policy (`engine_step`). Each contender runs over the
+The timed work is one callable, `step(text) -> object`: the bot's one decision path,
+`bot.pipeline.handle` (classify, decide with the shipped policy, the words), in `engine_step`. Each contender runs over the
 same messages: "batch" is one pass over all of them (messages per second), "one-by-one" times
 each call alone (p50, p99). Figures are medians across runs; everything runs in this one
 process on one core. Peak memory is tracemalloc's peak during a separate pass, so its overhead
@@ -25,14 +25,10 @@ from typing import Callable
 
 from bench.table import TABLE
 from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
-from bot.model import Author, Channel, ClassifyContext, Inbound, Platform
-from bot.moderation import classify, load_moderation_data
-from bot.policy import DecideContext, decide, load_policy
-from bot.replies import TEMPLATE_NAMES
-from bot.store import AuthorHistory
+from bot.evaluate import engine_from
+from bot.pipeline import handle_text, text_context
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
-POLICY_TEAMS = ("comms", "safeguarding", "patient_experience", "immunisation", "security")
 SEED = 7
 MEMORY_SAMPLE = 2000
 _DECORATIONS = ("", "!", "!!", "?", " 😡", " 🙏", " #NHS", " thanks", " x", "...")
@@ -77,27 +73,20 @@ def csv_messages(path: Path, count: int) -> list[str]:
 
 
 def engine_step(config: Path) -> Callable[[str], object]:
-    """The timed step of the bot: classify one message, then decide what to do with the shipped
-    policy (sandbox capabilities: every action possible, so decide does its whole work)."""
-    data = load_moderation_data(config)
-    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
-    context = ClassifyContext(now=now)
-    policy = load_policy(config.parent / "policy.toml", teams=POLICY_TEAMS, templates=TEMPLATE_NAMES)
-    decide_context = DecideContext(now=now, capabilities=SANDBOX_CAPABILITIES)
-    author = Author("bench", "@bench")
-    history = AuthorHistory()
+    """The timed step of the bot: one message through `bot.pipeline.handle` with the shipped
+    policy and replies (sandbox capabilities: every action possible, so decide does its whole work)."""
+    engine = engine_from(config.parent, config)
+    context = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
 
     def step(text: str) -> object:
-        item = Inbound(platform=Platform.SANDBOX, account="bench", stream="comments", channel=Channel.PUBLIC,
-                       native_id="1", author=author, text=text, created_at=now)
-        return decide(item, classify(text, context, data), history, policy, decide_context)
+        return handle_text(text, engine, context)
 
     return step
 
 
 def contenders(config: Path) -> list[Contender]:
     step = engine_step(config)
-    found = [Contender("housebot classify+decide", step, lambda texts: [step(t) for t in texts])]
+    found = [Contender("housebot handle", step, lambda texts: [step(t) for t in texts])]
     try:
         from profanity_check import predict
     except ImportError:

@@ -174,11 +174,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Score the classifier on labelled CSV files (`text,label`); files are never copied anywhere."""
+    """Score the decisions on labelled CSV files (`text,label`); files are never copied anywhere."""
+    from adapters import reply_limits
     from bot.evaluate import eval_command
+    from bot.pipeline import Engine, load_engine
+    from bot.service import settings_values
 
     settings = _settings(args)
-    return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, settings.moderation_dir)
+
+    def engine() -> Engine:
+        return load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir, teams=settings.teams,
+                           limits=reply_limits(), values=settings_values(settings), values_file=str(settings.config_file))
+
+    return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, engine)
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {

@@ -73,13 +73,13 @@ class Console:
     def stopped(self) -> None:
         self._write("housebot stopped cleanly.")
 
-    def decision(self, item: Inbound, decision: Decision, waited: bool) -> None:
-        where = "private message" if item.channel.value == "private" else "public comment"
+    def decision(self, inbound: Inbound, decision: Decision) -> None:
+        where = "private message" if inbound.channel.value == "private" else "public comment"
         evidence = decision.evidence or "none (no check matched)"
         self._write(
-            f"{self._time()}  [{item.account}] {where} from {item.author.handle}: \"{_short(item.text)}\"",
+            f"{self._time()}  [{inbound.account}] {where} from {inbound.author.handle}: \"{_short(inbound.text)}\"",
             f"          decision: {decision.category.value} (rule {decision.rule}){' [dry run]' if decision.dry_run else ''}"
-            f"{' [arrived while closed]' if waited else ''}",
+            f"{' [arrived while closed]' if decision.arrived_while_closed else ''}",
             f"          evidence: {_short(evidence, 120)}",
         )
 

@@ -1,8 +1,10 @@
-"""`housebot eval FILE.csv [FILE...]`: how well classify agrees with labelled messages.
+"""`housebot eval FILE.csv [FILE...]`: how well the bot's decisions agree with labelled messages.
 
 Each file has columns `text,label` (extra columns are ignored); labels are the category
-vocabulary of `bot.model.Category`. A message may match several categories, so each label of a
-file is scored one-vs-rest: a row counts as predicted `L` when classify found category `L`, and as
+vocabulary of `bot.model.Category`. Each row goes through the bot's one decision path
+(`bot.pipeline.handle_text`). A message may match several categories, so each label of a file is
+scored one-vs-rest: a row counts as predicted `L` when a check found category `L` (for
+`safeguarding` and `urgent_care`: when either danger tier fired on that finding), and as
 predicted `ordinary` when it found none of the file's other labels. Categories a file does not
 label are ignored for it (an abuse file says nothing about complaints). The confusion table and
 the misclassified examples use, per row, the highest-priority found category among the file's
@@ -14,16 +16,19 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
+from adapters import reply_limits
+from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
 from bot.errors import ConfigError
-from bot.model import CATEGORY_PRIORITY, Category, ClassifyContext
-from bot.moderation import classify, load_moderation_data, private_spans
-from bot.moderation.data import ModerationData
+from bot.model import CATEGORY_PRIORITY, DANGER_CATEGORIES, Category, DangerTier, Decision
+from bot.moderation import private_spans
 from bot.moderation.privacy import redact_spans
+from bot.pipeline import Engine, handle_text, load_engine, text_context
 
 SHOWN_TEXT_CHARS = 140
 
@@ -104,16 +109,35 @@ def read_labelled(path: Path) -> list[tuple[str, Category]]:
     return rows
 
 
-def evaluate_file(path: Path, rows: list[tuple[str, Category]], data: ModerationData, show: int, now: datetime) -> FileReport:
+def engine_from(config_dir: Path, moderation_dir: Path | None = None) -> Engine:
+    """The engine of a config folder as shipped (policy.toml, moderation/, the teams of housebot.toml)
+    with responses/ beside it, for the tools that run without a settings file (training, benches)."""
+    teams = tomllib.loads((config_dir / "housebot.toml").read_text(encoding="utf-8")).get("teams", {})
+    return load_engine(config_dir / "policy.toml", moderation_dir or config_dir / "moderation",
+                       config_dir.parent / "responses", teams=teams, limits=reply_limits())
+
+
+def found_categories(decision: Decision, engine: Engine) -> set[Category]:
+    """The categories a decision counts as found: every check's category, a danger one only when a
+    danger tier fired on it (the platform's notes about what it cannot do are not findings)."""
+    support = engine.policy.danger.support
+    return {
+        f.category for f in decision.findings
+        if f.check != "platform.capability"
+        and (f.category not in DANGER_CATEGORIES or (decision.danger_tier is not DangerTier.NONE and f.score >= support))
+    }
+
+
+def evaluate_file(path: Path, rows: list[tuple[str, Category]], engine: Engine, show: int, now: datetime) -> FileReport:
     labels = [c for c in CATEGORY_PRIORITY if any(label is c for _, label in rows)]
     if Category.ORDINARY not in labels:
         labels.append(Category.ORDINARY)
     report = FileReport(str(path), len(rows), [c.value for c in labels], {c.value: LabelScore(c.value) for c in labels})
     report.confusion = {gold.value: {predicted.value: 0 for predicted in labels} for gold in labels}
-    context = ClassifyContext(now=now)
+    context = text_context(now, SANDBOX_CAPABILITIES)
     for text, gold in rows:
-        findings = classify(text, context, data)
-        found = {f.category for f in findings} & set(labels)
+        decision = handle_text(text, engine, context)
+        found = found_categories(decision, engine) & set(labels)
         found.discard(Category.ORDINARY)
         predicted_set = found or {Category.ORDINARY}
         for label in labels:
@@ -126,9 +150,11 @@ def evaluate_file(path: Path, rows: list[tuple[str, Category]], data: Moderation
         predicted = next(c for c in CATEGORY_PRIORITY if c in predicted_set)
         report.confusion[gold.value][predicted.value] += 1
         if predicted is not gold and len(report.misclassified) < show:
-            shown = redact_spans(text, private_spans(text, data)).replace("\n", " ")[:SHOWN_TEXT_CHARS]
-            rules = "; ".join(f"{f.rule}={f.score:.2f}" for f in findings)
-            report.misclassified.append({"label": gold.value, "predicted": predicted.value, "rules": rules, "text": shown})
+            shown = redact_spans(text, private_spans(text, engine.moderation)).replace("\n", " ")[:SHOWN_TEXT_CHARS]
+            checks = "; ".join(f"{f.check}={f.score:.2f}" for f in decision.findings)
+            if decision.danger_tier is not DangerTier.NONE:
+                checks = f"danger tier {decision.danger_tier.value}; {checks}"
+            report.misclassified.append({"label": gold.value, "predicted": predicted.value, "checks": checks, "text": shown})
     return report
 
 
@@ -145,19 +171,19 @@ def _print_report(report: FileReport, out: TextIO) -> None:
     if report.misclassified:
         out.write(f"  misclassified (first {len(report.misclassified)}):\n")
         for item in report.misclassified:
-            out.write(f"    [{item['label']} -> {item['predicted']}] {item['text']}  ({item['rules'] or 'no findings'})\n")
+            out.write(f"    [{item['label']} -> {item['predicted']}] {item['text']}  ({item['checks'] or 'no findings'})\n")
 
 
-def eval_command(paths: list[Path], show: int, as_json: bool, out: TextIO, data_dir: Path) -> int:
-    """Score classify on each labelled file; 0 when all were read, 2 when a file or setting is wrong."""
+def eval_command(paths: list[Path], show: int, as_json: bool, out: TextIO, engine_loader: Callable[[], Engine]) -> int:
+    """Score the decisions on each labelled file; 0 when all were read, 2 when a file or setting is wrong."""
     try:
-        data = load_moderation_data(data_dir)
+        engine = engine_loader()
         files = [(path, read_labelled(path)) for path in paths]
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     now = datetime.now(timezone.utc)
-    reports = [evaluate_file(path, rows, data, show, now) for path, rows in files]
+    reports = [evaluate_file(path, rows, engine, show, now) for path, rows in files]
     if as_json:
         json.dump([r.as_dict() for r in reports], out, indent=2)
         out.write("\n")

@@ -1,14 +1,16 @@
 """Plain, frozen values that flow through the pipeline.
 
 Everything here is data: adapters translate platform objects into `Inbound`, the moderation
-checks return `Finding`s, `bot.policy.decide` turns them into a `Decision` of `Action`s, and the
-executor carries the actions out. No I/O and no clock reads live in this module.
+checks return `Finding`s, `bot.pipeline.handle` turns them (through `bot.policy.decide`) into a
+`Decision` of `Action`s, and the executor carries the actions out. The small values that several
+parts share (`Capabilities`, `AuthorHistory`, `Topic`) live here too, so the pure core never needs
+the settings, the store or an adapter. No I/O and no clock reads live in this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Mapping
@@ -82,8 +84,61 @@ class Urgency(StrEnum):
     URGENT = "urgent"
 
 
+class DangerTier(StrEnum):
+    """How sure the danger response is (see config/policy.toml's `[danger]` thresholds).
+
+    URGENT: the urgent signposting reply and an urgent alert. SUPPORT: the message's normal
+    decision, a gentle support line and a routine alert so a person looks. NONE: no danger.
+    """
+
+    URGENT = "urgent"
+    SUPPORT = "support"
+    NONE = ""
+
+
 def _frozen_mapping(value: Mapping[str, object] | None) -> Mapping[str, object]:
     return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a platform lets an account do, declared up front by its adapter so `decide` plans only these.
+
+    `hide_own_threads_only`: X hides only replies in conversations the account started.
+    `private_reply_window`: Messenger lets a Page answer a private message only within 24 hours.
+    `url_length`: on X every link counts as 23 characters whatever its length.
+    `max_reply_length` is the one source of reply length limits (replies are checked against it).
+    """
+
+    actions: frozenset[ActionKind]
+    max_reply_length: Mapping[Channel, int]
+    hide_own_threads_only: bool = False
+    private_reply_window: timedelta | None = None
+    url_length: int | None = None
+    notice_kinds: tuple[str, ...] = ("post",)
+    can_find_own_reply: bool = False
+
+    def supports(self, kind: ActionKind) -> bool:
+        return kind in self.actions
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHistory:
+    """What decide may know about an author, read from the store by the service."""
+
+    recent_texts: tuple[str, ...] = ()
+    strikes: int = 0
+    replies_last_hour: int = 0
+    last_reply_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """Messages that mention one of `keywords` are routed to `team` (from the settings file)."""
+
+    key: str
+    team: str
+    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +155,7 @@ class Inbound:
     """One message that reached an account: a comment, mention, reply or private message.
 
     Identified by (platform, account, native_id), which the store uses to skip what it has seen.
-    `thread_id` groups a conversation (a post's comments, a DM thread); `parent_id` is the item
+    `thread_id` groups a conversation (a post's comments, a DM thread); `parent_id` is the message
     this one answers, if any. `in_reply_to_own` says whether it answers one of the account's own
     posts, which decides what X lets us hide. Unknown platform fields go to read-only `extras`.
     """
@@ -142,11 +197,15 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One check's verdict on one message: a category, how sure, why, and where."""
+    """One check's verdict on one message: a category, how sure, which check said so, why, and where.
+
+    `check` names the check, e.g. "spam.pattern" or "safeguarding.cue.finality" (policy rules are
+    called rules; checks are called checks).
+    """
 
     category: Category
     score: float
-    rule: str
+    check: str
     detail: str = ""
     spans: tuple[Span, ...] = ()
 
@@ -163,7 +222,12 @@ class ClassifyContext:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One step of a decision. `template` names a file in responses/; `text` is filled in later."""
+    """One step of a decision. `template` names a file in responses/; `text` holds the words.
+
+    `fallback` is what to do instead if the platform refuses this step at run time, already fitted
+    to the platform (and it carries its own fallback in turn), so the executor never asks the
+    policy again.
+    """
 
     kind: ActionKind
     rule: str
@@ -173,6 +237,8 @@ class Action:
     text: str = ""
     team: str = ""
     urgency: Urgency = Urgency.ROUTINE
+    fallback: "Action | None" = None
+    with_support_line: bool = False  # the danger support tier's line goes with this reply's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +252,14 @@ class Decision:
     rule: str
     dry_run: bool = False
     strike: bool = False  # the rule that applied counts towards the author's strike ladder
+    danger_tier: DangerTier = DangerTier.NONE
+    waits_for_opening: bool = False  # closed now and not danger: decided again, and acted on, at opening
+    arrived_while_closed: bool = False  # answered late: the reply starts by saying sorry for the wait
 
     @property
     def evidence(self) -> str:
-        """One readable line of every finding, for the audit log and the console."""
-        return "; ".join(f"{f.rule}={f.score:.2f}{': ' + f.detail if f.detail else ''}" for f in self.findings)
+        """One readable line of every finding (and the danger tier), for the audit log and the console."""
+        line = "; ".join(f"{f.check}={f.score:.2f}{': ' + f.detail if f.detail else ''}" for f in self.findings)
+        if self.danger_tier is DangerTier.NONE:
+            return line
+        return f"danger tier {self.danger_tier.value}; {line}"

@@ -2,8 +2,11 @@
 
 The policy is data (config/policy.toml), in the spirit of Reddit AutoModerator: named rules with
 conditions (category, platform, channel, minimum score), ordered actions, a reason staff read, a
-strike ladder, exempt partner accounts and a global dry-run. `load_policy` checks it against the
-fixed vocabularies at start-up; `decide` is a pure function: no I/O, no clock, no globals.
+strike ladder, exempt partner accounts, the two danger tiers' thresholds and a global dry-run.
+`load_policy` checks it against the fixed vocabularies at start-up; `decide` is a pure function:
+no I/O, no clock, no globals. It chooses the primary category, the danger tier and the actions,
+each fitted to the platform with its fallback for a refusal at run time; `bot.pipeline.handle`
+calls it between classify and the words.
 """
 
 from __future__ import annotations
@@ -16,27 +19,31 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from adapters.base import Capabilities
 from bot.errors import ConfigError
-from bot.moderation import ENGINE_ERROR_RULE, primary_category
+from bot.moderation import ENGINE_ERROR_CHECK
 from bot.model import (
+    CATEGORY_PRIORITY,
     DANGER_CATEGORIES,
     PLATFORM_ACTIONS,
     Action,
     ActionKind,
+    AuthorHistory,
+    Capabilities,
     Category,
     Channel,
+    DangerTier,
     Decision,
     Finding,
     Inbound,
     Platform,
+    Topic,
     Urgency,
 )
-from bot.settings import Topic
-from bot.store import AuthorHistory
 
 ROUTE = "route"  # a policy-only step: acknowledge, and alert the team whose topic the message is about
 SAME_CHANNEL = "same"
+SUPPORT_LINE = "support_line"  # the template of the danger support tier's gentle line
+SUPPORT_RULE = "danger.support"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
 # Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
 _ACTION_ORDER = MappingProxyType({ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1})
@@ -64,7 +71,7 @@ class Rule:
     priority: int = 0
     platforms: frozenset[Platform] = frozenset()
     channels: frozenset[Channel] = frozenset()
-    finding_rules: frozenset[str] = frozenset()  # only when a finding of the category came from one of these checks
+    checks: frozenset[str] = frozenset()  # only when a finding of the category came from one of these checks
     strike: bool = False
 
     def applies(self, category: Category, findings: tuple[Finding, ...], inbound: Inbound) -> bool:
@@ -75,7 +82,7 @@ class Rule:
             and score >= self.min_score
             and (not self.platforms or inbound.platform in self.platforms)
             and (not self.channels or inbound.channel in self.channels)
-            and (not self.finding_rules or any(f.rule in self.finding_rules for f in matching))
+            and (not self.checks or any(f.check in self.checks for f in matching))
         )
 
 
@@ -89,6 +96,27 @@ class LadderStep:
 
 
 @dataclass(frozen=True, slots=True)
+class DangerTiers:
+    """The graded danger response: the urgent tier from `urgent`, the support tier from `support`.
+
+    Scores are the danger findings' confidence; signposting someone who is fine costs a line of
+    text, missing someone in crisis can cost a life, so the support tier starts low.
+    """
+
+    urgent: float = 0.7
+    support: float = 0.3
+    support_team: str = "safeguarding"
+    support_reason: str = "Someone may be going through a hard time: a gentle support line, and a person looks."
+
+    def tier(self, findings: tuple[Finding, ...]) -> DangerTier:
+        top = max((f.score for f in findings if f.category in DANGER_CATEGORIES and f.check != ENGINE_ERROR_CHECK),
+                  default=0.0)
+        if top >= self.urgent:
+            return DangerTier.URGENT
+        return DangerTier.SUPPORT if top >= self.support else DangerTier.NONE
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     rules: tuple[Rule, ...]
     ladder: tuple[LadderStep, ...] = ()
@@ -96,6 +124,7 @@ class Policy:
     dry_run: bool = False
     auto_block: bool = False
     review_team: str = "comms"
+    danger: DangerTiers = DangerTiers()
     by_category: Mapping[Category, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -172,7 +201,7 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
     except tomllib.TOMLDecodeError as problem:
         raise ConfigError(file, "(syntax)", str(problem)) from None
     reader = _Reader(file, teams, templates)
-    known = ("dry_run", "auto_block", "exempt_handles", "review_team", "rules", "ladder")
+    known = ("dry_run", "auto_block", "exempt_handles", "review_team", "danger", "rules", "ladder")
     for name in data:
         if name not in known:
             raise reader.fail(name, f"unknown key; known keys: {', '.join(known)}")
@@ -184,7 +213,7 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
     for index, raw in enumerate(data.get("rules", [])):
         key = f"rules[{index}]"
         rule_known = ("id", "category", "reason", "actions", "min_score", "priority", "platforms", "channels",
-                      "finding_rules", "strike")
+                      "checks", "finding_rules", "strike")
         for name in raw:
             if name not in rule_known:
                 raise reader.fail(f"{key}.{name}", f"unknown key; known keys: {', '.join(rule_known)}")
@@ -209,7 +238,7 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
                 id=str(raw["id"]), category=Category(raw["category"]), reason=str(raw["reason"]), actions=actions,
                 min_score=float(raw.get("min_score", 0.0)), priority=int(raw.get("priority", 0)),
                 platforms=frozenset(Platform(p) for p in platforms), channels=frozenset(Channel(c) for c in channels),
-                finding_rules=frozenset(str(r) for r in raw.get("finding_rules", [])),
+                checks=frozenset(str(c) for c in raw.get("checks", raw.get("finding_rules", []))),
                 strike=bool(raw.get("strike", False)),
             )
         )
@@ -238,10 +267,69 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
         dry_run=bool(data.get("dry_run", False)),
         auto_block=auto_block,
         review_team=review_team,
+        danger=_danger_tiers(reader, data.get("danger", {})),
     )
 
 
+def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:
+    """The `[danger]` table: 0 < support <= urgent <= 1, and a known team for the support tier's alert."""
+    if not isinstance(raw, dict):
+        raise reader.fail("danger", "must be a table like [danger] with urgent_threshold and support_threshold")
+    known = ("urgent_threshold", "support_threshold", "support_team", "support_reason")
+    for name in raw:
+        if name not in known:
+            raise reader.fail(f"danger.{name}", f"unknown key; known keys: {', '.join(known)}")
+    defaults = DangerTiers()
+    thresholds = {}
+    for name, default in (("urgent_threshold", defaults.urgent), ("support_threshold", defaults.support)):
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise reader.fail(f"danger.{name}", f"must be a number above 0 and at most 1, not {value!r}")
+        thresholds[name] = float(value)
+    if thresholds["support_threshold"] > thresholds["urgent_threshold"]:
+        raise reader.fail("danger.support_threshold",
+                          f"{thresholds['support_threshold']:g} is above urgent_threshold {thresholds['urgent_threshold']:g}")
+    team = str(raw.get("support_team", defaults.support_team))
+    if team not in reader.teams:
+        raise reader.fail("danger.support_team", f"unknown team {team!r}; teams in the settings file: {', '.join(sorted(reader.teams))}")
+    if SUPPORT_LINE not in reader.templates:
+        raise reader.fail("danger", f"no template {SUPPORT_LINE!r} in responses/ for the support tier")
+    return DangerTiers(thresholds["urgent_threshold"], thresholds["support_threshold"], team,
+                       str(raw.get("support_reason", defaults.support_reason)))
+
+
 # -- deciding ---------------------------------------------------------------------------------------
+# The categories that answer or review a message rather than hide it or raise an alarm: among
+# them, a model's guess gives way to another check's listed wording (`_explained_by_wording`).
+_WORDING_LEADS = (Category.MISINFORMATION, Category.SPAM, Category.COMPLAINT, Category.VERIFICATION)
+
+
+def _explained_by_wording(guess: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether a model's guess yields the primary category to another check's listed wording.
+
+    The models learnt public posts that are not about the NHS: "fake" in "a fake NHS page" reads
+    like fake news, "someone's using your logo on a page selling tests" like a complaint, the hype
+    of an advert like misinformation. Listed wording is what staff wrote down on purpose, so when
+    another of these categories found the message by it, that category leads; the model's guess
+    stays as evidence for staff. Danger, threats, abuse and over-sharing keep their priority.
+    """
+    return guess.category in _WORDING_LEADS and guess.check.endswith(".model") and any(
+        other.category in _WORDING_LEADS and other.category is not guess.category
+        and other.check != ENGINE_ERROR_CHECK and not other.check.endswith(".model")
+        for other in findings
+    )
+
+
+def primary_category(findings: tuple[Finding, ...]) -> Category:
+    """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
+
+    One exception: among misinformation, spam, complaint and verification, a finding from a model
+    alone ranks after one found by listed wording (`_explained_by_wording`).
+    """
+    present = {finding.category for finding in findings if not _explained_by_wording(finding, findings)}
+    return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
+
+
 def _topic_for(text: str, topics: tuple[Topic, ...]) -> Topic | None:
     lowered = text.lower()
     for topic in topics:
@@ -266,17 +354,26 @@ def _unsupported_reason(step: PolicyAction, inbound: Inbound, context: DecideCon
     return ""
 
 
+def _refused(kind: ActionKind, rule_id: str, review_team: str) -> Action | None:
+    """What follows a platform step with no fallback of its own when the platform refuses it: a person decides."""
+    if kind not in PLATFORM_ACTIONS:
+        return None
+    return Action(ActionKind.REVIEW, rule_id, f"the platform refused to {kind.value}: a person decides", team=review_team)
+
+
 def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, context: DecideContext,
          notes: list[str], review_team: str) -> list[Action]:
     """Turn one policy step into concrete actions, falling back where the platform cannot; a
-    moderation step with no fallback becomes a task for a person (e.g. block in X's own app)."""
+    moderation step with no fallback becomes a task for a person (e.g. block in X's own app).
+    Each action carries what to do if the platform refuses it at run time, fitted the same way."""
     if step.kind == ROUTE:
         topic = _topic_for(inbound.text, context.topics)
         if topic is None:
-            return [Action(ActionKind.REPLY, rule_id, reason, inbound.channel, "ordinary")]
+            return [Action(ActionKind.REPLY, rule_id, reason, inbound.channel, "ordinary",
+                           fallback=_refused(ActionKind.REPLY, rule_id, review_team))]
         return [
             Action(ActionKind.REPLY, rule_id, f"routed to {topic.team} ({topic.key})", inbound.channel, "routed_to_team",
-                   team=topic.team),
+                   team=topic.team, fallback=_refused(ActionKind.REPLY, rule_id, review_team)),
             Action(ActionKind.ALERT, rule_id, f"topic {topic.key}: {reason}", team=topic.team),
         ]
     channel = None
@@ -292,7 +389,46 @@ def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, contex
                            team=review_team)]
         return []
     assert isinstance(step.kind, ActionKind)
-    return [Action(step.kind, rule_id, reason, channel, step.template, team=step.team, urgency=step.urgency)]
+    if step.fallback is not None:
+        fitted = _fit(step.fallback, rule_id, f"{reason} (fallback: platform refused {step.kind.value})", inbound,
+                      context, [], review_team)
+        fallback = fitted[0] if fitted else None
+    else:
+        fallback = _refused(step.kind, rule_id, review_team)
+    return [Action(step.kind, rule_id, reason, channel, step.template, team=step.team, urgency=step.urgency,
+                   fallback=fallback)]
+
+
+def _kept_in_view(actions: list[Action], review_team: str) -> list[Action]:
+    """A message that may come from someone in danger is never hidden, deleted, muted or blocked:
+    each such step becomes a routine review, so a person decides with the whole message in view."""
+    return [
+        Action(ActionKind.REVIEW, a.rule, f"{a.reason} (not {a.kind.value}: the author may be in danger; a person decides)",
+               team=review_team) if a.kind in MODERATION_KINDS else a
+        for a in actions
+    ]
+
+
+def _with_support(actions: list[Action], inbound: Inbound, tiers: DangerTiers, review_team: str) -> list[Action]:
+    """The support tier: the normal actions, never a hide, the support line with the first reply
+    (or as the only reply), and a routine alert so a person looks."""
+    kept = _kept_in_view(actions, review_team)
+    first_reply = next((i for i, a in enumerate(kept) if a.kind is ActionKind.REPLY), None)
+    if first_reply is None:
+        kept.append(Action(ActionKind.REPLY, SUPPORT_RULE, tiers.support_reason, inbound.channel, SUPPORT_LINE,
+                           fallback=_refused(ActionKind.REPLY, SUPPORT_RULE, review_team)))
+    else:
+        kept[first_reply] = replace(kept[first_reply], with_support_line=True)
+    kept.append(Action(ActionKind.ALERT, SUPPORT_RULE, tiers.support_reason, team=tiers.support_team))
+    return kept
+
+
+def _policy_category(findings: tuple[Finding, ...], tier: DangerTier) -> Category:
+    """The primary category: danger leads only in the urgent tier; in the support tier (and below)
+    the message is decided as it would be without its danger findings."""
+    considered = tuple(f for f in findings if f.check != ENGINE_ERROR_CHECK
+                       and (tier is DangerTier.URGENT or f.category not in DANGER_CATEGORIES))
+    return primary_category(considered)
 
 
 def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHistory, policy: Policy,
@@ -302,13 +438,20 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     if inbound.author.id in context.official_ids or author_handle in context.official_handles:
         return Decision(inbound.key, Category.ORDINARY, findings, (), "guard.official_account", policy.dry_run)
 
-    failed = [f for f in findings if f.rule == ENGINE_ERROR_RULE]
-    category = primary_category(tuple(f for f in findings if f.rule != ENGINE_ERROR_RULE))
+    tier = policy.danger.tier(findings)
+    failed = [f for f in findings if f.check == ENGINE_ERROR_CHECK]
+    category = _policy_category(findings, tier)
     if failed and category not in DANGER_CATEGORIES:
         danger_unknown = any(f.category in DANGER_CATEGORIES for f in failed)
-        review = Action(ActionKind.REVIEW, ENGINE_ERROR_RULE, "a check failed on this message: a person decides",
+        review = Action(ActionKind.REVIEW, ENGINE_ERROR_CHECK, "a check failed on this message: a person decides",
                         team=policy.review_team, urgency=Urgency.URGENT if danger_unknown else Urgency.ROUTINE)
-        return Decision(inbound.key, category, findings, (review,), ENGINE_ERROR_RULE, policy.dry_run)
+        actions = [review]
+        rule_ids = [ENGINE_ERROR_CHECK]
+        if tier is DangerTier.SUPPORT:
+            actions = _with_support(actions, inbound, policy.danger, policy.review_team)
+            rule_ids.append(SUPPORT_RULE)
+        return Decision(inbound.key, category, findings, tuple(actions), "+".join(rule_ids), policy.dry_run,
+                        danger_tier=tier)
 
     rule = next((r for r in policy.by_category.get(category, ()) if r.applies(category, findings, inbound)), None)
     if rule is None:  # below every rule's threshold: treat as ordinary, never as a breach
@@ -335,34 +478,16 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     if category not in DANGER_CATEGORIES and history.replies_last_hour >= context.max_replies_per_hour:
         actions = [a for a in actions if a.kind is not ActionKind.REPLY]
         rule_ids.append("limit.replies_per_author")
+    if tier is DangerTier.URGENT:
+        actions = _kept_in_view(actions, policy.review_team)
+    elif tier is DangerTier.SUPPORT:  # after the reply limit: it never holds back the support line
+        actions = _with_support(actions, inbound, policy.danger, policy.review_team)
+        rule_ids.append(SUPPORT_RULE)
     actions.sort(key=lambda a: _ACTION_ORDER.get(a.kind, 2))
     unique = list(dict.fromkeys(actions))
     decision = Decision(inbound.key, category, findings, tuple(unique), "+".join(rule_ids), policy.dry_run,
-                        strike=rule.strike)
+                        strike=rule.strike, danger_tier=tier)
     if notes:
         note = Finding(category, 1.0, "platform.capability", "; ".join(notes))
         decision = replace(decision, findings=(*findings, note))
     return decision
-
-
-
-def fallback_actions(policy: Policy, refused: Action, inbound: Inbound, context: DecideContext) -> list[Action]:
-    """What to do instead when a platform refused an action: the policy's fallback for that step,
-    or else hold the message for a person. Pure, like decide."""
-    steps = [step for rule in policy.rules if rule.id == refused.rule for step in rule.actions]
-    steps += [step for ladder in policy.ladder for step in ladder.actions]
-    chained: list[PolicyAction] = []
-    for first in steps:  # a fallback may itself be refused: follow the chain
-        link: PolicyAction | None = first
-        while link is not None:
-            chained.append(link)
-            link = link.fallback
-    for step in chained:
-        if step.kind is refused.kind and step.template == refused.template and step.fallback is not None:
-            notes: list[str] = []
-            return _fit(step.fallback, refused.rule, f"{refused.reason} (fallback: platform refused {refused.kind.value})",
-                        inbound, context, notes, policy.review_team)
-    if refused.kind is ActionKind.REVIEW:
-        return []
-    return [Action(ActionKind.REVIEW, refused.rule, f"the platform refused to {refused.kind.value}: a person decides",
-                   team=policy.review_team)]

@@ -44,6 +44,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "misinformation",
     "safeguarding",
     "urgent_care",
+    "support_line",
     "threat",
     "spam_repeat",
     "out_of_hours",
@@ -112,6 +113,7 @@ REQUIRED_CONTENT: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "safeguarding": _DANGER_SIGNPOSTS,
         "urgent_care": _DANGER_SIGNPOSTS,
+        "support_line": ("116 123",),
         "threat": ("999",),
         "complaint": ("{complaints_url}", "{complaints_email}"),
         "appeal": ("{appeals_email}",),
@@ -127,19 +129,9 @@ REQUIRED_CONTENT: Mapping[str, tuple[str, ...]] = MappingProxyType(
 MIN_VARIANTS = 3
 STYLE_FILE = "_style.toml"
 
-# Reply limits in the platform's own units (see `reply_length`); notices use the public limit.
-DEFAULT_LIMITS: Mapping[tuple[Platform, Channel], int] = MappingProxyType(
-    {
-        (Platform.X, Channel.PUBLIC): 280,
-        (Platform.X, Channel.PRIVATE): 10000,
-        (Platform.FACEBOOK, Channel.PUBLIC): 8000,
-        (Platform.FACEBOOK, Channel.PRIVATE): 2000,
-        (Platform.INSTAGRAM, Channel.PUBLIC): 2200,
-        (Platform.INSTAGRAM, Channel.PRIVATE): 1000,
-        (Platform.SANDBOX, Channel.PUBLIC): 1000,
-        (Platform.SANDBOX, Channel.PRIVATE): 1000,
-    }
-)
+# Reply limits in the platform's own units (see `reply_length`) come from each adapter's declared
+# `Capabilities.max_reply_length` (`adapters.reply_limits()`), the one source; notices use the public limit.
+Limits = Mapping[tuple[Platform, Channel], int]
 
 # Where an account-wide notice goes somewhere shorter than a reply: Instagram's notice replaces
 # the biography, which holds 150 characters.
@@ -510,7 +502,7 @@ def clean_user_value(name: str, value: str) -> str:
 
 def load_replies(
     directory: Path,
-    limits: Mapping[tuple[Platform, Channel], int] | None = None,
+    limits: Limits,
     values: Mapping[str, str] | None = None,
     values_file: str = "settings",
 ) -> ReplyBook:
@@ -528,7 +520,7 @@ def load_replies(
 
 def validate_replies(
     directory: Path,
-    limits: Mapping[tuple[Platform, Channel], int] | None = None,
+    limits: Limits,
     values: Mapping[str, str] | None = None,
     values_file: str = "settings",
 ) -> list[ConfigError]:
@@ -538,11 +530,11 @@ def validate_replies(
 
 def _build(
     directory: Path,
-    limits: Mapping[tuple[Platform, Channel], int] | None,
+    limits: Limits,
     values: Mapping[str, str] | None,
     values_file: str,
 ) -> tuple[ReplyBook | None, list[ConfigError]]:
-    limits = MappingProxyType(dict(limits or DEFAULT_LIMITS))
+    limits = MappingProxyType(dict(limits))
     errors: list[ConfigError] = []
     if not directory.is_dir():
         return None, [ConfigError(directory, "responses", "folder not found")]

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Mapping, TextIO
 
+from adapters import reply_limits
 from bot.errors import ConfigError
 from bot.model import Category, Channel, Platform
 from bot.replies import (
@@ -44,13 +45,13 @@ def check_replies_command(
     values_file: str = "settings",
 ) -> int:
     """Print every problem in the reply files (and settings values), then the hardest wording to read."""
-    errors = validate_replies(responses_dir, values=values, values_file=values_file)
+    errors = validate_replies(responses_dir, reply_limits(), values=values, values_file=values_file)
     for error in errors:
         print(format_error(error), file=out)
     if errors:
         print(f"{len(errors)} problem(s) found: the bot will not start until they are fixed.", file=out)
         return EXIT_CONFIG
-    book = load_replies(responses_dir, values=values, values_file=values_file)
+    book = load_replies(responses_dir, reply_limits(), values=values, values_file=values_file)
     scores = readability_report(book)
     platforms = ", ".join(platform.value for platform in Platform)
     print(
@@ -101,7 +102,7 @@ def preview_command(
         )
         return EXIT_CONFIG
     try:
-        book = load_replies(responses_dir, values=values)
+        book = load_replies(responses_dir, reply_limits(), values=values)
     except ConfigError as error:
         print(format_error(error), file=out)
         print("Run `housebot check-replies` to see every problem.", file=out)

@@ -6,8 +6,9 @@ expired token) is handled there and never stops the others.
 
 Flow for one account: fetch each stream since its cursor and keep the new messages together with
 the new cursor (one transaction, so nothing fetched is ever lost); then handle waiting messages
-oldest first: classify -> decide -> render the words -> record the decision with every action
-planned -> carry out each action, recording it as sending before and done after the call.
+oldest first: `bot.pipeline.handle` (the one decision path) -> record the decision with every
+action planned -> carry out each action, recording it as sending before and done after the call.
+A refused action is followed by the fallback the decision already carries.
 """
 
 from __future__ import annotations
@@ -24,28 +25,16 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from adapters import adapter_module
+from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
 from bot.console import Console, SecretScrubber
-from bot.hours import current_open_since, describe, is_open, open_periods
-from bot.model import (
-    DANGER_CATEGORIES,
-    Action,
-    ActionKind,
-    Category,
-    Channel,
-    ClassifyContext,
-    Decision,
-    Finding,
-    Inbound,
-    Urgency,
-)
-from bot.moderation import ModerationData, classify, load_moderation_data, private_spans, redact
-from bot.moderation import ENGINE_ERROR_RULE
-from bot.policy import DecideContext, Policy, decide, fallback_actions, load_policy
-from bot.replies import TEMPLATE_NAMES, ReplyBook, load_replies, next_opening_words, render
+from bot.hours import is_open, open_periods
+from bot.model import Action, ActionKind, Category, Channel, Finding, Inbound, Urgency
+from bot.moderation import private_spans, redact
+from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
+from bot.replies import render
 from bot.settings import AccountSettings, Settings
-from bot.store import PLANNED, SENDING, AuthorHistory, PendingItem, StoredAction, Store
+from bot.store import PLANNED, SENDING, PendingItem, StoredAction, Store
 
 log = logging.getLogger("housebot")
 Clock = Callable[[], datetime]
@@ -65,7 +54,7 @@ def utc_now() -> datetime:
 
 def settings_values(settings: Settings) -> dict[str, str]:
     """The placeholder values that come from the settings file alone (checked at start-up);
-    the ones that depend on a message or a moment are added per reply by `Service._values`."""
+    the ones that depend on a message or a moment are added per reply by `bot.pipeline`."""
     org = settings.organisation
     names = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "sandbox": "the sandbox"}
     return {
@@ -78,11 +67,6 @@ def settings_values(settings: Settings) -> dict[str, str]:
         "other_channels": " or ".join(org.other_channels) or org.phone,
         "official_accounts": ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts),
     }
-
-
-def _claim_link(finding: Finding) -> str:
-    """The official page a misinformation finding points to, if its detail names one."""
-    return next((word for word in finding.detail.split() if word.startswith("https://")), "")
 
 
 class _StopAccount(Exception):
@@ -112,10 +96,9 @@ class Service:
         self.clock = clock
         self.time_scale = time_scale
         self._settings_values = settings_values(settings)
-        self.book: ReplyBook = load_replies(settings.responses_dir, values=self._settings_values,
-                                            values_file=str(settings.config_file))
-        self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
-        self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
+        self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
+                                          teams=settings.teams, limits=reply_limits(), values=self._settings_values,
+                                          values_file=str(settings.config_file))
         self.store = store if store is not None else Store(settings.state_path)
         self.scrubber = SecretScrubber(value for secrets in settings.secrets.values() for value in secrets.values())
         self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
@@ -208,7 +191,7 @@ class Service:
             fetched = False
             if open_now or self._closed_poll_due(account, health, now):
                 fetched = self._fetch(account, now)
-            self._handle_pending(account, now, open_now)
+            self._handle_pending(account, now)
             if fetched:  # only a pass that really reached the platform ends a run of failures
                 health.failures = 0
                 health.breaker_alerted = False
@@ -257,7 +240,7 @@ class Service:
         return fetched
 
     def _redact(self, text: str) -> str:
-        spans = private_spans(text, self.moderation)
+        spans = private_spans(text, self.engine.moderation)
         return redact(text, (Finding(Category.OVERSHARING, 1.0, "privacy.redaction", spans=spans),)) if spans else text
 
     # -- trouble ----------------------------------------------------------------------------------
@@ -293,93 +276,39 @@ class Service:
         raise _StopAccount
 
     # -- handling messages --------------------------------------------------------------------------
-    def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
+    def _handle_pending(self, account: AccountSettings, now: datetime) -> None:
+        context = self._context(account, now)
         for pending in self.store.pending(account.name):
             if pending.decided:
                 self._carry_out(account, pending, now)
                 continue
             history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
-            findings = self._classify(pending.inbound, history, now)
-            decision = decide(pending.inbound, findings, history, self.policy, self._decide_context(account, now))
-            if not open_now and decision.category not in DANGER_CATEGORIES:
-                continue  # waits for opening; only danger is acted on while closed
-            waited = open_now and self._arrived_while_closed(account, pending.inbound, now)
-            decision = self._with_words(account, pending.inbound, decision, history, now, waited)
+            decision = handle(pending.inbound, history, context, self.engine)
+            if decision.waits_for_opening:
+                continue  # only danger is acted on while closed
             self.store.save_decision(pending.row_id, pending.inbound, decision, now)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
-            self.console.decision(pending.inbound, decision, waited)
+            self.console.decision(pending.inbound, decision)
             self._carry_out(account, replace(pending, decided=True), now)
 
-    def _classify(self, item: Inbound, history: AuthorHistory, now: datetime) -> tuple[Finding, ...]:
-        context = ClassifyContext(now=now, platform=item.platform, channel=item.channel,
-                                  author_recent_texts=history.recent_texts)
-        try:
-            return classify(item.text, context, self.moderation)
-        except Exception as problem:  # a check that breaks holds the message for a person
-            log.exception("account=%s item=%s event=classify_failed", item.account, item.native_id)
-            return (Finding(Category.ORDINARY, 0.0, ENGINE_ERROR_RULE, f"classify failed: {problem!r}"),)
-
-    def _decide_context(self, account: AccountSettings, now: datetime) -> DecideContext:
+    def _context(self, account: AccountSettings, now: datetime) -> HandleContext:
+        """What `handle` needs to know about this account at this moment (its own ids are asked once)."""
         adapter = self.adapters[account.name]
         if account.name not in self._official_ids:
             self._official_ids[account.name] = adapter.own_ids()
-        return DecideContext(
+        return HandleContext(
             now=now,
             capabilities=adapter.capabilities,
+            hours=account.hours,
             official_ids=self._official_ids[account.name],
             official_handles=self.settings.official_handles,
             max_replies_per_hour=self.settings.bot.max_replies_per_author_per_hour,
             topics=self.settings.topics,
+            values={**self._settings_values, "account_name": account.display_name},
+            team_names={key: team.name for key, team in self.settings.teams.items()},
+            bot_marker=self.settings.bot.bot_marker,
         )
-
-    def _arrived_while_closed(self, account: AccountSettings, item: Inbound, now: datetime) -> bool:
-        since = current_open_since(account.hours, now)
-        return since is not None and item.created_at < since
-
-    def _values(self, account: AccountSettings, item: Inbound | None, now: datetime, team: str = "",
-                claim: Finding | None = None) -> dict[str, str]:
-        """Every placeholder's value for one reply (see bot.replies.PLACEHOLDERS)."""
-        values = dict(self._settings_values)
-        values.update(
-            account_name=account.display_name,
-            next_opening=next_opening_words(account.hours, now),
-            hours_summary=describe(account.hours, now).splitlines()[0],
-            author_name=(item.author.display_name or item.author.handle) if item else "",
-            author_handle=item.author.handle.lstrip("@") if item else "",
-            team_name=self.settings.teams[team].name if team in self.settings.teams else "",
-        )
-        claim_link = _claim_link(claim) if claim is not None else ""
-        values.update(claim_summary=(claim.detail if claim is not None else "") or "this claim",
-                      claim_link=claim_link or values["website"])
-        return values
-
-    def _with_words(self, account: AccountSettings, item: Inbound, decision: Decision, history: AuthorHistory,
-                    now: datetime, waited: bool) -> Decision:
-        """Fill in every reply's text now, so a retry after a crash sends exactly the same words."""
-        actions = []
-        seed = "/".join(item.key)
-        claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
-        for action in decision.actions:
-            if action.kind is ActionKind.REPLY:
-                action = replace(action, text=self._reply_text(account, item, action, now, claim=claim,
-                                                               avoid_text=history.last_reply_text, waited=waited))
-            elif action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
-                text = f"{decision.category.value}: {action.reason}"
-                if claim is not None and action.kind is ActionKind.REVIEW:
-                    suggested = render(self.book, "misinformation", platform=item.platform, channel=item.channel,
-                                       values=self._values(account, item, now, claim=claim), seed=seed).text
-                    text += f" Suggested reply: {suggested}"
-                action = replace(action, text=text)
-            actions.append(action)
-        return replace(decision, actions=tuple(actions))
-
-    def _reply_text(self, account: AccountSettings, item: Inbound, action: Action, now: datetime, *,
-                    claim: Finding | None = None, avoid_text: str | None = None, waited: bool = False) -> str:
-        """The words of one reply; the message key picks the wording, so a retry says the same."""
-        return render(self.book, action.template, platform=item.platform, channel=action.channel or item.channel,
-                      values=self._values(account, item, now, action.team, claim), seed="/".join(item.key),
-                      avoid_text=avoid_text, bot_marker=self.settings.bot.bot_marker, with_wait_prefix=waited).text
 
     # -- carrying out actions -----------------------------------------------------------------------
     def _carry_out(self, account: AccountSettings, pending: PendingItem, now: datetime) -> None:
@@ -394,40 +323,38 @@ class Service:
 
     def _execute(self, account: AccountSettings, pending: PendingItem, stored: StoredAction, now: datetime) -> None:
         adapter = self.adapters[account.name]
-        action, item = stored.action, pending.inbound
+        action, inbound = stored.action, pending.inbound
         if stored.status == SENDING and action.kind is ActionKind.REPLY:
             # A crash came between sending and recording: ask the platform before ever sending again.
             if not adapter.capabilities.can_find_own_reply:
                 self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
-                self.console.alert(account.name, "routine", f"reply to {item.author.handle} may not have been sent: please check")
+                self.console.alert(account.name, "routine", f"reply to {inbound.author.handle} may not have been sent: please check")
                 return
-            found = adapter.find_own_reply(item)
+            found = adapter.find_own_reply(inbound)
             if found:
                 self.store.mark_done(stored.id, found, now)
                 self.console.action(action, "done (found after restart)")
                 return
         if action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
-            self.console.alert(account.name, action.urgency.value, f"{action.team}: {action.text} [{item.author.handle}: {self._redact(item.text)}]")
+            self.console.alert(account.name, action.urgency.value, f"{action.team}: {action.text} [{inbound.author.handle}: {self._redact(inbound.text)}]")
             level = logging.WARNING if action.urgency is Urgency.URGENT else logging.INFO
-            log.log(level, "account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
+            log.log(level, "account=%s inbound=%s event=%s team=%s urgency=%s rule=%s", account.name, inbound.native_id,
                     action.kind.value, action.team, action.urgency.value, action.rule)
             self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
         try:
-            ref = self._call(adapter, action, item)
+            ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
             self.store.mark_failed(stored.id, f"refused: {refusal}", now)
             self.console.action(action, f"refused: {refusal}")
-            for fallback in fallback_actions(self.policy, action, item, self._decide_context(account, now)):
-                if fallback.kind is ActionKind.REPLY:
-                    fallback = replace(fallback, text=self._reply_text(account, item, fallback, now))
-                self.store.plan_fallback(pending.row_id, item, fallback, now)
+            if action.fallback is not None:  # fitted to this platform and worded when the message was decided
+                self.store.plan_fallback(pending.row_id, inbound, action.fallback, now)
             return
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
                 self.store.mark_failed(stored.id, str(problem), now)
-                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {problem}")
+                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {inbound.author.handle}: {problem}")
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:
@@ -438,23 +365,23 @@ class Service:
         self.console.action(action, "done")
 
     @staticmethod
-    def _call(adapter: Adapter, action: Action, item: Inbound) -> str:
+    def _call(adapter: Adapter, action: Action, inbound: Inbound) -> str:
         """The one place each action kind meets its adapter method."""
         kind = action.kind
         if kind is ActionKind.REPLY:
-            return adapter.reply(item, action.text, action.channel or item.channel)
+            return adapter.reply(inbound, action.text, action.channel or inbound.channel)
         if kind is ActionKind.HIDE:
-            return adapter.hide(item)
+            return adapter.hide(inbound)
         if kind is ActionKind.UNHIDE:
-            return adapter.unhide(item)
+            return adapter.unhide(inbound)
         if kind is ActionKind.DELETE:
-            return adapter.delete(item)
+            return adapter.delete(inbound)
         if kind is ActionKind.BLOCK:
-            return adapter.block(item.author)
+            return adapter.block(inbound.author)
         if kind is ActionKind.UNBLOCK:
-            return adapter.unblock(item.author)
+            return adapter.unblock(inbound.author)
         if kind is ActionKind.MUTE:
-            return adapter.mute(item.author)
+            return adapter.mute(inbound.author)
         raise ActionRefused(f"{kind.value} is not a platform action")
 
     # -- notices ------------------------------------------------------------------------------------
@@ -474,8 +401,8 @@ class Service:
             key = f"{account.name}:{template}:{moment.astimezone(timezone.utc).isoformat()}"
             text = ""
             if template != CLEAR_NOTICE:
-                text = render(self.book, template, platform=account.platform, channel=Channel.PUBLIC,
-                              values=self._values(account, None, now), seed=key,
+                text = render(self.engine.book, template, platform=account.platform, channel=Channel.PUBLIC,
+                              values=reply_values(None, self._context(account, now)), seed=key,
                               bot_marker=self.settings.bot.bot_marker).text
             action = Action(ActionKind.POST_NOTICE, f"hours.{template}", "monitoring hours", Channel.PUBLIC, template, text)
             self.store.plan_notice(account.name, action, key, now)

@@ -23,7 +23,7 @@ from adapters import ADAPTER_MODULES, adapter_module
 from adapters.base import AccountConfig
 from bot.errors import ConfigError
 from bot.hours import MonitoringHours, parse_hours
-from bot.model import Platform
+from bot.model import Platform, Topic
 
 DEFAULT_ENV_FILE = Path(".env")
 # Environment keys housebot reads for itself; each account's secrets come under its env_prefix.
@@ -68,13 +68,6 @@ class Team:
     key: str
     name: str
     email: str
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    key: str
-    team: str
-    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from bot.model import Action, ActionKind, Author, Channel, Decision, Inbound, Platform, Urgency
+from bot.model import Action, ActionKind, Author, AuthorHistory, Channel, Decision, Inbound, Platform, Urgency
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
     account TEXT NOT NULL, stream TEXT NOT NULL, cursor TEXT, updated_at TEXT NOT NULL,
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS actions (
     position INTEGER NOT NULL, kind TEXT NOT NULL, channel TEXT, template TEXT NOT NULL, text TEXT NOT NULL,
     team TEXT NOT NULL, urgency TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL,
     status TEXT NOT NULL, platform_ref TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-    notice_key TEXT UNIQUE, planned_at TEXT NOT NULL, finished_at TEXT
+    notice_key TEXT UNIQUE, planned_at TEXT NOT NULL, finished_at TEXT, fallback TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS actions_inbound ON actions (inbound_id, position);
 CREATE INDEX IF NOT EXISTS actions_author ON actions (account, author_id, kind, planned_at);
@@ -85,16 +85,6 @@ class StoredAction:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorHistory:
-    """What decide may know about an author, read from the store by the service."""
-
-    recent_texts: tuple[str, ...] = ()
-    strikes: int = 0
-    replies_last_hour: int = 0
-    last_reply_text: str | None = None
-
-
 class Store:
     """The one owner of the SQLite file (or `:memory:` in tests)."""
 
@@ -107,9 +97,11 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA foreign_keys=ON")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, 1, SCHEMA_VERSION):
             raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows {SCHEMA_VERSION}")
         self._db.executescript(SCHEMA)
+        if version == 1:  # version 2 keeps each action's fallback for a refusal at run time
+            self._db.execute("ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -136,15 +128,15 @@ class Store:
         """Keep new items and move the cursor past them in one transaction; returns how many were new."""
         new = 0
         with self._transaction() as db:
-            for item in items:
+            for inbound in items:
                 inserted = db.execute(
                     """INSERT OR IGNORE INTO inbound (platform, account, stream, native_id, channel, author_id,
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
                        in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                    (item.platform.value, item.account, item.stream, item.native_id, item.channel.value,
-                     item.author.id, item.author.handle, item.author.display_name, item.text, redact(item.text),
-                     _iso(item.created_at), _iso(now), item.thread_id, item.parent_id, int(item.in_reply_to_own),
-                     json.dumps(dict(item.extras), default=str)),
+                    (inbound.platform.value, inbound.account, inbound.stream, inbound.native_id, inbound.channel.value,
+                     inbound.author.id, inbound.author.handle, inbound.author.display_name, inbound.text, redact(inbound.text),
+                     _iso(inbound.created_at), _iso(now), inbound.thread_id, inbound.parent_id, int(inbound.in_reply_to_own),
+                     json.dumps(dict(inbound.extras), default=str)),
                 ).rowcount
                 new += inserted
             if cursor is not None:
@@ -162,21 +154,21 @@ class Store:
         ).fetchall()
         return [PendingItem(row["id"], _inbound(row), row["decided_at"] is not None) for row in rows]
 
-    def author_history(self, item: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
+    def author_history(self, inbound: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
         since = _iso(now - window)
         texts = self._db.execute(
             """SELECT text_redacted FROM inbound WHERE platform=? AND account=? AND author_id=? AND created_at>=?
                AND (created_at<? OR (created_at=? AND id<?)) ORDER BY created_at, id""",
-            (item.platform.value, item.account, item.author.id, since, _iso(item.created_at), _iso(item.created_at),
+            (inbound.platform.value, inbound.account, inbound.author.id, since, _iso(inbound.created_at), _iso(inbound.created_at),
              row_id),
         ).fetchall()
         strikes = self._db.execute(
             "SELECT COUNT(*) FROM strikes WHERE platform=? AND account=? AND author_id=? AND inbound_id<>?",
-            (item.platform.value, item.account, item.author.id, row_id),
+            (inbound.platform.value, inbound.account, inbound.author.id, row_id),
         ).fetchone()[0]
         replied = """FROM actions WHERE account=? AND author_id=? AND kind='reply'
                      AND status IN ('planned','sending','done') AND inbound_id<>?"""
-        author = (item.account, item.author.id, row_id)
+        author = (inbound.account, inbound.author.id, row_id)
         last = self._db.execute(f"SELECT text {replied} ORDER BY id DESC LIMIT 1", author).fetchone()
         recent = self._db.execute(f"SELECT COUNT(*) {replied} AND planned_at>=?",
                                   (*author, _iso(now - timedelta(hours=1)))).fetchone()[0]
@@ -188,7 +180,7 @@ class Store:
         )
 
     # -- decisions and actions --------------------------------------------------------------------
-    def save_decision(self, row_id: int, item: Inbound, decision: Decision, now: datetime) -> None:
+    def save_decision(self, row_id: int, inbound: Inbound, decision: Decision, now: datetime) -> None:
         """Write the decision and plan every action, all or nothing."""
         status = SKIPPED if decision.dry_run else PLANNED
         with self._transaction() as db:
@@ -197,13 +189,13 @@ class Store:
                 (decision.category.value, decision.rule, decision.evidence, int(decision.dry_run), _iso(now), row_id),
             )
             for position, action in enumerate(decision.actions):
-                self._insert_action(db, action, item.account, item.author.id, row_id, position, status, now, None)
+                self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, status, now, None)
 
-    def plan_fallback(self, row_id: int, item: Inbound, action: Action, now: datetime) -> None:
+    def plan_fallback(self, row_id: int, inbound: Inbound, action: Action, now: datetime) -> None:
         with self._transaction() as db:
             position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
                                   (row_id,)).fetchone()[0]
-            self._insert_action(db, action, item.account, item.author.id, row_id, position, PLANNED, now, None)
+            self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, PLANNED, now, None)
 
     def plan_notice(self, account: str, action: Action, notice_key: str, now: datetime) -> int | None:
         """Plan an account-wide notice once per key; None if that notice was planned already."""
@@ -217,10 +209,10 @@ class Store:
                        row_id: int | None, position: int, status: str, now: datetime, notice_key: str | None) -> int:
         cursor = db.execute(
             """INSERT INTO actions (inbound_id, account, author_id, position, kind, channel, template, text, team,
-               urgency, rule, reason, status, notice_key, planned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               urgency, rule, reason, status, notice_key, planned_at, fallback) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (row_id, account, author_id, position, action.kind.value, action.channel.value if action.channel else None,
              action.template, action.text, action.team, action.urgency.value, action.rule, action.reason, status,
-             notice_key, _iso(now)),
+             notice_key, _iso(now), json.dumps(_action_fields(action.fallback)) if action.fallback else ""),
         )
         return int(cursor.lastrowid or 0)
 
@@ -264,11 +256,11 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE inbound SET status='handled', text=NULL, handled_at=? WHERE id=?", (_iso(now), row_id))
 
-    def add_strike(self, row_id: int, item: Inbound, category: str, now: datetime) -> None:
+    def add_strike(self, row_id: int, inbound: Inbound, category: str, now: datetime) -> None:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO strikes (platform, account, author_id, category, inbound_id, at) VALUES (?,?,?,?,?,?)",
-                (item.platform.value, item.account, item.author.id, category, row_id, _iso(now)),
+                (inbound.platform.value, inbound.account, inbound.author.id, category, row_id, _iso(now)),
             )
 
     # -- account health ---------------------------------------------------------------------------
@@ -353,6 +345,26 @@ def _inbound(row: sqlite3.Row) -> Inbound:
     )
 
 
+def _action_fields(action: Action) -> dict[str, object]:
+    """An action (with its fallback chain) as plain JSON values, to keep beside the planned action."""
+    return {
+        "kind": action.kind.value, "rule": action.rule, "reason": action.reason,
+        "channel": action.channel.value if action.channel else None, "template": action.template, "text": action.text,
+        "team": action.team, "urgency": action.urgency.value,
+        "fallback": _action_fields(action.fallback) if action.fallback else None,
+    }
+
+
+def _action_from(fields: dict[str, object]) -> Action:
+    fallback = fields["fallback"]
+    return Action(
+        kind=ActionKind(fields["kind"]), rule=str(fields["rule"]), reason=str(fields["reason"]),
+        channel=Channel(fields["channel"]) if fields["channel"] else None, template=str(fields["template"]),
+        text=str(fields["text"]), team=str(fields["team"]), urgency=Urgency(fields["urgency"]),
+        fallback=_action_from(fallback) if isinstance(fallback, dict) else None,
+    )
+
+
 def _stored_action(row: sqlite3.Row) -> StoredAction:
     action = Action(
         kind=ActionKind(row["kind"]),
@@ -363,5 +375,6 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
         text=row["text"],
         team=row["team"],
         urgency=Urgency(row["urgency"]),
+        fallback=_action_from(json.loads(row["fallback"])) if row["fallback"] else None,
     )
     return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"])

@@ -172,15 +172,15 @@ def test_a_failure_mid_pagination_returns_nothing_and_the_same_cursor_recovers_a
 def test_a_mention_becomes_an_inbound_with_every_field(fake_x: FakeX) -> None:
     fake_x.user("amy", "Amy Patient")
     post = fake_x.mention("amy", "when is the flu clinic open?")
-    [item] = adapter(fake_x).fetch("mentions", None).items
-    assert item == Inbound(
+    [inbound] = adapter(fake_x).fetch("mentions", None).items
+    assert inbound == Inbound(
         platform=Platform.X, account="leeds_x", stream="mentions", channel=Channel.PUBLIC,
         native_id=post.id, author=Author(post.author_id, "@amy", "Amy Patient"),
         text="@NHSLeeds when is the flu clinic open?", created_at=post.created_at,
-        thread_id=post.id, parent_id="", in_reply_to_own=False, extras=item.extras,
+        thread_id=post.id, parent_id="", in_reply_to_own=False, extras=inbound.extras,
     )
-    assert item.created_at.tzinfo is not None and item.created_at.utcoffset() == timedelta(0)
-    assert item.extras["url"] == f"https://x.com/amy/status/{post.id}"
+    assert inbound.created_at.tzinfo is not None and inbound.created_at.utcoffset() == timedelta(0)
+    assert inbound.extras["url"] == f"https://x.com/amy/status/{post.id}"
 
 
 def test_replies_know_whether_they_are_in_the_accounts_own_conversation(fake_x: FakeX) -> None:
@@ -198,11 +198,11 @@ def test_replies_know_whether_they_are_in_the_accounts_own_conversation(fake_x: 
     # A restarted bot sees a reply to a reply: neither the root nor its author is in the answer,
     # so the root is looked up (GET /2/tweets) to learn who started the conversation.
     deep = fake_x.reply_to(direct, "dan", "@amy @NHSLeeds agreed")
-    [item] = adapter(fake_x).fetch("mentions", first.cursor).items
-    assert item.native_id == deep.id and item.in_reply_to_own and item.parent_id == direct.id
+    [inbound] = adapter(fake_x).fetch("mentions", first.cursor).items
+    assert inbound.native_id == deep.id and inbound.in_reply_to_own and inbound.parent_id == direct.id
     [lookup] = requests_to(fake_x, "/2/tweets")
     assert lookup.query["ids"] == ours.id and "author_id" in lookup.query["tweet.fields"]
-    assert item.extras["conversation_started_by"] == OWN_ID
+    assert inbound.extras["conversation_started_by"] == OWN_ID
 
 
 def test_when_x_cannot_say_who_started_a_conversation_the_mention_still_arrives(fake_x: FakeX) -> None:
@@ -211,9 +211,9 @@ def test_when_x_cannot_say_who_started_a_conversation_the_mention_still_arrives(
     first = adapter(fake_x).fetch("mentions", None)
     deep = fake_x.reply_to(direct, "dan", "@amy @NHSLeeds agreed")
     fake_x.inject(Fault(r"^/2/tweets$", Reply(503, {"title": "Service Unavailable"}), method="GET"))
-    [item] = adapter(fake_x).fetch("mentions", first.cursor).items
-    assert item.native_id == deep.id
-    assert not item.in_reply_to_own and item.extras["conversation_started_by"] == ""
+    [inbound] = adapter(fake_x).fetch("mentions", first.cursor).items
+    assert inbound.native_id == deep.id
+    assert not inbound.in_reply_to_own and inbound.extras["conversation_started_by"] == ""
 
 
 def test_unknown_stream_is_a_programming_error(fake_x: FakeX) -> None:
@@ -232,10 +232,10 @@ def test_dms_first_fetch_reads_one_page_and_drops_the_accounts_own(fake_x: FakeX
     result = x.fetch("dms", None)
     assert [i.native_id for i in result.items] == [first.id, second.id]
     assert result.cursor == second.id
-    item = result.items[0]
-    assert item.channel is Channel.PRIVATE and item.stream == "dms"
-    assert item.author == Author(first.sender_id, "@amy", "Amy Patient")
-    assert item.thread_id == first.dm_conversation_id and item.created_at == first.created_at
+    inbound = result.items[0]
+    assert inbound.channel is Channel.PRIVATE and inbound.stream == "dms"
+    assert inbound.author == Author(first.sender_id, "@amy", "Amy Patient")
+    assert inbound.thread_id == first.dm_conversation_id and inbound.created_at == first.created_at
     sent = requests_to(fake_x, "/2/dm_events")[-1]
     assert sent.query["event_types"] == "MessageCreate" and sent.query["max_results"] == "10"
     assert "sender_id" in sent.query["dm_event.fields"] and sent.query["expansions"] == "sender_id"
@@ -505,10 +505,10 @@ def test_a_write_refused_by_token_permissions_is_refused_not_auth(fake_x: FakeX)
 def test_oauth2_user_token_is_sent_as_bearer_and_works(fake_x: FakeX) -> None:
     post = fake_x.mention("amy", "hello")
     x = adapter(fake_x, oauth2=True)
-    [item] = x.fetch("mentions", None).items
-    x.reply(item, "Hello Amy", Channel.PUBLIC)
-    x.mute(item.author)
-    assert fake_x.replies_to(post.id) and fake_x.mutes == {item.author.id}
+    [inbound] = x.fetch("mentions", None).items
+    x.reply(inbound, "Hello Amy", Channel.PUBLIC)
+    x.mute(inbound.author)
+    assert fake_x.replies_to(post.id) and fake_x.mutes == {inbound.author.id}
     assert all(r.headers["Authorization"] == "Bearer fake-oauth2-user-token" for r in fake_x.requests)
 
 

@@ -16,10 +16,10 @@ def make(created_at: datetime) -> Inbound:
 def test_inbound_requires_an_aware_time_and_freezes_extras() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         make(datetime(2026, 5, 1, 9, 0))
-    item = make(datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc))
-    assert item.key == ("sandbox", "demo", "1")
+    inbound = make(datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc))
+    assert inbound.key == ("sandbox", "demo", "1")
     with pytest.raises(TypeError):
-        item.extras["lang"] = "fr"  # type: ignore[index]
+        inbound.extras["lang"] = "fr"  # type: ignore[index]
 
 
 def test_danger_comes_first_in_the_priority() -> None:

@@ -12,12 +12,13 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation import CHECKS, ENGINE_ERROR_RULE, Check, ModerationData, classify, load_moderation_data, primary_category, private_spans, redact
+from bot.moderation import CHECKS, ENGINE_ERROR_CHECK, Check, ModerationData, classify, load_moderation_data, private_spans, redact
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.privacy import nhs_number_is_valid
 from bot.moderation.spam import similarity, trigram_profile
 from bot.moderation.message import read_message
 from bot.moderation.text import fold, prefix_features, prepare
+from bot.policy import primary_category
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -253,7 +254,7 @@ def test_indirect_threats(text: str, data: ModerationData) -> None:
 def test_a_claim_is_matched_by_meaning_and_carries_its_official_link(data: ModerationData) -> None:
     findings = classify("my cousin's lad became autistic right after his MMR jabs", CONTEXT, data)
     claim = next(f for f in findings if f.category is Category.MISINFORMATION)
-    assert claim.rule == "misinformation.claim.vaccines-autism"
+    assert claim.check == "misinformation.claim.vaccines-autism"
     assert "https://www.nhs.uk/" in claim.detail
 
 
@@ -278,7 +279,7 @@ def test_the_same_point_repeated_by_one_author_is_spam(data: ModerationData) -> 
     twice = ClassifyContext(now=CONTEXT.now, author_recent_texts=earlier)
     assert Category.SPAM not in categories(text, data, once)
     findings = classify(text, twice, data)
-    assert any(f.rule == "spam.repetition" for f in findings)
+    assert any(f.check == "spam.repetition" for f in findings)
 
 
 def test_different_points_from_one_author_are_not_repetition(data: ModerationData) -> None:
@@ -311,8 +312,8 @@ def test_a_check_that_raises_becomes_an_engine_error_finding(data: ModerationDat
     checks = tuple(dataclasses.replace(c, run=broken) if c.name == "spam" else c for c in CHECKS)
     monkeypatch.setattr("bot.moderation.CHECKS", checks)
     findings = classify("check out my channel", CONTEXT, data)
-    error = [f for f in findings if f.rule == ENGINE_ERROR_RULE]
-    assert error == [Finding(Category.SPAM, 0.0, ENGINE_ERROR_RULE, "check spam (spam-1) failed: RuntimeError")]
+    error = [f for f in findings if f.check == ENGINE_ERROR_CHECK]
+    assert error == [Finding(Category.SPAM, 0.0, ENGINE_ERROR_CHECK, "check spam (spam-1) failed: RuntimeError")]
     assert isinstance(checks[0], Check)
 
 

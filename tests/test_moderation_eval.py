@@ -8,10 +8,19 @@ from pathlib import Path
 
 from bench.__main__ import engine_step, table_messages
 from bench.table import TABLE
+from bot.evaluate import engine_from, eval_command
 from bot.model import Decision
-from bot.evaluate import eval_command
+from bot.pipeline import Engine
+from bot.policy import load_policy
+from bot.replies import TEMPLATE_NAMES
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+ENGINE = engine_from(CONFIG.parent)
+TEAMS = ("comms", "safeguarding", "patient_experience", "immunisation", "security")
+
+
+def shipped() -> Engine:
+    return ENGINE
 ROWS = [
     ("text", "label", "source"),
     ("you absolute idiot", "abuse", "ours"),
@@ -31,7 +40,7 @@ def _write(tmp_path: Path, rows: list[tuple[str, ...]]) -> Path:
 
 def test_eval_prints_scores_confusion_and_misclassified(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert eval_command([_write(tmp_path, ROWS)], 5, False, out, CONFIG) == 0
+    assert eval_command([_write(tmp_path, ROWS)], 5, False, out, shipped) == 0
     text = out.getvalue()
     assert "6 messages" in text and "confusion" in text
     assert "[abuse -> ordinary] is the pharmacy open on Sunday" in text
@@ -39,7 +48,7 @@ def test_eval_prints_scores_confusion_and_misclassified(tmp_path: Path) -> None:
 
 def test_eval_json_scores_one_vs_rest(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert eval_command([_write(tmp_path, ROWS)], 0, True, out, CONFIG) == 0
+    assert eval_command([_write(tmp_path, ROWS)], 0, True, out, shipped) == 0
     report = json.loads(out.getvalue())[0]
     assert report["labels"]["abuse"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3}
     assert report["labels"]["ordinary"]["recall"] == 1.0
@@ -49,8 +58,21 @@ def test_eval_json_scores_one_vs_rest(tmp_path: Path) -> None:
 
 def test_eval_refuses_an_unknown_label_naming_the_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     path = _write(tmp_path, [("text", "label"), ("hello", "ordinary"), ("hi", "rude")])
-    assert eval_command([path], 0, False, io.StringIO(), CONFIG) == 2
+    assert eval_command([path], 0, False, io.StringIO(), shipped) == 2
     assert "label (line 3)" in capsys.readouterr().err
+
+
+def test_eval_refuses_a_broken_engine_file_as_a_sentence(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "policy.toml"
+    shipped_policy = (CONFIG.parent / "policy.toml").read_text(encoding="utf-8")
+    broken.write_text(shipped_policy + "\n[danger]\nurgent_threshold = 2\n", encoding="utf-8")
+
+    def engine() -> Engine:
+        load_policy(broken, teams=TEAMS, templates=TEMPLATE_NAMES)  # raises: the threshold is out of range
+        return ENGINE
+
+    assert eval_command([_write(tmp_path, ROWS)], 0, False, io.StringIO(), engine) == 2
+    assert "danger.urgent_threshold" in capsys.readouterr().err
 
 
 def test_bench_messages_vary_the_table_and_the_step_classifies_and_decides() -> None:

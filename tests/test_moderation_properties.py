@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation import ModerationData, classify, load_moderation_data, primary_category, private_spans, redact
+from bot.moderation import ModerationData, classify, load_moderation_data, private_spans, redact
+from bot.policy import primary_category
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -35,7 +36,7 @@ def _assert_well_formed(text: str, findings: tuple[Finding, ...], data: Moderati
     for finding in findings:
         assert isinstance(finding.category, Category)
         assert 0.0 <= finding.score <= 1.0
-        assert finding.rule != "engine.error", finding.detail
+        assert finding.check != "engine.error", finding.detail
         for span in finding.spans:
             assert 0 <= span.start <= span.end <= len(text)
     assert isinstance(primary_category(findings), Category)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.model import Category, ClassifyContext
-from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.policy import primary_category
 from bench.table import TABLE
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -35,7 +36,7 @@ def test_the_table_is_large_and_covers_every_category() -> None:
 @pytest.mark.parametrize(("text", "expected"), [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])
 def test_primary_category(text: str, expected: Category, data: ModerationData) -> None:
     findings = classify(text, CONTEXT, data)
-    assert primary_category(findings) is expected, [f"{f.rule}={f.score}" for f in findings]
+    assert primary_category(findings) is expected, [f"{f.check}={f.score}" for f in findings]
 
 
 DANGER_ROWS = [row for row in TABLE if row[2] in (Category.SAFEGUARDING, Category.URGENT_CARE)]
@@ -52,4 +53,4 @@ ORDINARY_ROWS = [row for row in TABLE if row[2] is Category.ORDINARY]
 @pytest.mark.parametrize("text", [row[1] for row in ORDINARY_ROWS], ids=[row[0] for row in ORDINARY_ROWS])
 def test_medical_words_and_idioms_are_never_hidden(text: str, data: ModerationData) -> None:
     hiding = [f for f in classify(text, CONTEXT, data) if f.category in HIDING]
-    assert not hiding, [f"{f.rule}: {f.detail}" for f in hiding]
+    assert not hiding, [f"{f.check}: {f.detail}" for f in hiding]

@@ -1,5 +1,6 @@
-"""Any text at all gets a decision, on every platform, without an exception; and the running
-service stores, handles and redacts even hostile input (null bytes, RTL marks, 1 MB)."""
+"""Any text at all gets a complete decision (words included) from `handle` on every platform,
+without an exception; and the running service stores, handles and redacts even hostile input
+(null bytes, RTL marks, 1 MB)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,15 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from adapters import ADAPTER_MODULES, adapter_module
 from adapters.sandbox import SandboxAdapter, SandboxNetwork
-from bot.model import Author, Channel, ClassifyContext, Inbound, Platform
-from bot.moderation import classify, load_moderation_data
-from bot.policy import DecideContext, decide, load_policy
-from bot.replies import TEMPLATE_NAMES
+from bot.evaluate import engine_from
+from bot.model import Author, AuthorHistory, Channel, ClassifyContext, Inbound, Platform
+from bot.moderation import classify
+from bot.pipeline import handle, text_context
 from bot.service import Service
-from bot.store import AuthorHistory
 from tests.helpers import ALWAYS_OPEN, LONDON, REPO, Clock, message, write_settings
 
 NOW = datetime(2026, 6, 3, 9, 0, tzinfo=timezone.utc)
-DATA = load_moderation_data(REPO / "config" / "moderation")
-POLICY = load_policy(REPO / "config" / "policy.toml",
-                     teams=("comms", "safeguarding", "patient_experience", "immunisation", "security"),
-                     templates=TEMPLATE_NAMES)
+ENGINE = engine_from(REPO / "config")
 HOSTILE = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400) | st.sampled_from(
     ["", "\x00" * 50, "\u202e\u2066مرحبا kill\u2069", "🖕" * 200, "f\u200bu\u200bc\u200bk off", "a" * 20000])
 
@@ -34,19 +31,18 @@ HOSTILE = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs"
 @given(text=HOSTILE, private=st.booleans())
 def test_any_text_gets_a_decision_on_every_platform(text: str, private: bool) -> None:
     channel = Channel.PRIVATE if private else Channel.PUBLIC
-    findings = classify(text, ClassifyContext(now=NOW, channel=channel), DATA)
     for name in ADAPTER_MODULES:
-        item = Inbound(platform=Platform(name), account="a", stream="s", channel=channel, native_id="1",
-                       author=Author("u", "@u"), text=text, created_at=NOW)
-        context = DecideContext(now=NOW, capabilities=adapter_module(name).CAPABILITIES)
-        decision = decide(item, findings, AuthorHistory(), POLICY, context)
+        inbound = Inbound(platform=Platform(name), account="a", stream="s", channel=channel, native_id="1",
+                          author=Author("u", "@u"), text=text, created_at=NOW)
+        decision = handle(inbound, AuthorHistory(), text_context(NOW, adapter_module(name).CAPABILITIES), ENGINE)
         assert decision.rule
+        assert all(a.text for a in decision.actions if a.kind.value in ("reply", "alert", "review"))
 
 
 def test_a_one_megabyte_message_is_decided_within_the_bound() -> None:
     text = ("my appointment letter never came and " * 30000)[: 1024 * 1024]
     started = time.perf_counter()
-    findings = classify(text, ClassifyContext(now=NOW), DATA)
+    findings = classify(text, ClassifyContext(now=NOW), ENGINE.moderation)
     assert time.perf_counter() - started < 10  # generous: this bound is about not hanging, see bench/ for speed
     assert all(0.0 <= f.score <= 1.0 for f in findings)
 

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.base import Capabilities
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Category, Channel, Finding, Inbound, Platform
-from bot.policy import DecideContext, Policy, decide, fallback_actions, load_policy
+from bot.model import ActionKind, Author, AuthorHistory, Capabilities, Category, Channel, Finding, Inbound, Platform, Topic
+from bot.policy import DecideContext, Policy, decide, load_policy
 from bot.replies import TEMPLATE_NAMES
-from bot.settings import Topic
-from bot.store import AuthorHistory
 from tests.helpers import REPO
 
 NOW = datetime(2026, 5, 12, 10, 0, tzinfo=timezone.utc)
@@ -87,7 +84,7 @@ def test_each_house_rule_gives_its_actions(policy: Policy, category: Category, c
 
 
 def test_danger_wins_over_everything_else_and_keeps_the_rest_as_evidence(policy: Policy) -> None:
-    findings = found(Category.ABUSE) + found(Category.SAFEGUARDING, 0.4) + found(Category.SPAM)
+    findings = found(Category.ABUSE) + found(Category.SAFEGUARDING, 0.8) + found(Category.SPAM)  # the urgent tier
     decision = decide(inbound(), findings, AuthorHistory(), policy, context())
     assert decision.category is Category.SAFEGUARDING
     assert "hide" not in kinds(decision)
@@ -109,7 +106,7 @@ def test_low_confidence_abuse_is_never_hidden(policy: Policy) -> None:
 def test_x_cannot_hide_outside_its_own_threads_so_a_person_reviews(policy: Policy) -> None:
     decision = decide(inbound(own=False, platform=Platform.X), found(Category.ABUSE), AuthorHistory(), policy, context(X_LIKE))
     assert kinds(decision) == ["review>comms", "reply@public"]
-    assert any(f.rule == "platform.capability" and "own posts" in f.detail for f in decision.findings)
+    assert any(f.check == "platform.capability" and "own posts" in f.detail for f in decision.findings)
 
 
 def test_x_hides_abuse_under_its_own_posts(policy: Policy) -> None:
@@ -168,12 +165,39 @@ def test_a_check_that_failed_holds_the_message_for_a_person(policy: Policy) -> N
     assert kinds(decision) == ["review>comms"]
 
 
+def chain(action) -> list[str]:  # type: ignore[no-untyped-def]
+    """An action's fallback chain for a refusal at run time, as kinds (and teams)."""
+    steps = []
+    while action.fallback is not None:
+        action = action.fallback
+        steps.append(f"{action.kind.value}{'>' + action.team if action.team else ''}")
+    return steps
+
+
 def test_a_refused_hide_falls_back_as_the_policy_says(policy: Policy) -> None:
     decision = decide(inbound(), found(Category.THREAT), AuthorHistory(), policy, context())
     hide = decision.actions[0]
-    assert [a.kind for a in fallback_actions(policy, hide, inbound(), context())] == [ActionKind.DELETE]
-    delete = fallback_actions(policy, hide, inbound(), context())[0]
-    assert [a.kind for a in fallback_actions(policy, delete, inbound(), context())] == [ActionKind.REVIEW]
+    assert hide.kind is ActionKind.HIDE and chain(hide) == ["delete", "review>security"]
+    assert "platform refused hide" in hide.fallback.reason  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("caps", "platform", "own", "category", "expected"), [
+    pytest.param(EVERYTHING, Platform.SANDBOX, True, Category.THREAT,
+                 [("hide", ["delete", "review>security"]), ("alert", []), ("reply", ["review>comms"])], id="threat-everywhere"),
+    pytest.param(MESSENGER_LIKE, Platform.FACEBOOK, True, Category.ABUSE,
+                 [("hide", ["review>comms"]), ("reply", ["review>comms"])], id="abuse-facebook"),
+    pytest.param(X_LIKE, Platform.X, True, Category.OVERSHARING,
+                 [("hide", ["review>comms"]), ("reply", ["reply", "review>comms"])], id="oversharing-x-skips-delete"),
+    pytest.param(X_LIKE, Platform.X, False, Category.THREAT,
+                 [("review", []), ("alert", []), ("reply", ["review>comms"])], id="threat-x-not-own-thread"),
+    pytest.param(EVERYTHING, Platform.SANDBOX, True, Category.COMPLAINT,
+                 [("reply", ["review>comms"]), ("alert", [])], id="complaint"),
+])
+def test_each_action_carries_its_fallback_chain_fitted_to_the_platform(
+        policy: Policy, caps: Capabilities, platform: Platform, own: bool, category: Category,
+        expected: list[tuple[str, list[str]]]) -> None:
+    decision = decide(inbound(platform=platform, own=own), found(category), AuthorHistory(), policy, context(caps))
+    assert [(a.kind.value, chain(a)) for a in decision.actions] == expected
 
 
 def test_dry_run_is_marked_on_every_decision(tmp_path: Path) -> None:

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters import reply_limits
 from bot.errors import ConfigError
 from bot.hours import parse_hours
 from bot.model import Category, Channel, Platform
 from bot.replies import (
     CATEGORY_TEMPLATES,
-    DEFAULT_LIMITS,
     NAME_FALLBACK,
     PLACEHOLDERS,
     SAMPLE_VALUES,
@@ -38,12 +38,13 @@ from bot.replies_cli import check_replies_command, format_error, preview_command
 
 RESPONSES = Path(__file__).resolve().parent.parent / "responses"
 LONDON = ZoneInfo("Europe/London")
+LIMITS = reply_limits()
 VALUES = {**SAMPLE_VALUES, "author_name": "Sam Patel", "author_handle": "sam_patel"}
 
 
 @pytest.fixture(scope="module")
 def book() -> ReplyBook:
-    return load_replies(RESPONSES)
+    return load_replies(RESPONSES, LIMITS)
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def _toml_string(text: str) -> str:
 
 
 def only_error(directory: Path) -> ConfigError:
-    errors = validate_replies(directory)
+    errors = validate_replies(directory, LIMITS)
     assert len(errors) == 1, [str(error) for error in errors]
     return errors[0]
 
@@ -92,7 +93,7 @@ GOOD_APPEAL = [
 
 
 def test_every_shipped_template_passes_every_check_on_every_platform() -> None:
-    assert validate_replies(RESPONSES) == []
+    assert validate_replies(RESPONSES, LIMITS) == []
 
 
 def test_every_situation_has_a_file_and_every_category_a_template(book: ReplyBook) -> None:
@@ -107,12 +108,25 @@ def test_every_wording_renders_within_the_limit_with_the_longest_names(
     book: ReplyBook, template: str, platform: Platform
 ) -> None:
     for channel in book.template(template).channels:
-        limit = DEFAULT_LIMITS[(platform, channel)]
+        limit = LIMITS[(platform, channel)]
         for _, text, length in preview(
             book, template, platform=platform, channel=channel, values=SAMPLE_VALUES
         ):
             assert length <= limit
             assert "{" not in text and "}" not in text
+
+
+def test_reply_limits_are_the_adapters_declared_capabilities(book: ReplyBook) -> None:
+    from adapters.instagram import CAPABILITIES as INSTAGRAM
+
+    assert book.limits[(Platform.INSTAGRAM, Channel.PUBLIC)] == INSTAGRAM.max_reply_length[Channel.PUBLIC] == 2168
+    assert set(book.limits) == {(platform, channel) for platform in Platform for channel in Channel}
+
+
+def test_every_support_line_wording_carries_samaritans(book: ReplyBook) -> None:
+    for channel in book.template("support_line").channels:
+        for _, text, _ in preview(book, "support_line", platform=Platform.X, channel=channel, values=SAMPLE_VALUES):
+            assert "116 123" in text
 
 
 @pytest.mark.parametrize("template", ["safeguarding", "urgent_care"])
@@ -158,7 +172,7 @@ def test_unknown_placeholder_names_file_key_line_and_suggestion(responses_copy: 
         [GOOD_APPEAL[0], "Please email {appeal_email} to ask us to look again.", GOOD_APPEAL[2]],
         GOOD_APPEAL,
     )
-    error, missing_contact = validate_replies(responses_copy)
+    error, missing_contact = validate_replies(responses_copy, LIMITS)
     assert "must include {appeals_email}" in missing_contact.problem
     assert error.file == str(path)
     assert error.key == "appeal.public.variants[1]"
@@ -182,7 +196,7 @@ def test_on_x_a_long_link_counts_as_23_so_it_fits(responses_copy: Path) -> None:
     wording = f"Please email {{appeals_email}} or read {link} to ask us to look again. " + "Thanks. " * 20
     write_template(responses_copy, "appeal", [*GOOD_APPEAL[:2], wording], GOOD_APPEAL)
     assert len(wording) > 400
-    assert validate_replies(responses_copy) == []
+    assert validate_replies(responses_copy, LIMITS) == []
 
 
 def test_a_missing_folder_is_one_clear_error(tmp_path: Path) -> None:
@@ -196,7 +210,7 @@ def test_a_platform_override_fixes_a_wording_too_long_for_x(responses_copy: Path
         "\n[public.x]\nvariants = [\n" + "".join(f"  {_toml_string(t)},\n" for t in GOOD_APPEAL) + "]\n"
     )
     write_template(responses_copy, "appeal", [*GOOD_APPEAL[:2], long_text], GOOD_APPEAL, extra=override)
-    book = load_replies(responses_copy)
+    book = load_replies(responses_copy, LIMITS)
     on_x = [
         text
         for _, text, _ in preview(book, "appeal", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES)
@@ -247,7 +261,7 @@ def test_a_platform_override_fixes_a_wording_too_long_for_x(responses_copy: Path
 )
 def test_broken_wordings_are_caught(responses_copy: Path, wording: str, expected: str) -> None:
     write_template(responses_copy, "appeal", [*GOOD_APPEAL[:2], wording], GOOD_APPEAL)
-    errors = validate_replies(responses_copy)
+    errors = validate_replies(responses_copy, LIMITS)
     assert errors, "a broken wording passed validation"
     assert all(error.key == "appeal.public.variants[2]" for error in errors)
     assert all(error.problem.startswith("line 6: ") for error in errors)
@@ -282,7 +296,7 @@ def test_too_few_and_duplicated_wordings(responses_copy: Path) -> None:
     write_template(
         responses_copy, "appeal", GOOD_APPEAL[:2], [*GOOD_APPEAL[:2], GOOD_APPEAL[0].upper().lower()]
     )
-    problems = {error.key: error.problem for error in validate_replies(responses_copy)}
+    problems = {error.key: error.problem for error in validate_replies(responses_copy, LIMITS)}
     assert "has 2 wording(s); at least 3" in problems["appeal.public.variants"]
     assert "the same wording as variants[0]" in problems["appeal.private.variants[2]"]
 
@@ -295,7 +309,7 @@ def test_file_level_mistakes(responses_copy: Path) -> None:
         + '\n[publik]\nvariants = ["a", "b", "c"]\n',
         encoding="utf-8",
     )
-    problems = [format_error(error) for error in validate_replies(responses_copy)]
+    problems = [format_error(error) for error in validate_replies(responses_copy, LIMITS)]
     assert any(
         "appeals.toml: appeals: not a known situation (did you mean appeal.toml?)" in p for p in problems
     )
@@ -308,10 +322,10 @@ def test_load_raises_the_first_problem_and_validate_lists_them_all(responses_cop
     write_template(
         responses_copy, "appeal", ["{nope} " + GOOD_APPEAL[0], *GOOD_APPEAL[1:]], ["", *GOOD_APPEAL[1:]]
     )
-    errors = validate_replies(responses_copy)
+    errors = validate_replies(responses_copy, LIMITS)
     assert [error.key for error in errors] == ["appeal.public.variants[0]", "appeal.private.variants[0]"]
     with pytest.raises(ConfigError) as raised:
-        load_replies(responses_copy)
+        load_replies(responses_copy, LIMITS)
     assert str(raised.value) == str(errors[0])
 
 
@@ -346,7 +360,7 @@ def test_settings_values_are_checked_as_contact_details(tmp_path: Path) -> None:
         "other_channels": "the form at https://leeds..nhs.uk/contact",
         "website": "https://www.leeds.nhs.uk",
     }
-    errors = validate_replies(RESPONSES, values=bad, values_file="config/housebot.toml")
+    errors = validate_replies(RESPONSES, LIMITS, values=bad, values_file="config/housebot.toml")
     by_key = {error.key: error for error in errors}
     assert set(by_key) == {"complaints_url", "complaints_email", "phone", "other_channels"}
     assert all(error.file == "config/housebot.toml" for error in errors)
@@ -356,9 +370,9 @@ def test_settings_values_are_checked_as_contact_details(tmp_path: Path) -> None:
 
 def test_real_settings_values_pass_and_are_used_for_lengths() -> None:
     values = {"phone": "0113 206 6261", "complaints_email": "leedsth-tr.patientexperience@nhs.net"}
-    assert validate_replies(RESPONSES, values=values) == []
+    assert validate_replies(RESPONSES, LIMITS, values=values) == []
     long_channels = {"other_channels": "our phone line, " * 40}
-    errors = validate_replies(RESPONSES, values=long_channels)
+    errors = validate_replies(RESPONSES, LIMITS, values=long_channels)
     assert errors and all("on x (public)" in error.problem for error in errors)
 
 
@@ -541,7 +555,7 @@ def test_bot_marker_is_added_only_where_it_fits(book: ReplyBook) -> None:
     )
     assert roomy.text.endswith(" " + marker)
     body = roomy.text[: -len(marker) - 1]
-    tight_limits = {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): reply_length(body, Platform.X) + 5}
+    tight_limits = {**LIMITS, (Platform.X, Channel.PUBLIC): reply_length(body, Platform.X) + 5}
     tight = ReplyBook(book.directory, book.templates, tight_limits)
     squeezed = render(
         tight,
@@ -569,7 +583,7 @@ def test_wait_prefix_goes_first_and_is_dropped_if_it_does_not_fit(book: ReplyBoo
     prefixes = [v.text for v in book.template("wait_prefix").variants_for(Channel.PUBLIC, Platform.X)]
     assert any(late.text == f"{prefix} {plain.text}" for prefix in prefixes)
     tight = ReplyBook(
-        book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): len(plain.text)}
+        book.directory, book.templates, {**LIMITS, (Platform.X, Channel.PUBLIC): len(plain.text)}
     )
     assert (
         render(
@@ -589,13 +603,13 @@ def test_a_shorter_wording_is_used_when_values_make_one_too_long(book: ReplyBook
     variants = book.template("ordinary").variants_for(Channel.PUBLIC, Platform.X)
     lengths = [reply_length(v.fill(VALUES), Platform.X) for v in variants]
     limit = min(lengths)
-    tight = ReplyBook(book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): limit})
+    tight = ReplyBook(book.directory, book.templates, {**LIMITS, (Platform.X, Channel.PUBLIC): limit})
     for seed in ("a", "b", "c", "d"):
         assert render(
             tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed=seed
         ).variant == lengths.index(limit)
     too_tight = ReplyBook(
-        book.directory, book.templates, {**DEFAULT_LIMITS, (Platform.X, Channel.PUBLIC): 10}
+        book.directory, book.templates, {**LIMITS, (Platform.X, Channel.PUBLIC): 10}
     )
     with pytest.raises(ValueError, match="over the x limit of 10"):
         render(too_tight, "ordinary", platform=Platform.X, channel=Channel.PUBLIC, values=VALUES, seed="a")
@@ -692,7 +706,7 @@ def test_check_replies_reports_ok_and_the_hardest_wording() -> None:
     out = io.StringIO()
     assert check_replies_command(RESPONSES, out) == 0
     text = out.getvalue()
-    assert "OK: 16 situations" in text
+    assert "OK: 17 situations" in text
     assert re.search(
         r"Hardest to read: \w+\.(public|private)\.variants\[\d\] \(.+\.toml line \d+\): "
         r"Flesch reading ease \d+",

@@ -85,7 +85,7 @@ def test_a_failing_reply_is_retried_and_sent_once(tmp_path: Path) -> None:
 
 def test_a_timeout_that_may_have_sent_is_checked_with_the_platform_before_sending_again(tmp_path: Path) -> None:
     service, clock, first, _ = two_services(tmp_path)
-    item = first.post("demo", message("a", QUESTION))
+    inbound = first.post("demo", message("a", QUESTION))
     original_reply = SandboxAdapter.reply
 
     def reply_then_time_out(self, inbound, text, channel):  # type: ignore[no-untyped-def]
@@ -98,7 +98,7 @@ def test_a_timeout_that_may_have_sent_is_checked_with_the_platform_before_sendin
     del adapter.reply
     clock.now = service.health["demo"].wait_until["*"]
     service.tick()
-    assert replies(first) == [item.native_id]
+    assert replies(first) == [inbound.native_id]
 
 
 def test_the_circuit_breaker_opens_after_repeated_failures_and_tells_staff(tmp_path: Path) -> None:

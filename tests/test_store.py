@@ -10,7 +10,7 @@ from bot.store import Store
 NOW = datetime(2026, 6, 3, 9, 0, tzinfo=timezone.utc)
 
 
-def item(native_id: str, text: str = "hello") -> Inbound:
+def inbound(native_id: str, text: str = "hello") -> Inbound:
     return Inbound(platform=Platform.SANDBOX, account="demo", stream="comments", channel=Channel.PUBLIC,
                    native_id=native_id, author=Author("u1", "@amy", "Amy"), text=text, created_at=NOW)
 
@@ -18,8 +18,8 @@ def item(native_id: str, text: str = "hello") -> Inbound:
 def test_a_message_fetched_twice_is_kept_once_and_the_cursor_moves_with_it() -> None:
     store = Store(":memory:")
     assert store.cursor("demo", "comments") is None
-    assert store.record_fetch("demo", "comments", [item("1"), item("2")], "2", NOW, str.upper) == 2
-    assert store.record_fetch("demo", "comments", [item("2"), item("3")], "3", NOW, str.upper) == 1
+    assert store.record_fetch("demo", "comments", [inbound("1"), inbound("2")], "2", NOW, str.upper) == 2
+    assert store.record_fetch("demo", "comments", [inbound("2"), inbound("3")], "3", NOW, str.upper) == 1
     assert store.cursor("demo", "comments") == "3"
     assert [p.inbound.native_id for p in store.pending("demo")] == ["1", "2", "3"]
 
@@ -31,7 +31,7 @@ def test_a_failed_write_leaves_neither_messages_nor_cursor() -> None:
         raise RuntimeError("disk full")
 
     try:
-        store.record_fetch("demo", "comments", [item("1")], "1", NOW, broken_redactor)
+        store.record_fetch("demo", "comments", [inbound("1")], "1", NOW, broken_redactor)
     except RuntimeError:
         pass
     assert store.cursor("demo", "comments") is None
@@ -40,7 +40,7 @@ def test_a_failed_write_leaves_neither_messages_nor_cursor() -> None:
 
 def test_handled_messages_keep_only_their_redacted_text() -> None:
     store = Store(":memory:")
-    store.record_fetch("demo", "comments", [item("1", "call me on 07700 900123")], "1", NOW,
+    store.record_fetch("demo", "comments", [inbound("1", "call me on 07700 900123")], "1", NOW,
                        lambda text: text.replace("07700 900123", "[phone]"))
     pending = store.pending("demo")[0]
     assert pending.inbound.text == "call me on 07700 900123"  # full text while it waits

@@ -4,7 +4,7 @@
 It normalises the text once (`message.read_message`) and runs each check of `CHECKS` in order;
 each check is a plain function with a name, the category it speaks for and a version, so a test
 can run any check alone. A check that raises does not stop the others: its failure becomes a
-Finding with rule "engine.error", the check's category and score 0.0, which the policy treats as
+Finding with check "engine.error", the check's category and score 0.0, which the policy treats as
 "hold for staff" - nothing is hidden or answered while the engine is in doubt.
 """
 
@@ -13,17 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.model import CATEGORY_PRIORITY, Category, ClassifyContext, Finding, Span
+from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation import abuse, claims, complaint, danger, privacy, spam, threat, verification
 from bot.moderation.data import ModerationData, load_moderation_data
 from bot.moderation.message import Message, read_message
 
 __all__ = [
-    "CHECKS", "Check", "ModerationData", "classify", "load_moderation_data", "primary_category",
-    "private_spans", "redact", "ENGINE_ERROR_RULE",
+    "CHECKS", "Check", "ModerationData", "classify", "load_moderation_data", "private_spans", "redact",
+    "ENGINE_ERROR_CHECK",
 ]
 
-ENGINE_ERROR_RULE = "engine.error"
+ENGINE_ERROR_CHECK = "engine.error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ CHECKS: tuple[Check, ...] = (
 
 
 def _error_finding(check: Check, error: Exception) -> Finding:
-    return Finding(check.category, 0.0, ENGINE_ERROR_RULE, f"check {check.name} ({check.version}) failed: {type(error).__name__}")
+    return Finding(check.category, 0.0, ENGINE_ERROR_CHECK, f"check {check.name} ({check.version}) failed: {type(error).__name__}")
 
 
 def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
@@ -67,31 +67,10 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             results = (_error_finding(check, error),)
         for finding in results:
             kept = findings.get(finding.category)
-            if kept is None or finding.rule == ENGINE_ERROR_RULE or (kept.rule != ENGINE_ERROR_RULE and finding.score > kept.score):
+            if kept is None or finding.check == ENGINE_ERROR_CHECK or (kept.check != ENGINE_ERROR_CHECK and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
     return tuple(findings.values())
-
-
-# The categories that answer or review a message rather than hide it or raise an alarm: among
-# them, a model's guess gives way to another check's listed wording (`_explained_by_wording`).
-_WORDING_LEADS = (Category.MISINFORMATION, Category.SPAM, Category.COMPLAINT, Category.VERIFICATION)
-
-
-def _explained_by_wording(guess: Finding, findings: tuple[Finding, ...]) -> bool:
-    """Whether a model's guess yields the primary category to another check's listed wording.
-
-    The models learnt public posts that are not about the NHS: "fake" in "a fake NHS page" reads
-    like fake news, "someone's using your logo on a page selling tests" like a complaint, the hype
-    of an advert like misinformation. Listed wording is what staff wrote down on purpose, so when
-    another of these categories found the message by it, that category leads; the model's guess
-    stays as evidence for staff. Danger, threats, abuse and over-sharing keep their priority.
-    """
-    return guess.category in _WORDING_LEADS and guess.rule.endswith(".model") and any(
-        other.category in _WORDING_LEADS and other.category is not guess.category
-        and other.rule != ENGINE_ERROR_RULE and not other.rule.endswith(".model")
-        for other in findings
-    )
 
 
 # Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
@@ -107,21 +86,11 @@ def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
     """
     spam_found = findings.get(Category.SPAM)
     private = findings.get(Category.OVERSHARING)
-    if (spam_found is None or private is None or spam_found.rule != "spam.pattern"
-            or private.rule == ENGINE_ERROR_RULE or not private.spans):
+    if (spam_found is None or private is None or spam_found.check != "spam.pattern"
+            or private.check == ENGINE_ERROR_CHECK or not private.spans):
         return
     if all(span.label in _CONTACT_LABELS for span in private.spans):
         del findings[Category.OVERSHARING]
-
-
-def primary_category(findings: tuple[Finding, ...]) -> Category:
-    """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
-
-    One exception: among misinformation, spam, complaint and verification, a finding from a model
-    alone ranks after one found by listed wording (`_explained_by_wording`).
-    """
-    present = {finding.category for finding in findings if not _explained_by_wording(finding, findings)}
-    return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 
 def private_spans(text: str, data: ModerationData) -> tuple[Span, ...]:

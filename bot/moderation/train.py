@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from bot.evaluate import evaluate_file
-from bot.model import Category, ClassifyContext
-from bot.moderation import classify, primary_category
-from bot.moderation.data import ModerationData, load_moderation_data
+from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
+from bot.evaluate import engine_from, evaluate_file
+from bot.model import Category
+from bot.moderation.data import ModerationData
 from bot.moderation.lexicon import load_lexicon
+from bot.pipeline import Engine, handle_text, text_context
 from bot.moderation.linear import MODEL_FORMAT, LinearModel, parse_model
 from bot.moderation.text import features, prefix_features, prepare
 
@@ -51,7 +52,7 @@ ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "sp
 # Models whose check asks a stronger score of a message that opens by asking (`model_question`).
 QUESTION_AWARE = frozenset({"misinformation", "complaint"})
 QUESTION_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
-ENGINE_CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
@@ -237,7 +238,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     if spec.hold_out and spec.name in ENGINE_PART:
         # The bot's threshold: the best whole-engine validation F1 among those at which no table or
         # sandbox message loses its expected category with the model that will ship.
-        engine = load_moderation_data(config_dir)
+        engine = engine_from(config_dir.parent, config_dir)
         f1_by_threshold = engine_validation(spec, trained_model(spec, probe), list(validation), engine)
         changes = table_changes(spec, trained_model(spec, pipeline), engine)
         safe = [threshold for threshold, ids in changes.items() if not ids]
@@ -306,7 +307,7 @@ def expected_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
-def engine_validation(spec: ModelSpec, model: LinearModel, validation: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
+def engine_validation(spec: ModelSpec, model: LinearModel, validation: list[tuple[str, str]], engine: Engine) -> dict[str, float]:
     """The whole engine's F1 on the validation rows at each threshold pair (found the category or
     not), with a model trained without them in place of the shipped one; keys are "0.5/0.8"
     (any message / one that opens by asking) or "0.5" for the spam model."""
@@ -314,19 +315,22 @@ def engine_validation(spec: ModelSpec, model: LinearModel, validation: list[tupl
     f1_by_threshold: dict[str, float] = {}
     for pair in _threshold_pairs(spec):
         # Scored exactly as `housebot eval` scores a file, so validation and held-out figures agree.
-        report = evaluate_file(Path(spec.file), rows, _engine_with(data, spec, model, pair), show=0, now=ENGINE_CONTEXT.now)
+        trial = dataclasses.replace(engine, moderation=_engine_with(engine.moderation, spec, model, pair))
+        report = evaluate_file(Path(spec.file), rows, trial, show=0, now=ENGINE_NOW)
         figure = report.weighted_f1 if spec.name == "misinformation" else report.macro_f1 if spec.name == "complaint" else report.scores[spec.positive].f1
         f1_by_threshold[_label(pair)] = round(figure, 4)
     return f1_by_threshold
 
 
-def table_changes(spec: ModelSpec, model: LinearModel, data: ModerationData) -> dict[str, list[str]]:
-    """Per threshold pair, the table and sandbox messages that lose their expected category with this model."""
+def table_changes(spec: ModelSpec, model: LinearModel, engine: Engine) -> dict[str, list[str]]:
+    """Per threshold pair, the table and sandbox messages whose decision loses its expected category with this model."""
     rows = expected_rows()
+    context = text_context(ENGINE_NOW, SANDBOX_CAPABILITIES)
     changes: dict[str, list[str]] = {}
     for pair in _threshold_pairs(spec):
-        engine = _engine_with(data, spec, model, pair)
-        changes[_label(pair)] = [row_id for row_id, text, expected in rows if primary_category(classify(text, ENGINE_CONTEXT, engine)).value != expected]
+        trial = dataclasses.replace(engine, moderation=_engine_with(engine.moderation, spec, model, pair))
+        changes[_label(pair)] = [row_id for row_id, text, expected in rows
+                                 if handle_text(text, trial, context).category.value != expected]
     return changes
 
 

@@ -1,0 +1,229 @@
+"""The one decision path: `handle` turns one inbound message into a complete `Decision`.
+
+classify (findings) -> decide (primary category, danger tier, actions fitted to the platform with
+their fallbacks) -> the words of every reply, alert and review. The service, `housebot explain`,
+`housebot eval`, the benches, the training script's engine check and the tests all call `handle`;
+nothing else wires classify to decide. Pure: no I/O, no clock, no globals. The current time, the
+author's history, the account's hours and capabilities and the settings' values are arguments;
+what is loaded from files at start-up is the `Engine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from bot.hours import MonitoringHours, current_open_since, describe, is_open
+from bot.model import (
+    Action,
+    ActionKind,
+    AuthorHistory,
+    Author,
+    Capabilities,
+    Category,
+    Channel,
+    ClassifyContext,
+    DangerTier,
+    Decision,
+    Finding,
+    Inbound,
+    Platform,
+    Topic,
+)
+from bot.moderation import ENGINE_ERROR_CHECK, ModerationData, classify, load_moderation_data
+from bot.policy import SUPPORT_LINE, DecideContext, Policy, decide, load_policy
+from bot.replies import (
+    SAMPLE_VALUES,
+    TEMPLATE_NAMES,
+    Limits,
+    ReplyBook,
+    limit_for,
+    load_replies,
+    next_opening_words,
+    render,
+    reply_length,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """Everything a decision depends on that is read from files once, at start-up."""
+
+    moderation: ModerationData
+    policy: Policy
+    book: ReplyBook
+
+
+def load_engine(policy_file: Path, moderation_dir: Path, responses_dir: Path, *, teams: Iterable[str],
+                limits: Limits, values: Mapping[str, str] | None = None, values_file: str = "settings") -> Engine:
+    """Read and check the policy, the moderation data and the replies; a problem raises ConfigError."""
+    return Engine(
+        moderation=load_moderation_data(moderation_dir),
+        policy=load_policy(policy_file, teams=teams, templates=TEMPLATE_NAMES),
+        book=load_replies(responses_dir, limits, values=values, values_file=values_file),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HandleContext:
+    """What `handle` may know beyond the message and the engine: given by the caller, never looked up.
+
+    `hours` None means always monitored (explain, eval, benches). `values` are the reply
+    placeholders that come from the settings file and the account (see bot.replies.PLACEHOLDERS);
+    the ones that depend on the message or the moment are added by `handle`.
+    """
+
+    now: datetime
+    capabilities: Capabilities
+    hours: MonitoringHours | None = None
+    official_ids: frozenset[str] = frozenset()
+    official_handles: frozenset[str] = frozenset()
+    max_replies_per_hour: int = 3
+    topics: tuple[Topic, ...] = ()
+    values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    team_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    bot_marker: str = ""
+
+
+def handle(inbound: Inbound, history: AuthorHistory, context: HandleContext, engine: Engine) -> Decision:
+    """The complete decision about one message, words included. Pure: same arguments, same decision.
+
+    While the account is closed only danger (either tier) is acted on; anything else comes back
+    with `waits_for_opening` and no actions, to be handled again at opening.
+    """
+    findings = _findings(inbound, history, context, engine.moderation)
+    decide_context = DecideContext(
+        now=context.now, capabilities=context.capabilities, official_ids=context.official_ids,
+        official_handles=context.official_handles, max_replies_per_hour=context.max_replies_per_hour,
+        topics=context.topics,
+    )
+    decision = decide(inbound, findings, history, engine.policy, decide_context)
+    open_now = context.hours is None or is_open(context.hours, context.now)
+    if not open_now and decision.danger_tier is DangerTier.NONE:
+        return replace(decision, actions=(), waits_for_opening=True)
+    waited = open_now and _arrived_while_closed(inbound, context)
+    return _with_words(inbound, replace(decision, arrived_while_closed=waited), history, context, engine.book)
+
+
+def handle_text(text: str, engine: Engine, context: HandleContext, *, platform: Platform = Platform.SANDBOX,
+                channel: Channel = Channel.PUBLIC) -> Decision:
+    """`handle` for a text alone, as a comment on the account's own post from an author with no
+    history: what `housebot eval`, the benches and the training script's engine check score."""
+    inbound = Inbound(platform=platform, account="text", stream="text", channel=channel, native_id="0",
+                      author=Author(id="0", handle="@someone"), text=text, created_at=context.now, in_reply_to_own=True)
+    return handle(inbound, AuthorHistory(), context, engine)
+
+
+def text_context(now: datetime, capabilities: Capabilities) -> HandleContext:
+    """A context for `handle_text`: always monitored, with the replies' sample placeholder values."""
+    return HandleContext(now=now, capabilities=capabilities, values=SAMPLE_VALUES)
+
+
+def _findings(inbound: Inbound, history: AuthorHistory, context: HandleContext,
+              data: ModerationData) -> tuple[Finding, ...]:
+    classify_context = ClassifyContext(now=context.now, platform=inbound.platform, channel=inbound.channel,
+                                       author_recent_texts=history.recent_texts)
+    try:
+        return classify(inbound.text, classify_context, data)
+    except Exception as problem:  # noqa: BLE001 - classify holds a failing check itself; this is the last guard
+        return (Finding(Category.ORDINARY, 0.0, ENGINE_ERROR_CHECK, f"classify failed: {problem!r}"),)
+
+
+def _arrived_while_closed(inbound: Inbound, context: HandleContext) -> bool:
+    if context.hours is None:
+        return False
+    since = current_open_since(context.hours, context.now)
+    return since is not None and inbound.created_at < since
+
+
+# -- the words --------------------------------------------------------------------------------------
+def _claim_link(finding: Finding) -> str:
+    """The official page a misinformation finding points to, if its detail names one."""
+    return next((word for word in finding.detail.split() if word.startswith("https://")), "")
+
+
+def reply_values(inbound: Inbound | None, context: HandleContext, team: str = "",
+                 claim: Finding | None = None) -> dict[str, str]:
+    """Every placeholder's value for one reply or notice (see bot.replies.PLACEHOLDERS)."""
+    values = dict(context.values)
+    hours = context.hours
+    values.update(
+        next_opening=next_opening_words(hours, context.now) if hours is not None else "",
+        hours_summary=describe(hours, context.now).splitlines()[0] if hours is not None else "",
+        author_name=(inbound.author.display_name or inbound.author.handle) if inbound else "",
+        author_handle=inbound.author.handle.lstrip("@") if inbound else "",
+        team_name=context.team_names.get(team, ""),
+    )
+    claim_link = _claim_link(claim) if claim is not None else ""
+    values.update(claim_summary=(claim.detail if claim is not None else "") or "this claim",
+                  claim_link=claim_link or values.get("website", ""))
+    return values
+
+
+def _with_words(inbound: Inbound, decision: Decision, history: AuthorHistory, context: HandleContext,
+                book: ReplyBook) -> Decision:
+    """Fill in every reply's text now (fallbacks included), so a retry after a crash sends exactly
+    the same words; the support tier's line joins its reply, or follows it when the platform's
+    limit leaves no room."""
+    claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
+    words = _Words(inbound, decision, history, context, book, claim)
+    actions: list[Action] = []
+    for action in decision.actions:
+        actions.extend(words.fill(action))
+    return replace(decision, actions=tuple(actions))
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    inbound: Inbound
+    decision: Decision
+    history: AuthorHistory
+    context: HandleContext
+    book: ReplyBook
+    claim: Finding | None
+
+    def fill(self, action: Action) -> list[Action]:
+        fallback = self.fill(action.fallback)[0] if action.fallback is not None else None
+        if action.kind is ActionKind.REPLY:
+            return self._reply(replace(action, fallback=fallback))
+        if action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
+            text = f"{self.decision.category.value}: {action.reason}"
+            if self.claim is not None and action.kind is ActionKind.REVIEW:
+                suggested = render(self.book, "misinformation", platform=self.inbound.platform,
+                                   channel=self.inbound.channel, values=reply_values(self.inbound, self.context, claim=self.claim),
+                                   seed=self._seed).text
+                text += f" Suggested reply: {suggested}"
+            return [replace(action, text=text, fallback=fallback)]
+        return [replace(action, fallback=fallback)]
+
+    @property
+    def _seed(self) -> str:
+        return "/".join(self.inbound.key)
+
+    def _render(self, template: str, action: Action, *, marker: str, waited: bool) -> str:
+        return render(self.book, template, platform=self.inbound.platform, channel=action.channel or self.inbound.channel,
+                      values=reply_values(self.inbound, self.context, action.team, self.claim), seed=self._seed,
+                      avoid_text=self.history.last_reply_text, bot_marker=marker, with_wait_prefix=waited).text
+
+    def _reply(self, action: Action) -> list[Action]:
+        marker = self.context.bot_marker
+        if not action.with_support_line:
+            return [replace(action, text=self._render(action.template, action, marker=marker, waited=self.decision.arrived_while_closed))]
+        body = self._render(action.template, action, marker="", waited=self.decision.arrived_while_closed)
+        line = self._render(SUPPORT_LINE, action, marker="", waited=False)
+        channel = action.channel or self.inbound.channel
+        limit = limit_for(self.book.limits, action.template, self.inbound.platform, channel)
+        joined = f"{body} {line}"
+        if reply_length(joined, self.inbound.platform) <= limit:
+            return [replace(action, text=self._marked(joined, limit))]
+        own_line = replace(action, template=SUPPORT_LINE, with_support_line=False, fallback=None,
+                           text=self._marked(line, limit))
+        return [replace(action, text=self._marked(body, limit)), own_line]
+
+    def _marked(self, text: str, limit: int) -> str:
+        marker = self.context.bot_marker.strip()
+        longer = f"{text} {marker}"
+        return longer if marker and reply_length(longer, self.inbound.platform) <= limit else text
