@@ -88,13 +88,11 @@ class Service:
     """Everything the bot does, for every configured account."""
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now, adapters: Mapping[str, Adapter] | None = None,
-                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None,
-                 time_scale: float = 1.0) -> None:
-        """`clock` and `time_scale` let tests travel in time: with a clock that runs k times faster
-        than real time, pass time_scale=k and the scheduler polls at the same rate in clock time."""
+                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None) -> None:
+        """`clock` lets tests travel in time: they move it by hand and call `tick` (or `poll_account`)
+        where the scheduler would, so no test waits on wall time."""
         self.settings = settings
         self.clock = clock
-        self.time_scale = time_scale
         self._settings_values = settings_values(settings)
         self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
@@ -135,7 +133,7 @@ class Service:
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
             scheduler.add_job(self.poll_account, "interval", args=[account.name], id=account.name,
-                              seconds=self.poll_interval(account).total_seconds() / self.time_scale,
+                              seconds=self.poll_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
 

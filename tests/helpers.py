@@ -124,6 +124,16 @@ class Clock:
         return self.now
 
 
+def run_until(service: Service, clock: Clock, until: datetime) -> None:
+    """What the scheduler does, without its thread or wall time: tick every account at the
+    service's own poll interval of the clock's time until `until`, then once more at `until`."""
+    step = min(service.poll_interval(account) for account in service.settings.accounts)
+    while clock.now < until:
+        service.tick()
+        clock.now = min(clock.now + step, until)
+    service.tick()
+
+
 def sandbox_service(settings: Settings, clock: Clock, network: SandboxNetwork | None = None,
                     store: Store | None = None) -> tuple[Service, SandboxNetwork, io.StringIO]:
     """A service whose one account lives on a sandbox network the test controls."""

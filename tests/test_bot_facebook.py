@@ -1,9 +1,10 @@
-"""The whole bot, scheduler included, looking after a Facebook Page on the fake Graph API for an hour.
+"""The whole bot looking after a Facebook Page on the fake Graph API for an hour.
 
 A settings file in tmp_path names one Facebook account whose `api_base_url` is the fake; its
-secrets come from a `.env` file under the account's prefix, as `housebot` reads them. The service
-runs its real APScheduler jobs (polling every few milliseconds of real time); the test moves the
-injected clock, and the fake's clock with it, through a scripted hour: the Page is open until 10:45,
+secrets come from a `.env` file under the account's prefix, as `housebot` reads them. The test
+moves the injected clock, and the fake's clock with it, through a scripted hour and ticks the
+service at each moment, as the scheduler would (no thread, no wall time, so a loaded machine
+cannot make it fail): the Page is open until 10:45,
 then closed with the safety screen on. Everything is checked on the fake's side: every reply, hide,
 delete, ban, Messenger answer and the offline notice. `housebot check` is run against it too.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import io
 import random
-import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -96,37 +96,17 @@ def facebook_settings(tmp_path: Path, fake: FakeFacebook) -> Settings:
     return load_settings({}, write_setup(tmp_path, fake))
 
 
-class ObservedService(Service):
-    """The real service, counting finished polls so the test knows when the clock may move."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.polls = 0
-        self._polled = threading.Condition()
-
-    def poll_account(self, name: str) -> None:
-        super().poll_account(name)
-        with self._polled:
-            self.polls += 1
-            self._polled.notify_all()
-
-    def wait_for_polls(self, count: int, timeout: float = 10.0) -> None:
-        with self._polled:
-            target = self.polls + count
-            assert self._polled.wait_for(lambda: self.polls >= target, timeout), "the scheduler stopped polling"
-
-
 class Hour:
-    """The scripted hour: people write on the fake, the clocks move, the scheduled bot polls."""
+    """The scripted hour: people write on the fake, the clocks move, the bot polls."""
 
-    def __init__(self, fake: FakeFacebook, clock: Clock, service: ObservedService) -> None:
+    def __init__(self, fake: FakeFacebook, clock: Clock, service: Service) -> None:
         self.fake, self.clock, self.service = fake, clock, service
 
     def at(self, minute: int) -> datetime:
-        """Move both clocks to START + minute, then wait for a whole poll to have run at that time
-        (the first poll to finish may have begun before the move)."""
+        """Move both clocks to START + minute, then run two polls at that time, as the scheduler would."""
         self.clock.now = self.fake.now = START + timedelta(minutes=minute)
-        self.service.wait_for_polls(2)
+        self.service.tick()
+        self.service.tick()
         return self.clock.now
 
 
@@ -137,9 +117,7 @@ def hour(tmp_path: Path, fake_facebook: FakeFacebook) -> Iterator[Hour]:
     settings = facebook_settings(tmp_path, fake_facebook)
     (account,) = settings.accounts
     adapter = create(settings.account_config(account), clock=clock)
-    service = ObservedService(settings, clock=clock, adapters={account.name: adapter}, out=io.StringIO(),
-                              rng=random.Random(5))
-    service.start()
+    service = Service(settings, clock=clock, adapters={account.name: adapter}, out=io.StringIO(), rng=random.Random(5))
     try:
         yield Hour(fake_facebook, clock, service)
     finally:

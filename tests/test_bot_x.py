@@ -1,28 +1,25 @@
-"""The whole bot, scheduler included, looking after one X account on the fake X for a scripted hour.
+"""The whole bot looking after one X account on the fake X for a scripted hour.
 
 The service builds the real X adapter from a settings file (its `api_base_url` is the fake's) and
-secrets in the environment, polls through APScheduler with a clock running 900 times faster than
-real time, and everything it did is checked on the fake's side: replies, hides, direct messages,
+secrets in the environment; the test moves the clock and ticks the service at its own poll
+interval, as the scheduler would (no thread, no wall time, so a loaded machine cannot make it
+fail), and everything it did is checked on the fake's side: replies, hides, direct messages,
 mutes, the offline notice, and that nothing was sent twice or to an endpoint X does not have.
 """
 
 from __future__ import annotations
 
 import io
-import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from bot.cli import main
 from bot.service import Service
 from tests.fakes.x import OWN_ID, FakeX, Post, fake_x  # noqa: F401
-from tests.helpers import LONDON, environment, write_settings
+from tests.helpers import LONDON, Clock, environment, run_until, write_settings
 
-SCALE = 900.0  # one clock hour in four real seconds: room for a slow CI machine
 OPENS = datetime(2026, 6, 3, 9, 0, tzinfo=LONDON)  # a Wednesday
 CLOSES = OPENS + timedelta(hours=1)
 
@@ -43,28 +40,10 @@ bank_holidays = "closed"
 """
 
 
-def fast_clock(start: datetime) -> Callable[[], datetime]:
-    started = time.monotonic()
-    lock = threading.Lock()
-
-    def now() -> datetime:
-        with lock:
-            return start + timedelta(seconds=(time.monotonic() - started) * SCALE)
-
-    return now
-
-
-def wait_until(moment: datetime, clock: Callable[[], datetime], limit_seconds: float = 20) -> None:
-    deadline = time.monotonic() + limit_seconds
-    while clock() < moment:
-        assert time.monotonic() < deadline, f"the clock never reached {moment}"
-        time.sleep(0.01)
-
-
 def test_a_scripted_hour_on_x(fake_x: FakeX, tmp_path: Path) -> None:
     secrets = {f"LEEDS_X_{name}": value for name, value in fake_x.secrets().items()}
     settings = write_settings(tmp_path, X_ACCOUNT.format(url=fake_x.url), secrets)
-    clock = fast_clock(OPENS)
+    clock = Clock(OPENS)
     fake_x.now = OPENS
 
     # 09:00 -- the account's own post, and what people say under it and elsewhere
@@ -84,17 +63,16 @@ def test_a_scripted_hour_on_x(fake_x: FakeX, tmp_path: Path) -> None:
                                         "tablets and I think tonight is the night")
 
     out = io.StringIO()
-    service = Service(settings, clock=clock, out=out, time_scale=SCALE)
-    service.start()
+    service = Service(settings, clock=clock, out=out)
     try:
         # 09:30 -- more arrive while the bot is running
-        wait_until(OPENS + timedelta(minutes=30), clock)
-        fake_x.now = clock()
+        run_until(service, clock, OPENS + timedelta(minutes=30))
+        fake_x.now = clock.now
         threat = fake_x.reply_to(ours, "angry_al", "That receptionist at Burmantofts surgery had better watch "
                                                    "herself. I know where she lives and I'll be waiting for her "
                                                    "after her shift")
         later_dm = fake_x.dm("new_mum", "How do I register my baby with a GP?")
-        wait_until(CLOSES + timedelta(minutes=5), clock)
+        run_until(service, clock, CLOSES + timedelta(minutes=5))
     finally:
         service.stop()
 

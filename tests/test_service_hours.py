@@ -104,34 +104,17 @@ def test_without_the_safety_screen_nothing_is_read_while_closed(tmp_path: Path) 
     assert network.reads == []
 
 
-def test_the_scheduler_polls_inside_hours_and_posts_the_notice_at_closing(tmp_path: Path) -> None:
-    """The real APScheduler wiring, with a clock running 3,600 times faster than real time."""
-    import threading
-    import time
+def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: Path) -> None:
+    """The APScheduler wiring, read without starting its thread: what it would run, and how often.
+    What a poll does at each moment is the time travel above (`service.tick`)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
-    scale = 3600.0
-    start_real, start_clock = time.monotonic(), local("2026-05-22T15:00")
-    lock = threading.Lock()
-
-    def fast_clock() -> datetime:
-        with lock:
-            return start_clock + timedelta(seconds=(time.monotonic() - start_real) * scale)
-
-    service, network, _ = sandbox_service(settings, Clock(start_clock))
-    service.clock = fast_clock
-    service.time_scale = scale
-    network.clock = fast_clock
-    network.post("demo", message("q", "Is the walk-in centre open tomorrow?", handle="@asker"))
-    service.start()
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(a.kind == "notice" for a in network.activity):
-            time.sleep(0.05)
-        time.sleep(0.5)  # another half an hour of clock time: still exactly one notice
-    finally:
-        service.stop()
-    assert [a.kind for a in network.activity].count("notice") == 1
-    assert any(a.kind == "reply" for a in network.activity)
-    # A read starts inside hours; at 3,600x a few real milliseconds of work are a few clock seconds.
-    assert all(moment < local("2026-05-22T17:01") for moment, _ in network.reads)
+    service, _, _ = sandbox_service(settings, Clock(local("2026-05-22T15:00")))
+    scheduler = BackgroundScheduler(timezone=settings.organisation.timezone)
+    service._schedule(scheduler)
+    [job] = scheduler.get_jobs()
+    assert job.id == "demo" and job.func == service.poll_account and tuple(job.args) == ("demo",)
+    assert job.trigger.interval == service.poll_interval(settings.accounts[0])
+    assert job.max_instances == 1 and job.coalesce
+    service.close()
