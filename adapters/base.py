@@ -100,7 +100,7 @@ class ActionRefused(PlatformError):
 class Adapter(ABC):
     """One configured account on one platform.
 
-    `streams` names what `fetch` can read (for example "mentions" and "dms"). Every method that
+    `streams` names what `fetch` can read (for example "mentions" and "direct_messages"). Every method that
     acts returns the platform's id for what it created or changed, so the store can record it.
     """
 

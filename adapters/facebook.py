@@ -1,6 +1,6 @@
 """A Facebook Page through python-facebook-api (`pyfacebook.GraphAPI`) and the Graph API.
 
-Two streams: "comments" (every comment and reply on the Page's recent posts) and "messages"
+Two streams: "comments" (every comment and reply on the Page's recent posts) and "direct_messages"
 (Messenger conversations). The library does the HTTP; this module chooses the calls, turns Graph
 JSON into `Inbound` values and Graph errors into the exceptions of `adapters.base`, so the service
 can back off, pause the account or fall back without knowing Facebook.
@@ -50,7 +50,7 @@ REQUIRED_ENV: tuple[str, ...] = ("PAGE_ACCESS_TOKEN", "PAGE_ID")
 OPTIONAL_ENV: tuple[str, ...] = ("APP_ID", "APP_SECRET")
 
 COMMENTS = "comments"
-MESSAGES = "messages"
+MESSAGES = "direct_messages"
 
 GRAPH_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 COMMENT_FIELDS = "id,from,message,created_time,parent,can_hide,can_remove,can_reply_privately,is_hidden,permalink_url"

@@ -5,7 +5,7 @@ it: an account may be challenged or banned. The official Instagram API (Graph `I
 `IGComment`, reachable with python-facebook-api's `IGGraphAPI`) can replace this module behind the
 same `adapters.base` interface by changing the account's `type`.
 
-Streams: "comments" (comments on the account's most recent posts) and "direct" (the direct inbox and
+Streams: "comments" (comments on the account's most recent posts) and "direct_messages" (the direct inbox and
 its message requests). The offline notice (`options.notice_kind`) goes in the biography, or is
 drawn on a plain picture posted to the feed or as a story. The library is told never to sleep or
 retry by itself: the service owns back-off, so every failure is translated into one
@@ -94,7 +94,7 @@ CAPABILITIES = Capabilities(
 # a direct fetch 2 (inbox and message requests) plus 1 per thread with more than its inbox preview.
 RATE_BUDGETS: Mapping[str, RateBudget] = {
     "comments": RateBudget(requests=1, per=timedelta(seconds=120)),
-    "direct": RateBudget(requests=1, per=timedelta(seconds=60)),
+    "direct_messages": RateBudget(requests=1, per=timedelta(seconds=60)),
 }
 
 DEFAULT_OPTIONS: Mapping[str, object] = {
@@ -281,7 +281,7 @@ class InstagramAdapter(Adapter):
 
     platform = Platform.INSTAGRAM
     capabilities = CAPABILITIES
-    streams = ("comments", "direct")
+    streams = ("comments", "direct_messages")
     rate_budgets = RATE_BUDGETS
 
     def __init__(self, config: AccountConfig, clock: Callable[[], datetime] = _utc_now) -> None:
@@ -470,7 +470,7 @@ class InstagramAdapter(Adapter):
         """New items oldest first. A first fetch (no cursor) reads only the newest page of each source."""
         if stream == "comments":
             return self._fetch_comments(cursor)
-        if stream == "direct":
+        if stream == "direct_messages":
             return self._fetch_direct(cursor)
         raise ValueError(f"Instagram has no stream {stream!r}; streams are {', '.join(self.streams)}")
 
@@ -604,7 +604,7 @@ class InstagramAdapter(Adapter):
         return Inbound(
             platform=Platform.INSTAGRAM,
             account=self.account,
-            stream="direct",
+            stream="direct_messages",
             channel=Channel.PRIVATE,
             native_id=str(item["item_id"]),
             author=Author(sender, str(user.get("username", "")), str(user.get("full_name", ""))),
@@ -619,7 +619,7 @@ class InstagramAdapter(Adapter):
         limit = self.capabilities.max_reply_length[channel]
         if len(text) > limit:
             raise ActionRefused(f"reply of {len(text)} characters is longer than Instagram's {limit}")
-        if inbound.stream == "direct" and channel is Channel.PUBLIC:
+        if inbound.stream == "direct_messages" and channel is Channel.PUBLIC:
             raise ActionRefused("a direct message cannot be answered in public")
         with self._calling(acting=True) as client:
             if channel is Channel.PUBLIC:
@@ -627,7 +627,7 @@ class InstagramAdapter(Adapter):
                 body = text if mention and text.startswith(mention.strip()) else mention + text
                 comment = client.media_comment(inbound.thread_id, body, replied_to_comment_id=int(inbound.native_id))
                 return str(comment.pk)
-            if inbound.stream == "direct":
+            if inbound.stream == "direct_messages":
                 message = client.direct_send(text, thread_ids=[int(inbound.thread_id)])
             else:
                 message = client.direct_send(text, user_ids=[int(inbound.author.id)])

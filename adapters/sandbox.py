@@ -23,7 +23,7 @@ from bot.model import ActionKind, Author, Channel, Inbound, Platform
 REQUIRED_ENV: tuple[str, ...] = ()
 OPTIONAL_ENV: tuple[str, ...] = ()
 SCENARIO_FILE = Path(__file__).with_name("sandbox_scenario.toml")
-STREAM_CHANNELS = {"comments": Channel.PUBLIC, "messages": Channel.PRIVATE}
+STREAM_CHANNELS = {"comments": Channel.PUBLIC, "direct_messages": Channel.PRIVATE}
 OWN_POST_ID = "post-1"
 
 CAPABILITIES = Capabilities(

@@ -8,7 +8,7 @@ The client returns raw `requests.Response` objects so ids stay strings and heade
 
 Streams
 - "mentions": GET /2/users/{id}/mentions with `since_id`; every page after the cursor is read.
-- "dms": GET /2/dm_events (newest first, no `since_id`): the cursor is the newest event id seen
+- "direct_messages": GET /2/dm_events (newest first, no `since_id`): the cursor is the newest event id seen
   and older events are dropped here. Event ids are snowflakes, so they order by time.
 The first fetch of a stream (cursor None) reads only the newest page of `first_fetch_max_results`
 items (default 10): a bot started for the first time, or after losing its state, answers the
@@ -57,7 +57,9 @@ REQUIRED_ENV: tuple[str, ...] = ()
 OPTIONAL_ENV: tuple[str, ...] = (*OAUTH1_ENV, OAUTH2_ENV, "USER_ID")
 
 X_HOST = "https://api.twitter.com"
-STREAMS: tuple[str, ...] = ("mentions", "dms")
+STREAMS: tuple[str, ...] = ("mentions", "direct_messages")
+# The name older settings files use for the direct-message stream (one name across platforms now).
+OLD_STREAM_NAMES: Mapping[str, str] = MappingProxyType({"dms": "direct_messages"})
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_FIRST_FETCH_MAX_RESULTS = 10
@@ -71,7 +73,7 @@ RATE_WINDOW = timedelta(minutes=15)
 # - dms: "a user rate limit of 300 requests per 15 minutes for the GET methods ... shared across
 #   these GET endpoints" (https://docs.x.com/x-api/direct-messages/lookup/introduction).
 # An account on a tier with lower limits overrides them with `requests_per_15_minutes`.
-DEFAULT_RATE_BUDGETS: Mapping[str, int] = MappingProxyType({"mentions": 180, "dms": 300})
+DEFAULT_RATE_BUDGETS: Mapping[str, int] = MappingProxyType({"mentions": 180, "direct_messages": 300})
 
 CAPABILITIES = Capabilities(
     # No DELETE: X deletes only the account's own posts. No BLOCK: X API v2 has no endpoint that
@@ -223,6 +225,8 @@ class XOptions:
             raise ConfigError(config.settings_file, f"{prefix}.api_base_url", f"must be an http(s) URL, not {base_url!r}")
 
         streams = options.get("streams", list(STREAMS))
+        if isinstance(streams, (list, tuple)):
+            streams = [OLD_STREAM_NAMES.get(s, s) if isinstance(s, str) else s for s in streams]
         if not isinstance(streams, (list, tuple)) or not streams or any(s not in STREAMS for s in streams):
             raise ConfigError(config.settings_file, f"{prefix}.streams",
                               f"must be a non-empty list of {', '.join(STREAMS)}, not {streams!r}")
@@ -234,9 +238,10 @@ class XOptions:
 def _rate_budgets(overrides: object, prefix: str, settings_file: Path) -> Mapping[str, RateBudget]:
     key = f"{prefix}.requests_per_15_minutes"
     if not isinstance(overrides, Mapping):
-        raise ConfigError(settings_file, key, "must be a table such as { mentions = 10, dms = 15 }")
+        raise ConfigError(settings_file, key, "must be a table such as { mentions = 10, direct_messages = 15 }")
     budgets = dict(DEFAULT_RATE_BUDGETS)
-    for stream, requests_allowed in overrides.items():
+    for named, requests_allowed in overrides.items():
+        stream = OLD_STREAM_NAMES.get(named, named)
         if stream not in STREAMS:
             raise ConfigError(settings_file, f"{key}.{stream}", f"unknown stream; X streams are {', '.join(STREAMS)}")
         if isinstance(requests_allowed, bool) or not isinstance(requests_allowed, int) or requests_allowed < 1:
@@ -402,7 +407,7 @@ class XAdapter(Adapter):
                              "replies and moderation will not work",
                 refused=f"{label}: cannot read mentions ({{reason}}); replies and moderation will not work",
             ))
-        if "dms" in self.streams:
+        if "direct_messages" in self.streams:
             problems.extend(self._check_read(
                 "reading direct messages",
                 lambda: self._client.get_direct_message_events(
@@ -558,7 +563,7 @@ class XAdapter(Adapter):
         return Inbound(
             platform=Platform.X,
             account=self.account,
-            stream="dms",
+            stream="direct_messages",
             channel=Channel.PRIVATE,
             native_id=event_id,
             author=_author(str(event.get("sender_id", "")), users),

@@ -100,8 +100,10 @@ class Store:
         if version not in (0, 1, SCHEMA_VERSION):
             raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows {SCHEMA_VERSION}")
         self._db.executescript(SCHEMA)
-        if version == 1:  # version 2 keeps each action's fallback for a refusal at run time
+        if version == 1:  # version 2 keeps each action's fallback, and names private streams alike
             self._db.execute("ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''")
+            for table in ("inbound", "cursors"):
+                self._db.execute(f"UPDATE {table} SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:

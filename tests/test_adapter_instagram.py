@@ -101,7 +101,7 @@ def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) ->
     assert caps.supports(ActionKind.DELETE) and caps.supports(ActionKind.BLOCK)
     assert caps.max_reply_length == {Channel.PUBLIC: 2168, Channel.PRIVATE: 1000}
     assert caps.notice_kinds == ("biography", "post", "story") and caps.can_find_own_reply
-    assert set(adapter.rate_budgets) == set(adapter.streams) == {"comments", "direct"}
+    assert set(adapter.rate_budgets) == set(adapter.streams) == {"comments", "direct_messages"}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_a_saved_session_is_validated_once_and_saved_back_privately(
 ) -> None:
     adapter = make_adapter()
     assert adapter.own_ids() == frozenset({fake_instagram.account.pk})
-    adapter.fetch("direct", None)
+    adapter.fetch("direct_messages", None)
     validations = fake_instagram.requests_to("/accounts/current_user/")
     assert len(validations) == 1  # login() checked the saved session; no password login
     assert validations[0].headers["Authorization"].startswith("Bearer IGT:2:")
@@ -158,7 +158,7 @@ def test_an_expired_session_tries_one_fresh_login_then_auth_failed(
     adapter = make_adapter()
     fake_instagram.sessions.clear()
     with pytest.raises(AuthFailed, match="leeds-ig"):
-        adapter.fetch("direct", None)
+        adapter.fetch("direct_messages", None)
     assert len(fake_instagram.requests_to("/accounts/current_user/")) == 1
     assert len(fake_instagram.requests_to("/graphql_www")) == 1
 
@@ -273,7 +273,7 @@ def test_direct_fetch_reads_inbox_and_message_requests(
     hello = fake_instagram.add_direct(amy, "hello")
     link = fake_instagram.add_direct(amy, "see https://example.org please", item_type="link")
     request = fake_instagram.add_direct(stranger, "can I ask something?", pending=True)
-    result = make_adapter().fetch("direct", None)
+    result = make_adapter().fetch("direct_messages", None)
     assert [i.native_id for i in result.items] == [hello.item_id, link.item_id, request.item_id]
     assert result.items[1].text == "see https://example.org please"
     assert result.items[2].extras["message_request"] is True
@@ -288,11 +288,11 @@ def test_a_busy_thread_is_paged_so_nothing_is_skipped(make_adapter: MakeAdapter,
     seen = fake_instagram.add_direct(amy, "old")
     burst = [fake_instagram.add_direct(amy, f"msg {n}") for n in range(25)]
     adapter = make_adapter()
-    result = adapter.fetch("direct", str(seen.timestamp_us))
+    result = adapter.fetch("direct_messages", str(seen.timestamp_us))
     assert [i.native_id for i in result.items] == [m.item_id for m in burst]
     assert len(fake_instagram.requests_to("/direct_v2/threads/")) == 2  # 20 + the rest
-    assert adapter.fetch("direct", str(seen.timestamp_us)) == result
-    assert adapter.fetch("direct", result.cursor).items == ()
+    assert adapter.fetch("direct_messages", str(seen.timestamp_us)) == result
+    assert adapter.fetch("direct_messages", result.cursor).items == ()
 
 
 def test_inbox_pages_are_followed_while_threads_are_new(
@@ -302,7 +302,7 @@ def test_inbox_pages_are_followed_while_threads_are_new(
     people = [fake_instagram.user(f"person{n}") for n in range(5)]
     old = fake_instagram.add_direct(people[0], "before")
     new = [fake_instagram.add_direct(p, "after") for p in people]
-    result = make_adapter().fetch("direct", str(old.timestamp_us))
+    result = make_adapter().fetch("direct_messages", str(old.timestamp_us))
     assert [i.native_id for i in result.items] == [m.item_id for m in new]
     assert any(r.query.get("cursor") for r in fake_instagram.requests_to("/direct_v2/inbox/"))
 
@@ -343,7 +343,7 @@ def test_direct_reply_goes_to_the_thread(make_adapter: MakeAdapter, fake_instagr
     amy = fake_instagram.user("amy")
     fake_instagram.add_direct(amy, "hello")
     adapter = make_adapter()
-    inbound = adapter.fetch("direct", None).items[0]
+    inbound = adapter.fetch("direct_messages", None).items[0]
     assert adapter.find_own_reply(inbound) is None
     message_id = adapter.reply(inbound, "Hello, how can we help?", Channel.PRIVATE)
     [(thread_id, item)] = fake_instagram.sent_directs()
@@ -394,7 +394,7 @@ def test_delete_removes_the_comment_and_hide_is_refused(
 def test_a_direct_message_cannot_be_deleted(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
     fake_instagram.add_direct(fake_instagram.user("amy"), "hello")
     adapter = make_adapter()
-    inbound = adapter.fetch("direct", None).items[0]
+    inbound = adapter.fetch("direct_messages", None).items[0]
     with pytest.raises(ActionRefused, match="direct message"):
         adapter.delete(inbound)
 
@@ -632,7 +632,7 @@ def test_429_is_rate_limited_until_retry_after_without_retrying(
     adapter.check()
     fake_instagram.server.inject(Fault(r"/direct_v2/inbox/", THROTTLED))
     with pytest.raises(RateLimited) as caught:
-        adapter.fetch("direct", None)
+        adapter.fetch("direct_messages", None)
     assert caught.value.reset_at == NOW + timedelta(seconds=120)
     assert len(fake_instagram.requests_to("/direct_v2/inbox/")) == 2  # check's one + one, no retry
 
@@ -696,8 +696,8 @@ def test_session_lost_mid_run_is_auth_failed_and_login_is_tried_again_next_time(
     adapter.check()
     fake_instagram.server.inject(Fault(r"/direct_v2/inbox/", LOGIN_REQUIRED))
     with pytest.raises(AuthFailed, match="leeds-ig"):
-        adapter.fetch("direct", None)
-    assert adapter.fetch("direct", None).items == ()  # the saved session is valid again
+        adapter.fetch("direct_messages", None)
+    assert adapter.fetch("direct_messages", None).items == ()  # the saved session is valid again
     assert len(fake_instagram.requests_to("/accounts/current_user/")) == 3  # login, check, re-login
 
 

@@ -111,11 +111,14 @@ def test_capabilities_and_rate_budgets_are_declared(fake_x: FakeX) -> None:
     assert not caps.supports(ActionKind.BLOCK) and not caps.supports(ActionKind.DELETE)
     assert caps.max_reply_length == {Channel.PUBLIC: 280, Channel.PRIVATE: 10_000}
     assert caps.hide_own_threads_only and caps.url_length == 23 and caps.can_find_own_reply
-    assert x.streams == ("mentions", "dms")
+    assert x.streams == ("mentions", "direct_messages")
     assert x.rate_budgets == {"mentions": RateBudget(180, timedelta(minutes=15)),
-                              "dms": RateBudget(300, timedelta(minutes=15))}
+                              "direct_messages": RateBudget(300, timedelta(minutes=15))}
     lower = adapter(fake_x, requests_per_15_minutes={"mentions": 10})
     assert lower.rate_budgets["mentions"] == RateBudget(10, timedelta(minutes=15))
+    older = adapter(fake_x, streams=["dms"], requests_per_15_minutes={"dms": 15})  # the stream's name before 2026-11
+    assert older.streams == ("direct_messages",)
+    assert older.rate_budgets["direct_messages"] == RateBudget(15, timedelta(minutes=15))
 
 
 # -- reading mentions ---------------------------------------------------------------------------
@@ -227,13 +230,13 @@ def test_dms_first_fetch_reads_one_page_and_drops_the_accounts_own(fake_x: FakeX
     fake_x.user("amy", "Amy Patient")
     first = fake_x.dm("amy", "can I change my appointment?")
     x = adapter(fake_x)
-    x.reply(x.fetch("dms", None).items[0], "Please call 0113 206 6261.", Channel.PRIVATE)
+    x.reply(x.fetch("direct_messages", None).items[0], "Please call 0113 206 6261.", Channel.PRIVATE)
     second = fake_x.dm("amy", "thanks")
-    result = x.fetch("dms", None)
+    result = x.fetch("direct_messages", None)
     assert [i.native_id for i in result.items] == [first.id, second.id]
     assert result.cursor == second.id
     inbound = result.items[0]
-    assert inbound.channel is Channel.PRIVATE and inbound.stream == "dms"
+    assert inbound.channel is Channel.PRIVATE and inbound.stream == "direct_messages"
     assert inbound.author == Author(first.sender_id, "@amy", "Amy Patient")
     assert inbound.thread_id == first.dm_conversation_id and inbound.created_at == first.created_at
     sent = requests_to(fake_x, "/2/dm_events")[-1]
@@ -245,25 +248,25 @@ def test_dms_after_a_cursor_follow_pages_and_stop_at_the_cursor(fake_x: FakeX) -
     old = [fake_x.dm("amy", f"old {n}") for n in range(130)]
     new = [fake_x.dm(f"user{n % 5}", f"new {n}") for n in range(120)]
     x = adapter(fake_x)
-    result = x.fetch("dms", old[-1].id)
+    result = x.fetch("direct_messages", old[-1].id)
     assert [i.native_id for i in result.items] == [e.id for e in new]
     assert result.cursor == new[-1].id
     assert len(requests_to(fake_x, "/2/dm_events")) == 2  # 100 + 20 new, then the cursor is met
-    assert x.fetch("dms", result.cursor) == type(result)((), new[-1].id)
+    assert x.fetch("direct_messages", result.cursor) == type(result)((), new[-1].id)
 
 
 def test_our_own_dm_advances_the_cursor_but_is_not_inbound(fake_x: FakeX) -> None:
     incoming = fake_x.dm("amy", "hello")
     x = adapter(fake_x)
-    x.reply(x.fetch("dms", None).items[0], "Hello Amy", Channel.PRIVATE)
-    result = x.fetch("dms", incoming.id)
+    x.reply(x.fetch("direct_messages", None).items[0], "Hello Amy", Channel.PRIVATE)
+    result = x.fetch("direct_messages", incoming.id)
     assert result.items == () and result.cursor == fake_x.dms_from()[-1].id
 
 
 # -- acting -------------------------------------------------------------------------------------
 
 def _inbound(fake: FakeX, x: XAdapter, native_id: str) -> Inbound:
-    return next(i for i in x.fetch("mentions", None).items + x.fetch("dms", None).items if i.native_id == native_id)
+    return next(i for i in x.fetch("mentions", None).items + x.fetch("direct_messages", None).items if i.native_id == native_id)
 
 
 def test_public_reply_posts_under_the_mention(fake_x: FakeX) -> None:
@@ -447,7 +450,7 @@ def test_server_errors_are_unavailable(fake_x: FakeX, status: int) -> None:
     x.own_ids()
     fake_x.inject(Fault(r"/dm_events$", Reply(status, {"title": "Service Unavailable", "status": status})))
     with pytest.raises(PlatformUnavailable):
-        x.fetch("dms", None)
+        x.fetch("direct_messages", None)
 
 
 def test_a_timeout_is_unavailable(fake_x: FakeX) -> None:

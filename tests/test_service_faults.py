@@ -49,7 +49,7 @@ def test_a_429_makes_that_stream_wait_until_the_reset_and_the_other_account_goes
     for _ in range(10):  # no busy retry before the reset time
         clock.advance(minutes=1)
         service.tick()
-    assert [s for _, s in first.reads[reads_before:]] == ["messages"] * 10  # only the other stream was read
+    assert [s for _, s in first.reads[reads_before:]] == ["direct_messages"] * 10  # only the other stream was read
     clock.now = reset
     service.tick()
     assert len(replies(first)) == 1

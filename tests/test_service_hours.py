@@ -87,7 +87,7 @@ def test_the_safety_screen_answers_danger_at_night_and_leaves_the_rest(tmp_path:
     clock = Clock(local("2026-05-23T02:00"))  # Saturday night
     service, network, _ = sandbox_service(settings, clock)
     network.post("demo", message("q", "What time does the pharmacy open on Monday?", handle="@asker"))
-    network.post("demo", message("d", "I've taken all my tablets and I want to die", stream="messages", handle="@danger"))
+    network.post("demo", message("d", "I've taken all my tablets and I want to die", stream="direct_messages", handle="@danger"))
     travel(service, clock, local("2026-05-23T02:30"))
     replies = [a for a in network.activity if a.kind == "reply"]
     assert len(replies) == 1 and replies[0].target.endswith("-d")

@@ -47,3 +47,17 @@ def test_handled_messages_keep_only_their_redacted_text() -> None:
     store.complete_inbound(pending.row_id, NOW)
     row = store._db.execute("SELECT text, text_redacted FROM inbound").fetchone()
     assert row["text"] is None and row["text_redacted"] == "call me on [phone]"
+
+
+def test_a_version_1_state_file_is_upgraded_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # what version 1 looked like: no fallback column, X's "dms" stream
+        db.execute("ALTER TABLE actions DROP COLUMN fallback")
+        db.execute("INSERT INTO cursors VALUES ('leeds-x', 'dms', '99', '2026-01-01T00:00:00+00:00')")
+        db.execute("PRAGMA user_version=1")
+    store = Store(path)
+    assert store.cursor("leeds-x", "direct_messages") == "99"
+    store.close()
