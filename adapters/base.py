@@ -1,9 +1,10 @@
-"""The one small interface every platform implements, and what each platform declares it can do.
+"""The one small interface every platform implements; what each declares it can do is
+`bot.model.Capabilities` (re-exported here), so the pure core needs no adapter import.
 
-The core (`bot/`) imports only this module. An adapter translates between a client library and
-the plain values of `bot.model`; it knows nothing of house rules. Failures are reported with the
-exceptions below so the service can back off, pause an account or fall back to another action
-without knowing which library raised.
+The service imports only this module and the registry in `adapters/__init__.py`. An adapter
+translates between a client library and the plain values of `bot.model`; it knows nothing of
+house rules. Failures are reported with the exceptions below so the service can back off, pause
+an account or fall back to another action without knowing which library raised.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from types import MappingProxyType
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from bot.model import ActionKind, Author, Capabilities, Channel, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
+from bot.model import Author, Capabilities, Channel, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
 
 
 @dataclass(frozen=True, slots=True)

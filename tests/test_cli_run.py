@@ -81,5 +81,5 @@ def test_eval_and_explain_commands(tmp_path: Path, monkeypatch, capsys) -> None:
 
     assert main(["--env", str(tmp_path / ".env"), "explain", "I can't breathe and my lips are turning blue"]) == 0
     explained = capsys.readouterr().out
-    assert explained.startswith("category: urgent_care")
+    assert explained.startswith("category: urgent_care\ndanger tier: urgent")
     assert "x          rule danger.urgent_care: reply (public, urgent_care)" in explained

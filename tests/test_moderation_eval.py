@@ -65,7 +65,7 @@ def test_eval_refuses_an_unknown_label_naming_the_line(tmp_path: Path, capsys) -
 def test_eval_refuses_a_broken_engine_file_as_a_sentence(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "policy.toml"
     shipped_policy = (CONFIG.parent / "policy.toml").read_text(encoding="utf-8")
-    broken.write_text(shipped_policy + "\n[danger]\nurgent_threshold = 2\n", encoding="utf-8")
+    broken.write_text(shipped_policy.replace("urgent_threshold = 0.7", "urgent_threshold = 2"), encoding="utf-8")
 
     def engine() -> Engine:
         load_policy(broken, teams=TEAMS, templates=TEMPLATE_NAMES)  # raises: the threshold is out of range

@@ -138,3 +138,18 @@ def test_a_refused_hide_falls_back_and_the_reason_is_recorded(tmp_path: Path) ->
     rows = service.store.audit(account="demo")
     assert "hide:failed" in str(rows[0]["actions"])
     assert "delete:done" in str(rows[0]["actions"])
+
+
+def test_after_a_restart_a_refusal_follows_the_fallback_planned_with_the_decision(tmp_path: Path) -> None:
+    service, clock, first, _ = two_services(tmp_path)
+    first.post("demo", message("t", "That receptionist had better watch herself. I know where she lives and I'll be waiting"))
+    first.fail_next("hide", PlatformUnavailable("503"))  # the hide stays planned: tried again later
+    service.tick()
+    service.close()
+    restarted = Service(service.settings, clock=clock, adapters={"demo": SandboxAdapter(
+        service.settings.account_config(service.settings.accounts[0]), first)}, out=io.StringIO(), rng=random.Random(7))
+    first.fail_next("hide", ActionRefused("this comment cannot be hidden"))
+    restarted.poll_account("demo")
+    assert "delete" in [a.kind for a in first.activity]
+    assert "delete:done" in str(restarted.store.audit(account="demo")[0]["actions"])
+    restarted.close()
