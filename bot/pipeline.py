@@ -186,9 +186,15 @@ class _Words:
     claim: Finding | None
 
     def fill(self, action: Action) -> list[Action]:
-        fallback = self.fill(action.fallback)[0] if action.fallback is not None else None
+        """The action with its words, and its fallback chain worded too (a reply that carries the
+        support line passes it on to a reply that replaces it)."""
+        fallback = action.fallback
+        if fallback is not None and action.with_support_line and fallback.kind is ActionKind.REPLY:
+            fallback = replace(fallback, with_support_line=True)
+        worded_fallback = self.fill(fallback)[0] if fallback is not None else None
         if action.kind is ActionKind.REPLY:
-            return self._reply(replace(action, fallback=fallback))
+            return self._reply(action, worded_fallback)
+        text = ""
         if action.kind in (ActionKind.ALERT, ActionKind.REVIEW):
             text = f"{self.decision.category.value}: {action.reason}"
             if self.claim is not None and action.kind is ActionKind.REVIEW:
@@ -196,8 +202,7 @@ class _Words:
                                    channel=self.inbound.channel, values=reply_values(self.inbound, self.context, claim=self.claim),
                                    seed=self._seed).text
                 text += f" Suggested reply: {suggested}"
-            return [replace(action, text=text, fallback=fallback)]
-        return [replace(action, fallback=fallback)]
+        return [replace(action, text=text or action.text, fallback=worded_fallback)]
 
     @property
     def _seed(self) -> str:
@@ -208,20 +213,21 @@ class _Words:
                       values=reply_values(self.inbound, self.context, action.team, self.claim), seed=self._seed,
                       avoid_text=self.history.last_reply_text, bot_marker=marker, with_wait_prefix=waited).text
 
-    def _reply(self, action: Action) -> list[Action]:
-        marker = self.context.bot_marker
+    def _reply(self, action: Action, fallback: Action | None) -> list[Action]:
+        waited = self.decision.arrived_while_closed
         if not action.with_support_line:
-            return [replace(action, text=self._render(action.template, action, marker=marker, waited=self.decision.arrived_while_closed))]
-        body = self._render(action.template, action, marker="", waited=self.decision.arrived_while_closed)
+            text = self._render(action.template, action, marker=self.context.bot_marker, waited=waited)
+            return [replace(action, text=text, fallback=fallback)]
+        body = self._render(action.template, action, marker="", waited=waited)
         line = self._render(SUPPORT_LINE, action, marker="", waited=False)
-        channel = action.channel or self.inbound.channel
-        limit = limit_for(self.book.limits, action.template, self.inbound.platform, channel)
+        limit = limit_for(self.book.limits, action.template, self.inbound.platform, action.channel or self.inbound.channel)
         joined = f"{body} {line}"
         if reply_length(joined, self.inbound.platform) <= limit:
-            return [replace(action, text=self._marked(joined, limit))]
-        own_line = replace(action, template=SUPPORT_LINE, with_support_line=False, fallback=None,
-                           text=self._marked(line, limit))
-        return [replace(action, text=self._marked(body, limit)), own_line]
+            return [replace(action, text=self._marked(joined, limit), fallback=fallback)]
+        person_looks = fallback if fallback is not None and fallback.kind is ActionKind.REVIEW else None
+        own_line = replace(action, template=SUPPORT_LINE, with_support_line=False, text=self._marked(line, limit),
+                           fallback=person_looks)
+        return [replace(action, text=self._marked(body, limit), fallback=fallback), own_line]
 
     def _marked(self, text: str, limit: int) -> str:
         marker = self.context.bot_marker.strip()

@@ -8,6 +8,7 @@ holds back a danger reply.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 from datetime import datetime, timezone
@@ -33,7 +34,7 @@ from bot.model import (
 )
 from bot.pipeline import Engine, handle, handle_text, text_context
 from bot.policy import DecideContext, Policy, decide, load_policy
-from bot.replies import TEMPLATE_NAMES
+from bot.replies import TEMPLATE_NAMES, ReplyBook, reply_length
 from tests.helpers import REPO
 
 NOW = datetime(2026, 5, 12, 10, 0, tzinfo=timezone.utc)
@@ -136,15 +137,22 @@ def test_the_support_tier_on_each_platform_replies_with_the_line_and_alerts(supp
     assert "danger tier support" in decision.evidence
 
 
-def test_on_x_a_support_line_that_does_not_fit_the_reply_follows_it(support_engine: Engine) -> None:
-    text = "this wait is bloody ridiculous, 5 hours in A&E, I just want to kill myself"
-    message = inbound(text, platform=Platform.X)
-    decision = handle(message, AuthorHistory(), text_context(NOW, adapter_module("x").CAPABILITIES), support_engine)
-    replies = [a for a in decision.actions if a.kind is ActionKind.REPLY]
+@pytest.mark.parametrize(("limit", "replies"), [
+    pytest.param(280, ["complaint+line"], id="x-280-the-line-joins-the-reply"),
+    pytest.param(230, ["complaint", "support_line"], id="no-room-the-line-follows-as-its-own-reply"),
+])
+def test_on_x_the_support_line_joins_the_reply_or_follows_it(support_engine: Engine, limit: int,
+                                                             replies: list[str]) -> None:
+    limits = {**support_engine.book.limits, (Platform.X, Channel.PUBLIC): limit}
+    engine = dataclasses.replace(support_engine, book=ReplyBook(support_engine.book.directory,
+                                                                support_engine.book.templates, limits))
+    message = inbound("this wait is bloody ridiculous, 5 hours in A&E, I just want to kill myself", platform=Platform.X)
+    decision = handle(message, AuthorHistory(), text_context(NOW, adapter_module("x").CAPABILITIES), engine)
+    sent = [a for a in decision.actions if a.kind is ActionKind.REPLY]
     assert decision.danger_tier is DangerTier.SUPPORT and decision.category is Category.COMPLAINT
-    assert replies[-1].text.count("116 123") == 1
-    if len(replies) == 2:  # the complaint reply left no room in 280 characters
-        assert replies[1].template == "support_line" and "116 123" not in replies[0].text
+    assert [a.template + ("+line" if "116 123" in a.text and a.template != "support_line" else "") for a in sent] == replies
+    assert all(reply_length(a.text, Platform.X) <= limit for a in sent)
+    assert sum(a.text.count("116 123") for a in sent) == 1
 
 
 def test_today_a_listed_danger_wording_is_the_urgent_tier() -> None:
