@@ -29,6 +29,7 @@ from bot.model import CATEGORY_PRIORITY, DANGER_CATEGORIES, Category, DangerTier
 from bot.moderation import private_spans
 from bot.moderation.privacy import redact_spans
 from bot.pipeline import Engine, handle_text, load_engine, text_context
+from bot.policy import primary_category
 
 SHOWN_TEXT_CHARS = 140
 
@@ -126,6 +127,13 @@ def found_categories(decision: Decision, engine: Engine) -> set[Category]:
         if f.check != "platform.capability"
         and (f.category not in DANGER_CATEGORIES or (decision.danger_tier is not DangerTier.NONE and f.score >= support))
     }
+
+
+def found_primary_category(decision: Decision, engine: Engine) -> Category:
+    """The primary category among the found categories (see `found_categories`): what the checks
+    said, before a rule's minimum score sends a weak finding back to ordinary."""
+    found = found_categories(decision, engine)
+    return primary_category(tuple(f for f in decision.findings if f.category in found and f.check != "platform.capability"))
 
 
 def evaluate_file(path: Path, rows: list[tuple[str, Category]], engine: Engine, show: int, now: datetime) -> FileReport:

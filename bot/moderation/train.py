@@ -30,13 +30,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
-from bot.evaluate import engine_from, evaluate_file
+from bot.evaluate import engine_from, evaluate_file, found_primary_category
 from bot.model import Category
 from bot.moderation.data import ModerationData
 from bot.moderation.lexicon import load_lexicon
-from bot.pipeline import Engine, handle_text, text_context
 from bot.moderation.linear import MODEL_FORMAT, LinearModel, parse_model
 from bot.moderation.text import features, prefix_features, prepare
+from bot.pipeline import Engine, handle_text, text_context
 
 SEED = 20261124
 HOLDOUT_FRACTION = 0.2
@@ -323,14 +323,14 @@ def engine_validation(spec: ModelSpec, model: LinearModel, validation: list[tupl
 
 
 def table_changes(spec: ModelSpec, model: LinearModel, engine: Engine) -> dict[str, list[str]]:
-    """Per threshold pair, the table and sandbox messages whose decision loses its expected category with this model."""
+    """Per threshold pair, the table and sandbox messages that lose their expected category with this model."""
     rows = expected_rows()
     context = text_context(ENGINE_NOW, SANDBOX_CAPABILITIES)
     changes: dict[str, list[str]] = {}
     for pair in _threshold_pairs(spec):
         trial = dataclasses.replace(engine, moderation=_engine_with(engine.moderation, spec, model, pair))
         changes[_label(pair)] = [row_id for row_id, text, expected in rows
-                                 if handle_text(text, trial, context).category.value != expected]
+                                 if found_primary_category(handle_text(text, trial, context), trial).value != expected]
     return changes
 
 
