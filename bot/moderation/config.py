@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.moderation.backtracking import slow_shape
 
 
 def line_of(source: str, needle: str) -> int:
@@ -76,6 +77,9 @@ class TomlFile:
                 re.compile(pattern, flags)
             except re.error as error:
                 raise self.error(key, f"pattern {pattern!r} is not a valid regular expression: {error}", pattern[:20]) from error
+            problem = slow_shape(pattern, flags)
+            if problem:
+                raise self.error(key, f"pattern {pattern!r} could take minutes on a long message: {problem}", pattern[:20])
         return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
