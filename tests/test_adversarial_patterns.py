@@ -245,6 +245,21 @@ def test_a_staff_pattern_with_a_slow_shape_is_refused_naming_file_key_and_line(t
     assert "nests a repeat inside an unbounded repeat" in caught.value.problem
 
 
+def test_a_hospital_number_cue_that_ends_in_a_repeat_is_refused(tmp_path: Path) -> None:
+    # Alone the cue is fine; followed by the spaces the code allows before the number, it is not.
+    config = tmp_path / "moderation"
+    shutil.copytree(CONFIG, config)
+    path = config / "privacy.toml"
+    source = path.read_text(encoding="utf-8")
+    assert '"mrn", ' in source
+    path.write_text(source.replace('"mrn", ', '"mrn\\\\s*", '), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config)
+    assert caught.value.file.endswith("privacy.toml")
+    assert caught.value.key.startswith("privacy.hospital_number_cues")
+    assert "side by side" in caught.value.problem
+
+
 # --- many claims (item 4)
 
 

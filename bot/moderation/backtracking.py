@@ -52,12 +52,35 @@ def _sequence_problem(items: list[tuple[Any, Any]], flags: int, top_level: bool 
             if chars is not None and not last and _is_broad(body):
                 return "it has an unbounded . or [^...] repeat with more pattern after it (like a.*b): use a bounded count such as .{0,80}"
             if chars is not None and _overlapping_repeat_follows(items[index + 1 :], chars, flags):
-                return "it puts two unbounded repeats of the same characters side by side (like \\s*:?\\s*): make the first possessive (\\s*+) or drop one"
+                return _SIDE_BY_SIDE
+        if op in (sre.SUBPATTERN, sre.BRANCH) and any(
+            _overlapping_repeat_follows(items[index + 1 :], chars, flags) for chars in _trailing_repeats(op, av, flags)
+        ):
+            return _SIDE_BY_SIDE  # a group that ends in a repeat, like (?:mrn\s*)\s*
         for inner in _children(op, av):
             problem = _sequence_problem(inner, flags, top_level=last and op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.BRANCH))
             if problem:
                 return problem
     return None
+
+
+_SIDE_BY_SIDE = "it puts two unbounded repeats of the same characters side by side (like \\s*:?\\s*): make the first possessive (\\s*+) or drop one"
+
+
+def _trailing_repeats(op: Any, av: Any, flags: int) -> list[frozenset[str]]:
+    """The characters of each unbounded one-character repeat that a group or alternation can end with."""
+    found = []
+    for sequence in _children(op, av):
+        if not sequence:
+            continue
+        last_op, last_av = sequence[-1]
+        if last_op in _GREEDY_OR_LAZY and last_av[1] == sre.MAXREPEAT:
+            chars = _single_char_set(list(last_av[2].data), flags)
+            if chars is not None:
+                found.append(chars)
+        elif last_op in (sre.SUBPATTERN, sre.BRANCH):
+            found.extend(_trailing_repeats(last_op, last_av, flags))
+    return found
 
 
 def _children(op: Any, av: Any) -> Iterable[list[tuple[Any, Any]]]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 import phonenumbers
 
 from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation.backtracking import slow_shape
 from bot.moderation.config import TomlFile
 from bot.moderation.needles import clue_of, clued_finditer
 
@@ -96,11 +97,15 @@ def load_privacy(directory: Path) -> PrivacyData:
     street_lower = "|".join(re.escape(s) for s in streets)
     relations = "|".join(re.escape(r) for r in file.strings("privacy.relations"))
     terms = sorted(file.strings("privacy.health_terms"), key=len, reverse=True)
+    hospital_number = re.compile(rf"(?:{hospital.pattern})\s*+(?:is|was|:|-|#|no\.?)?\s*+([A-Z]{{0,3}}\d{{5,10}}[A-Z]?)\b", re.IGNORECASE)
+    problem = slow_shape(hospital_number.pattern, hospital_number.flags)  # a cue ending in \s* meets the \s*+ after it
+    if problem:
+        raise file.error("privacy.hospital_number_cues", f"a cue could take minutes on a long message: {problem}")
     return PrivacyData(
         public_numbers=frozenset(re.sub(r"\D", "", n) for n in file.strings("privacy.public_numbers")),
         public_emails=frozenset(e.lower() for e in file.strings("privacy.public_emails", allow_empty=True)),
         date_of_birth=re.compile(rf"(?i:\b(?:{cues})\b\.?\s*+(?:is|was|:|-|on)?\s*+(?:on\s++)?)({_DATE})", re.IGNORECASE),
-        hospital_number=re.compile(rf"(?:{hospital.pattern})\s*+(?:is|was|:|-|#|no\.?)?\s*+([A-Z]{{0,3}}\d{{5,10}}[A-Z]?)\b", re.IGNORECASE),
+        hospital_number=hospital_number,
         address=re.compile(
             rf"\b(?P<named>\d{{1,4}}[A-Za-z]?,? (?:[A-Z][A-Za-z'\-]+ ){{1,3}}(?:{street_alternatives}))\b"
             rf"|(?i:\b(?:live|lives|living|staying|address is|moved to) (?:at |on )?(?P<cued>\d{{1,4}}[a-z]?,? (?:[a-z'\-]+ ){{1,3}}(?:{street_lower}))\b)"
