@@ -30,6 +30,10 @@ _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 # Characters that stand for all others when comparing what two single-character items match:
 # ASCII, Latin-1 and a few wider letters, spaces and digits.
 _SAMPLE = "".join(chr(code) for code in range(256)) + "\u2003\u00a0\u0660éßſKΩжא😀"
+# What a staff member reads when a pattern is refused (after "could take minutes on a long message: ").
+_NESTED = "it nests a repeat inside an unbounded repeat (like (?:\\w+ )+): use a bounded count such as {0,3}"
+_READS_TO_THE_END = "it has an unbounded . or [^...] repeat with more pattern after it (like a.*b): use a bounded count such as .{0,80}"
+_SIDE_BY_SIDE = "it puts two unbounded repeats of the same characters side by side (like \\s*:?\\s*): make the first possessive (\\s*+) or drop one"
 
 
 def slow_shape(pattern: str, flags: int = 0) -> str | None:
@@ -42,15 +46,17 @@ def slow_shape(pattern: str, flags: int = 0) -> str | None:
 
 
 def _sequence_problem(items: list[tuple[Any, Any]], flags: int, top_level: bool = False) -> str | None:
+    """The first slow shape in a sequence of parsed items or the groups inside it; `top_level`:
+    nothing in the pattern comes after this sequence."""
     for index, (op, av) in enumerate(items):
         last = top_level and index == len(items) - 1
         if op in _GREEDY_OR_LAZY and av[1] == sre.MAXREPEAT:
             body = list(av[2].data)
             if _has_variable_repeat(body):
-                return "it nests a repeat inside an unbounded repeat (like (?:\\w+ )+): use a bounded count such as {0,3}"
+                return _NESTED
             chars = _single_char_set(body, flags)
             if chars is not None and not last and _is_broad(body):
-                return "it has an unbounded . or [^...] repeat with more pattern after it (like a.*b): use a bounded count such as .{0,80}"
+                return _READS_TO_THE_END
             if chars is not None and _overlapping_repeat_follows(items[index + 1 :], chars, flags):
                 return _SIDE_BY_SIDE
         if op in (sre.SUBPATTERN, sre.BRANCH) and any(
@@ -62,9 +68,6 @@ def _sequence_problem(items: list[tuple[Any, Any]], flags: int, top_level: bool 
             if problem:
                 return problem
     return None
-
-
-_SIDE_BY_SIDE = "it puts two unbounded repeats of the same characters side by side (like \\s*:?\\s*): make the first possessive (\\s*+) or drop one"
 
 
 def _trailing_repeats(op: Any, av: Any, flags: int) -> list[frozenset[str]]:
