@@ -20,10 +20,16 @@ from bot.moderation.message import Message, read_message
 
 __all__ = [
     "CHECKS", "Check", "ModerationData", "classify", "load_moderation_data", "private_spans", "redact",
-    "ENGINE_ERROR_CHECK",
+    "ENGINE_ERROR_CHECK", "MAX_TEXT_CHARS", "TRUNCATED_CHECK",
 ]
 
 ENGINE_ERROR_CHECK = "engine.error"
+# The most any check reads of one message: the longest message any platform accepts (an X direct
+# message, 10,000 characters; a Facebook comment takes 8,000, Messenger 2,000, Instagram 2,200), so
+# no real message is cut and a made-up longer one costs no more than the longest real one.
+MAX_TEXT_CHARS = 10_000
+# The finding that tells staff the text was longer and only its start was read.
+TRUNCATED_CHECK = "engine.truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +60,15 @@ def _error_finding(check: Check, error: Exception) -> Finding:
 
 
 def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    """One Finding per matched category, in check order; an empty tuple means ordinary."""
+    """One Finding per matched category, in check order; an empty tuple means ordinary.
+
+    Checks read the first `MAX_TEXT_CHARS` characters: the start, where a message says what it
+    is about, is always read. A longer text gets an ordinary-category finding saying it was cut,
+    which changes no decision and shows staff that the rest was not checked.
+    """
+    full = text if isinstance(text, str) else str(text)
     try:
-        message = read_message(text if isinstance(text, str) else str(text), data.lexicon, data.idioms, data.screen, data.questions)
+        message = read_message(full[:MAX_TEXT_CHARS], data.lexicon, data.idioms, data.screen, data.questions)
     except Exception as error:  # noqa: BLE001 - a failure here must hold the message, not crash
         return tuple(_error_finding(check, error) for check in CHECKS)
     findings: dict[Category, Finding] = {}
@@ -70,6 +82,10 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             if kept is None or finding.check == ENGINE_ERROR_CHECK or (kept.check != ENGINE_ERROR_CHECK and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
+    if len(full) > MAX_TEXT_CHARS and Category.ORDINARY not in findings:
+        findings[Category.ORDINARY] = Finding(
+            Category.ORDINARY, 0.0, TRUNCATED_CHECK,
+            f"text cut: the checks read its first {MAX_TEXT_CHARS:,} of {len(full):,} characters (longer than any platform allows)")
     return tuple(findings.values())
 
 

@@ -84,9 +84,13 @@ def reported_ranges(message: Message, data: AbuseData) -> list[tuple[int, int]]:
         return []
     ranges = [(m.start(), m.end()) for m in _QUOTED.finditer(message.text)]
     words = message.prepared.tokens
+    # Map the called-words back to tokens by counting the words before each match, carrying the
+    # count on from the previous match so the text is counted through once, not once per match.
+    counted_to, spaces = 0, 0
     for match in _CALLED.finditer(message.joined):
-        # Map the called-words back to tokens by counting words before the match.
-        first = message.joined.count(" ", 0, match.start(1)) + 1
+        spaces += message.joined.count(" ", counted_to, match.start(1))
+        counted_to = match.start(1)
+        first = spaces + 1
         count = len(match.group(1).split())
         if first < len(words):
             last = min(first + count, len(words)) - 1
@@ -98,12 +102,19 @@ def _own_tokens(message: Message, ranges: list[tuple[int, int]]) -> list[Token]:
     """The tokens that are the author's own words: not inside a safe idiom, not a reported quote."""
     if not ranges and message.masked == message.joined:  # the common case: no idiom, nothing quoted
         return list(message.prepared.tokens)
+    # Tokens come in order of their start, so one pass over the ranges sorted by start, keeping the
+    # furthest end reached by a range that starts at or before the token, tells whether a range holds it.
+    ordered = sorted(ranges)
+    next_range, reach = 0, -1
     own = []
     position = 0
     for token in message.prepared.tokens:
         in_idiom = message.masked[position : position + len(token.word)] != token.word
         position += len(token.word) + 1
-        if in_idiom or any(start <= token.start < end for start, end in ranges):
+        while next_range < len(ordered) and ordered[next_range][0] <= token.start:
+            reach = max(reach, ordered[next_range][1])
+            next_range += 1
+        if in_idiom or token.start < reach:
             continue
         own.append(token)
     return own

@@ -176,6 +176,7 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
     # Sets iterate in an order that changes between runs: sums and ties go in a fixed order, so the
     # same message always gets the same score and the same claim (the first listed wins a tie).
     message_weight = sum(data.weights.get(term, data.unknown_weight) ** 2 for term in sorted(message_terms))
+    debunks, negated = _denials(words, data.term_of)  # once per message, not once per candidate phrasing
     for position, count in sorted(shared.items()):
         claim_index, claim_terms, negated_claim = data.phrasings[position]
         if count < min(MIN_SHARED_TERMS, len(claim_terms)):
@@ -183,7 +184,7 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
         claim_weight = sum(data.weights[term] ** 2 for term in sorted(claim_terms))
         overlap = sum(data.weights[term] ** 2 for term in sorted(claim_terms & message_terms))
         score = overlap / math.sqrt(claim_weight * min(message_weight, 2 * claim_weight))
-        denied = not negated_claim and _denied(words, claim_terms, data.synonyms)
+        denied = not negated_claim and (debunks or not negated.isdisjoint(claim_terms))
         if denied:
             score *= DENIAL_FACTOR
         if score > best_score:
@@ -191,16 +192,16 @@ def best_claim(words: tuple[str, ...], data: ClaimsData) -> tuple[float, Claim |
     return min(best_score, 1.0), best, best_denied
 
 
-def _denied(words: tuple[str, ...], claim_terms: frozenset[str], synonyms: Mapping[str, str]) -> bool:
-    """Whether the text debunks the claim or negates one of its terms ("does not cause autism")."""
-    if any(word in _DEBUNKING for word in words):
-        return True
-    for index, word in enumerate(words):
-        if word in _NEGATIONS:
-            following = terms(words[index + 1 : index + 1 + DENIAL_REACH], synonyms)
-            if following & claim_terms:
-                return True
-    return False
+def _denials(words: tuple[str, ...], term_of: Callable[[str], str | None]) -> tuple[bool, frozenset[str]]:
+    """Whether the text calls something a myth ("debunked", "false"), and the terms it negates
+    ("does not cause autism": cause, autism). A claim is denied if the text debunks, or negates
+    one of the claim's terms."""
+    debunks = not _DEBUNKING.isdisjoint(words)
+    negated = frozenset(
+        term for index, word in enumerate(words) if word in _NEGATIONS
+        for term in map(term_of, words[index + 1 : index + 1 + DENIAL_REACH]) if term is not None
+    )
+    return debunks, negated
 
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:

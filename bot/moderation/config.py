@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.moderation.backtracking import slow_shape
 
 
 def line_of(source: str, needle: str) -> int:
@@ -72,10 +73,15 @@ class TomlFile:
     def regex(self, key: str, patterns: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
         """Compile each pattern alone (to name the bad one), then all as one alternation."""
         for pattern in patterns:
+            # How the pattern looks in the file, to find its line: a "basic string" doubles backslashes.
+            written = pattern[:20] if pattern[:20] in self.source else pattern.replace("\\", "\\\\")[:20]
             try:
                 re.compile(pattern, flags)
             except re.error as error:
-                raise self.error(key, f"pattern {pattern!r} is not a valid regular expression: {error}", pattern[:20]) from error
+                raise self.error(key, f"pattern {pattern!r} is not a valid regular expression: {error}", written) from error
+            problem = slow_shape(pattern, flags)
+            if problem:
+                raise self.error(key, f"pattern {pattern!r} could take minutes on a long message: {problem}", written)
         return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 

@@ -70,10 +70,15 @@ class Screen:
         """The ids of the screened patterns that cannot match `text`, which is `" ".join(words)`:
         it contains none of their needles."""
         possible = set()
+        in_text: dict[str, bool] = {}  # each needle is looked for in the text once, however many words wake it
         for word in set(words):
             for needle, pattern_id in _candidates(self, word):
-                if pattern_id not in possible and needle in text:
-                    possible.add(pattern_id)
+                if pattern_id not in possible:
+                    found = in_text.get(needle)
+                    if found is None:
+                        found = in_text[needle] = needle in text
+                    if found:
+                        possible.add(pattern_id)
         return self.screened.difference(possible)
 
 

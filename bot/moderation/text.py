@@ -153,23 +153,31 @@ def _normalise_piece(piece: str, lexicon: frozenset[str]) -> str:
 
 
 def _join_spaced_letters(tokens: list[Token], lexicon: frozenset[str]) -> list[Token]:
-    """Join runs of single letters (`f u c k`) into one word when the result is in the lexicon."""
+    """Join runs of single letters (`f u c k`) into one word when the result is in the lexicon.
+
+    Within a run of single letters, the first of its tails (from the earliest start) that spells
+    a lexicon word is joined. Only tails no longer than the lexicon's longest word can, so each
+    run is read once and only its last few letters are tried: `"a " * 50000` stays linear.
+    """
     if sum(len(token.word) == 1 for token in tokens) < 3:  # the common case: no run of three to join
         return tokens
+    longest = max(_words_by_length(lexicon), default=0)
     joined: list[Token] = []
     index = 0
     while index < len(tokens):
         end = index
         while end < len(tokens) and len(tokens[end].word) == 1 and tokens[end].word.isalpha():
             end += 1
-        if end - index >= 3:
-            word = "".join(t.word for t in tokens[index:end])
-            if word in lexicon:
-                joined.append(Token(word, tokens[index].start, tokens[end - 1].end))
-                index = end
-                continue
-        joined.append(tokens[index])
-        index += 1
+        if end - index < 3:
+            joined.append(tokens[index])
+            index += 1
+            continue
+        start = next((first for first in range(max(index, end - longest), end - 2)
+                      if "".join(t.word for t in tokens[first:end]) in lexicon), end)
+        joined.extend(tokens[index:start])
+        if start < end:
+            joined.append(Token("".join(t.word for t in tokens[start:end]), tokens[start].start, tokens[end - 1].end))
+        index = end
     return joined
 
 
