@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.moderation.abuse import AbuseData, load_abuse
 from bot.moderation.claims import ClaimsData, load_claims
 from bot.moderation.complaint import ComplaintData, load_complaint
+from bot.moderation.concepts import Cues, load_cues
 from bot.moderation.config import TomlFile, load_pattern_list
 from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
@@ -32,11 +33,13 @@ class ModerationData:
     abuse: AbuseData
     danger: DangerData
     threat: re.Pattern[str]  # threat.toml's patterns
+    threat_cues: Cues  # threat.toml's [cues]: weapons, harm, targets, intent... and their combinations
     privacy: PrivacyData
     claims: ClaimsData
     spam: SpamData
     complaint: ComplaintData
     verification: re.Pattern[str]  # verification.toml's patterns
+    pleasantries: frozenset[str]  # safe_terms.toml's [pleasantries]: hello and thanks alone say nothing to act on
     questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
     screen: Screen  # which of the patterns above a message's words cannot match
 
@@ -64,11 +67,13 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         abuse=abuse,
         danger=danger,
         threat=threat,
+        threat_cues=load_cues(TomlFile(directory / "threat.toml"), "cues", lexicon),
         privacy=load_privacy(directory),
         claims=load_claims(directory, models["misinformation"]),
         spam=spam,
         complaint=complaint,
         verification=verification,
+        pleasantries=frozenset(word.lower() for word in safe_file.strings("pleasantries.words")),
         questions=Questions(
             safe_file.regex("questions.openers", safe_file.strings("questions.openers")),
             safe_file.regex("questions.wh_openers", safe_file.strings("questions.wh_openers")),

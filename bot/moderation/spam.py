@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.needles import clue_of, clued_search
 from bot.moderation.text import prepare
 
@@ -95,6 +96,8 @@ def _repeats(message: Message, context: ClassifyContext, data: SpamData, lexicon
 
 
 def check_spam(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    if only_pleasantries(message.words, data.pleasantries):
+        return ()
     spam = data.spam
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
