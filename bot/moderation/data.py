@@ -39,6 +39,7 @@ class ModerationData:
     spam: SpamData
     complaint: ComplaintData
     verification: re.Pattern[str]  # verification.toml's patterns
+    verification_cues: Cues  # verification.toml's [cues]: an account + real, official, fake, pretending...
     pleasantries: frozenset[str]  # safe_terms.toml's [pleasantries]: hello and thanks alone say nothing to act on
     questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
     screen: Screen  # which of the patterns above a message's words cannot match
@@ -73,6 +74,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         spam=spam,
         complaint=complaint,
         verification=verification,
+        verification_cues=load_cues(TomlFile(directory / "verification.toml"), "cues", lexicon),
         pleasantries=frozenset(word.lower() for word in safe_file.strings("pleasantries.words")),
         questions=Questions(
             safe_file.regex("questions.openers", safe_file.strings("questions.openers")),
