@@ -10,6 +10,8 @@ import pytest
 
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation.concepts import find_cues
+from bot.moderation.message import read_message
 from bot.policy import decide
 from bot.store import AuthorHistory
 from tests.test_policy import context, inbound, policy  # noqa: F401 - `policy` is a fixture
@@ -88,3 +90,36 @@ def test_greetings_and_thanks_are_ordinary(text: str, data: ModerationData) -> N
 
 def test_a_greeting_before_a_complaint_still_counts(data: ModerationData) -> None:
     assert primary_category(classify("hello, my appointment was cancelled again", CONTEXT, data)) is Category.COMPLAINT
+
+
+def spam_checks(text: str, data: ModerationData) -> list[str]:
+    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.SPAM]
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("Made a fortune with ethereum staking this month, inbox me and I'll show you how", "money_contact"),
+    ("Hit my first big payout with my trading coach, message her on WhatsApp", "money_contact"),
+    ("Locked out after a scam? Our recovery experts will get your funds back, reach out on Telegram", "recovery"),
+    ("Evri: your parcel could not be delivered, reschedule and pay the £1.20 fee at evri-redelivery.info", "sms"),
+    ("NHS: your prescription payment failed, update your card today at nhs-pay-online.com", "sms"),
+    ("Slimming gummies that actually work, 2 stone down, check my bio", "dm_offer"),
+    ("10k followers for your page overnight, dm for details", "dm_offer"),
+])
+def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM, [check_of(f) for f in classify(text, CONTEXT, data)]
+
+
+@pytest.mark.parametrize("text", [
+    "I got a text saying my parcel had a fee to pay, is this a scam? it didn't look right",
+    "my mum got a text asking her to pay for a covid test, I told her to ignore it",
+    "do I have to pay for my prescription if I'm on universal credit?",
+    "can someone dm me about my referral, it's been 6 weeks",
+    "Please can you share the link for the mental health self referral? thanks",
+    "@NHSLeeds any updates please",
+    "Is the free flu jab at the pharmacy, details on www.nhs.uk/flu please?",
+    "I lost access to the NHS app after changing my phone, who can help?",
+])
+def test_scam_talk_and_ordinary_requests_are_not_spam(text: str, data: ModerationData) -> None:
+    assert not spam_checks(text, data)

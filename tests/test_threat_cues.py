@@ -142,3 +142,9 @@ def test_cue_matching_takes_linear_time_on_adversarial_input(unit: str, data: Mo
     small, large = min(seconds(10_000) for _ in range(2)), seconds(100_000)
     # Ten times the text: linear is about 10 times the time, quadratic 100 times.
     assert large < 30 * small + 0.05
+
+
+def test_a_cue_never_reaches_across_a_sentence(data: ModerationData) -> None:
+    assert not threat_checks("Will the stab vest talk go ahead? Nurse Jo asked", data)
+    assert not threat_checks("I hope she is ok. Stabbed by a thorn at the park, the nurse said", data)
+    assert threat_checks("I hope she gets stabbed", data)

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 MAX_PHRASE_WORDS = 6
 MAX_STEPS = 4
-# Characters between two words that end a clause.
-_CLAUSE_STOPS = frozenset(".!?;\n")
+# Characters between two words that end a clause (a full stop only before a space: not in "£1.20").
+_CLAUSE_STOPS = frozenset("!?;\n")
+# Words `text.prepare` puts for a link and an @handle, listed as they are.
+PLACEHOLDERS = frozenset({"<url>", "<user>"})
 # The family whose phrases hide their words from every other family ("knife crime", "fake news").
 IGNORE = "ignore"
 
@@ -83,7 +85,7 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
     phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for family in families:
         for phrase in file.strings(f"{section}.families.{family}"):
-            words = prepare(phrase, lexicon).words
+            words = (phrase,) if phrase in PLACEHOLDERS else prepare(phrase, lexicon).words
             if not words or len(words) > MAX_PHRASE_WORDS:
                 raise file.error(f"{section}.families.{family}", f"{phrase!r} must be 1 to {MAX_PHRASE_WORDS} words", f'"{phrase}"')
             phrases.setdefault(words[0], []).append((words, family))
@@ -126,14 +128,16 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
 
 
 def clauses(message: Message, breakers: frozenset[str]) -> list[int]:
-    """Each word's clause number: a new clause after ".", "!", "?", ";" or a line break, and at a
+    """Each word's clause number: a new clause after ". ", "!", "?", ";" or a line break, and at a
     breaker word ("hope the nurse who hurt me is ok" wishes no harm)."""
     tokens = message.prepared.tokens
     text = message.text
     numbers = []
     clause = 0
     for index, token in enumerate(tokens):
-        if index and (token.word in breakers or not _CLAUSE_STOPS.isdisjoint(text[tokens[index - 1].end : token.start])):
+        # From the previous word's last character: a word can end in its own "!" ("heal!").
+        gap = text[tokens[index - 1].end - 1 : token.start] if index else ""
+        if index and (token.word in breakers or not _CLAUSE_STOPS.isdisjoint(gap) or ". " in gap):
             clause += 1
         numbers.append(clause)
     return numbers

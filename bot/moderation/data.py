@@ -56,7 +56,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     abuse = load_abuse(directory, medical, models["abuse"])
     danger = load_danger(directory)
     threat = load_pattern_list(directory, "threat")
-    spam = load_spam(directory, models["spam"])
+    spam = load_spam(directory, models["spam"], lexicon)
     complaint = load_complaint(directory, models["complaint"])
     verification = load_pattern_list(directory, "verification")
     # The patterns searched on the normalised words: `read_message` rules out those that cannot match.
