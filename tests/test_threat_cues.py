@@ -67,7 +67,7 @@ def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: 
     found = classify(text, CONTEXT, data)
     assert primary_category(found) is Category.THREAT, [check_of(f) for f in found]
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
-    assert cue in {match.combo for match in find_cues(data.threat_cues, message)}
+    assert cue in {match.combo for match in find_cues(data.threat_signals.cues, message)}
 
 
 def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationData) -> None:
@@ -148,3 +148,21 @@ def test_a_cue_never_reaches_across_a_sentence(data: ModerationData) -> None:
     assert not threat_checks("Will the stab vest talk go ahead? Nurse Jo asked", data)
     assert not threat_checks("I hope she is ok. Stabbed by a thorn at the park, the nurse said", data)
     assert threat_checks("I hope she gets stabbed", data)
+
+
+def test_the_threat_model_needs_a_word_of_violence_or_a_far_stronger_score(data: ModerationData) -> None:
+    signals = data.threat_signals
+    assert signals.model.version.startswith("threat-") and signals.model_threshold < signals.model_alone_threshold
+    # An insult with "should be" reads like the hate speech the model learnt, but names no violence.
+    insult = "You lot are useless f***ing idiots, the whole lot of you should be sacked"
+    assert primary_category(classify(insult, CONTEXT, data)) is Category.ABUSE
+    assert not threat_checks(insult, data)
+
+
+def test_a_model_gate_naming_no_family_is_an_error(tmp_path: Path) -> None:
+    config, models = _copy(tmp_path)
+    path = config / "threat.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('model_needs = ["weapon",', 'model_needs = ["weapons",'), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config, models)
+    assert caught.value.key.startswith("thresholds.model_needs") and "weapons" in caught.value.problem

@@ -208,6 +208,11 @@ def _chain(steps: tuple[frozenset[str], ...], window: int, found: list[Occurrenc
 
 def find_cues(cues: Cues, message: Message) -> tuple[CueMatch, ...]:
     """Every combination of `cues` that `message` holds (at most one match per combination)."""
+    return read_cues(cues, message)[0]
+
+
+def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str]]:
+    """`find_cues`, and the families any of whose phrases the message holds, combined or not."""
     clause_of = clauses(message, cues.breakers)
     found = occurrences(cues, message.words, clause_of, idiom_words(message))
     matches = []
@@ -217,4 +222,4 @@ def find_cues(cues: Cues, message: Message) -> tuple[CueMatch, ...]:
             chain = _chain(combo.steps[::-1], combo.window, found, clause_of)
         if chain is not None:
             matches.append(CueMatch(combo.id, chain))
-    return tuple(matches)
+    return tuple(matches), frozenset(occurrence.family for occurrence in found if not occurrence.negated)

@@ -18,10 +18,11 @@ from bot.moderation.message import Questions, idiom_pattern
 from bot.moderation.needles import Screen, screen_of
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
+from bot.moderation.threat import ThreatSignals, load_threat_signals
 
 MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
-MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-"}
+MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-", "threat": "threat-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class ModerationData:
     abuse: AbuseData
     danger: DangerData
     threat: re.Pattern[str]  # threat.toml's patterns
-    threat_cues: Cues  # threat.toml's [cues]: weapons, harm, targets, intent... and their combinations
+    threat_signals: ThreatSignals  # threat.toml's [cues] (weapons, harm, targets, intent...) and the threat model
     privacy: PrivacyData
     claims: ClaimsData
     spam: SpamData
@@ -68,7 +69,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         abuse=abuse,
         danger=danger,
         threat=threat,
-        threat_cues=load_cues(TomlFile(directory / "threat.toml"), "cues", lexicon),
+        threat_signals=load_threat_signals(directory, models["threat"], lexicon),
         privacy=load_privacy(directory),
         claims=load_claims(directory, models["misinformation"]),
         spam=spam,

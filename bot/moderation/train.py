@@ -45,6 +45,8 @@ MODELS_DIR = Path(__file__).parent / "models"
 PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
 # UK scams and spam, and ordinary messages about scams and fees, written for this project.
 SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
+# UK threats against staff and premises, and near misses, written for this project.
+THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -118,6 +120,11 @@ SPECS = (
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
         also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE), drop_words=frozenset({"<user>"}),
         project_labels=(("ordinary", False), ("complaint", False)),
+    ),
+    ModelSpec(
+        "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
+        negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
+        also=(THREAT_FILE,), project_labels=(("ordinary", False), ("complaint", False)),
     ),
 )
 
