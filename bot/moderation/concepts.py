@@ -153,24 +153,33 @@ def idiom_words(message: Message) -> list[bool]:
     return flags
 
 
-def occurrences(cues: Cues, words: tuple[str, ...], clause_of: list[int], ignored: list[bool]) -> list[Occurrence]:
-    """Every family phrase in `words`, in order of start; words flagged in `ignored` (safe idioms)
-    and the words of the ignored family's phrases never count."""
+def _spots(cues: Cues, words: tuple[str, ...], ignored: list[bool]) -> list[tuple[int, int, str]]:
+    """(start, end, family) of every family phrase in `words`, in order of start; the words of the
+    ignored family's phrases are flagged in `ignored` (which already flags safe idioms)."""
     found: list[tuple[int, int, str]] = []
+    phrases = cues.phrases
     for start, word in enumerate(words):
-        for phrase, family in cues.phrases.get(word, ()):
+        if word not in phrases:  # most words start no phrase
+            continue
+        for phrase, family in phrases[word]:
             end = start + len(phrase)
-            if words[start:end] == phrase:
+            if end == start + 1 or words[start:end] == phrase:
                 if family == IGNORE:
                     for position in range(start, end):
                         ignored[position] = True
                 else:
                     found.append((start, end, family))
+    return found
+
+
+def occurrences(cues: Cues, words: tuple[str, ...], spots: list[tuple[int, int, str]], clause_of: list[int], ignored: list[bool]) -> list[Occurrence]:
+    """The `spots` that count: none on an ignored word, none that reads as a noun (`not_after`),
+    each marked negated when a negation precedes it in its clause."""
     result = []
     last_negation = -1_000
     negations_at = [index for index, word in enumerate(words) if word in cues.negations]
     next_negation = 0
-    for start, end, family in found:
+    for start, end, family in spots:
         if any(ignored[start:end]):
             continue
         while next_negation < len(negations_at) and negations_at[next_negation] < start:
@@ -213,13 +222,21 @@ def find_cues(cues: Cues, message: Message) -> tuple[CueMatch, ...]:
 
 def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str]]:
     """`find_cues`, and the families any of whose phrases the message holds, combined or not."""
+    words = message.words
+    ignored = idiom_words(message) if message.masked != message.joined else [False] * len(words)
+    spots = _spots(cues, words, ignored)
+    if not spots:  # most messages: nothing more to read
+        return (), frozenset()
     clause_of = clauses(message, cues.breakers)
-    found = occurrences(cues, message.words, clause_of, idiom_words(message))
+    found = occurrences(cues, words, spots, clause_of, ignored)
+    present = frozenset(occurrence.family for occurrence in found if not occurrence.negated)
     matches = []
     for combo in cues.combos:
+        if any(step.isdisjoint(present) for step in combo.steps):
+            continue
         chain = _chain(combo.steps, combo.window, found, clause_of)
         if chain is None and combo.either_order:
             chain = _chain(combo.steps[::-1], combo.window, found, clause_of)
         if chain is not None:
             matches.append(CueMatch(combo.id, chain))
-    return tuple(matches), frozenset(occurrence.family for occurrence in found if not occurrence.negated)
+    return tuple(matches), present
