@@ -123,3 +123,9 @@ def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationD
 ])
 def test_scam_talk_and_ordinary_requests_are_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)
+
+
+def test_the_spam_model_learnt_nothing_from_handles(data: ModerationData) -> None:
+    # Every reply on X opens with an @handle: it must not count towards spam.
+    assert "<user>" in data.spam.model.words_without
+    assert not any("<user>" in feature.split(" ") for feature in data.spam.model.weights)
