@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.text import prepare
 
 if TYPE_CHECKING:
@@ -205,6 +206,8 @@ def _denials(words: tuple[str, ...], term_of: Callable[[str], str | None]) -> tu
 
 
 def check_misinformation(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    if only_pleasantries(message.words, data.pleasantries):
+        return ()
     claims = data.claims
     score, claim, denied = best_claim(message.words, claims)
     if claim is not None and score >= claims.similarity:

@@ -15,6 +15,7 @@ from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.abuse import reported_ranges
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.needles import clue_of, clued_finditer
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def _praise_only(message: Message, complaint: ComplaintData) -> bool:
 
 
 def check_complaint(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    if only_pleasantries(message.words, data.pleasantries):
+        return ()
     complaint = data.complaint
     match = message.search(complaint.patterns, message.joined)
     feats = complaint.model.features_for(message.words, message.feats)

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.moderation.abuse import AbuseData, load_abuse
 from bot.moderation.claims import ClaimsData, load_claims
 from bot.moderation.complaint import ComplaintData, load_complaint
+from bot.moderation.concepts import Cues, load_cues
 from bot.moderation.config import TomlFile, load_pattern_list
 from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
@@ -17,10 +18,11 @@ from bot.moderation.message import Questions, idiom_pattern
 from bot.moderation.needles import Screen, screen_of
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
+from bot.moderation.threat import ThreatSignals, load_threat_signals
 
 MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
-MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-"}
+MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-", "threat": "threat-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +34,14 @@ class ModerationData:
     abuse: AbuseData
     danger: DangerData
     threat: re.Pattern[str]  # threat.toml's patterns
+    threat_signals: ThreatSignals  # threat.toml's [cues] (weapons, harm, targets, intent...) and the threat model
     privacy: PrivacyData
     claims: ClaimsData
     spam: SpamData
     complaint: ComplaintData
     verification: re.Pattern[str]  # verification.toml's patterns
+    verification_cues: Cues  # verification.toml's [cues]: an account + real, official, fake, pretending...
+    pleasantries: frozenset[str]  # safe_terms.toml's [pleasantries]: hello and thanks alone say nothing to act on
     questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
     screen: Screen  # which of the patterns above a message's words cannot match
 
@@ -52,7 +57,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     abuse = load_abuse(directory, medical, models["abuse"])
     danger = load_danger(directory)
     threat = load_pattern_list(directory, "threat")
-    spam = load_spam(directory, models["spam"])
+    spam = load_spam(directory, models["spam"], lexicon)
     complaint = load_complaint(directory, models["complaint"])
     verification = load_pattern_list(directory, "verification")
     # The patterns searched on the normalised words: `read_message` rules out those that cannot match.
@@ -64,11 +69,14 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         abuse=abuse,
         danger=danger,
         threat=threat,
+        threat_signals=load_threat_signals(directory, models["threat"], lexicon),
         privacy=load_privacy(directory),
         claims=load_claims(directory, models["misinformation"]),
         spam=spam,
         complaint=complaint,
         verification=verification,
+        verification_cues=load_cues(TomlFile(directory / "verification.toml"), "cues", lexicon),
+        pleasantries=frozenset(word.lower() for word in safe_file.strings("pleasantries.words")),
         questions=Questions(
             safe_file.regex("questions.openers", safe_file.strings("questions.openers")),
             safe_file.regex("questions.wh_openers", safe_file.strings("questions.wh_openers")),

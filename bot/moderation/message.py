@@ -74,3 +74,9 @@ def read_message(text: str, lexicon: frozenset[str], idioms: re.Pattern[str], sc
     masked = idioms.sub(lambda match: " " * len(match.group()), joined) if joined and id(idioms) not in ruled_out else joined
     asks = questions.asks(text, joined) if questions is not None else False
     return Message(text, prepared, words, joined, masked, features(words), ruled_out, asks)
+
+
+def only_pleasantries(words: tuple[str, ...], pleasantries: frozenset[str]) -> bool:
+    """Whether a message says nothing but hello or thanks ("hi there", "thank you so much", "👍"):
+    with no content word, a trained model's guess is noise from its training posts."""
+    return all(word in pleasantries for word in words)

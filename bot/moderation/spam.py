@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.model import Category, ClassifyContext, Finding
+from bot.moderation.concepts import Cues, find_cues, load_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.needles import clue_of, clued_search
 from bot.moderation.text import prepare
 
@@ -43,13 +45,15 @@ class SpamData:
     model: LinearModel
     model_threshold: float
     model_threshold_with_link: float
+    model_question_threshold: float
+    cues: Cues
     raw_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "raw_clue", clue_of(self.raw_patterns))
 
 
-def load_spam(directory: Path, model: LinearModel) -> SpamData:
+def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = frozenset()) -> SpamData:
     file = TomlFile(directory / FILE)
     return SpamData(
         patterns=file.regex("spam.patterns", file.strings("spam.patterns")),
@@ -61,6 +65,8 @@ def load_spam(directory: Path, model: LinearModel) -> SpamData:
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_threshold_with_link=file.number("thresholds.model_with_link", 0.01, 0.999),
+        model_question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
+        cues=load_cues(file, "cues", lexicon),
     )
 
 
@@ -95,6 +101,8 @@ def _repeats(message: Message, context: ClassifyContext, data: SpamData, lexicon
 
 
 def check_spam(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    if only_pleasantries(message.words, data.pleasantries):
+        return ()
     spam = data.spam
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
@@ -105,8 +113,14 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return ()
+    cues = find_cues(spam.cues, message)
+    if cues:
+        return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
     feats = spam.model.features_for(message.words, message.feats)
     score = spam.model.score(feats)
-    if score >= (spam.model_threshold_with_link if urls else spam.model_threshold):
+    # A message that opens by asking ("please can you share the link for...") asks for help: the model,
+    # which learnt adverts, needs a stronger score for it.
+    threshold = spam.model_threshold_with_link if urls else spam.model_threshold
+    if score >= (max(threshold, spam.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)
     return ()

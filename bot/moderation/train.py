@@ -44,6 +44,10 @@ MAX_FEATURES = 40_000
 MODELS_DIR = Path(__file__).parent / "models"
 # Everyday UK messages to an NHS account, written for this project (see training/README.md).
 PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
+# UK scams and spam, and ordinary messages about scams and fees, written for this project.
+SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
+# UK threats against staff and premises, and near misses, written for this project.
+THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -71,6 +75,8 @@ class ModelSpec:
     also train this model, each mapped to whether it counts as positive, each row weighing
     `project_weight`.
     `prefixes`: word-prefix sizes the model reads besides words and word pairs.
+    `also`: more labelled files whose training parts (same split) train with their own labels:
+    a relative path is in the data directory, an absolute one is the project's own.
     """
 
     name: str
@@ -85,6 +91,7 @@ class ModelSpec:
     project_labels: tuple[tuple[str, bool], ...] = ()
     project_weight: float = 1.0
     prefixes: tuple[int, ...] = ()
+    also: tuple[Path, ...] = ()
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
@@ -110,7 +117,16 @@ SPECS = (
         negative_weight=0.1, c=2.0, drop_words=STYLE_WORDS, prefixes=(4, 6),
         project_labels=(("ordinary", False), ("complaint", True)),
     ),
-    ModelSpec("spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5),
+    ModelSpec(
+        "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE), drop_words=frozenset({"<user>"}),
+        project_labels=(("ordinary", False), ("complaint", False)),
+    ),
+    ModelSpec(
+        "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
+        negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
+        also=(THREAT_FILE,), project_labels=(("ordinary", False), ("complaint", False)),
+    ),
 )
 
 
@@ -192,6 +208,9 @@ def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]
     for file, label in spec.negatives:
         train, _ = split(read_rows(data_dir / file))
         rows.extend((text, False, spec.negative_weight) for text, row_label in train if not label or row_label == label)
+    for file in spec.also:
+        train, _ = split(read_rows(data_dir / file))
+        rows.extend((text, label == spec.positive, 1.0) for text, label in train)
     if spec.project_labels:
         wanted = dict(spec.project_labels)
         train, _ = split(read_rows(PROJECT_FILE))
@@ -259,7 +278,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     for key, value in scores.items():
         print(f"{spec.name}: {key} = {round(value, 4) if isinstance(value, float) else value}", file=sys.stderr)
     rounded = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
-    seen = [spec.file, *(file for file, _ in spec.negatives), *([PROJECT_FILE.name] if spec.project_labels else [])]
+    seen = [spec.file, *(file for file, _ in spec.negatives), *(file.name for file in spec.also), *([PROJECT_FILE.name] if spec.project_labels else [])]
     return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
 
 
@@ -337,7 +356,7 @@ def table_changes(spec: ModelSpec, model: LinearModel, engine: Engine) -> dict[s
 def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [PROJECT_FILE]
+    sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also] + [PROJECT_FILE]
     for source in sources:
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:

@@ -1,0 +1,131 @@
+"""Verification questions, impersonation reports (staff alerted), scams and spam, and greetings."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation.concepts import find_cues
+from bot.moderation.message import read_message
+from bot.policy import decide
+from bot.store import AuthorHistory
+from tests.test_policy import context, inbound, policy  # noqa: F401 - `policy` is a fixture
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def data() -> ModerationData:
+    return load_moderation_data(CONFIG)
+
+
+def check_of(finding: Finding) -> str:
+    """The id of the check that made a finding (its third field, whatever it is called)."""
+    return str(getattr(finding, dataclasses.fields(finding)[2].name))
+
+
+def verification_checks(text: str, data: ModerationData) -> list[str]:
+    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.VERIFICATION]
+
+
+@pytest.mark.parametrize("text", [
+    "is this page run by the actual NHS?",
+    "can I trust this account, it says it's NHS Leeds",
+    "Is the Instagram page with the blue logo yours?",
+    "is the text about my smear test from you or a scam?",
+    "Is this account legit?",
+    "is the page called NHS Leeds Health real?",
+])
+def test_questions_about_an_account_get_the_verification_answer(text: str, data: ModerationData) -> None:
+    found = classify(text, CONTEXT, data)
+    assert primary_category(found) is Category.VERIFICATION, [check_of(f) for f in found]
+    assert "verification.impersonation" not in verification_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "there's a fake NHS account messaging people asking for bank details",
+    "someone has made a page with your logo asking for donations",
+    "Heads up, a profile calling itself NHS Leeds Vaccines is DMing people for card payments",
+    "there's a Facebook group using the NHS name selling covid tests",
+    "my nan got a call from a man claiming to be from the surgery wanting her card number",
+    "someone is impersonating you on Facebook",
+    "Watch out, a fake NHS Leeds page is sharing covid booster links, is it yours?",
+])
+def test_reports_of_an_impersonating_account_alert_staff(text: str, data: ModerationData) -> None:
+    found = classify(text, CONTEXT, data)
+    assert primary_category(found) is Category.VERIFICATION, [check_of(f) for f in found]
+    assert "verification.impersonation" in verification_checks(text, data)
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("someone has made a page with your logo asking for donations", "urgent"),
+    ("Is this account legit?", "routine"),
+])
+def test_an_impersonation_report_is_answered_and_alerts_staff_urgently(text: str, urgency: str, data: ModerationData, policy) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    decision = decide(inbound(text), classify(text, CONTEXT, data), AuthorHistory(), policy, context())
+    assert [action.template for action in decision.actions if action.kind == "reply"] == ["verification"]
+    assert [(action.team, action.urgency.value) for action in decision.actions if action.kind == "alert"] == [("comms", urgency)]
+
+
+@pytest.mark.parametrize("text", [
+    "the real problem is your website keeps crashing",
+    "that Facebook post about the flu jab clinic was really useful",
+    "my son's got a fake tan disaster, is that an allergy?",
+    "got a scam call about my car insurance, nothing to do with you, just moaning",
+])
+def test_near_misses_are_not_impersonation_reports(text: str, data: ModerationData) -> None:
+    assert "verification.impersonation" not in verification_checks(text, data)
+
+
+@pytest.mark.parametrize("text", ["hello", "hi there", "thanks", "thank you so much", "cheers", "ta", "👍", "thanks again x", "Morning all!"])
+def test_greetings_and_thanks_are_ordinary(text: str, data: ModerationData) -> None:
+    assert primary_category(classify(text, CONTEXT, data)) is Category.ORDINARY
+
+
+def test_a_greeting_before_a_complaint_still_counts(data: ModerationData) -> None:
+    assert primary_category(classify("hello, my appointment was cancelled again", CONTEXT, data)) is Category.COMPLAINT
+
+
+def spam_checks(text: str, data: ModerationData) -> list[str]:
+    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.SPAM]
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("Made a fortune with ethereum staking this month, inbox me and I'll show you how", "money_contact"),
+    ("Hit my first big payout with my trading coach, message her on WhatsApp", "money_contact"),
+    ("Locked out after a scam? Our recovery experts will get your funds back, reach out on Telegram", "recovery"),
+    ("Evri: your parcel could not be delivered, reschedule and pay the £1.20 fee at evri-redelivery.info", "sms"),
+    ("NHS: your prescription payment failed, update your card today at nhs-pay-online.com", "sms"),
+    ("Slimming gummies that actually work, 2 stone down, check my bio", "dm_offer"),
+    ("10k followers for your page overnight, dm for details", "dm_offer"),
+])
+def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM, [check_of(f) for f in classify(text, CONTEXT, data)]
+
+
+@pytest.mark.parametrize("text", [
+    "I got a text saying my parcel had a fee to pay, is this a scam? it didn't look right",
+    "my mum got a text asking her to pay for a covid test, I told her to ignore it",
+    "do I have to pay for my prescription if I'm on universal credit?",
+    "can someone dm me about my referral, it's been 6 weeks",
+    "Please can you share the link for the mental health self referral? thanks",
+    "@NHSLeeds any updates please",
+    "Is the free flu jab at the pharmacy, details on www.nhs.uk/flu please?",
+    "I lost access to the NHS app after changing my phone, who can help?",
+])
+def test_scam_talk_and_ordinary_requests_are_not_spam(text: str, data: ModerationData) -> None:
+    assert not spam_checks(text, data)
+
+
+def test_the_spam_model_learnt_nothing_from_handles(data: ModerationData) -> None:
+    # Every reply on X opens with an @handle: it must not count towards spam.
+    assert "<user>" in data.spam.model.words_without
+    assert not any("<user>" in feature.split(" ") for feature in data.spam.model.weights)

@@ -1,0 +1,168 @@
+"""Threats found by concept cues (threat.toml's [cues]): each family, near misses, config errors, linear time."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation.concepts import find_cues
+from bot.moderation.data import MODELS_DIR
+from bot.moderation.message import read_message
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def data() -> ModerationData:
+    return load_moderation_data(CONFIG)
+
+
+def check_of(finding: Finding) -> str:
+    """The id of the check that made a finding (its third field, whatever it is called)."""
+    return str(getattr(finding, dataclasses.fields(finding)[2].name))
+
+
+def threat_checks(text: str, data: ModerationData) -> list[str]:
+    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.THREAT]
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    # a weapon beside an intent, a target or an act of harm
+    ("bring a machete next time and see how long the wait is then", "weapon"),
+    ("next time I'm bringing a knife to that reception desk", "weapon"),
+    ("petrol through the letterbox tonight, see how they like it", "weapon"),
+    ("she wants acid in her face for what she said to my mum", "weapon_at"),
+    ("I've got a baseball bat in the boot for that doctor", "weapon"),
+    # an act of harm aimed at someone, with an intent or a wish before it
+    ("I'm going to do her in when I see her", "harm_person"),
+    ("swear down I will batter that receptionist", "harm"),
+    ("im gonna smash his face in", "harm"),
+    ("someone ought to torch the practice", "harm"),
+    ("kill them all, every one of them", "harm_aimed"),
+    ("torch the surgery and be done with it", "harm_target"),
+    # a wish that someone were hurt
+    ("hope she gets stabbed on her way home", "wish"),
+    ("I hope that nurse gets battered", "wish"),
+    # knowing where someone is found
+    ("I know where that nurse parks her car", "knowing_where"),
+    ("found out where the receptionist lives", "knowing_where"),
+    ("I know what car you drive, Dr Ahmed", "knowing_detail"),
+    ("followed her home last night, she never noticed", "knowing_detail"),
+    # veiled warnings and revenge
+    ("Dr Shah had better watch out, that's all I'm saying", "veiled"),
+    ("don't be surprised if something happens to that receptionist", "veiled"),
+    ("I'll get even with that receptionist", "revenge"),
+    ("I'll make you pay for what you did to my dad", "revenge_said"),
+])
+def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
+    found = classify(text, CONTEXT, data)
+    assert primary_category(found) is Category.THREAT, [check_of(f) for f in found]
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert cue in {match.combo for match in find_cues(data.threat_signals.cues, message)}
+
+
+def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationData) -> None:
+    text = "bring a machete next time"
+    finding = next(f for f in classify(text, CONTEXT, data) if f.category is Category.THREAT)
+    assert check_of(finding) == "threat.cue.weapon"
+    assert "weapon 'machete'" in finding.detail and "intent 'next time'" in finding.detail
+    assert [span.text_in(text) for span in finding.spans] == ["machete next time"]
+
+
+@pytest.mark.parametrize("text", [
+    "this queue is killing me",                                     # idioms
+    "I could murder a brew after that shift",
+    "smash that like button for the blood donor appeal",
+    "knife crime awareness session at the youth hub on Friday",
+    "do you know where I can park for the eye clinic?",             # knowing-where, but asking the way
+    "does anyone know where the fracture clinic is",
+    "the nurse hurt my arm taking blood, is that normal",           # harm told, not threatened
+    "hope the jab doesn't hurt, she's nervous",
+    "I got a burn on my hand at work, can the pharmacy help",       # harm as a noun
+    "I'm not going to stab anyone, I just want my results",         # negated
+    "I would never hurt the staff, they've been lovely",
+    "will I have to pay for this prescription?",                    # "pay for this" without revenge
+    "the doctor will burn off the wart next week",
+    "hope the nurse who hurt my mum's arm is more careful next time",  # the clause ends at "who"
+    "does the shampoo kill all the nits?",
+    "my son was shot at school in America years ago and still has nightmares",
+])
+def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
+    assert not threat_checks(text, data)
+
+
+def _copy(tmp_path: Path) -> tuple[Path, Path]:
+    config, models = tmp_path / "config", tmp_path / "models"
+    shutil.copytree(CONFIG, config)
+    shutil.copytree(MODELS_DIR, models, ignore=shutil.ignore_patterns("*.md"))
+    return config, models
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('steps = [["weapon"], ["person"]]', 'steps = [["weapon"], ["weapons"]]', "cues.combos[1].steps", "not a family"),
+    ('id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3', 'id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 99', "cues.combos[", "from 0 to 20"),
+    ('"knife", "knives",', '"knife", "knife",', "cues.families.weapon", "listed twice"),
+    ('"knife", "knives",', '"knife", "a b c d e f g",', "cues.families.weapon", "1 to 6 words"),
+    ('negation_reach = 3', 'negation_reach = "three"', "cues.negation_reach", "must be a number"),
+])
+def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    config, models = _copy(tmp_path)
+    path = config / "threat.toml"
+    source = path.read_text(encoding="utf-8")
+    assert old in source
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config, models)
+    assert caught.value.file.endswith("threat.toml")
+    assert caught.value.key.startswith(key)
+    assert problem in caught.value.problem
+
+
+@pytest.mark.parametrize("unit", [
+    "ill stab ", "know where you ", "hope she gets ", "bring a knife ", "not going to hurt you ",
+    "do her in who ", "watch your back you lot ",
+])
+def test_cue_matching_takes_linear_time_on_adversarial_input(unit: str, data: ModerationData) -> None:
+    def seconds(size: int) -> float:
+        text = (unit * (size // len(unit) + 1))[:size]
+        started = time.perf_counter()
+        classify(text, CONTEXT, data)
+        return time.perf_counter() - started
+
+    seconds(10_000)  # warm the caches
+    small, large = min(seconds(10_000) for _ in range(2)), seconds(100_000)
+    # Ten times the text: linear is about 10 times the time, quadratic 100 times.
+    assert large < 30 * small + 0.05
+
+
+def test_a_cue_never_reaches_across_a_sentence(data: ModerationData) -> None:
+    assert not threat_checks("Will the stab vest talk go ahead? Nurse Jo asked", data)
+    assert not threat_checks("I hope she is ok. Stabbed by a thorn at the park, the nurse said", data)
+    assert threat_checks("I hope she gets stabbed", data)
+
+
+def test_the_threat_model_needs_a_word_of_violence_or_a_far_stronger_score(data: ModerationData) -> None:
+    signals = data.threat_signals
+    assert signals.model.version.startswith("threat-") and signals.model_threshold < signals.model_alone_threshold
+    # An insult with "should be" reads like the hate speech the model learnt, but names no violence.
+    insult = "You lot are useless f***ing idiots, the whole lot of you should be sacked"
+    assert primary_category(classify(insult, CONTEXT, data)) is Category.ABUSE
+    assert not threat_checks(insult, data)
+
+
+def test_a_model_gate_naming_no_family_is_an_error(tmp_path: Path) -> None:
+    config, models = _copy(tmp_path)
+    path = config / "threat.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('model_needs = ["weapon",', 'model_needs = ["weapons",'), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config, models)
+    assert caught.value.key.startswith("thresholds.model_needs") and "weapons" in caught.value.problem
