@@ -17,14 +17,15 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.model import Category, ClassifyContext
-from bot.moderation import classify, load_moderation_data, primary_category
-from bot.moderation.data import ModerationData
+from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
+from bot.evaluate import engine_from
+from bot.model import Category
 from bot.moderation.lexicon import load_lexicon
+from bot.pipeline import Engine, handle_text, text_context
 from bot.moderation.train import PROJECT_FILE, SPECS, _engine_with, _extra_rows, _fit, read_rows, split, trained_model
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
-CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc))
+CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
 # A public spam source the model never trains on: its labels are per account (an account's news
 # headlines count as spam), and training on it taught the model that news is spam (a third of
 # CONSTRAINT's real-news held-out part went to spam). Scored as a source never trained on.
@@ -33,9 +34,13 @@ UNSEEN = (Path("spam_twitter_rahul.csv"),)
 HIDDEN = frozenset({Category.THREAT, Category.ABUSE, Category.SPAM, Category.OVERSHARING})
 
 
-def spam_f1(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
+def category(text: str, engine: Engine) -> Category:
+    return handle_text(text, engine, CONTEXT).category
+
+
+def spam_f1(rows: list[tuple[str, str]], engine: Engine) -> dict[str, float]:
     gold = [label == "spam" for _, label in rows]
-    said = [primary_category(classify(text, CONTEXT, data)) is Category.SPAM for text, _ in rows]
+    said = [category(text, engine) is Category.SPAM for text, _ in rows]
     hits = sum(g and s for g, s in zip(gold, said))
     precision, recall = hits / max(1, sum(said)), hits / max(1, sum(gold))
     return {"f1": round(2 * hits / max(1, sum(gold) + sum(said)), 3), "precision": round(precision, 3), "recall": round(recall, 3), "rows": len(rows)}
@@ -46,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=CONFIG)
     args = parser.parse_args(argv)
-    data = load_moderation_data(args.config)
+    shipped = engine_from(args.config.parent, args.config)
+    data = shipped.moderation
     lexicon = load_lexicon(args.config)
     spec = next(spec for spec in SPECS if spec.name == "spam")
     sources = [Path(spec.file), *(file for file in spec.also if not file.is_absolute())]
@@ -57,19 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         without = dataclasses.replace(spec, file=str(rest[0]), also=tuple(rest[1:]) + tuple(f for f in spec.also if f.is_absolute()))
         train, _ = split(read_rows(args.data / without.file))
         model = trained_model(without, _fit(without, lexicon, train, _extra_rows(without, args.data)))
-        engine = _engine_with(data, without, model, (data.spam.model_threshold, None))
-        report[source.name] = {"shipped": spam_f1(held, data), "never_trained_on": spam_f1(held, engine)}
+        engine = dataclasses.replace(shipped, moderation=_engine_with(data, without, model, (data.spam.model_threshold, None)))
+        report[source.name] = {"shipped": spam_f1(held, shipped), "never_trained_on": spam_f1(held, engine)}
         print(source.name, report[source.name], flush=True)
     for source in UNSEEN:
         _, held = split(read_rows(args.data / source))
-        report[source.name] = {"never_trained_on": spam_f1(held, data)}
+        report[source.name] = {"never_trained_on": spam_f1(held, shipped)}
         print(source.name, report[source.name], flush=True)
     for own in (PROJECT_FILE, *(f for f in spec.also if f.is_absolute())):
         _, held = split(read_rows(own))
         kept = [text for text, label in held if label in ("ordinary", "complaint")]
-        hidden = [text for text in kept if primary_category(classify(text, CONTEXT, data)) in HIDDEN]
-        spam = [text for text in kept if primary_category(classify(text, CONTEXT, data)) is Category.SPAM]
-        report[own.name] = {"ordinary_or_complaint": len(kept), "hidden": len(hidden), "spam": len(spam), "spam_f1": spam_f1(held, data)}
+        said = [category(text, shipped) for text in kept]
+        hidden = [c for c in said if c in HIDDEN]
+        spam = [c for c in said if c is Category.SPAM]
+        report[own.name] = {"ordinary_or_complaint": len(kept), "hidden": len(hidden), "spam": len(spam), "spam_f1": spam_f1(held, shipped)}
         print(own.name, report[own.name], flush=True)
     print(json.dumps(report, indent=1))
     return 0

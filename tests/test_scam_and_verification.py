@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sandbox import CAPABILITIES as SANDBOX
+from bot.evaluate import engine_from
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.moderation.concepts import find_cues
 from bot.moderation.message import read_message
-from bot.policy import decide
-from bot.store import AuthorHistory
-from tests.test_policy import context, inbound, policy  # noqa: F401 - `policy` is a fixture
+from bot.pipeline import handle_text, text_context
+from bot.policy import primary_category
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -67,8 +68,8 @@ def test_reports_of_an_impersonating_account_alert_staff(text: str, data: Modera
     ("someone has made a page with your logo asking for donations", "urgent"),
     ("Is this account legit?", "routine"),
 ])
-def test_an_impersonation_report_is_answered_and_alerts_staff_urgently(text: str, urgency: str, data: ModerationData, policy) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    decision = decide(inbound(text), classify(text, CONTEXT, data), AuthorHistory(), policy, context())
+def test_an_impersonation_report_is_answered_and_alerts_staff_urgently(text: str, urgency: str) -> None:
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
     assert [action.template for action in decision.actions if action.kind == "reply"] == ["verification"]
     assert [(action.team, action.urgency.value) for action in decision.actions if action.kind == "alert"] == [("comms", urgency)]
 

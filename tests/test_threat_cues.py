@@ -12,7 +12,8 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation import ModerationData, classify, load_moderation_data, primary_category
+from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.policy import primary_category
 from bot.moderation.concepts import find_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
