@@ -20,7 +20,10 @@ from bot.moderation.spam import SpamData, load_spam
 
 MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
-MODEL_VERSIONS = {"abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-"}
+MODEL_VERSIONS = {
+    "abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-",
+    "safeguarding": "safeguarding-",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     models = {name: load_model(models_dir / f"{name}.json", name, prefix) for name, prefix in MODEL_VERSIONS.items()}
     idioms = idiom_pattern(safe_file.strings("safe.idioms"), lexicon)
     abuse = load_abuse(directory, medical, models["abuse"])
-    danger = load_danger(directory)
+    danger = load_danger(directory, models["safeguarding"])
     threat = load_pattern_list(directory, "threat")
     spam = load_spam(directory, models["spam"])
     complaint = load_complaint(directory, models["complaint"])
