@@ -119,7 +119,7 @@ def test_strong_signs_reach_the_urgent_tier(text: str, data: ModerationData) -> 
 @pytest.mark.parametrize("text", [
     "I feel like such a burden",
     "I've been feeling hopeless lately",
-    "my son's asthma is playing up",
+    "my son banged his head on the table",
 ])
 def test_a_single_weaker_sign_is_the_support_tier(text: str, data: ModerationData) -> None:
     score = max(danger_score(text, data, Category.SAFEGUARDING), danger_score(text, data, Category.URGENT_CARE))

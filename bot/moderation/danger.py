@@ -122,8 +122,18 @@ def _word_index(joined: str, offset: int) -> int:
     return joined.count(" ", 0, offset)
 
 
-def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData) -> list[Hit]:
-    """danger.toml's listed wording as hits, under the same idiom and talk-about guards as the cues."""
+def _read_by_family(family_hits: tuple[Hit, ...], category: Category, start: int, end: int) -> bool:
+    """Whether a cue family of `category` read some of the words [start, end)."""
+    return any(
+        hit.family.category is category and concept_start < end and start < concept_end
+        for hit in family_hits for _, concept_start, concept_end in hit.concepts
+    )
+
+
+def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, family_hits: tuple[Hit, ...]) -> list[Hit]:
+    """danger.toml's listed wording as hits, under the same guards as the cues. Where a cue family
+    read the same words, its calibrated weight speaks for them ("banged his head" alone is the
+    support tier, with "and is confused" the urgent one), so the phrase's flat weight stands aside."""
     found = []
     for category, pattern in ((Category.SAFEGUARDING, data.safeguarding), (Category.URGENT_CARE, data.urgent_care)):
         family = Family("phrase", category, (), 1, PHRASE_WEIGHT)
@@ -131,7 +141,8 @@ def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData) -> l
             if category is Category.URGENT_CARE and is_resolved(message.joined, match.start(), match.end(), data):
                 continue
             start, end = _word_index(message.joined, match.start()), _word_index(message.joined, max(match.start(), match.end() - 1)) + 1
-            if any(index in reading.idiom_words for index in range(start, end)) or cues.negated(message.words, data.cues, start):
+            if (any(index in reading.idiom_words for index in range(start, end)) or cues.negated(message.words, data.cues, start)
+                    or _read_by_family(family_hits, category, start, end)):
                 continue
             guard = cues.guard_at(reading, data.cues, start, end)
             score = cues.capped(data.cues, guard, category, PHRASE_WEIGHT)
@@ -190,7 +201,8 @@ def _spans(hits: list[Hit], message: Message, label: str) -> tuple[Span, ...]:
 def check_danger(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     danger = data.danger
     reading = cues.read(message.words, danger.cues)
-    found = [*cues.hits(reading, danger.cues), *_phrase_hits(message, reading, danger)]
+    family_hits = cues.hits(reading, danger.cues)
+    found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
     model = _model_hit(message, reading, danger)
     findings = []
     for category in cues.DANGER:
@@ -200,6 +212,7 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         if not mine:
             continue
         cue_hits = [hit for hit in mine if hit.family.name != "model"]
+        # Different cue families add up; the model reads the same words, so it only competes.
         score = max(cues.combined_score(tuple(cue_hits)), max(hit.score for hit in mine))
         leader = max(mine, key=lambda hit: hit.score)
         detail = "; ".join(_describe(hit, message) for hit in mine)
