@@ -213,8 +213,10 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
             continue
         cue_hits = [hit for hit in mine if hit.family.name != "model"]
         # Different cue families add up; the model reads the same words, so it only competes.
-        score = max(cues.combined_score(tuple(cue_hits)), max(hit.score for hit in mine))
-        leader = max(mine, key=lambda hit: hit.score)
+        cue_score = cues.combined_score(tuple(cue_hits))
+        score = max(cue_score, max(hit.score for hit in mine))
+        # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
+        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= score else max(mine, key=lambda hit: hit.score)
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return tuple(findings)
