@@ -228,3 +228,39 @@ def test_matching_work_grows_linearly_on_adversarial_input(data: ModerationData)
     assert _compared(large, book) / len(large) == pytest.approx(_compared(small, book) / len(small), rel=0.05)
     hits = cues.hits(cues.read(large, book), book)  # runs to the end: no backtracking to blow up
     assert all(hit.end <= len(large) for hit in hits)
+
+
+# --- the model and listed wording on the same scale
+
+def test_the_model_probability_maps_onto_the_tiers(data: ModerationData) -> None:
+    from bot.moderation.danger import model_score
+
+    danger = data.danger
+    assert model_score(danger.model_support - 0.01, danger) == 0.0
+    assert model_score(danger.model_support, danger) == pytest.approx(SUPPORT)
+    assert SUPPORT < model_score((danger.model_support + danger.model_urgent) / 2, danger) < URGENT
+    assert model_score(danger.model_urgent - 1e-6, danger) < URGENT
+    assert model_score(danger.model_urgent, danger) >= URGENT
+    assert model_score(1.0, danger) <= 0.9
+
+
+def test_a_model_with_no_urgent_probability_never_reaches_the_urgent_tier(data: ModerationData) -> None:
+    from bot.moderation.danger import model_score
+
+    never = dataclasses.replace(data.danger, model_urgent=1.0)
+    assert SUPPORT <= model_score(0.999, never) < URGENT
+
+
+def test_talk_about_the_topic_caps_the_model_too(data: ModerationData) -> None:
+    talk = "brilliant documentary about suicide, the statistics on young men were shocking"
+    finding = next((f for f in classify(talk, CONTEXT, data) if f.category is Category.SAFEGUARDING), None)
+    assert finding is None or finding.score < URGENT
+
+
+def test_a_listed_phrase_defers_to_the_family_that_read_the_same_words(data: ModerationData) -> None:
+    # danger.toml lists "banged his head"; the head-injury family reads it, and its weight sets the tier.
+    assert SUPPORT <= danger_score("my son banged his head on the table", data, Category.URGENT_CARE) < URGENT
+    assert danger_score("my son banged his head and now he's drowsy and confused", data, Category.URGENT_CARE) >= URGENT
+    # A listed phrase no family reads keeps its own weight.
+    finding = next(f for f in classify("I'm in a mental health crisis", CONTEXT, data) if f.category is Category.SAFEGUARDING)
+    assert finding.score >= URGENT
