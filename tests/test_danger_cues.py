@@ -209,21 +209,24 @@ def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: s
 def _compared(words: tuple[str, ...], book: cues.CueBook) -> int:
     """How many entry comparisons the one pass makes: the work `find_concepts` does."""
     total = 0
-    for word in words:
+    for index, word in enumerate(words):
         total += len(book.by_first_word.get(word, ())) + (len(book.by_number) if word.isdigit() else 0)
+        total += len(book.by_first_pair.get((word, words[index + 1]), ())) if index + 1 < len(words) else 0
         total += sum(len(book.by_prefix.get(word[:size], ())) for size in book.prefix_sizes)
     return total
 
 
 def test_matching_work_grows_linearly_on_adversarial_input(data: ModerationData) -> None:
     book = data.danger.cues
-    # The words that start the most entries, repeated: the worst case for the one pass.
-    busiest = sorted(book.by_first_word, key=lambda word: -len(book.by_first_word[word]))[:5]
-    unit = " ".join(busiest * 4) + " 30 "
+    # The word pairs that start the most entries, repeated: the worst case for the one pass.
+    busiest = sorted(book.by_first_pair, key=lambda pair: -len(book.by_first_pair[pair]))[:5]
+    unit = " ".join(" ".join(pair) for pair in busiest * 4) + " 30 "
     small = prepare(unit * 10).words
     large = prepare(unit * (100_000 // len(unit))).words
     assert len(" ".join(large)) >= 90_000
-    per_word = max(len(entries) for entries in book.by_first_word.values()) + len(book.by_number)
+    per_word = (max(len(entries) for entries in book.by_first_word.values()) + len(book.by_number)
+                + max(len(entries) for entries in book.by_first_pair.values())
+                + sum(max(len(entries) for entries in book.by_prefix.values()) for _ in book.prefix_sizes))
     assert _compared(large, book) <= per_word * len(large)
     assert _compared(large, book) / len(large) == pytest.approx(_compared(small, book) / len(small), rel=0.05)
     hits = cues.hits(cues.read(large, book), book)  # runs to the end: no backtracking to blow up

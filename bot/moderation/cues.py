@@ -41,6 +41,14 @@ class Entry:
 
     concept: str
     words: tuple[str, ...]
+    plain: bool = True  # no special word: compared as one tuple slice
+
+    def fits(self, words: tuple[str, ...], index: int) -> bool:
+        """Whether this entry's words are `words` from `index` on."""
+        end = index + len(self.words)
+        if self.plain:
+            return words[index:end] == self.words
+        return end <= len(words) and all(_word_fits(pattern, words[index + offset]) for offset, pattern in enumerate(self.words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +78,13 @@ class Hit:
 class CueBook:
     """Everything `danger_cues.toml` says, compiled for the one-pass matcher."""
 
-    by_first_word: Mapping[str, tuple[Entry, ...]]
+    by_first_word: Mapping[str, tuple[Entry, ...]]  # one-word entries, and those whose second word is special
+    by_first_pair: Mapping[tuple[str, str], tuple[Entry, ...]]  # the other entries, by their first two words
     by_prefix: Mapping[str, tuple[Entry, ...]]  # entries whose first word is `prefix*`, by the prefix
     prefix_sizes: tuple[int, ...]
     by_number: tuple[Entry, ...]  # entries whose first word is #number or #many
     families: tuple[Family, ...]
+    families_of: Mapping[str, tuple[int, ...]]  # concept -> indices of the families that require it
     negation: frozenset[str]
     negation_reach: int
     reach: int
@@ -102,7 +112,8 @@ def _entries(file: TomlFile, key: str, concept: str) -> list[Entry]:
             raise file.error(key, f"entry {raw!r} must have 1 to {MAX_ENTRY_WORDS} words", f'"{raw}"')
         if words[0] == ANY_WORD:
             raise file.error(key, f"entry {raw!r} cannot start with *", f'"{raw}"')
-        entries.append(Entry(concept, words))
+        plain = not any(word in (ANY_WORD, NUMBER, MANY) or word.endswith("*") for word in words)
+        entries.append(Entry(concept, words, plain))
     return entries
 
 
@@ -172,6 +183,7 @@ def load_cues(directory: Path) -> CueBook:
         for category in DANGER:
             caps[(concept, category)] = file.number(f"caps.{guard}.{category.value}", 0.0, 1.0)
     by_first: dict[str, list[Entry]] = {}
+    by_pair: dict[tuple[str, str], list[Entry]] = {}
     by_prefix: dict[str, list[Entry]] = {}
     by_number: list[Entry] = []
     for entry in entries:
@@ -180,14 +192,22 @@ def load_cues(directory: Path) -> CueBook:
             by_number.append(entry)
         elif first.endswith("*"):
             by_prefix.setdefault(first[:-1], []).append(entry)
+        elif len(entry.words) > 1 and entry.words[1] not in (ANY_WORD, NUMBER, MANY) and not entry.words[1].endswith("*"):
+            by_pair.setdefault((first, entry.words[1]), []).append(entry)
         else:
             by_first.setdefault(first, []).append(entry)
+    families_of: dict[str, list[int]] = {}
+    for index, family in enumerate(families):
+        for concept in {name for group in family.groups for name in group}:
+            families_of.setdefault(concept, []).append(index)
     return CueBook(
         by_first_word=MappingProxyType({word: tuple(found) for word, found in by_first.items()}),
+        by_first_pair=MappingProxyType({pair: tuple(found) for pair, found in by_pair.items()}),
         by_prefix=MappingProxyType({prefix: tuple(found) for prefix, found in by_prefix.items()}),
         prefix_sizes=tuple(sorted({len(prefix) for prefix in by_prefix})),
         by_number=tuple(by_number),
         families=tuple(families),
+        families_of=MappingProxyType({concept: tuple(indices) for concept, indices in families_of.items()}),
         negation=frozenset(file.strings("guards.negation")),
         negation_reach=_integer(file, "guards.negation_reach", 0, 5),
         reach=_integer(file, "guards.reach", 0, MAX_WINDOW),
@@ -212,18 +232,20 @@ def _word_fits(pattern: str, word: str) -> bool:
 def find_concepts(words: tuple[str, ...], book: CueBook) -> dict[str, list[tuple[int, int]]]:
     """Every concept's occurrences (start, end word index, end exclusive), in order: one pass."""
     found: dict[str, list[tuple[int, int]]] = {}
-    count = len(words)
+    by_first, by_pair, by_prefix = book.by_first_word, book.by_first_pair, book.by_prefix
+    last = len(words) - 1
     for index, word in enumerate(words):
-        candidates = book.by_first_word.get(word, ())
+        candidates = by_first.get(word, ())
+        if index < last:
+            candidates = candidates + by_pair.get((word, words[index + 1]), ())
         if word.isdigit():
             candidates = candidates + book.by_number
         for size in book.prefix_sizes:
-            if len(word) >= size:
-                candidates = candidates + book.by_prefix.get(word[:size], ())
+            if len(word) >= size and word[:size] in by_prefix:
+                candidates = candidates + by_prefix[word[:size]]
         for entry in candidates:
-            end = index + len(entry.words)
-            if end <= count and all(_word_fits(pattern, words[index + offset]) for offset, pattern in enumerate(entry.words)):
-                found.setdefault(entry.concept, []).append((index, end))
+            if entry.fits(words, index):
+                found.setdefault(entry.concept, []).append((index, index + len(entry.words)))
     return found
 
 
@@ -322,7 +344,12 @@ def hits(reading: Reading, book: CueBook) -> tuple[Hit, ...]:
     if not reading.kept:
         return ()
     found = []
-    for family in book.families:
+    present = reading.kept.keys()
+    # Only the families that require a concept found here can fire: most messages find none.
+    for index in sorted({index for concept in present for index in book.families_of.get(concept, ())}):
+        family = book.families[index]
+        if not all(not group.isdisjoint(present) for group in family.groups):
+            continue
         window = _smallest_window(family, reading.kept)
         if window is None:
             continue
