@@ -1,9 +1,17 @@
 """Danger: someone at risk of suicide, self-harm or abuse, or a medical emergency happening now.
 
-Recall comes first, so these patterns run on the unmasked text (an idiom never hides danger).
-The one exception is narrow: an urgent-care phrase told as over or denied by the words right
-next to it ("was discharged after his heart attack", "had a stroke two years ago", "no chest
-pain") is not an emergency now, unless the words after it say it is happening now.
+Three sources, one score per category (the score sets the tier, see config/policy.toml):
+- cue families (`bot.moderation.cues`, config/moderation/danger_cues.toml): concepts from published
+  guidance that occur near each other, with idioms, negation, past events and talk about the topic
+  guarded;
+- the listed wording of danger.toml (`<category>.phrase`), run on the unmasked text; an
+  urgent-care phrase told as over or denied by the words right next to it ("had a stroke two
+  years ago", "no chest pain") is not an emergency now, unless the words after it say it is
+  happening now; the cue guards cap it too (an idiom drops it, talk about the topic keeps it
+  below the urgent tier);
+- the safeguarding model (`safeguarding.model`), whose probability maps onto the same score scale
+  by the two probabilities in danger_cues.toml's [model] table.
+The strongest source names the finding; the detail lists every family, phrase and model that spoke.
 """
 
 from __future__ import annotations
@@ -14,18 +22,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
+from bot.moderation import cues
 from bot.moderation.config import TomlFile
+from bot.moderation.cues import CueBook, Family, Hit
+from bot.moderation.linear import LinearModel
+from bot.moderation.text import features
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
     from bot.moderation.message import Message
 
 FILE = "danger.toml"
-VERSION = "danger-2"
+VERSION = "danger-3"
 # How much normalised text either side of an urgent-care phrase the tense and negation cues read.
 CUE_REACH = 60
 # How many words after the phrase a "happening now" cue may be.
 PRESENT_WORDS = 4
+# How sure listed wording makes us, before the cue guards.
+PHRASE_WEIGHT = 0.9
+# The score scale every danger source maps onto (the shipped policy's tier thresholds).
+SUPPORT_SCORE, URGENT_SCORE = 0.3, 0.7
+# How many spans a finding keeps for the console.
+MAX_SPANS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +53,42 @@ class DangerData:
     resolved_before: re.Pattern[str]
     resolved_after: re.Pattern[str]
     present: re.Pattern[str]
+    cues: CueBook
+    model: LinearModel
+    model_support: float  # the model's probability that gives the lowest support-tier score
+    model_urgent: float  # ... and the lowest urgent-tier score (1.0: never from the model alone)
 
 
-def load_danger(directory: Path) -> DangerData:
+def load_danger(directory: Path, model: LinearModel) -> DangerData:
     file = TomlFile(directory / FILE)
+    cue_file = TomlFile(directory / cues.FILE)
+    support = cue_file.number("model.support_probability", 0.01, 0.99)
+    urgent = cue_file.number("model.urgent_probability", 0.01, 1.0)
+    if urgent <= support:
+        raise cue_file.error("model.urgent_probability", f"must be above support_probability ({support}), found {urgent}")
     return DangerData(
         safeguarding=file.regex("safeguarding.patterns", file.strings("safeguarding.patterns")),
         urgent_care=file.regex("urgent_care.patterns", file.strings("urgent_care.patterns")),
         resolved_before=file.regex("urgent_care.resolved_before", file.strings("urgent_care.resolved_before")),
         resolved_after=file.regex("urgent_care.resolved_after", file.strings("urgent_care.resolved_after")),
         present=file.regex("urgent_care.present", file.strings("urgent_care.present")),
+        cues=cues.load_cues(directory),
+        model=model,
+        model_support=support,
+        model_urgent=urgent,
     )
+
+
+def model_score(probability: float, data: DangerData) -> float:
+    """The model's probability on the danger score scale: 0 below `model_support`; from there the
+    support tier (0.3 up to just under 0.7); from `model_urgent` the urgent tier (0.7 to 0.9)."""
+    if probability < data.model_support:
+        return 0.0
+    if probability < data.model_urgent:
+        share = (probability - data.model_support) / (data.model_urgent - data.model_support)
+        return round(SUPPORT_SCORE + share * (URGENT_SCORE - 0.01 - SUPPORT_SCORE), 4)
+    share = (probability - data.model_urgent) / (1.0 - data.model_urgent) if data.model_urgent < 1.0 else 1.0
+    return round(URGENT_SCORE + share * 0.2, 4)
 
 
 def is_resolved(joined: str, start: int, end: int, data: DangerData) -> bool:
@@ -74,17 +117,106 @@ def span_of(message: Message, start: int, end: int, label: str) -> Span:
     return Span(first.start, max(first.start, last.end), label)
 
 
+def _word_index(joined: str, offset: int) -> int:
+    """Which word of `joined` (words separated by single spaces) the character at `offset` is in."""
+    return joined.count(" ", 0, offset)
+
+
+def _read_by_family(family_hits: tuple[Hit, ...], category: Category, start: int, end: int) -> bool:
+    """Whether a cue family of `category` read some of the words [start, end)."""
+    return any(
+        hit.family.category is category and concept_start < end and start < concept_end
+        for hit in family_hits for _, concept_start, concept_end in hit.concepts
+    )
+
+
+def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, family_hits: tuple[Hit, ...]) -> list[Hit]:
+    """danger.toml's listed wording as hits, under the same guards as the cues. Where a cue family
+    read the same words, its calibrated weight speaks for them ("banged his head" alone is the
+    support tier, with "and is confused" the urgent one), so the phrase's flat weight stands aside."""
+    found = []
+    for category, pattern in ((Category.SAFEGUARDING, data.safeguarding), (Category.URGENT_CARE, data.urgent_care)):
+        family = Family("phrase", category, (), 1, PHRASE_WEIGHT)
+        for match in message.finditer(pattern, message.joined):
+            if category is Category.URGENT_CARE and is_resolved(message.joined, match.start(), match.end(), data):
+                continue
+            start, end = _word_index(message.joined, match.start()), _word_index(message.joined, max(match.start(), match.end() - 1)) + 1
+            if (any(index in reading.idiom_words for index in range(start, end)) or cues.negated(message.words, data.cues, start)
+                    or _read_by_family(family_hits, category, start, end)):
+                continue
+            guard = cues.guard_at(reading, data.cues, start, end)
+            score = cues.capped(data.cues, guard, category, PHRASE_WEIGHT)
+            if score > 0.0:
+                found.append(Hit(family, start, end, score, (("wording", start, end),), guard.removeprefix("guard:")))
+    return found
+
+
+def _model_hit(message: Message, reading: cues.Reading, data: DangerData) -> Hit | None:
+    """The safeguarding model's view, read without the words of idioms ("kill myself laughing")
+    and capped like a guarded family when the message talks about the topic or jokes."""
+    if reading.idiom_words:
+        words = tuple(word for index, word in enumerate(message.words) if index not in reading.idiom_words)
+        feats = features(words)
+    else:
+        words, feats = message.words, message.feats
+    score = model_score(data.model.score(data.model.features_for(words, feats)), data)
+    if score <= 0.0:
+        return None
+    family = Family("model", Category.SAFEGUARDING, (), 1, score)
+    last = len(message.words)
+    for guard in (cues.TALK, cues.JOKE):
+        if reading.guard_starts[guard]:
+            return Hit(family, 0, last, cues.capped(data.cues, guard, Category.SAFEGUARDING, score), (), guard.removeprefix("guard:"))
+    return Hit(family, 0, last, score, ())
+
+
+def _describe(hit: Hit, message: Message) -> str:
+    words = message.words
+    if hit.family.name == "model":
+        said = f"model {hit.score:.2f}"
+    else:
+        read_words = ", ".join(f"{concept} {' '.join(words[start:end])!r}" for concept, start, end in hit.concepts)
+        said = f"{hit.family.name} ({read_words})"
+    return f"{said}, {hit.guard}: capped" if hit.guard else said
+
+
+def _rule(hit: Hit) -> str:
+    category = hit.family.category.value
+    if hit.family.name in ("phrase", "model"):
+        return f"{category}.{hit.family.name}"
+    return f"{category}.cue.{hit.family.name}"
+
+
+def _spans(hits: list[Hit], message: Message, label: str) -> tuple[Span, ...]:
+    tokens = message.prepared.tokens
+    spans = []
+    for hit in hits:
+        for _, start, end in hit.concepts:
+            span = Span(tokens[start].start, tokens[end - 1].end, label)
+            if span not in spans:
+                spans.append(span)
+    return tuple(spans[:MAX_SPANS])
+
+
 def check_danger(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    danger = data.danger
+    reading = cues.read(message.words, danger.cues)
+    family_hits = cues.hits(reading, danger.cues)
+    found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
+    model = _model_hit(message, reading, danger)
     findings = []
-    for category, pattern in (
-        (Category.SAFEGUARDING, data.danger.safeguarding),
-        (Category.URGENT_CARE, data.danger.urgent_care),
-    ):
-        matches = [
-            match for match in message.finditer(pattern, message.joined)
-            if category is Category.SAFEGUARDING or not is_resolved(message.joined, match.start(), match.end(), data.danger)
-        ]
-        if matches:
-            spans = tuple(span_of(message, m.start(), m.end(), category.value) for m in matches[:5])
-            findings.append(Finding(category, 0.9, f"{category.value}.phrase", f"wording: {matches[0].group()!r}", spans))
+    for category in cues.DANGER:
+        mine = sorted((hit for hit in found if hit.family.category is category), key=lambda hit: -hit.score)
+        if model is not None and category is Category.SAFEGUARDING:
+            mine.append(model)
+        if not mine:
+            continue
+        cue_hits = [hit for hit in mine if hit.family.name != "model"]
+        # Different cue families add up; the model reads the same words, so it only competes.
+        cue_score = cues.combined_score(tuple(cue_hits))
+        score = max(cue_score, max(hit.score for hit in mine))
+        # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
+        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= score else max(mine, key=lambda hit: hit.score)
+        detail = "; ".join(_describe(hit, message) for hit in mine)
+        findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return tuple(findings)

@@ -48,6 +48,8 @@ PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
 SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
 # UK threats against staff and premises, and near misses, written for this project.
 THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
+# The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
+DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -77,6 +79,11 @@ class ModelSpec:
     `prefixes`: word-prefix sizes the model reads besides words and word pairs.
     `also`: more labelled files whose training parts (same split) train with their own labels:
     a relative path is in the data directory, an absolute one is the project's own.
+    `positives`: like `negatives`, but counted as positive (weight 1).
+    `own_files`: (project file, label or "" for every row, positive) whose training part also
+    trains, each row weighing `project_weight`.
+    `max_words`: every training text is cut to its first words, so long public posts teach words,
+    not length (0: whole texts).
     """
 
     name: str
@@ -92,6 +99,9 @@ class ModelSpec:
     project_weight: float = 1.0
     prefixes: tuple[int, ...] = ()
     also: tuple[Path, ...] = ()
+    positives: tuple[tuple[str, str], ...] = ()
+    own_files: tuple[tuple[Path, str, bool], ...] = ()
+    max_words: int = 0
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
@@ -126,6 +136,17 @@ SPECS = (
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
         also=(THREAT_FILE,), project_labels=(("ordinary", False), ("complaint", False)),
+    ),
+    # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
+    # first words and add everyday negatives from other sets and the project, so style is no sign.
+    ModelSpec(
+        "safeguarding", "danger_suicide_tweets_rezwan.csv", "safeguarding", hold_out=True, threshold=0.5,
+        positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
+        negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
+                   ("complaint_preotiuc2019_dev.csv", "ordinary")),
+        negative_weight=0.5, c=4.0, project_weight=3.0, max_words=60,
+        own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
+                   (DANGER_FILE, "ordinary", False)),
     ),
 )
 
@@ -188,7 +209,9 @@ def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, f
         "trained_on": files_seen,
         "split": f"stratified {int((1 - HOLDOUT_FRACTION) * 100)}/{int(HOLDOUT_FRACTION * 100)}, seed {SEED}" if spec.hold_out else "all rows",
         "negatives": [f"{file} ({label or 'all rows'}; training part only, weight {spec.negative_weight})" for file, label in spec.negatives],
-        "project_rows": [f"{PROJECT_FILE.name} ({label} as {'positive' if positive else 'negative'}; training part only, weight {spec.project_weight})" for label, positive in spec.project_labels],
+        "project_rows": [f"{PROJECT_FILE.name} ({label} as {'positive' if positive else 'negative'}; training part only, weight {spec.project_weight})" for label, positive in spec.project_labels]
+        + [f"{file.name} ({label or 'all rows'} as {'positive' if positive else 'negative'}; training part only, weight {spec.project_weight})" for file, label, positive in spec.own_files],
+        "positives": [f"{file} ({label}; training part only, weight 1.0)" for file, label in spec.positives],
         "scores": scores,
         "intercept": round(float(classifier.intercept_[0]), 5),
         "threshold": spec.threshold,
@@ -211,16 +234,24 @@ def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]
     for file in spec.also:
         train, _ = split(read_rows(data_dir / file))
         rows.extend((text, label == spec.positive, 1.0) for text, label in train)
+    for file, label in spec.positives:
+        train, _ = split(read_rows(data_dir / file))
+        rows.extend((text, True, 1.0) for text, row_label in train if row_label == label)
     if spec.project_labels:
         wanted = dict(spec.project_labels)
         train, _ = split(read_rows(PROJECT_FILE))
         rows.extend((text, wanted[label], spec.project_weight) for text, label in train if label in wanted)
+    for path, label, positive in spec.own_files:
+        train, _ = split(read_rows(path))
+        rows.extend((text, positive, spec.project_weight) for text, row_label in train if not label or row_label == label)
     return rows
 
 
 def _fit(spec: ModelSpec, lexicon: frozenset[str], rows: list[tuple[str, str]], extra: list[tuple[str, bool, float]]):  # type: ignore[no-untyped-def]
     pipeline = _pipeline(lexicon, spec)
     texts = [text for text, _ in rows] + [text for text, _, _ in extra]
+    if spec.max_words:
+        texts = [" ".join(text.split()[: spec.max_words]) for text in texts]
     gold = [label == spec.positive for _, label in rows] + [positive for _, positive, _ in extra]
     weights = [1.0] * len(rows) + [weight for _, _, weight in extra]
     pipeline.fit(texts, gold, logisticregression__sample_weight=weights)
@@ -253,6 +284,14 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         scores["validation_f1_by_threshold"] = {
             str(threshold): round(f1(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
         }
+        if spec.name == "safeguarding":  # the danger check maps probabilities onto tiers: precision and recall per threshold
+            from sklearn.metrics import precision_score, recall_score
+
+            scores["validation_precision_recall_by_threshold"] = {
+                str(threshold): [round(float(metric(validation_gold, [p >= threshold for p in validation_scores], zero_division=0)), 4)
+                                 for metric in (precision_score, recall_score)]
+                for threshold in (*VALIDATION_THRESHOLDS, 0.97, 0.98, 0.99)
+            }
     pipeline = _fit(spec, lexicon, train, extra)
     if spec.hold_out and spec.name in ENGINE_PART:
         # The bot's threshold: the best whole-engine validation F1 among those at which no table or
@@ -278,7 +317,8 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     for key, value in scores.items():
         print(f"{spec.name}: {key} = {round(value, 4) if isinstance(value, float) else value}", file=sys.stderr)
     rounded = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
-    seen = [spec.file, *(file for file, _ in spec.negatives), *(file.name for file in spec.also), *([PROJECT_FILE.name] if spec.project_labels else [])]
+    seen = [spec.file, *(file for file, _ in spec.positives + spec.negatives), *(file.name for file in spec.also),
+            *([PROJECT_FILE.name] if spec.project_labels else []), *sorted({file.name for file, _, _ in spec.own_files})]
     return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
 
 
@@ -356,7 +396,8 @@ def table_changes(spec: ModelSpec, model: LinearModel, engine: Engine) -> dict[s
 def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also] + [PROJECT_FILE]
+    sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also]
+    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE]
     for source in sources:
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:

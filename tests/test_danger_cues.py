@@ -1,0 +1,269 @@
+"""Danger cue families (config/moderation/danger_cues.toml): each family fires on varied wordings
+and not on its near misses; guards for negation, past events, talk about the topic and idioms; the
+file's validation errors; and matching that stays linear in the length of the message."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.model import Category, ClassifyContext, Finding
+from bot.moderation import ModerationData, classify, cues, load_moderation_data
+from bot.moderation.text import prepare
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+URGENT, SUPPORT = 0.7, 0.3  # the shipped policy's tier thresholds (config/policy.toml)
+
+
+@pytest.fixture(scope="module")
+def data() -> ModerationData:
+    return load_moderation_data(CONFIG)
+
+
+def origin(finding: Finding) -> str:
+    """The finding's third field, where it came from (named `rule` or `check` depending on the version)."""
+    return str(getattr(finding, dataclasses.fields(finding)[2].name))
+
+
+def danger_score(text: str, data: ModerationData, category: Category) -> float:
+    return max((f.score for f in classify(text, CONTEXT, data) if f.category is category), default=0.0)
+
+
+def families(text: str, data: ModerationData) -> set[str]:
+    return {hit.family.name for hit in cues.hits(cues.read(prepare(text).words, data.danger.cues), data.danger.cues)}
+
+
+# Each family, on wordings that avoid danger.toml's listed phrases.
+FIRES = [
+    ("suicide_plan", "I'm going to jump off the multi storey tonight"),
+    ("suicide_plan", "been planning to hang myself when everyone's out"),
+    ("means_intent", "I'm going to swallow a whole packet of sertraline"),
+    ("dose_research", "how many amitriptyline would it take to be fatal"),
+    ("research_means", "I've been googling how to do it painlessly"),
+    ("preparation", "I've rehomed my cat and sorted my will"),
+    ("absence", "you won't have to worry about me for much longer, when I'm gone it'll be easier"),
+    ("burden", "I'm just a burden to everyone around me"),
+    ("hopelessness", "I feel hopeless, there's no way out"),
+    ("self_harm", "I've started cutting again and hiding it from my mum"),
+    ("self_harm_intent", "I've got the urge to hurt myself again"),
+    ("violence_at_home", "my boyfriend slapped me again last night"),
+    ("fear_at_home", "I'm terrified of my husband when he's been drinking"),
+    ("coercive_control", "he goes through my phone and takes my bank card every week"),
+    ("child_at_risk", "the toddler over the road is left outside in the cold for hours"),
+    ("elder_at_risk", "my nan's carer is taking her pension and there's never any food"),
+    ("grooming", "a man online told my son to keep it a secret from us"),
+    ("cardiac", "dad's got chest pain going down his left arm and he's clammy"),
+    ("breathing", "she's gasping for air and can't speak"),
+    ("asthma_not_helping", "his inhaler isn't helping at all and he's wheezing"),
+    ("stroke", "grandma's face is drooping and she's slurring"),
+    ("collapse", "my brother is unresponsive on the floor"),
+    ("seizure_severe", "he's been fitting for ten minutes and it won't stop"),
+    ("heavy_bleeding", "the cut is bleeding heavily through the towel"),
+    ("meningitis_signs", "my son has a stiff neck and a high temperature"),
+    ("infant_unwell", "my 5 week old has a fever of 38"),
+    ("head_injury_red_flag", "she banged her head on the swing and now she's confused"),
+    ("poisoning", "my toddler swallowed a button battery"),
+    ("overdose_taken", "I've taken 24 paracetamol"),
+    ("hypo", "he's diabetic and really shaky and confused"),
+    ("sudden_headache", "a thunderclap headache came from nowhere"),
+    ("fall_cant_get_up", "mum has fallen and can't get up"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), FIRES, ids=[f"{family}-{index}" for index, (family, _) in enumerate(FIRES)])
+def test_each_family_fires_on_its_own_wording(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+
+
+# Near misses: the same words in ordinary messages.
+NEAR_MISSES = [
+    "I'm going to collect my tablets tomorrow",
+    "how many paracetamol can I take in a day?",
+    "I'll be gone on holiday for two weeks, can I get my prescription early?",
+    "the admin is a burden on the NHS",
+    "I cut myself chopping onions, do I need a plaster?",
+    "my partner wants to check my phone contract, can he?",
+    "my son was left out of the football team and he's gutted",
+    "my nan loves her new carer",
+    "don't tell your mum but we're planning a surprise party",
+    "my chest clinic appointment is next Tuesday",
+    "my son's head teacher rang about the school trip",
+    "my diabetic dad wants to know about the foot clinic",
+    "I've just had my blood taken and feel fine",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_near_misses_get_no_danger_finding(text: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    assert not found, [(origin(f), f.score, f.detail) for f in found]
+
+
+@pytest.mark.parametrize("text", [
+    "I'm going to take all my tablets tonight and end it",
+    "I've written letters to my kids and given away my dog, this is goodbye",
+    "my partner strangled me last night and I'm scared to go home",
+    "my 6 week old baby is floppy and burning up",
+    "I've swallowed 30 paracetamol",
+])
+def test_strong_signs_reach_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, Category.SAFEGUARDING), danger_score(text, data, Category.URGENT_CARE)) >= URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "I feel like such a burden",
+    "I've been feeling hopeless lately",
+    "my son banged his head on the table",
+])
+def test_a_single_weaker_sign_is_the_support_tier(text: str, data: ModerationData) -> None:
+    score = max(danger_score(text, data, Category.SAFEGUARDING), danger_score(text, data, Category.URGENT_CARE))
+    assert SUPPORT <= score < URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "I nearly killed myself laughing at the panto",
+    "kill myself laughing every time I watch it",
+    "dying for a brew after that shift",
+    "jumped at the chance to get my jab",
+    "my feet are killing me after the 10k",
+])
+def test_plain_idioms_are_not_danger(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.SAFEGUARDING) < SUPPORT
+    assert danger_score(text, data, Category.URGENT_CARE) < SUPPORT
+
+
+@pytest.mark.parametrize("text", [
+    "we did a suicide prevention walk on Saturday, brilliant turnout",
+    "our school had a self harm awareness training day",
+    "how do I support a friend who is suicidal?",
+    "on my first aid course we learnt what to do if someone is not breathing",
+])
+def test_talk_about_danger_topics_stays_below_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, data, Category.URGENT_CARE) < URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "no chest pain, just a sore throat",
+    "he isn't fitting, just very tired",
+    "two years ago he had a stroke and he's fine now",
+    "my son had meningitis as a baby, he's 10 now and doing brilliantly",
+])
+def test_negated_and_past_emergencies_are_not_urgent_care(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.URGENT_CARE) == 0.0
+
+
+def test_something_happening_now_undoes_the_past(data: ModerationData) -> None:
+    assert danger_score("she had a stroke last year and now her face is drooping again", data, Category.URGENT_CARE) >= URGENT
+
+
+def test_the_finding_names_the_family_and_the_words_it_read(data: ModerationData) -> None:
+    text = "I've taken 24 paracetamol"
+    finding = next(f for f in classify(text, CONTEXT, data) if f.category is Category.URGENT_CARE)
+    assert origin(finding) == "urgent_care.cue.overdose_taken"
+    assert "'24'" in finding.detail and "'paracetamol'" in finding.detail
+    assert {span.text_in(text) for span in finding.spans} >= {"24", "paracetamol"}
+
+
+def test_two_weaker_families_together_reach_the_urgent_tier(data: ModerationData) -> None:
+    assert danger_score("I feel like such a burden", data, Category.SAFEGUARDING) < URGENT
+    assert danger_score("I feel like such a burden and I've sorted my affairs", data, Category.SAFEGUARDING) >= URGENT
+
+
+# --- validation of the file
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    directory = tmp_path / "moderation"
+    shutil.copytree(CONFIG, directory)
+    path = directory / cues.FILE
+    source = path.read_text(encoding="utf-8")
+    assert old in source
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    return directory
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('requires = ["suicide"]', 'requires = ["suicde"]', "family.suicide_named.requires", "unknown concept 'suicde'"),
+    ('window = 8\nweight = 0.85', 'window = 0\nweight = 0.85', "family.suicide_plan.window", "from 1 to"),
+    ('weight = 0.85', 'weight = 1.5', "family.suicide_named.weight", "at most 1"),
+    ('category = "safeguarding"', 'category = "threat"', "family.suicide_named.category", "safeguarding or urgent_care"),
+    ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
+    ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
+    ("urgent_probability = 0.95", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+])
+def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_moderation_data(_broken(tmp_path, old, new))
+    message = str(raised.value)
+    assert cues.FILE in message and key in message and problem in message
+
+
+# --- linear time, measured by counting the entries compared
+
+def _compared(words: tuple[str, ...], book: cues.CueBook) -> int:
+    """How many entry comparisons the one pass makes: the work `find_concepts` does."""
+    total = 0
+    for index, word in enumerate(words):
+        total += len(book.by_first_word.get(word, ())) + (len(book.by_number) if word.isdigit() else 0)
+        total += len(book.by_first_pair.get((word, words[index + 1]), ())) if index + 1 < len(words) else 0
+        total += sum(len(book.by_prefix.get(word[:size], ())) for size in book.prefix_sizes)
+    return total
+
+
+def test_matching_work_grows_linearly_on_adversarial_input(data: ModerationData) -> None:
+    book = data.danger.cues
+    # The word pairs that start the most entries, repeated: the worst case for the one pass.
+    busiest = sorted(book.by_first_pair, key=lambda pair: -len(book.by_first_pair[pair]))[:5]
+    unit = " ".join(" ".join(pair) for pair in busiest * 4) + " 30 "
+    small = prepare(unit * 10).words
+    large = prepare(unit * (100_000 // len(unit))).words
+    assert len(" ".join(large)) >= 90_000
+    per_word = (max(len(entries) for entries in book.by_first_word.values()) + len(book.by_number)
+                + max(len(entries) for entries in book.by_first_pair.values())
+                + sum(max(len(entries) for entries in book.by_prefix.values()) for _ in book.prefix_sizes))
+    assert _compared(large, book) <= per_word * len(large)
+    assert _compared(large, book) / len(large) == pytest.approx(_compared(small, book) / len(small), rel=0.05)
+    hits = cues.hits(cues.read(large, book), book)  # runs to the end: no backtracking to blow up
+    assert all(hit.end <= len(large) for hit in hits)
+
+
+# --- the model and listed wording on the same scale
+
+def test_the_model_probability_maps_onto_the_tiers(data: ModerationData) -> None:
+    from bot.moderation.danger import model_score
+
+    danger = data.danger
+    assert model_score(danger.model_support - 0.01, danger) == 0.0
+    assert model_score(danger.model_support, danger) == pytest.approx(SUPPORT)
+    assert SUPPORT < model_score((danger.model_support + danger.model_urgent) / 2, danger) < URGENT
+    assert model_score(danger.model_urgent - 1e-6, danger) < URGENT
+    assert model_score(danger.model_urgent, danger) >= URGENT
+    assert model_score(1.0, danger) <= 0.9
+
+
+def test_a_model_with_no_urgent_probability_never_reaches_the_urgent_tier(data: ModerationData) -> None:
+    from bot.moderation.danger import model_score
+
+    never = dataclasses.replace(data.danger, model_urgent=1.0)
+    assert SUPPORT <= model_score(0.999, never) < URGENT
+
+
+def test_talk_about_the_topic_caps_the_model_too(data: ModerationData) -> None:
+    talk = "brilliant documentary about suicide, the statistics on young men were shocking"
+    finding = next((f for f in classify(talk, CONTEXT, data) if f.category is Category.SAFEGUARDING), None)
+    assert finding is None or finding.score < URGENT
+
+
+def test_a_listed_phrase_defers_to_the_family_that_read_the_same_words(data: ModerationData) -> None:
+    # danger.toml lists "banged his head"; the head-injury family reads it, and its weight sets the tier.
+    assert SUPPORT <= danger_score("my son banged his head on the table", data, Category.URGENT_CARE) < URGENT
+    assert danger_score("my son banged his head and now he's drowsy and confused", data, Category.URGENT_CARE) >= URGENT
+    # A listed phrase no family reads keeps its own weight.
+    finding = next(f for f in classify("I'm in a mental health crisis", CONTEXT, data) if f.category is Category.SAFEGUARDING)
+    assert finding.score >= URGENT
