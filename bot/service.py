@@ -275,11 +275,13 @@ class Service:
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime) -> None:
-        context = self._context(account, now)
+        context: HandleContext | None = None  # built when a message needs it: the own ids may need a call
         for pending in self.store.pending(account.name):
             if pending.decided:
                 self._carry_out(account, pending, now)
                 continue
+            if context is None:
+                context = replace(self._context(account, now), official_ids=self._own_ids(account))
             history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
             decision = handle(pending.inbound, history, context, self.engine)
             if decision.waits_for_opening:
@@ -290,16 +292,18 @@ class Service:
             self.console.decision(pending.inbound, decision)
             self._carry_out(account, replace(pending, decided=True), now)
 
-    def _context(self, account: AccountSettings, now: datetime) -> HandleContext:
-        """What `handle` needs to know about this account at this moment (its own ids are asked once)."""
-        adapter = self.adapters[account.name]
+    def _own_ids(self, account: AccountSettings) -> frozenset[str]:
+        """The account's own author ids, asked of the platform once (the loop guard)."""
         if account.name not in self._official_ids:
-            self._official_ids[account.name] = adapter.own_ids()
+            self._official_ids[account.name] = self.adapters[account.name].own_ids()
+        return self._official_ids[account.name]
+
+    def _context(self, account: AccountSettings, now: datetime) -> HandleContext:
+        """What `handle` (and a notice's words) need to know about this account at this moment."""
         return HandleContext(
             now=now,
-            capabilities=adapter.capabilities,
+            capabilities=self.adapters[account.name].capabilities,
             hours=account.hours,
-            official_ids=self._official_ids[account.name],
             official_handles=self.settings.official_handles,
             max_replies_per_hour=self.settings.bot.max_replies_per_author_per_hour,
             topics=self.settings.topics,
