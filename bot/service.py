@@ -26,6 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters import adapter_module
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
+from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import current_open_since, describe, is_open, open_periods
 from bot.model import (
@@ -57,6 +58,7 @@ BREAKER_COOLDOWN = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
+ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
 
 
 def utc_now() -> datetime:
@@ -117,7 +119,9 @@ class Service:
         self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
         self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
         self.store = store if store is not None else Store(settings.state_path)
-        self.scrubber = SecretScrubber(value for secrets in settings.secrets.values() for value in secrets.values())
+        self.scrubber = SecretScrubber([*(value for secrets in settings.secrets.values() for value in secrets.values()),
+                                        *(settings.alerts.secrets if settings.alerts else ())])
+        self.alerts = Alerts(settings, self.store, self.moderation, scrub=self.scrubber.scrub)
         self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
         self.rng = rng or random.Random()
         self.accounts = {account.name: account for account in settings.accounts}
@@ -148,6 +152,7 @@ class Service:
         """One pass over every account (what the scheduler does, one account at a time)."""
         for name in self.accounts:
             self.poll_account(name)
+        self.deliver_alerts()
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
@@ -155,6 +160,15 @@ class Service:
                               seconds=self.poll_interval(account).total_seconds() / self.time_scale,
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(self.deliver_alerts, "interval", id="alerts", seconds=ALERT_SECONDS / self.time_scale,
+                          next_run_time=utc_now(), max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def deliver_alerts(self) -> None:
+        """Send the alerts and digests that are due. Never raises: a failing channel must not stop the bot."""
+        try:
+            self.alerts.deliver(self.clock())
+        except Exception:
+            log.exception("event=alert_delivery_error")
 
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
@@ -275,6 +289,7 @@ class Service:
             self.store.pause(account.name, str(problem), now)
             log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
             self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
+            self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {problem}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
         health.failures += 1
         delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
@@ -286,6 +301,8 @@ class Service:
                 log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
                 self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({problem}); "
                                    f"trying again every {BREAKER_COOLDOWN}")
+                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+                                           f"trying again every {BREAKER_COOLDOWN}", now)
         health.wait_until["*"] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
                     account.name, stream, health.failures, delay, str(problem))
@@ -400,6 +417,7 @@ class Service:
             if not adapter.capabilities.can_find_own_reply:
                 self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
                 self.console.alert(account.name, "routine", f"reply to {item.author.handle} may not have been sent: please check")
+                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"a reply to {item.author.handle} may not have been sent: please check", now)
                 return
             found = adapter.find_own_reply(item)
             if found:
@@ -411,6 +429,7 @@ class Service:
             level = logging.WARNING if action.urgency is Urgency.URGENT else logging.INFO
             log.log(level, "account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
                     action.kind.value, action.team, action.urgency.value, action.rule)
+            self.alerts.enqueue_action(stored.id, account, pending.row_id, item, action, now)  # sent by deliver_alerts
             self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
@@ -428,6 +447,7 @@ class Service:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
                 self.store.mark_failed(stored.id, str(problem), now)
                 self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {problem}")
+                self.alerts.enqueue_system(account, Urgency.URGENT, f"gave up on {action.kind.value} for {item.author.handle}: {problem}", now)
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:
@@ -487,6 +507,7 @@ class Service:
         if stored.status == SENDING:
             self.store.mark_unconfirmed(stored.id, "may have been posted before a restart; not posted again", now)
             self.console.alert(account.name, "routine", "an hours notice may not have been posted: please check")
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, "an hours notice may not have been posted: please check", now)
             return
         self.store.mark_sending(stored.id)
         try:
