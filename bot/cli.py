@@ -14,10 +14,13 @@ import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.service import Service
 
 EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
 
@@ -79,8 +82,57 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems += 1
             for line in result.problems or ("not ok",):
                 print(f"{account.name}: {line}")
+    problems += _check_alerts(settings, service)
     service.close()
     return EXIT_OK if problems == 0 else EXIT_PROBLEM
+
+
+def _check_alerts(settings: Settings, service: "Service") -> int:
+    """One line per team's alert channels, the SMTP login tried (nothing sent), and every channel
+    whose last delivery failed; returns how many problems were found."""
+    from bot.alerts.channels import DeliveryError, EmailTransport
+
+    config = settings.alerts
+    if config is None:
+        print(f"alerts: no [alerts] table in {settings.config_file}: alerts are printed and logged only")
+        return 0
+    problems = 0
+    if config.email is not None:
+        try:
+            EmailTransport(config.email).verify()
+            print(f"alerts: email server {config.email.host}:{config.email.port} ok (login checked, nothing sent)")
+        except DeliveryError as problem:
+            print(f"alerts: email: {problem}")
+            problems += 1
+    for key, team in settings.teams.items():
+        channels = config.teams[key].channels if key in config.teams else ()
+        escalation = config.teams[key].escalate_to if key in config.teams else ""
+        print(f"alerts: {key}: " + (", ".join(channels) + (f"; unacknowledged urgent alerts go to {escalation}"
+                                                           if escalation else "")
+                                    if channels else "no channels: its alerts are printed and logged only"))
+    for failing in service.alerts.channel_problems():
+        print(f"alerts: {failing.team} {failing.channel} is failing ({failing.failures} in a row since "
+              f"{failing.since}): {failing.error}")
+        problems += 1
+    return problems
+
+
+def cmd_test_alert(args: argparse.Namespace) -> int:
+    """Send one test alert through every channel of a team, now, and say what each channel did."""
+    from bot.service import Service
+
+    settings = _settings(args)
+    if args.team not in settings.teams:
+        raise ConfigError("(command line)", "TEAM", f"unknown team {args.team!r}; teams: {', '.join(settings.teams)}")
+    if settings.alerts is None or args.team not in settings.alerts.teams:
+        print(f"{args.team}: no alert channels in {settings.config_file} ([alerts.teams.{args.team}])")
+        return EXIT_PROBLEM
+    service = Service(settings)
+    outcomes = service.alerts.test_alert(args.team, datetime.now(timezone.utc))
+    service.close()
+    for channel, outcome in outcomes:
+        print(f"{args.team} {channel}: {outcome}")
+    return EXIT_OK if all(outcome == "sent" for _, outcome in outcomes) else EXIT_PROBLEM
 
 
 def cmd_hours(args: argparse.Namespace) -> int:
@@ -190,6 +242,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "eval": ("precision, recall, F1 and a confusion table of the classifier on labelled CSV files", cmd_eval),
     "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
     "preview": ("print each wording of a situation filled with example values", cmd_preview),
+    "test-alert": ("send a test alert through every alert channel of one team", cmd_test_alert),
 }
 
 
@@ -220,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
             command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])
             command.add_argument("--channel", choices=["public", "private"])
+        if name == "test-alert":
+            command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
     return parser
 
 

@@ -254,9 +254,10 @@ class Alerts:
                 if not db.execute("INSERT OR IGNORE INTO alert_digest_slots (team, slot) VALUES (?,?)",
                                   (team, _iso(slot))).rowcount:
                     continue  # this digest is taken care of already
+                # what was planned before the digest time: a late digest (the bot was down) is no earlier one
                 rows = db.execute("""SELECT * FROM alerts WHERE team=? AND urgency=? AND kind IN (?,?)
-                                     AND digest_id IS NULL ORDER BY item_at""",
-                                  (team, Urgency.ROUTINE.value, MESSAGE, SYSTEM)).fetchall()
+                                     AND digest_id IS NULL AND created_at<=? ORDER BY item_at""",
+                                  (team, Urgency.ROUTINE.value, MESSAGE, SYSTEM, _iso(slot))).fetchall()
                 if not rows:
                     continue
                 items = [DigestItem(r["account"], r["category"], datetime.fromisoformat(r["item_at"]),
