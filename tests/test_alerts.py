@@ -252,7 +252,8 @@ def test_unacknowledged_urgent_alerts_repeat_and_escalate_after_15_minutes_until
 
     clock.advance(seconds=1)
     service.deliver_alerts()
-    assert [m["Subject"][:34] for m in mailbox.messages][1] == "REPEAT 1, not yet acknowledged: [U"
+    assert mailbox.messages[1]["Subject"].strip() == ("REPEAT 1, not yet acknowledged: [URGENT] safeguarding on "
+                                                      "NHS Leeds (sandbox)")
     assert len(hooks.bodies("/teams/safeguarding-token")) == 2
     [slack] = hooks.bodies("/slack/comms-token")  # escalated to the comms team's channels
     assert slack["text"].startswith("REPEAT 1") and slack["blocks"][0]["text"]["type"] == "mrkdwn"

@@ -137,7 +137,8 @@ def teams_card(letter: Letter) -> dict[str, Any]:
             "version": "1.4", "body": body,
             "actions": [{"type": "Action.OpenUrl", "title": label, "url": url} for label, url in content.links]}
     return {"type": "message",
-            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+                             "content": card}]}
 
 
 def _slack_escape(text: str) -> str:

@@ -101,10 +101,11 @@ def verify_acknowledge(key: str, alert_id: int, expires: str, signature: str, no
     return hmac.compare_digest(_signature(key, alert_id, int(expires)), signature)
 
 
-def alert_content(*, urgent: bool, team_name: str, account: str, when: datetime, zone: ZoneInfo, category: str,
+def alert_content(*, urgent: bool, team_name: str, account_name: str, account: str, when: datetime, zone: ZoneInfo, category: str,
                   rule: str, reason: str, author: str, text: str, links: Sequence[tuple[str, str]],
                   escalation_note: str) -> AlertContent:
-    """An alert about one message. `text` is already redacted; `author` is the public handle."""
+    """An alert about one message (or the bot's own trouble). `text` is already redacted; `author` is
+    the public handle; the title stays short, so it reads whole in a phone's notification."""
     mark = "URGENT" if urgent else "Alert"
     facts = [("Team", team_name), ("Account", account), ("Time", local_time_words(when, zone)),
              ("Category", category), ("Rule", rule), ("Why", reason)]
@@ -113,7 +114,7 @@ def alert_content(*, urgent: bool, team_name: str, account: str, when: datetime,
     lines = (f"Message (private details removed): \"{text}\"",) if text else ()
     if escalation_note:
         lines += (escalation_note,)
-    return AlertContent(f"[{mark}] {category} on {account}: {reason}", tuple(facts), lines, tuple(links))
+    return AlertContent(f"[{mark}] {category} on {account_name}", tuple(facts), lines, tuple(links))
 
 
 def digest_content(team_name: str, items: Sequence[DigestItem], slot: datetime, zone: ZoneInfo) -> AlertContent:

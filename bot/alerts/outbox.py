@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS alert_channels (
 # a channel is failing (sent once, never escalated), and a digest of routine alerts.
 MESSAGE, SYSTEM, NOTICE, DIGEST = "message", "system", "notice", "digest"
 PLANNED, SENDING, DONE, FAILED, UNCONFIRMED, SKIPPED = "planned", "sending", "done", "failed", "unconfirmed", "skipped"
-MAX_ATTEMPTS = 10  # about three hours of back-off before a delivery is given up and reported
+MAX_ATTEMPTS = 10  # about two hours of back-off before a delivery is given up and reported
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 FAILING_AFTER = 3  # consecutive failures before a channel is reported on the others
@@ -122,20 +122,20 @@ class Alerts:
         found = self.store.read("SELECT category FROM inbound WHERE id=?", (inbound_id,))
         category = (found[0]["category"] if found else None) or "unknown"
         self._enqueue(key=f"action:{action_id}", kind=MESSAGE, team=action.team, urgency=action.urgency,
-                      account=f"{account.display_name} ({account.handle} on {account.platform.value})",
+                      account_name=account.display_name, account=f"{account.display_name} ({account.handle} on {account.platform.value})",
                       category=category, rule=action.rule, reason=action.reason, author=item.author.handle,
                       inbound_id=inbound_id, item_at=item.created_at, text=text, now=now)
 
     def enqueue_system(self, account: AccountSettings, urgency: Urgency, problem: str, now: datetime) -> None:
         """Trouble with the bot itself (a paused account, an action that failed) for the system team."""
         self._enqueue(key=None, kind=SYSTEM, team=self.config.system_team if self.config else "", urgency=urgency,
-                      account=f"{account.display_name} ({account.handle} on {account.platform.value})",
+                      account_name=account.display_name, account=f"{account.display_name} ({account.handle} on {account.platform.value})",
                       category="housebot", rule="service", reason=self.scrub(problem), author="", inbound_id=None,
                       item_at=now, text="", now=now)
 
-    def _enqueue(self, *, key: str | None, kind: str, team: str, urgency: Urgency, account: str, category: str,
-                 rule: str, reason: str, author: str, inbound_id: int | None, item_at: datetime, text: str,
-                 now: datetime) -> None:
+    def _enqueue(self, *, key: str | None, kind: str, team: str, urgency: Urgency, account_name: str, account: str,
+                 category: str, rule: str, reason: str, author: str, inbound_id: int | None, item_at: datetime,
+                 text: str, now: datetime) -> None:
         config = self.config
         if config is None:
             return  # no [alerts] table: the terminal and the log are all there is
@@ -153,13 +153,14 @@ class Alerts:
             links = [("Open in the staff console", link)] if link else []
             if urgent:
                 links.append(("Acknowledge", acknowledge_link(config.console_url, config.signing_key, alert_id, now)))
-            content = alert_content(urgent=urgent, team_name=self.settings.teams[team].name, account=account,
+            content = alert_content(urgent=urgent, team_name=self.settings.teams[team].name,
+                                    account_name=account_name, account=account,
                                     when=item_at, zone=self.zone, category=category, rule=rule, reason=reason,
                                     author=author, text=text, links=links,
                                     escalation_note=self._escalation_note(team) if urgent else "")
             db.execute("UPDATE alerts SET content=? WHERE id=?", (content.to_json(), alert_id))
-            if urgent:
-                self._plan(db, alert_id, 0, self._destinations(team), now)
+            if urgent:  # a team without channels of its own is covered by the system team's
+                self._plan(db, alert_id, 0, self._destinations(team) or self._destinations(config.system_team), now)
         log.info("event=alert_planned alert=%d team=%s urgency=%s kind=%s", alert_id, team, urgency.value, kind)
 
     def _escalation_note(self, team: str) -> str:
