@@ -458,6 +458,37 @@ def test_a_channel_that_keeps_failing_is_reported_on_the_others_and_by_housebot_
     assert "alerts: email server 127.0.0.1:" in printed and "login checked, nothing sent" in printed
 
 
+def test_three_failures_in_a_row_report_a_channel_once_and_a_success_clears_it(
+        tmp_path: Path, mailbox: Mailbox, hooks: Hooks, caplog: pytest.LogCaptureFixture) -> None:
+    settings = alert_settings(tmp_path, mailbox, hooks)
+    alerts, store = outbox(settings)
+    now = datetime(2026, 11, 25, 3, 0, tzinfo=LONDON)
+    plan(alerts, 1, "comms", Urgency.URGENT, "A threat against the ward", now)
+    hooks.answers += [(200, {}, 0.0)] + [(500, {}, 0.0)] * 3  # Slack takes it; the on-call webhook is down
+    for seconds in (0, 30, 90):  # the back-off: 30 s, then 60 s
+        alerts.deliver(now + timedelta(seconds=seconds))
+    [_, notice] = hooks.bodies("/slack/comms-token")
+    assert notice["text"] == "[Alert channel failing] webhook for the Communications team"
+    assert "webhook: answered 500" in json.dumps(notice)
+    alerts.deliver(now + timedelta(seconds=210))
+    assert len(hooks.bodies("/webhook/comms-token")) == 1 and alerts.channel_problems() == []
+    assert len(hooks.bodies("/slack/comms-token")) == 2  # the alert, the one notice
+    assert "comms-token" not in caplog.text and SMTP_PASSWORD not in caplog.text  # URLs are secrets
+    store.close()
+
+
+def test_an_urgent_alert_for_a_team_without_channels_goes_to_the_system_team(
+        tmp_path: Path, mailbox: Mailbox, hooks: Hooks) -> None:
+    settings = alert_settings(tmp_path, mailbox, hooks)
+    alerts, store = outbox(settings)
+    now = datetime(2026, 11, 25, 3, 0, tzinfo=LONDON)
+    plan(alerts, 1, "security", Urgency.URGENT, "I will hurt the staff at reception", now)
+    alerts.deliver(now)
+    [slack] = hooks.bodies("/slack/comms-token")
+    assert slack["text"] == "[URGENT] unknown on NHS Leeds (sandbox)" and "Security team" in json.dumps(slack)
+    store.close()
+
+
 def test_housebot_test_alert_sends_through_every_channel_of_a_team(
         tmp_path: Path, mailbox: Mailbox, hooks: Hooks, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,6 +65,7 @@ MAX_ATTEMPTS = 10  # about two hours of back-off before a delivery is given up a
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 FAILING_AFTER = 3  # consecutive failures before a channel is reported on the others
+SEND_PASSES = 3
 
 
 def _iso(moment: datetime) -> str:
@@ -208,7 +209,9 @@ class Alerts:
             self._recovered = True
         self._escalate(now)
         self._digests(now)
-        self._send_due(now)
+        for _ in range(SEND_PASSES):  # a second pass sends the notice of a channel that just failed
+            if not self._send_due(now):
+                break
 
     def _recover(self, now: datetime) -> None:
         """Deliveries left `sending` by a crash: urgent ones again (at least once), routine ones not."""
@@ -273,7 +276,8 @@ class Alerts:
                 self._plan(db, digest_id, 0, self._destinations(team), now)
             log.info("event=digest_planned team=%s items=%d", team, len(rows))
 
-    def _send_due(self, now: datetime) -> None:
+    def _send_due(self, now: datetime) -> int:
+        """Send every planned delivery that is due; returns how many were tried."""
         rows = self.store.read(
             """SELECT d.*, a.content, a.urgency FROM alert_deliveries d JOIN alerts a ON a.id=d.alert_id
                WHERE d.status=? AND d.next_attempt_at<=? ORDER BY a.urgency='urgent' DESC, d.id""",
@@ -298,6 +302,7 @@ class Alerts:
                            "WHERE team=? AND channel=?", (row["team"], row["channel"]))
             log.info("event=alert_sent alert=%d delivery=%d team=%s channel=%s", row["alert_id"], row["id"],
                      row["team"], row["channel"])
+        return len(rows)
 
     def _failed(self, row: sqlite3.Row, problem: DeliveryError, now: datetime) -> None:
         attempts = row["attempts"] + 1
