@@ -35,7 +35,8 @@ def _configure_logging(settings: Settings) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(SecretScrubber(v for secrets in settings.secrets.values() for v in secrets.values()))
+    handler.addFilter(SecretScrubber([*(v for secrets in settings.secrets.values() for v in secrets.values()),
+                                      *(settings.alerts.secrets if settings.alerts else ())]))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
@@ -104,12 +105,14 @@ def _check_alerts(settings: Settings, service: "Service") -> int:
         except DeliveryError as problem:
             print(f"alerts: email: {problem}")
             problems += 1
-    for key, team in settings.teams.items():
-        channels = config.teams[key].channels if key in config.teams else ()
-        escalation = config.teams[key].escalate_to if key in config.teams else ""
-        print(f"alerts: {key}: " + (", ".join(channels) + (f"; unacknowledged urgent alerts go to {escalation}"
-                                                           if escalation else "")
-                                    if channels else "no channels: its alerts are printed and logged only"))
+    for key in settings.teams:
+        team = config.teams.get(key)
+        if team is None or not team.channels:
+            print(f"alerts: {key}: no channels: its routine alerts are printed and logged only, "
+                  f"its urgent ones go to {config.system_team}")
+            continue
+        escalation = f"; unacknowledged urgent alerts go to {team.escalate_to}" if team.escalate_to else ""
+        print(f"alerts: {key}: {', '.join(team.channels)}{escalation}")
     for failing in service.alerts.channel_problems():
         print(f"alerts: {failing.team} {failing.channel} is failing ({failing.failures} in a row since "
               f"{failing.since}): {failing.error}")

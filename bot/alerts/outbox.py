@@ -170,7 +170,7 @@ class Alerts:
         if not config.max_repeats:
             return ""
         target = config.teams[team].escalate_to if team in config.teams else ""
-        who = self.settings.teams[target].name if target in self.settings.teams else target
+        who = f"the {self.settings.teams[target].name}" if target in self.settings.teams else target
         minutes = int(config.acknowledge_after.total_seconds() // 60)
         return (f"If nobody acknowledges it within {minutes} minutes, it is sent again"
                 f"{' and goes to ' + who if who else ''}.")
