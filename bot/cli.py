@@ -83,14 +83,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems += 1
             for line in result.problems or ("not ok",):
                 print(f"{account.name}: {line}")
-    problems += _check_alerts(settings, service)
+    problems += _check_alerts(settings, service, args.test_alerts)
     service.close()
     return EXIT_OK if problems == 0 else EXIT_PROBLEM
 
 
-def _check_alerts(settings: Settings, service: "Service") -> int:
-    """One line per team's alert channels, the SMTP login tried (nothing sent), and every channel
-    whose last delivery failed; returns how many problems were found."""
+def _check_alerts(settings: Settings, service: "Service", test_alerts: bool) -> int:
+    """One line per team's alert channels, the SMTP login tried (nothing sent unless `test_alerts`),
+    and every channel whose last delivery failed; returns how many problems were found."""
     from bot.alerts.channels import DeliveryError, EmailTransport
 
     config = settings.alerts
@@ -117,6 +117,11 @@ def _check_alerts(settings: Settings, service: "Service") -> int:
         print(f"alerts: {failing.team} {failing.channel} is failing ({failing.failures} in a row since "
               f"{failing.since}): {failing.error}")
         problems += 1
+    if test_alerts:
+        for key in config.teams:
+            for channel, outcome in service.alerts.test_alert(key, datetime.now(timezone.utc)):
+                print(f"alerts: test alert to {key} {channel}: {outcome}")
+                problems += outcome != "sent"
     return problems
 
 
@@ -276,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
             command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])
             command.add_argument("--channel", choices=["public", "private"])
+        if name == "check":
+            command.add_argument("--test-alerts", action="store_true",
+                                 help="also send a test alert through every alert channel of every team")
         if name == "test-alert":
             command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
     return parser

@@ -503,6 +503,10 @@ def test_housebot_test_alert_sends_through_every_channel_of_a_team(
     assert mailbox.messages[0]["Subject"] == "[Test] housebot alerts reach the Safeguarding team"
     assert len(hooks.bodies("/teams/safeguarding-token")) == 1
     assert main(["--env", str(tmp_path / ".env"), "test-alert", "nobody"]) == 2
+    assert main(["--env", str(tmp_path / ".env"), "check", "--test-alerts"]) == 0
+    printed = capsys.readouterr().out
+    assert "alerts: test alert to comms slack: sent" in printed and "alerts: test alert to safeguarding email: sent" in printed
+    assert len(mailbox.messages) == 3 and len(hooks.bodies("/webhook/comms-token")) == 1
 
 
 # -- settings --------------------------------------------------------------------------------------------
