@@ -14,10 +14,13 @@ import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.service import Service
 
 EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
 
@@ -32,7 +35,8 @@ def _configure_logging(settings: Settings) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(SecretScrubber(v for secrets in settings.secrets.values() for v in secrets.values()))
+    handler.addFilter(SecretScrubber([*(v for secrets in settings.secrets.values() for v in secrets.values()),
+                                      *(settings.alerts.secrets if settings.alerts else ())]))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
@@ -79,8 +83,64 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems += 1
             for line in result.problems or ("not ok",):
                 print(f"{account.name}: {line}")
+    problems += _check_alerts(settings, service, args.test_alerts)
     service.close()
     return EXIT_OK if problems == 0 else EXIT_PROBLEM
+
+
+def _check_alerts(settings: Settings, service: "Service", test_alerts: bool) -> int:
+    """One line per team's alert channels, the SMTP login tried (nothing sent unless `test_alerts`),
+    and every channel whose last delivery failed; returns how many problems were found."""
+    from bot.alerts.channels import DeliveryError, EmailTransport
+
+    config = settings.alerts
+    if config is None:
+        print(f"alerts: no [alerts] table in {settings.config_file}: alerts are printed and logged only")
+        return 0
+    problems = 0
+    if config.email is not None:
+        try:
+            EmailTransport(config.email).verify()
+            print(f"alerts: email server {config.email.host}:{config.email.port} ok (login checked, nothing sent)")
+        except DeliveryError as problem:
+            print(f"alerts: email: {problem}")
+            problems += 1
+    for key in settings.teams:
+        team = config.teams.get(key)
+        if team is None or not team.channels:
+            print(f"alerts: {key}: no channels: its routine alerts are printed and logged only, "
+                  f"its urgent ones go to {config.system_team}")
+            continue
+        escalation = f"; unacknowledged urgent alerts go to {team.escalate_to}" if team.escalate_to else ""
+        print(f"alerts: {key}: {', '.join(team.channels)}{escalation}")
+    for failing in service.alerts.channel_problems():
+        print(f"alerts: {failing.team} {failing.channel} is failing ({failing.failures} in a row since "
+              f"{failing.since}): {failing.error}")
+        problems += 1
+    if test_alerts:
+        for key in config.teams:
+            for channel, outcome in service.alerts.test_alert(key, datetime.now(timezone.utc)):
+                print(f"alerts: test alert to {key} {channel}: {outcome}")
+                problems += outcome != "sent"
+    return problems
+
+
+def cmd_test_alert(args: argparse.Namespace) -> int:
+    """Send one test alert through every channel of a team, now, and say what each channel did."""
+    from bot.service import Service
+
+    settings = _settings(args)
+    if args.team not in settings.teams:
+        raise ConfigError("(command line)", "TEAM", f"unknown team {args.team!r}; teams: {', '.join(settings.teams)}")
+    if settings.alerts is None or args.team not in settings.alerts.teams:
+        print(f"{args.team}: no alert channels in {settings.config_file} ([alerts.teams.{args.team}])")
+        return EXIT_PROBLEM
+    service = Service(settings)
+    outcomes = service.alerts.test_alert(args.team, datetime.now(timezone.utc))
+    service.close()
+    for channel, outcome in outcomes:
+        print(f"{args.team} {channel}: {outcome}")
+    return EXIT_OK if all(outcome == "sent" for _, outcome in outcomes) else EXIT_PROBLEM
 
 
 def cmd_hours(args: argparse.Namespace) -> int:
@@ -198,6 +258,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "eval": ("precision, recall, F1 and a confusion table of the classifier on labelled CSV files", cmd_eval),
     "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
     "preview": ("print each wording of a situation filled with example values", cmd_preview),
+    "test-alert": ("send a test alert through every alert channel of one team", cmd_test_alert),
 }
 
 
@@ -228,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("situation", help="a category (abuse, complaint, ...) or a template name")
             command.add_argument("--platform", choices=["sandbox", "x", "facebook", "instagram"])
             command.add_argument("--channel", choices=["public", "private"])
+        if name == "check":
+            command.add_argument("--test-alerts", action="store_true",
+                                 help="also send a test alert through every alert channel of every team")
+        if name == "test-alert":
+            command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
     return parser
 
 

@@ -27,6 +27,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
+from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import is_open, open_periods
 from bot.model import Action, ActionKind, Category, Channel, Finding, Inbound, Urgency
@@ -46,6 +47,7 @@ BREAKER_COOLDOWN = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
+ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
 
 
 def utc_now() -> datetime:
@@ -98,7 +100,9 @@ class Service:
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
                                           values_file=str(settings.config_file))
         self.store = store if store is not None else Store(settings.state_path)
-        self.scrubber = SecretScrubber(value for secrets in settings.secrets.values() for value in secrets.values())
+        self.scrubber = SecretScrubber([*(value for secrets in settings.secrets.values() for value in secrets.values()),
+                                        *(settings.alerts.secrets if settings.alerts else ())])
+        self.alerts = Alerts(settings, self.store, self.engine.moderation, scrub=self.scrubber.scrub)
         self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
         self.rng = rng or random.Random()
         self.accounts = {account.name: account for account in settings.accounts}
@@ -129,6 +133,7 @@ class Service:
         """One pass over every account (what the scheduler does, one account at a time)."""
         for name in self.accounts:
             self.poll_account(name)
+        self.deliver_alerts()
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
@@ -136,6 +141,17 @@ class Service:
                               seconds=self.poll_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        if self.settings.alerts is not None:
+            scheduler.add_job(self.deliver_alerts, "interval", id="alerts", next_run_time=utc_now(),
+                              seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
+                              misfire_grace_time=None)
+
+    def deliver_alerts(self) -> None:
+        """Send the alerts and digests that are due. Never raises: a failing channel must not stop the bot."""
+        try:
+            self.alerts.deliver(self.clock())
+        except Exception:
+            log.exception("event=alert_delivery_error")
 
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
@@ -256,6 +272,7 @@ class Service:
             self.store.pause(account.name, str(problem), now)
             log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
             self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
+            self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {problem}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
         health.failures += 1
         delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
@@ -267,6 +284,8 @@ class Service:
                 log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
                 self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({problem}); "
                                    f"trying again every {BREAKER_COOLDOWN}")
+                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+                                           f"trying again every {BREAKER_COOLDOWN}", now)
         health.wait_until["*"] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
                     account.name, stream, health.failures, delay, str(problem))
@@ -331,6 +350,7 @@ class Service:
             if not adapter.capabilities.can_find_own_reply:
                 self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
                 self.console.alert(account.name, "routine", f"reply to {inbound.author.handle} may not have been sent: please check")
+                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"a reply to {inbound.author.handle} may not have been sent: please check", now)
                 return
             found = adapter.find_own_reply(inbound)
             if found:
@@ -342,6 +362,7 @@ class Service:
             level = logging.WARNING if action.urgency is Urgency.URGENT else logging.INFO
             log.log(level, "account=%s inbound=%s event=%s team=%s urgency=%s rule=%s", account.name, inbound.native_id,
                     action.kind.value, action.team, action.urgency.value, action.rule)
+            self.alerts.enqueue_action(stored.id, account, pending.row_id, inbound, action, now)  # sent by deliver_alerts
             self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
@@ -357,6 +378,7 @@ class Service:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
                 self.store.mark_failed(stored.id, str(problem), now)
                 self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {inbound.author.handle}: {problem}")
+                self.alerts.enqueue_system(account, Urgency.URGENT, f"gave up on {action.kind.value} for {inbound.author.handle}: {problem}", now)
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:
@@ -416,6 +438,7 @@ class Service:
         if stored.status == SENDING:
             self.store.mark_unconfirmed(stored.id, "may have been posted before a restart; not posted again", now)
             self.console.alert(account.name, "routine", "an hours notice may not have been posted: please check")
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, "an hours notice may not have been posted: please check", now)
             return
         self.store.mark_sending(stored.id)
         try:

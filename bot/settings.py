@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -24,6 +24,9 @@ from adapters.base import AccountConfig
 from bot.errors import ConfigError
 from bot.hours import MonitoringHours, parse_hours
 from bot.model import Platform, Topic
+
+if TYPE_CHECKING:
+    from bot.alerts.config import AlertSettings
 
 DEFAULT_ENV_FILE = Path(".env")
 # Environment keys housebot reads for itself; each account's secrets come under its env_prefix.
@@ -99,6 +102,7 @@ class Settings:
     topics: tuple[Topic, ...]
     accounts: tuple[AccountSettings, ...]
     secrets: Mapping[str, Mapping[str, str]] = field(repr=False)
+    alerts: AlertSettings | None = field(default=None, repr=False)  # None: alerts are printed and logged only
 
     @property
     def official_handles(self) -> frozenset[str]:
@@ -326,6 +330,8 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None) -> tuple
 
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Read `.env` and the settings file it names; raise ConfigError on the first problem."""
+    from bot.alerts.config import load_alert_settings  # it reads tables with this module's helpers
+
     env, env_path = read_environment(environ, env_file)
     where = env_path if env_path is not None else Path("(environment)")
 
@@ -346,7 +352,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         raise ConfigError(config_file, "(file)", "is not UTF-8 text") from None
 
     root = _Table(data, config_file, "")
-    root.only(("organisation", "bot", "teams", "topics", "accounts"))
+    root.only(("organisation", "bot", "teams", "topics", "accounts", "alerts"))
     organisation = _organisation(root)
     teams = _teams(root)
     accounts = _accounts(root, organisation.timezone)
@@ -364,4 +370,5 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         topics=_topics(root, teams),
         accounts=accounts,
         secrets=MappingProxyType(_secrets(accounts, env, env_path)),
+        alerts=load_alert_settings(data.get("alerts"), config_file, {k: t.email for k, t in teams.items()}, env, where),
     )

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, ContextManager, Iterator, Sequence
 
 from bot.model import Action, ActionKind, Author, AuthorHistory, Channel, Decision, Inbound, Platform, Urgency
 
@@ -281,6 +281,25 @@ class Store:
     def paused_reason(self, account: str) -> str | None:
         row = self._db.execute("SELECT paused_reason FROM accounts WHERE account=?", (account,)).fetchone()
         return row["paused_reason"] if row else None
+
+    # -- rooms with their own tables (the alerts outbox) ------------------------------------------
+    def extend_schema(self, schema: str) -> None:
+        """Create a room's own tables (`CREATE TABLE IF NOT EXISTS`) on this connection."""
+        self._db.executescript(schema)
+
+    def transaction(self) -> ContextManager[sqlite3.Connection]:
+        """One short write transaction, for rooms that keep their own tables."""
+        return self._transaction()
+
+    def read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def acknowledge_alert(self, alert_id: int, by: str, now: datetime) -> bool:
+        """Someone has the alert (from the console or the email's signed link): its repeats and
+        escalation stop. False if there is no such alert or it was acknowledged already."""
+        from bot.alerts.outbox import acknowledge_alert  # the outbox owns its tables
+
+        return acknowledge_alert(self, alert_id, by, now)
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, *, account: str | None = None, category: str | None = None, action: str | None = None,
