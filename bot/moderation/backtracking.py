@@ -38,6 +38,8 @@ _SIDE_BY_SIDE = "it puts two unbounded repeats of the same characters side by si
 
 def slow_shape(pattern: str, flags: int = 0) -> str | None:
     """Why `pattern` can take more than linear time to search, or None if none of the shapes above shows."""
+    if not any(repeat in pattern for repeat in "*+{"):  # only `?`: no unbounded repeat, nothing to read
+        return None
     try:
         parsed = sre_parser.parse(pattern, flags)
     except re.error:
