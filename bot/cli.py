@@ -26,13 +26,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(os.environ, Path(args.env) if args.env else None)
 
 
-def _configure_logging(settings: Settings) -> None:
-    """One line per event on standard error, with every secret scrubbed."""
-    from bot.console import SecretScrubber
+OWN_LOGGER = "housebot"
 
+
+def _own_or_warning(record: logging.LogRecord) -> bool:
+    """Other libraries' DEBUG and INFO lines are dropped: tweepy, urllib3 and instagrapi log whole
+    requests and answers there, with message bodies and tokens."""
+    return record.levelno >= logging.WARNING or record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + ".")
+
+
+def _configure_logging(settings: Settings, scrubber: logging.Filter) -> None:
+    """One line per event on standard error, with every secret and private detail scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(SecretScrubber(v for secrets in settings.secrets.values() for v in secrets.values()))
+    handler.addFilter(_own_or_warning)
+    handler.addFilter(scrubber)
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
@@ -41,8 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.service import Service
 
     settings = _settings(args)
-    _configure_logging(settings)
     service = Service(settings)
+    _configure_logging(settings, service.log_scrubber)
     if args.once:
         service.tick()
         service.stop()
@@ -65,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             result = adapter.check()
         except Exception as problem:  # one line per account, whatever the platform said
-            print(f"{account.name}: cannot reach {account.platform.value}: {problem}")
+            print(f"{account.name}: cannot reach {account.platform.value}: {service.scrubber.scrub(str(problem))}")
             problems += 1
             continue
         cadence = ", ".join(f"{stream} every {service.stream_interval(account, stream).total_seconds():g}s"
@@ -78,7 +86,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             problems += 1
             for line in result.problems or ("not ok",):
-                print(f"{account.name}: {line}")
+                print(f"{account.name}: {service.scrubber.scrub(line)}")
     service.close()
     return EXIT_OK if problems == 0 else EXIT_PROBLEM
 

@@ -59,6 +59,10 @@ CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline not
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 
 
+# What the checks may find in a display name that makes it unfit to repeat in a greeting.
+_NOT_A_NAME = frozenset({Category.ABUSE, Category.THREAT, Category.SPAM, Category.OVERSHARING})
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -117,8 +121,12 @@ class Service:
         self.policy: Policy = load_policy(settings.policy_file, teams=settings.teams, templates=TEMPLATE_NAMES)
         self.moderation: ModerationData = load_moderation_data(settings.moderation_dir)
         self.store = store if store is not None else Store(settings.state_path)
-        self.scrubber = SecretScrubber(value for secrets in settings.secrets.values() for value in secrets.values())
-        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
+        secrets = [value for account_secrets in settings.secrets.values() for value in account_secrets.values()]
+        self.scrubber = SecretScrubber(secrets)
+        # Log lines may quote a platform's answer (a whole message), so they lose private details too.
+        self.log_scrubber = SecretScrubber(secrets, self._redact)
+        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber,
+                               self._redact)
         self.rng = rng or random.Random()
         self.accounts = {account.name: account for account in settings.accounts}
         self.adapters: dict[str, Adapter] = dict(adapters or {})
@@ -260,6 +268,10 @@ class Service:
         spans = private_spans(text, self.moderation)
         return redact(text, (Finding(Category.OVERSHARING, 1.0, "privacy.redaction", spans=spans),)) if spans else text
 
+    def _error_text(self, problem: Exception) -> str:
+        """What a platform said, fit to store: a platform may echo the request, token and message included."""
+        return self.log_scrubber.scrub(str(problem))
+
     # -- trouble ----------------------------------------------------------------------------------
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
         """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
@@ -272,7 +284,7 @@ class Service:
                 raise _StopAccount
             return
         if isinstance(problem, AuthFailed):
-            self.store.pause(account.name, str(problem), now)
+            self.store.pause(account.name, self._error_text(problem), now)
             log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
             self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
             raise _StopAccount
@@ -345,7 +357,7 @@ class Service:
             account_name=account.display_name,
             next_opening=next_opening_words(account.hours, now),
             hours_summary=describe(account.hours, now).splitlines()[0],
-            author_name=(item.author.display_name or item.author.handle) if item else "",
+            author_name=self._name_to_greet(item) if item else "",
             author_handle=item.author.handle.lstrip("@") if item else "",
             team_name=self.settings.teams[team].name if team in self.settings.teams else "",
         )
@@ -353,6 +365,14 @@ class Service:
         values.update(claim_summary=(claim.detail if claim is not None else "") or "this claim",
                       claim_link=claim_link or values["website"])
         return values
+
+    def _name_to_greet(self, item: Inbound) -> str:
+        """The display name, unless the checks find abuse, a threat, spam or private details in it:
+        the official account never repeats "F*** the NHS" or a phone number as a greeting."""
+        name = item.author.display_name or item.author.handle
+        context = ClassifyContext(now=item.created_at, platform=item.platform, channel=item.channel)
+        findings = classify(name, context, self.moderation)  # a check that fails gives a finding of its category
+        return "" if any(f.category in _NOT_A_NAME for f in findings) else name
 
     def _with_words(self, account: AccountSettings, item: Inbound, decision: Decision, history: AuthorHistory,
                     now: datetime, waited: bool) -> Decision:
@@ -417,7 +437,7 @@ class Service:
         try:
             ref = self._call(adapter, action, item)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
+            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
             self.console.action(action, f"refused: {refusal}")
             for fallback in fallback_actions(self.policy, action, item, self._decide_context(account, now)):
                 if fallback.kind is ActionKind.REPLY:
@@ -426,12 +446,12 @@ class Service:
             return
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
-                self.store.mark_failed(stored.id, str(problem), now)
+                self.store.mark_failed(stored.id, self._error_text(problem), now)
                 self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {problem}")
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:
-                self.store.mark_retry(stored.id, str(problem))
+                self.store.mark_retry(stored.id, self._error_text(problem))
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
@@ -495,11 +515,11 @@ class Service:
             else:
                 ref = adapter.post_notice(stored.action.text)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
+            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
             return
         except PlatformError as problem:
             if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):
-                self.store.mark_retry(stored.id, str(problem))  # else stays `sending`: checked, never reposted
+                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked, never reposted
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)

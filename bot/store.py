@@ -6,7 +6,8 @@ written as `planned` with its decision, becomes `sending` just before the platfo
 sent": the service checks with the platform before it would ever send again.
 
 Message text is kept in full only while a message waits to be handled; once handled, only the
-redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails.
+redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails. Display
+names are kept redacted from the start: people put phone numbers in them too.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class Store:
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
                        in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (item.platform.value, item.account, item.stream, item.native_id, item.channel.value,
-                     item.author.id, item.author.handle, item.author.display_name, item.text, redact(item.text),
+                     item.author.id, item.author.handle, redact(item.author.display_name), item.text, redact(item.text),
                      _iso(item.created_at), _iso(now), item.thread_id, item.parent_id, int(item.in_reply_to_own),
                      json.dumps(dict(item.extras), default=str)),
                 ).rowcount

@@ -1,0 +1,128 @@
+"""Private details and secrets never leave the bot in clear: not on the console, not in the log,
+not in the state file and never in a reply (issue 13)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.base import ActionRefused, AuthFailed
+from bot.cli import _configure_logging
+from bot.replies import NAME_FALLBACK, clean_user_value, looks_like_a_name
+from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
+
+NHS_NUMBER = "943 476 5919"  # passes the NHS number check digit
+PHONE = "07700 900123"
+EMAIL = "jane.doe@example.com"
+POSTCODE = "LS1 4AP"
+TOKEN = "EAAGsekrit-page-token-42"
+
+
+def _service(tmp_path: Path, extra_env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    settings = write_settings(tmp_path, ALWAYS_OPEN, extra_env)
+    clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
+    return sandbox_service(settings, clock)
+
+
+def _database_text(path: Path, *only: str) -> str:
+    db = sqlite3.connect(path)
+    tables = only or [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    text = "\n".join(repr(row) for table in tables for row in db.execute(f"SELECT * FROM {table}"))
+    db.close()
+    return text
+
+
+def test_the_console_prints_the_message_redacted(tmp_path: Path) -> None:
+    service, network, out = _service(tmp_path)
+    network.post("demo", message("a", f"My NHS number is {NHS_NUMBER} and my mobile is {PHONE}, can you help?"))
+    service.tick()
+    printed = out.getvalue()
+    assert "decision: oversharing" in printed
+    assert NHS_NUMBER not in printed and PHONE not in printed
+    assert "[nhs number]" in printed
+
+
+@pytest.mark.parametrize("display_name", [
+    "F*** the NHS", "Fuck the NHS", "Claim refund at nhs-refund dot com", "Bob URGENT: call 0800 123 4567",
+    f"Jane {NHS_NUMBER}", f"Jane {EMAIL}", "Cheap Viagra",
+])
+def test_a_display_name_that_is_not_a_name_is_never_repeated(tmp_path: Path, display_name: str) -> None:
+    service, network, out = _service(tmp_path)
+    network.post("demo", message("a", "I'm feeling so hopeless I want to end it all", name=display_name))
+    service.tick()
+    replies = [a.text for a in network.activity if a.kind == "reply"]
+    assert replies and all(display_name not in reply for reply in replies)
+    assert display_name not in out.getvalue()
+    assert display_name not in _database_text(service.settings.state_path, "actions")
+    assert all(private not in _database_text(service.settings.state_path) for private in (NHS_NUMBER, EMAIL))
+
+
+def test_a_real_name_is_still_used(tmp_path: Path) -> None:
+    service, network, _ = _service(tmp_path)
+    network.post("demo", message("a", "I'm feeling so hopeless I want to end it all", name="Seán O'Brien"))
+    service.tick()
+    assert any("Seán O'Brien" in a.text for a in network.activity if a.kind == "reply")
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("Sam Patel", "Sam Patel"), ("Mary-Jane Smith-Jones", "Mary-Jane Smith-Jones"), ("J.R. Hartley", "J.R. Hartley"),
+    ("Seán O'Brien \U0001F308", "Seán O'Brien"), ("李小龙", "李小龙"),
+    ("JOHN SMITH", NAME_FALLBACK), ("Jane 943 476 5919", NAME_FALLBACK), ("Visit scam dot com", NAME_FALLBACK),
+    ("Bob URGENT: call", NAME_FALLBACK), ("one two three four five", NAME_FALLBACK), ("\U0001F44D", NAME_FALLBACK),
+])
+def test_only_what_looks_like_a_name_is_used_as_one(name: str, shown: str) -> None:
+    assert clean_user_value("author_name", name) == shown
+    assert looks_like_a_name(name) is (shown != NAME_FALLBACK)
+
+
+def test_a_token_a_platform_echoes_is_never_stored_or_printed(tmp_path: Path) -> None:
+    service, network, out = _service(tmp_path, {"DEMO_PAGE_TOKEN": TOKEN})
+    service.scrubber.secrets.append(TOKEN)  # the sandbox needs no secret: give the scrubber one as a real account would
+    service.log_scrubber.secrets.append(TOKEN)
+    network.fail_next("hide", ActionRefused(f"POST /hide?access_token={TOKEN} refused for {TOKEN}"))
+    network.post("demo", message("a", "You lot are useless f***ing idiots, the whole lot of you should be sacked"))
+    service.tick()
+    network.fail_next("fetch", AuthFailed(f"token {TOKEN} expired; request echoed: {TOKEN}"))
+    service.health["demo"].last_read.clear()
+    service.tick()
+    assert service.store.paused_reason("demo")
+    assert TOKEN not in _database_text(service.settings.state_path)
+    assert TOKEN not in out.getvalue()
+
+
+def test_log_lines_and_tracebacks_lose_secrets_and_private_details(tmp_path: Path) -> None:
+    service, _, _ = _service(tmp_path)
+    service.log_scrubber.secrets.append(TOKEN)
+    try:
+        raise ValueError(f"GET /me?access_token={TOKEN} answered {{'text': 'call me on {PHONE}'}}")
+    except ValueError:
+        record = logging.LogRecord("housebot", logging.ERROR, __file__, 1, "failed %s", (EMAIL,), None)
+        import sys
+        record.exc_info = sys.exc_info()
+    service.log_scrubber.filter(record)
+    shown = logging.Formatter().format(record)
+    assert "Traceback" in shown and "ValueError" in shown
+    assert TOKEN not in shown and PHONE not in shown and EMAIL not in shown
+
+
+def test_other_libraries_debug_lines_are_not_logged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    service, _, _ = _service(tmp_path, {"HOUSEBOT_LOG_LEVEL": "DEBUG"})
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers = []
+    try:
+        _configure_logging(service.settings, service.log_scrubber)
+        logging.getLogger("tweepy.client").debug("Received response: {'text': 'my number is %s'}", PHONE)
+        logging.getLogger("urllib3.connectionpool").info("GET /2/users/me?token=abc")
+        logging.getLogger("housebot").debug("account=demo event=debug_line")
+        logging.getLogger("tweepy.client").warning("Rate limit exceeded for %s", EMAIL)
+    finally:
+        root.handlers, root.level = saved
+    err = capsys.readouterr().err
+    assert "event=debug_line" in err and "Rate limit exceeded" in err
+    assert "Received response" not in err and "users/me" not in err
+    assert EMAIL not in err
