@@ -4,6 +4,7 @@ not in the state file and never in a reply (issue 13)."""
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ def test_the_console_prints_the_message_redacted(tmp_path: Path) -> None:
     assert "decision: oversharing" in printed
     assert NHS_NUMBER not in printed and PHONE not in printed
     assert "[nhs number]" in printed
+    assert re.search(r"^\d\d:\d\d:\d\d (BST|GMT)  \[demo\] public comment", printed, re.MULTILINE)  # local time, zone shown
 
 
 @pytest.mark.parametrize("display_name", [
