@@ -299,23 +299,34 @@ def _accounts(root: _Table, zone: ZoneInfo) -> tuple[AccountSettings, ...]:
 
 
 def _secrets(accounts: tuple[AccountSettings, ...], env: Mapping[str, str], env_file: Path | None) -> dict[str, Mapping[str, str]]:
-    """Each account's secrets, read under its prefix; a missing one names the variable and file."""
-    where = env_file if env_file is not None else Path("(environment)")
+    """Each account's secrets, read under its prefix. Every missing one is named at once, by the
+    variable a person sets (LEEDS_X_API_KEY, not API_KEY), with the file it was looked for in."""
     result: dict[str, Mapping[str, str]] = {}
+    missing: list[str] = []
+    needing: list[str] = []
     for account in accounts:
         module = adapter_module(account.platform.value)
-        found: dict[str, str] = {}
-        for name in module.REQUIRED_ENV:
-            value = env.get(f"{account.env_prefix}_{name}", "").strip()
-            if not value:
-                raise ConfigError(where, f"{account.env_prefix}_{name}",
-                                  f"missing: account {account.name!r} ({account.platform.value}) needs it")
-            found[name] = value
-        for name in module.OPTIONAL_ENV:
-            value = env.get(f"{account.env_prefix}_{name}", "").strip()
-            if value:
-                found[name] = value
-        result[account.name] = MappingProxyType(found)
+
+        def value(name: str, prefix: str = account.env_prefix) -> str:
+            return env.get(f"{prefix}_{name}", "").strip()
+
+        lacking = [f"{account.env_prefix}_{name}" for name in module.REQUIRED_ENV if not value(name)]
+        groups: tuple[tuple[str, ...], ...] = getattr(module, "ENV_ALTERNATIVES", ())
+        if groups and not any(all(value(name) for name in group) for group in groups):
+            begun = next((group for group in groups if any(value(name) for name in group)), None)
+            if begun is not None:  # one way was started: name what it still needs
+                lacking += [f"{account.env_prefix}_{name}" for name in begun if not value(name)]
+            else:
+                lacking.append(" or ".join(", ".join(f"{account.env_prefix}_{name}" for name in group) for group in groups))
+        if lacking:
+            missing += lacking
+            needing.append(f"{account.name!r} ({account.platform.value})")
+        result[account.name] = MappingProxyType(
+            {name: value(name) for name in (*module.REQUIRED_ENV, *module.OPTIONAL_ENV) if value(name)})
+    if missing:
+        where = env_file if env_file is not None else Path("(environment)")
+        who = f"account {needing[0]} needs" if len(needing) == 1 else f"accounts {', '.join(needing)} need"
+        raise ConfigError(where, "; ".join(missing), f"missing: {who} them")
     return result
 
 
