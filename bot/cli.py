@@ -212,9 +212,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score the classifier on labelled CSV files (`text,label`); files are never copied anywhere."""
     from bot.evaluate import eval_command
+    from bot.settings import env_path, read_environment
 
-    settings = _settings(args)
-    return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, settings.moderation_dir)
+    env, _ = read_environment(os.environ, Path(args.env) if args.env else None)  # no account is needed to score
+    return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout,
+                        env_path(env, "HOUSEBOT_MODERATION"))
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {

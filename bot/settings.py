@@ -37,6 +37,11 @@ ENV_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "HOUSEBOT_LOG_LEVEL": "WARNING",
     }
 )
+# The folder holding config/ and responses/ when housebot runs from its own checkout.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+# Defaults found in the project folder when the working folder has none, so `housebot eval`,
+# `explain` and the other commands that need no account work from any folder.
+PROJECT_DEFAULTS = frozenset({"HOUSEBOT_CONFIG", "HOUSEBOT_POLICY", "HOUSEBOT_MODERATION", "HOUSEBOT_RESPONSES"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -342,10 +347,22 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None) -> tuple
     return values, path
 
 
+def env_path(env: Mapping[str, str], key: str) -> Path:
+    """The path a HOUSEBOT_* variable names, or its default: in the working folder if it is there,
+    else in the project folder."""
+    given = env.get(key, "").strip()
+    if given:
+        return Path(given)
+    default = Path(ENV_DEFAULTS[key])
+    if key in PROJECT_DEFAULTS and not default.exists() and (PROJECT_DIR / default).exists():
+        return PROJECT_DIR / default
+    return default
+
+
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Read `.env` and the settings file it names; raise ConfigError on the first problem."""
-    env, env_path = read_environment(environ, env_file)
-    where = env_path if env_path is not None else Path("(environment)")
+    env, env_path_found = read_environment(environ, env_file)
+    where = env_path_found if env_path_found is not None else Path("(environment)")
 
     def env_value(key: str) -> str:
         return env.get(key, "").strip() or ENV_DEFAULTS[key]
@@ -353,7 +370,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     log_level = env_value("HOUSEBOT_LOG_LEVEL").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(where, "HOUSEBOT_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
-    config_file = Path(env_value("HOUSEBOT_CONFIG"))
+    config_file = env_path(env, "HOUSEBOT_CONFIG")
     try:
         data = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -370,16 +387,16 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     accounts = _accounts(root, organisation.timezone)
     return Settings(
         config_file=config_file,
-        env_file=env_path,
-        state_path=Path(env_value("HOUSEBOT_STATE")),
-        policy_file=Path(env_value("HOUSEBOT_POLICY")),
-        moderation_dir=Path(env_value("HOUSEBOT_MODERATION")),
-        responses_dir=Path(env_value("HOUSEBOT_RESPONSES")),
+        env_file=env_path_found,
+        state_path=env_path(env, "HOUSEBOT_STATE"),
+        policy_file=env_path(env, "HOUSEBOT_POLICY"),
+        moderation_dir=env_path(env, "HOUSEBOT_MODERATION"),
+        responses_dir=env_path(env, "HOUSEBOT_RESPONSES"),
         log_level=log_level,
         organisation=organisation,
         bot=_bot(root),
         teams=MappingProxyType(teams),
         topics=_topics(root, teams),
         accounts=accounts,
-        secrets=MappingProxyType(_secrets(accounts, env, env_path)),
+        secrets=MappingProxyType(_secrets(accounts, env, env_path_found)),
     )
