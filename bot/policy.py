@@ -362,6 +362,10 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
 
     if author_handle in policy.exempt_handles:
         actions = [a for a in actions if a.kind not in MODERATION_KINDS]
+        if category is Category.ORDINARY and "?" not in inbound.text:
+            # A partner's announcement is shared news, not a query: "one of our team will get back
+            # to you" would be wrong, so the team is told but nothing is said.
+            actions = [a for a in actions if a.kind is not ActionKind.REPLY]
         rule_ids.append("exempt.partner")
     if category not in DANGER_CATEGORIES and history.replies_last_hour >= context.max_replies_per_hour:
         actions = [a for a in actions if a.kind is not ActionKind.REPLY]
