@@ -128,3 +128,84 @@ def test_other_libraries_debug_lines_are_not_logged(tmp_path: Path, capsys: pyte
     assert "event=debug_line" in err and "Rate limit exceeded" in err
     assert "Received response" not in err and "users/me" not in err
     assert EMAIL not in err
+
+
+# -- the done-means test: every kind of private value, everywhere the bot writes ----------------------
+def _nhs_number(first_nine: str) -> str:
+    """A valid NHS number (Modulus 11 check digit) from nine digits, spaced 3-3-4."""
+    check = 11 - sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1))) % 11
+    digits = first_nine + str(0 if check == 11 else check)
+    assert check != 10
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+PRIVATE_VALUES = {
+    "nhs": [_nhs_number("943476591"), _nhs_number("401023213"), _nhs_number("485777345")],
+    "phone": ["07700 900123", "0113 496 0017", "+44 7700 900456", "07700900789"],
+    "email": ["jane.doe@example.com", "sam_p@example.org", "bob+nhs@example.co.uk"],
+    "postcode": ["LS1 4AP", "LS6 2AB", "BD7 1DP"],
+}
+IN_TEXT = [
+    ("comments", "Member", f"My NHS number is {PRIVATE_VALUES['nhs'][0]}, why has my appointment been cancelled?"),
+    ("messages", "Member", f"Hi, it's about my mum, her NHS number is {PRIVATE_VALUES['nhs'][1]}"),
+    ("comments", "Member", f"Ring me back on {PRIVATE_VALUES['phone'][0]} about my referral please"),
+    ("messages", "Member", f"My number is {PRIVATE_VALUES['phone'][1]} or {PRIVATE_VALUES['phone'][2]}"),
+    ("comments", "Member", f"Email me at {PRIVATE_VALUES['email'][0]} with the results"),
+    ("messages", "Member", f"Please reply to {PRIVATE_VALUES['email'][1]}, thank you"),
+    ("comments", "Member", f"I live at 12 Park Lane, {PRIVATE_VALUES['postcode'][0]}, when is the clinic?"),
+    ("messages", "Member", f"My postcode is {PRIVATE_VALUES['postcode'][1]}, which GP should I use?"),
+    ("comments", "Member", f"I'm scared, I want to end it all. Call {PRIVATE_VALUES['phone'][3]}"),
+]
+IN_NAMES = [
+    ("comments", f"Jane {PRIVATE_VALUES['nhs'][2]}", "When does the walk-in centre open on Saturday?"),
+    ("comments", f"Bob {PRIVATE_VALUES['phone'][3]}", "Thanks for the flu jab reminder"),
+    ("messages", PRIVATE_VALUES["email"][2], "Can I get my booster at the pharmacy?"),
+    ("comments", f"Tom {PRIVATE_VALUES['postcode'][2]}", "Is the hospital car park free at weekends?"),
+]
+
+
+def test_no_private_value_is_found_anywhere_the_bot_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from adapters.base import PlatformUnavailable
+    from bot.cli import main
+    from tests.helpers import environment
+
+    service, network, out = _service(tmp_path, {"HOUSEBOT_LOG_LEVEL": "DEBUG"})
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers = []
+    try:
+        _configure_logging(service.settings, service.log_scrubber)
+        for index, (stream, name, text) in enumerate(IN_TEXT + IN_NAMES):
+            network.post("demo", message(f"m{index}", text, stream=stream, name=name, handle=f"@person{index}"))
+        echoed = IN_TEXT[0][2]  # a platform that fails and echoes the whole request back
+        network.fail_next("reply", PlatformUnavailable(f"500 for POST /reply body={echoed!r}"))
+        logging.getLogger("urllib3.connectionpool").debug("POST /reply body=%r", echoed)
+        service.tick()
+        for _ in range(6):  # past the back-off: the failed reply is sent
+            service.clock.advance(minutes=16)  # type: ignore[attr-defined]
+            service.tick()
+    finally:
+        root.handlers, root.level = saved
+    err = capsys.readouterr().err
+    assert _statuses(service.settings.state_path) == ["handled"] * len(IN_TEXT + IN_NAMES)
+    for key, value in environment(tmp_path, tmp_path / "housebot.toml").items():
+        monkeypatch.setenv(key, value)
+    assert main(["--env", str(tmp_path / ".env"), "log", "--csv", "--limit", "100"]) == 0
+    export = capsys.readouterr().out
+    assert export.count("\n") == len(IN_TEXT + IN_NAMES) + 1
+    replies = "\n".join(a.text for a in network.activity if a.kind == "reply")
+    places = {"stdout": out.getvalue(), "stderr (DEBUG)": err, "database": _database_text(service.settings.state_path),
+              "CSV export": export, "replies": replies}
+    found = [(value, place) for values in PRIVATE_VALUES.values() for value in values
+             for place, text in places.items() if value in text or value.replace(" ", "") in text.replace(" ", "")]
+    assert found == []
+    assert "[nhs number]" in places["CSV export"] and "[email]" in places["database"]
+    assert "event=fetched" in err and "event=unavailable" in err  # the log was on, the failure logged
+
+
+def _statuses(path: Path) -> list[str]:
+    db = sqlite3.connect(path)
+    statuses = [row[0] for row in db.execute("SELECT status FROM inbound ORDER BY id")]
+    db.close()
+    return statuses
