@@ -286,7 +286,7 @@ class Service:
         if isinstance(problem, AuthFailed):
             self.store.pause(account.name, self._error_text(problem), now)
             log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
-            self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
+            self.console.alert(account.name, "urgent", f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.")
             raise _StopAccount
         health.failures += 1
         delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
@@ -296,7 +296,7 @@ class Service:
             if not health.breaker_alerted:
                 health.breaker_alerted = True
                 log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({problem}); "
+                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
                                    f"trying again every {BREAKER_COOLDOWN}")
         health.wait_until["*"] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
@@ -438,7 +438,7 @@ class Service:
             ref = self._call(adapter, action, item)
         except ActionRefused as refusal:
             self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
-            self.console.action(action, f"refused: {refusal}")
+            self.console.action(action, f"refused: {self._error_text(refusal)}")
             for fallback in fallback_actions(self.policy, action, item, self._decide_context(account, now)):
                 if fallback.kind is ActionKind.REPLY:
                     fallback = replace(fallback, text=self._reply_text(account, item, fallback, now))
@@ -447,7 +447,7 @@ class Service:
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
                 self.store.mark_failed(stored.id, self._error_text(problem), now)
-                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {problem}")
+                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {item.author.handle}: {self._error_text(problem)}")
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:

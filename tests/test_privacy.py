@@ -209,3 +209,27 @@ def _statuses(path: Path) -> list[str]:
     statuses = [row[0] for row in db.execute("SELECT status FROM inbound ORDER BY id")]
     db.close()
     return statuses
+
+
+def test_check_never_prints_a_token_the_platform_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from adapters.sandbox import SandboxAdapter
+    from tests.helpers import ORGANISATION
+    from tests.test_config_errors import run_cli
+
+    def failing_check(self: SandboxAdapter) -> None:
+        raise RuntimeError(f"GET /me?access_token={TOKEN}&fields=id failed")
+
+    monkeypatch.setattr(SandboxAdapter, "check", failing_check)
+    code, out, err = run_cli(tmp_path, monkeypatch, capsys, ORGANISATION + ALWAYS_OPEN, "check")
+    assert code == 1
+    assert "demo: cannot reach sandbox: GET /me?access_token=***" in out
+    assert TOKEN not in out + err
+
+
+def test_an_auth_failure_echoing_a_message_is_shown_and_kept_redacted(tmp_path: Path) -> None:
+    service, network, out = _service(tmp_path)
+    network.fail_next("fetch", AuthFailed(f"bad token; request was: 'call me on {PHONE}'"))
+    service.tick()
+    assert "account paused" in out.getvalue() and "[phone]" in out.getvalue()
+    assert PHONE not in out.getvalue() + _database_text(service.settings.state_path)
