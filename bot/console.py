@@ -100,7 +100,7 @@ class Console:
             f"{self._time()}  [{item.account}] {where} from {item.author.handle}: \"{_short(self.redact(item.text))}\"",
             f"          decision: {decision.category.value} (rule {decision.rule}){' [dry run]' if decision.dry_run else ''}"
             f"{' [arrived while closed]' if waited else ''}",
-            f"          evidence: {_short(evidence, 120)}",
+            f"          evidence: {_short(self.redact(evidence), 120)}",
         )
 
     def action(self, action: Action, outcome: str) -> None:
