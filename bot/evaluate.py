@@ -121,6 +121,7 @@ def read_labelled(path: Path) -> list[tuple[str, Category]]:
 
 
 def _decoded(data: bytes) -> str:
+    """A BOM says which encoding; without one, UTF-8 unless the bytes cannot be (then Windows-1252)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

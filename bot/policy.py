@@ -120,8 +120,7 @@ class DecideContext:
 
 # -- loading ----------------------------------------------------------------------------------------
 _TYPE_WORDS: Mapping[type, str] = MappingProxyType({
-    bool: "true or false (no quotes)", str: "text in quotes", int: "a whole number", float: "a number",
-    list: "a list", dict: "a table",
+    bool: "true or false (no quotes)", str: "text in quotes", int: "a whole number", float: "a number", list: "a list",
 })
 
 

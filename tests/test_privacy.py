@@ -82,8 +82,8 @@ def test_only_what_looks_like_a_name_is_used_as_one(name: str, shown: str) -> No
 
 
 def test_a_token_a_platform_echoes_is_never_stored_or_printed(tmp_path: Path) -> None:
-    service, network, out = _service(tmp_path, {"DEMO_PAGE_TOKEN": TOKEN})
-    service.scrubber.secrets.append(TOKEN)  # the sandbox needs no secret: give the scrubber one as a real account would
+    service, network, out = _service(tmp_path)
+    service.scrubber.secrets.append(TOKEN)  # the sandbox needs no secret: give the scrubbers one as a real account would
     service.log_scrubber.secrets.append(TOKEN)
     network.fail_next("hide", ActionRefused(f"POST /hide?access_token={TOKEN} refused for {TOKEN}"))
     network.post("demo", message("a", "You lot are useless f***ing idiots, the whole lot of you should be sacked"))
