@@ -279,7 +279,8 @@ class Service:
         if isinstance(problem, RateLimited):
             health.wait_until[stream] = problem.reset_at
             log.warning("account=%s stream=%s event=rate_limited until=%s", account.name, stream, problem.reset_at.isoformat())
-            self.console.trouble(account.name, f"rate limited on {stream}; waiting until {problem.reset_at:%H:%M:%S}")
+            until = problem.reset_at.astimezone(self.settings.organisation.timezone)
+            self.console.trouble(account.name, f"rate limited on {stream}; waiting until {until:%H:%M:%S %Z}")
             if stream == "*":
                 raise _StopAccount
             return

@@ -233,3 +233,15 @@ def test_an_auth_failure_echoing_a_message_is_shown_and_kept_redacted(tmp_path: 
     service.tick()
     assert "account paused" in out.getvalue() and "[phone]" in out.getvalue()
     assert PHONE not in out.getvalue() + _database_text(service.settings.state_path)
+
+
+def test_a_rate_limit_wait_is_shown_in_local_time_with_its_zone(tmp_path: Path) -> None:
+    from datetime import timedelta, timezone
+
+    from adapters.base import RateLimited
+
+    service, network, out = _service(tmp_path)
+    reset = service.clock().astimezone(timezone.utc) + timedelta(minutes=15)  # 09:15 UTC is 10:15 in Leeds (BST)
+    network.fail_next("fetch", RateLimited(reset))
+    service.tick()
+    assert "waiting until 10:15:00 BST" in out.getvalue()
