@@ -79,3 +79,18 @@ def test_a_half_set_oauth_names_only_what_it_still_needs(tmp_path: Path, monkeyp
     assert code == 2
     assert "LEEDS_X_ACCESS_TOKEN; LEEDS_X_ACCESS_TOKEN_SECRET: missing: account 'leeds-x' (x) needs them" in err
     assert "k" * 20 not in err
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ('handle = "@NHSLeedsDemo"', 'handle = "@NHSLeedsDemo"\nsafety_screen = "false"', "accounts[0].safety_screen"),
+    ("poll_seconds = 60", 'poll_seconds = "60"', "bot.poll_seconds"),
+    ('name = "NHS Leeds"', "name = 7", "organisation.name"),
+])
+def test_the_settings_file_checks_types_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str], old: str, new: str, key: str) -> None:
+    settings = ORGANISATION + ALWAYS_OPEN
+    assert old in settings
+    code, out, err = run_cli(tmp_path, monkeypatch, capsys, settings.replace(old, new, 1), "hours")
+    assert code == 2 and out == ""
+    line, = err.strip().splitlines()
+    assert f"housebot.toml: {key}: must be" in line
