@@ -8,12 +8,14 @@ import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
 from adapters.base import ActionRefused, AuthFailed
 from bot.cli import _configure_logging
 from bot.replies import NAME_FALLBACK, clean_user_value, looks_like_a_name
+from bot.service import Service
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
 
 NHS_NUMBER = "943 476 5919"  # passes the NHS number check digit
@@ -111,19 +113,32 @@ def test_log_lines_and_tracebacks_lose_secrets_and_private_details(tmp_path: Pat
     assert TOKEN not in shown and PHONE not in shown and EMAIL not in shown
 
 
-def test_other_libraries_debug_lines_are_not_logged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    service, _, _ = _service(tmp_path, {"HOUSEBOT_LOG_LEVEL": "DEBUG"})
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    root.handlers = []
-    try:
+@pytest.fixture
+def own_logging() -> Iterator[Callable[[Service], None]]:
+    """Configure logging as `housebot run` does, then put back pytest's own."""
+    root, scheduler = logging.getLogger(), logging.getLogger("apscheduler")
+    saved: list[tuple[list[logging.Handler], int, int]] = []
+
+    def configure(service: Service) -> None:
+        saved.append((root.handlers[:], root.level, scheduler.level))
+        root.handlers = []  # pytest's capture handlers, which it adds for each phase of a test
         _configure_logging(service.settings, service.log_scrubber)
-        logging.getLogger("tweepy.client").debug("Received response: {'text': 'my number is %s'}", PHONE)
-        logging.getLogger("urllib3.connectionpool").info("GET /2/users/me?token=abc")
-        logging.getLogger("housebot").debug("account=demo event=debug_line")
-        logging.getLogger("tweepy.client").warning("Rate limit exceeded for %s", EMAIL)
-    finally:
-        root.handlers, root.level = saved
+
+    yield configure
+    for handlers, root_level, scheduler_level in saved:
+        root.handlers = handlers
+        root.setLevel(root_level)  # setLevel, not assignment: it clears every logger's cached level
+        scheduler.setLevel(scheduler_level)
+
+
+def test_other_libraries_debug_lines_are_not_logged(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    own_logging: Callable[[Service], None]) -> None:
+    service, _, _ = _service(tmp_path, {"HOUSEBOT_LOG_LEVEL": "DEBUG"})
+    own_logging(service)
+    logging.getLogger("tweepy.client").debug("Received response: {'text': 'my number is %s'}", PHONE)
+    logging.getLogger("urllib3.connectionpool").info("GET /2/users/me?token=abc")
+    logging.getLogger("housebot").debug("account=demo event=debug_line")
+    logging.getLogger("tweepy.client").warning("Rate limit exceeded for %s", EMAIL)
     err = capsys.readouterr().err
     assert "event=debug_line" in err and "Rate limit exceeded" in err
     assert "Received response" not in err and "users/me" not in err
@@ -165,28 +180,23 @@ IN_NAMES = [
 
 
 def test_no_private_value_is_found_anywhere_the_bot_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          own_logging: Callable[[Service], None]) -> None:
     from adapters.base import PlatformUnavailable
     from bot.cli import main
     from tests.helpers import environment
 
     service, network, out = _service(tmp_path, {"HOUSEBOT_LOG_LEVEL": "DEBUG"})
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    root.handlers = []
-    try:
-        _configure_logging(service.settings, service.log_scrubber)
-        for index, (stream, name, text) in enumerate(IN_TEXT + IN_NAMES):
-            network.post("demo", message(f"m{index}", text, stream=stream, name=name, handle=f"@person{index}"))
-        echoed = IN_TEXT[0][2]  # a platform that fails and echoes the whole request back
-        network.fail_next("reply", PlatformUnavailable(f"500 for POST /reply body={echoed!r}"))
-        logging.getLogger("urllib3.connectionpool").debug("POST /reply body=%r", echoed)
+    own_logging(service)
+    for index, (stream, name, text) in enumerate(IN_TEXT + IN_NAMES):
+        network.post("demo", message(f"m{index}", text, stream=stream, name=name, handle=f"@person{index}"))
+    echoed = IN_TEXT[0][2]  # a platform that fails and echoes the whole request back
+    network.fail_next("reply", PlatformUnavailable(f"500 for POST /reply body={echoed!r}"))
+    logging.getLogger("urllib3.connectionpool").debug("POST /reply body=%r", echoed)
+    service.tick()
+    for _ in range(6):  # past the back-off: the failed reply is sent
+        service.clock.advance(minutes=16)  # type: ignore[attr-defined]
         service.tick()
-        for _ in range(6):  # past the back-off: the failed reply is sent
-            service.clock.advance(minutes=16)  # type: ignore[attr-defined]
-            service.tick()
-    finally:
-        root.handlers, root.level = saved
     err = capsys.readouterr().err
     assert _statuses(service.settings.state_path) == ["handled"] * len(IN_TEXT + IN_NAMES)
     for key, value in environment(tmp_path, tmp_path / "housebot.toml").items():
