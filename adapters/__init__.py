@@ -33,4 +33,6 @@ def reply_limits() -> dict[tuple[Platform, Channel], int]:
 # Every adapter module provides:
 #   REQUIRED_ENV: tuple[str, ...]   secrets it needs, named without the account's env_prefix
 #   OPTIONAL_ENV: tuple[str, ...]   secrets it can use if present
+#   ENV_ALTERNATIVES: tuple[tuple[str, ...], ...]   optional: at least one of these groups must be
+#                                   complete (X: the four OAuth 1.0a values, or one OAuth 2.0 token)
 #   def create(config: adapters.base.AccountConfig) -> adapters.base.Adapter

@@ -50,10 +50,11 @@ from bot.errors import ConfigError
 from bot.model import ActionKind, Author, Channel, Inbound, Platform
 
 # Secrets, named without the account's env_prefix. Either the four OAuth 1.0a values or an OAuth
-# 2.0 user access token must be present; `create` says which are missing.
+# 2.0 user access token must be present; the settings check says which are missing, by their real names.
 OAUTH1_ENV: tuple[str, ...] = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
 OAUTH2_ENV = "USER_ACCESS_TOKEN"
 REQUIRED_ENV: tuple[str, ...] = ()
+ENV_ALTERNATIVES: tuple[tuple[str, ...], ...] = (OAUTH1_ENV, (OAUTH2_ENV,))
 OPTIONAL_ENV: tuple[str, ...] = (*OAUTH1_ENV, OAUTH2_ENV, "USER_ID")
 
 X_HOST = "https://api.twitter.com"

@@ -12,11 +12,14 @@ import logging
 import os
 import sqlite3
 import sys
+import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
+from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
+from bot.model import ActionKind, Category
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -29,14 +32,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(os.environ, Path(args.env) if args.env else None)
 
 
-def _configure_logging(settings: Settings) -> None:
-    """One line per event on standard error, with every secret scrubbed."""
-    from bot.console import SecretScrubber
+OWN_LOGGER = "housebot"
 
+
+def _own_or_warning(record: logging.LogRecord) -> bool:
+    """Other libraries' DEBUG and INFO lines are dropped: tweepy, urllib3 and instagrapi log whole
+    requests and answers there, with message bodies and tokens."""
+    return record.levelno >= logging.WARNING or record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + ".")
+
+
+def _configure_logging(settings: Settings, scrubber: logging.Filter) -> None:
+    """One line per event on standard error, with every secret and private detail scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(SecretScrubber([*(v for secrets in settings.secrets.values() for v in secrets.values()),
-                                      *(settings.alerts.secrets if settings.alerts else ())]))
+    handler.addFilter(_own_or_warning)
+    handler.addFilter(scrubber)
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
@@ -45,8 +55,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.service import Service
 
     settings = _settings(args)
-    _configure_logging(settings)
     service = Service(settings)
+    _configure_logging(settings, service.log_scrubber)
     if args.once:
         service.tick()
         service.stop()
@@ -69,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             result = adapter.check()
         except Exception as problem:  # one line per account, whatever the platform said
-            print(f"{account.name}: cannot reach {account.platform.value}: {problem}")
+            print(f"{account.name}: cannot reach {account.platform.value}: {service.scrubber.scrub(str(problem))}")
             problems += 1
             continue
         cadence = ", ".join(f"{stream} every {service.stream_interval(account, stream).total_seconds():g}s"
@@ -82,7 +92,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             problems += 1
             for line in result.problems or ("not ok",):
-                print(f"{account.name}: {line}")
+                print(f"{account.name}: {service.scrubber.scrub(line)}")
     problems += _check_alerts(settings, service, args.test_alerts)
     service.close()
     return EXIT_OK if problems == 0 else EXIT_PROBLEM
@@ -162,34 +172,59 @@ def cmd_log(args: argparse.Namespace) -> int:
     from bot.store import Store
 
     settings = _settings(args)
+    if args.account and args.account not in {a.name for a in settings.accounts}:
+        raise ConfigError("(command line)", "--account", f"no account {args.account!r}; accounts: "
+                          f"{', '.join(a.name for a in settings.accounts)}")
     if not settings.state_path.exists():
         print(f"no decisions yet: {settings.state_path} does not exist")
         return EXIT_OK
     since = None
     if args.since:
         try:
-            since = _parse_since(args.since)
+            since = _parse_since(args.since, settings.organisation.timezone)
         except ValueError:
             raise ConfigError("(command line)", "--since", f"{args.since!r} is not like 2h, 3d or 2026-05-01") from None
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, read_only=True)  # looking never creates, migrates or writes the state
+    if store.is_empty:
+        store.close()
+        print(f"no decisions yet: {settings.state_path} is empty")
+        return EXIT_OK
     rows = store.audit(account=args.account, category=args.category, action=args.action, since=since, limit=args.limit)
     store.close()
+    zone = settings.organisation.timezone
     columns = ["time", "account", "channel", "author", "category", "rule", "actions", "text", "reply", "evidence", "outcome"]
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**{c: _csv_cell(row[c]) for c in columns},
+                          "time": _local(row["time"], zone).isoformat(timespec="seconds")} for row in rows)
         return EXIT_OK
     if not rows:
         print("no decisions match")
         return EXIT_OK
     shown = ["time", "account", "author", "category", "actions", "text"]
-    widths = {"time": 16, "account": 10, "author": 16, "category": 14, "actions": 34, "text": 60}
+    widths = {"time": 20, "account": 10, "author": 16, "category": 14, "actions": 34, "text": 60}
     print("  ".join(c.upper().ljust(widths[c]) for c in shown))
     for row in rows:
-        row = {**row, "time": str(row["time"])[:16].replace("T", " ")}
+        row = {**row, "time": _local(row["time"], zone).strftime("%Y-%m-%d %H:%M %Z")}
         print("  ".join(_cell(row[c], widths[c]) for c in shown))
     return EXIT_OK
+
+
+def _local(stored: object, zone: ZoneInfo) -> datetime:
+    """The organisation's local time: one rule for every time a person reads."""
+    return datetime.fromisoformat(str(stored)).astimezone(zone)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...) from a message).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text: a leading ' stops a formula, as OWASP advises."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cell(value: object, width: int) -> str:
@@ -197,13 +232,14 @@ def _cell(value: object, width: int) -> str:
     return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
-def _parse_since(text: str) -> datetime:
+def _parse_since(text: str, zone: ZoneInfo) -> datetime:
+    """2h, 3d, or a date or time in the organisation's local time (unless it names its own offset)."""
     now = datetime.now(timezone.utc)
     units = {"m": "minutes", "h": "hours", "d": "days"}
     if text[-1:] in units and text[:-1].isdigit():
         return now - timedelta(**{units[text[-1]]: int(text[:-1])})
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def cmd_check_replies(args: argparse.Namespace) -> int:
@@ -238,13 +274,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from adapters import reply_limits
     from bot.evaluate import eval_command
     from bot.pipeline import Engine, load_engine
-    from bot.service import settings_values
+    from bot.settings import env_path, read_environment
 
-    settings = _settings(args)
+    env, _ = read_environment(os.environ, Path(args.env) if args.env else None)  # no account is needed to score
 
     def engine() -> Engine:
-        return load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir, teams=settings.teams,
-                           limits=reply_limits(), values=settings_values(settings), values_file=str(settings.config_file))
+        config = env_path(env, "HOUSEBOT_CONFIG")
+        try:
+            teams = tomllib.loads(config.read_text(encoding="utf-8")).get("teams", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as problem:
+            raise ConfigError(config, "(file)", f"cannot be read: {problem}") from None
+        return load_engine(env_path(env, "HOUSEBOT_POLICY"), env_path(env, "HOUSEBOT_MODERATION"),
+                           env_path(env, "HOUSEBOT_RESPONSES"), teams=teams, limits=reply_limits())
 
     return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, engine)
 
@@ -273,8 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--once", action="store_true", help="one pass over every account, then stop")
         if name == "log":
             command.add_argument("--account")
-            command.add_argument("--category")
-            command.add_argument("--action", help="reply, hide, delete, block, alert, review, ...")
+            command.add_argument("--category", choices=[c.value for c in Category])
+            command.add_argument("--action", choices=[k.value for k in ActionKind])
             command.add_argument("--since", help="2h, 3d, or a date like 2026-05-01")
             command.add_argument("--limit", type=int, default=50)
             command.add_argument("--csv", action="store_true", help="every column, as CSV")

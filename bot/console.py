@@ -1,7 +1,8 @@
 """What a person watching `housebot run` sees: each message, the decision and every action.
 
-Lines are short and plain, in the organisation's local time. Message text is shown redacted by
-the caller where it could hold private details; secrets never reach this module.
+Lines are short and plain, in the organisation's local time with its zone. Message text is shown
+redacted, as the audit log keeps it, because under systemd standard output goes to the journal;
+secrets are scrubbed from every line.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import re
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.model import Action, ActionKind, Decision, Inbound
@@ -19,26 +20,43 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
-
 # Tokens travel in query strings and headers (Graph sends access_token=...); never show them.
 _TOKEN_IN_TEXT = re.compile(r"(?i)((?:access_token|token|secret|password|sig)=)[^&\s'\"]+")
 
 
-class SecretScrubber(logging.Filter):
-    """Replaces every configured secret (and any token=... in a URL) before a line is shown or logged."""
+def _unchanged(text: str) -> str:
+    return text
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+
+class SecretScrubber(logging.Filter):
+    """Replaces every configured secret (and any token=... in a URL) before a line is shown or logged.
+
+    Given `redact`, it also hides private details (NHS numbers, phones, emails, postcodes): a log
+    line may quote a platform's answer, which can hold a whole message.
+    """
+
+    def __init__(self, secrets: Iterable[str], redact: Callable[[str], str] = _unchanged) -> None:
         super().__init__()
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.redact = redact
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return _TOKEN_IN_TEXT.sub(r"\1***", text)
+        return self.redact(_TOKEN_IN_TEXT.sub(r"\1***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.scrub(record.getMessage())
-        record.args = None
+        """Scrub the whole record as it will be printed, traceback included (an exception's text
+        can quote a URL with its token or a request body)."""
+        text = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            text = f"{text}\n{record.exc_text}"
+        if record.stack_info:
+            text = f"{text}\n{record.stack_info}"
+        record.msg, record.args = self.scrub(text), None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
 
@@ -48,14 +66,16 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 class Console:
-    def __init__(self, out: TextIO, zone: ZoneInfo, scrubber: SecretScrubber | None = None) -> None:
+    def __init__(self, out: TextIO, zone: ZoneInfo, scrubber: SecretScrubber | None = None,
+                 redact: Callable[[str], str] = _unchanged) -> None:
         self.out = out
         self.zone = zone
         self.scrubber = scrubber or SecretScrubber(())
+        self.redact = redact
         self._lock = threading.Lock()
 
     def _time(self) -> str:
-        return datetime.now(timezone.utc).astimezone(self.zone).strftime("%H:%M:%S")
+        return datetime.now(timezone.utc).astimezone(self.zone).strftime("%H:%M:%S %Z")
 
     def _write(self, *lines: str) -> None:
         with self._lock:
@@ -77,10 +97,10 @@ class Console:
         where = "private message" if inbound.channel.value == "private" else "public comment"
         evidence = decision.evidence or "none (no check matched)"
         self._write(
-            f"{self._time()}  [{inbound.account}] {where} from {inbound.author.handle}: \"{_short(inbound.text)}\"",
+            f"{self._time()}  [{inbound.account}] {where} from {inbound.author.handle}: \"{_short(self.redact(inbound.text))}\"",
             f"          decision: {decision.category.value} (rule {decision.rule}){' [dry run]' if decision.dry_run else ''}"
             f"{' [arrived while closed]' if decision.arrived_while_closed else ''}",
-            f"          evidence: {_short(evidence, 120)}",
+            f"          evidence: {_short(self.redact(evidence), 120)}",
         )
 
     def action(self, action: Action, outcome: str) -> None:

@@ -13,7 +13,9 @@ labels. Shown texts are redacted of private details.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import sys
 import tomllib
@@ -91,23 +93,50 @@ class FileReport:
 
 
 def read_labelled(path: Path) -> list[tuple[str, Category]]:
-    """The (text, label) rows of one file; a missing column or unknown label is a ConfigError."""
+    """The (text, label) rows of one file; a missing column, an unknown label or no rows at all is a
+    ConfigError. Spreadsheets save CSV in several encodings: UTF-8 with or without a BOM (Excel's
+    "CSV UTF-8"), UTF-16 with a BOM (Excel's "Unicode text", tab-separated) and Windows-1252."""
     known = {c.value: c for c in Category}
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        text = _decoded(path.read_bytes())
     except OSError as error:
-        raise ConfigError(path, "(file)", f"cannot be read: {error}") from error
-    with handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "text" not in reader.fieldnames or "label" not in reader.fieldnames:
+        raise ConfigError(path, "(file)", f"cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "(file)", "is not text in UTF-8, UTF-16 or Windows-1252") from None
+    if not text.strip():
+        raise ConfigError(path, "(file)", "is empty")
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        fields = [name.strip() for name in reader.fieldnames or ()]
+        if "text" not in fields or "label" not in fields:
             raise ConfigError(path, "(header)", "needs the columns text,label")
+        reader.fieldnames = fields
         rows = []
         for line, row in enumerate(reader, start=2):
             label = (row.get("label") or "").strip()
             if label not in known:
                 raise ConfigError(path, f"label (line {line})", f"{label!r} is not one of {', '.join(known)}")
             rows.append((row.get("text") or "", known[label]))
+    except csv.Error as error:
+        raise ConfigError(path, "(file)", f"is not CSV: {error}") from None
+    if not rows:
+        raise ConfigError(path, "(file)", "has no labelled rows")
     return rows
+
+
+def _decoded(data: bytes) -> str:
+    """A BOM says which encoding; without one, UTF-8 unless the bytes cannot be (then Windows-1252)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
 
 
 def engine_from(config_dir: Path, moderation_dir: Path | None = None) -> Engine:

@@ -105,7 +105,8 @@ def handle(inbound: Inbound, history: AuthorHistory, context: HandleContext, eng
     if not open_now and decision.danger_tier is DangerTier.NONE:
         return replace(decision, actions=(), waits_for_opening=True)
     waited = open_now and _arrived_while_closed(inbound, context)
-    return _with_words(inbound, replace(decision, arrived_while_closed=waited), history, context, engine.book)
+    return _with_words(inbound, replace(decision, arrived_while_closed=waited), history, context, engine.book,
+                       name_to_greet(inbound, engine.moderation))
 
 
 def handle_text(text: str, engine: Engine, context: HandleContext, *, platform: Platform = Platform.SANDBOX,
@@ -146,14 +147,15 @@ def _claim_link(finding: Finding) -> str:
 
 
 def reply_values(inbound: Inbound | None, context: HandleContext, team: str = "",
-                 claim: Finding | None = None) -> dict[str, str]:
-    """Every placeholder's value for one reply or notice (see bot.replies.PLACEHOLDERS)."""
+                 claim: Finding | None = None, author_name: str = "") -> dict[str, str]:
+    """Every placeholder's value for one reply or notice (see bot.replies.PLACEHOLDERS);
+    `author_name` is the name to greet (`name_to_greet`)."""
     values = dict(context.values)
     hours = context.hours
     values.update(
         next_opening=next_opening_words(hours, context.now) if hours is not None else "",
         hours_summary=describe(hours, context.now).splitlines()[0] if hours is not None else "",
-        author_name=(inbound.author.display_name or inbound.author.handle) if inbound else "",
+        author_name=author_name,
         author_handle=inbound.author.handle.lstrip("@") if inbound else "",
         team_name=context.team_names.get(team, ""),
     )
@@ -163,13 +165,27 @@ def reply_values(inbound: Inbound | None, context: HandleContext, team: str = ""
     return values
 
 
+# What a display name must not hold for the official account to repeat it as a greeting.
+_NOT_A_NAME = frozenset({Category.ABUSE, Category.THREAT, Category.SPAM, Category.OVERSHARING})
+
+
+def name_to_greet(inbound: Inbound, data: ModerationData) -> str:
+    """The display name (or handle), unless the checks find abuse, a threat, spam or private
+    details in it: the official account never repeats "F*** the NHS" or a phone number as a
+    greeting. '' lets the reply greet neutrally."""
+    name = inbound.author.display_name or inbound.author.handle
+    context = ClassifyContext(now=inbound.created_at, platform=inbound.platform, channel=inbound.channel)
+    findings = classify(name, context, data)  # a check that fails gives a finding of its category
+    return "" if any(f.category in _NOT_A_NAME for f in findings) else name
+
+
 def _with_words(inbound: Inbound, decision: Decision, history: AuthorHistory, context: HandleContext,
-                book: ReplyBook) -> Decision:
+                book: ReplyBook, author_name: str) -> Decision:
     """Fill in every reply's text now (fallbacks included), so a retry after a crash sends exactly
     the same words; the support tier's line joins its reply, or follows it when the platform's
     limit leaves no room."""
     claim = next((f for f in decision.findings if f.category is Category.MISINFORMATION), None)
-    words = _Words(inbound, decision, history, context, book, claim)
+    words = _Words(inbound, decision, history, context, book, claim, author_name)
     actions: list[Action] = []
     for action in decision.actions:
         actions.extend(words.fill(action))
@@ -184,6 +200,7 @@ class _Words:
     context: HandleContext
     book: ReplyBook
     claim: Finding | None
+    author_name: str
 
     def fill(self, action: Action) -> list[Action]:
         """The action with its words, and its fallback chain worded too (a reply that carries the
@@ -199,7 +216,7 @@ class _Words:
             text = f"{self.decision.category.value}: {action.reason}"
             if self.claim is not None and action.kind is ActionKind.REVIEW:
                 suggested = render(self.book, "misinformation", platform=self.inbound.platform,
-                                   channel=self.inbound.channel, values=reply_values(self.inbound, self.context, claim=self.claim),
+                                   channel=self.inbound.channel, values=reply_values(self.inbound, self.context, claim=self.claim, author_name=self.author_name),
                                    seed=self._seed).text
                 text += f" Suggested reply: {suggested}"
         return [replace(action, text=text or action.text, fallback=worded_fallback)]
@@ -210,7 +227,7 @@ class _Words:
 
     def _render(self, template: str, action: Action, *, marker: str, waited: bool) -> str:
         return render(self.book, template, platform=self.inbound.platform, channel=action.channel or self.inbound.channel,
-                      values=reply_values(self.inbound, self.context, action.team, self.claim), seed=self._seed,
+                      values=reply_values(self.inbound, self.context, action.team, self.claim, self.author_name), seed=self._seed,
                       avoid_text=self.history.last_reply_text, bot_marker=marker, with_wait_prefix=waited).text
 
     def _reply(self, action: Action, fallback: Action | None) -> list[Action]:

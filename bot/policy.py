@@ -148,12 +148,32 @@ class DecideContext:
 
 
 # -- loading ----------------------------------------------------------------------------------------
+_TYPE_WORDS: Mapping[type, str] = MappingProxyType({
+    bool: "true or false (no quotes)", str: "text in quotes", int: "a whole number", float: "a number", list: "a list",
+})
+
+
 class _Reader:
     def __init__(self, file: Path, teams: Iterable[str], templates: Iterable[str]) -> None:
         self.file, self.teams, self.templates = file, set(teams), set(templates)
 
     def fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(self.file, key, problem)
+
+    def typed(self, table: Mapping[str, Any], name: str, key: str, kind: type, default: Any) -> Any:
+        """`table[name]` if it has the TOML type `kind`, else one line naming the key: a string "no"
+        must never turn dry run on, nor "false" allow blocking."""
+        value = table.get(name, default)
+        accepted = (int, float) if kind is float else kind
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, accepted):
+            raise self.fail(key, f"must be {_TYPE_WORDS[kind]}, not {value!r}")
+        return value
+
+    def texts(self, table: Mapping[str, Any], name: str, key: str) -> list[str]:
+        value = self.typed(table, name, key, list, [])
+        if not all(isinstance(item, str) for item in value):
+            raise self.fail(key, f"must be a list of texts, not {value!r}")
+        return value
 
     def action(self, raw: Any, key: str) -> PolicyAction:
         if not isinstance(raw, dict):
@@ -167,20 +187,20 @@ class _Reader:
         if kind_name not in kinds:
             raise self.fail(f"{key}.kind", f"unknown action {kind_name!r}; known actions: {', '.join(kinds)}")
         kind: ActionKind | str = ROUTE if kind_name == ROUTE else ActionKind(kind_name)
-        template = str(raw.get("template", ""))
+        template = self.typed(raw, "template", f"{key}.template", str, "")
         if kind is ActionKind.REPLY and not template:
             raise self.fail(f"{key}.template", "a reply needs a template")
         if template and template not in self.templates:
             raise self.fail(f"{key}.template", f"no template {template!r} in responses/; templates: {', '.join(sorted(self.templates))}")
-        channel = str(raw.get("channel", SAME_CHANNEL))
+        channel = self.typed(raw, "channel", f"{key}.channel", str, SAME_CHANNEL)
         if channel not in (SAME_CHANNEL, *[c.value for c in Channel]):
             raise self.fail(f"{key}.channel", f"must be same, public or private, not {channel!r}")
-        team = str(raw.get("team", ""))
+        team = self.typed(raw, "team", f"{key}.team", str, "")
         if kind in (ActionKind.ALERT, ActionKind.REVIEW) and not team:
             raise self.fail(f"{key}.team", "an alert or review needs a team")
         if team and team not in self.teams:
             raise self.fail(f"{key}.team", f"unknown team {team!r}; teams in the settings file: {', '.join(sorted(self.teams))}")
-        urgency = str(raw.get("urgency", Urgency.ROUTINE.value))
+        urgency = self.typed(raw, "urgency", f"{key}.urgency", str, Urgency.ROUTINE.value)
         if urgency not in [u.value for u in Urgency]:
             raise self.fail(f"{key}.urgency", f"must be routine or urgent, not {urgency!r}")
         fallback = self.action(raw["fallback"], f"{key}.fallback") if "fallback" in raw else None
@@ -200,18 +220,24 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
         raise ConfigError(file, "(file)", "not found") from None
     except tomllib.TOMLDecodeError as problem:
         raise ConfigError(file, "(syntax)", str(problem)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(file, "(file)", "is not UTF-8 text") from None
     reader = _Reader(file, teams, templates)
     known = ("dry_run", "auto_block", "exempt_handles", "review_team", "danger", "rules", "ladder")
     for name in data:
         if name not in known:
             raise reader.fail(name, f"unknown key; known keys: {', '.join(known)}")
-    auto_block = bool(data.get("auto_block", False))
-    review_team = str(data.get("review_team", "comms"))
+    auto_block = reader.typed(data, "auto_block", "auto_block", bool, False)
+    dry_run = reader.typed(data, "dry_run", "dry_run", bool, False)
+    exempt = reader.texts(data, "exempt_handles", "exempt_handles")
+    review_team = reader.typed(data, "review_team", "review_team", str, "comms")
     if review_team not in reader.teams:
         raise reader.fail("review_team", f"unknown team {review_team!r}")
     rules = []
-    for index, raw in enumerate(data.get("rules", [])):
+    for index, raw in enumerate(reader.typed(data, "rules", "rules", list, [])):
         key = f"rules[{index}]"
+        if not isinstance(raw, dict):
+            raise reader.fail(key, "must be a [[rules]] table")
         rule_known = ("id", "category", "reason", "actions", "min_score", "priority", "platforms", "channels",
                       "checks", "finding_rules", "strike")
         for name in raw:
@@ -220,13 +246,15 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
         for required in ("id", "category", "reason", "actions"):
             if required not in raw:
                 raise reader.fail(f"{key}.{required}", "missing")
+        for name in ("id", "category", "reason"):
+            reader.typed(raw, name, f"{key}.{name}", str, "")
         if raw["category"] not in [c.value for c in Category]:
             raise reader.fail(f"{key}.category", f"unknown category {raw['category']!r}; categories: {', '.join(c.value for c in Category)}")
-        platforms = raw.get("platforms", [])
+        platforms = reader.texts(raw, "platforms", f"{key}.platforms")
         for p in platforms:
             if p not in [x.value for x in Platform]:
                 raise reader.fail(f"{key}.platforms", f"unknown platform {p!r}")
-        channels = raw.get("channels", [])
+        channels = reader.texts(raw, "channels", f"{key}.channels")
         for c in channels:
             if c not in [x.value for x in Channel]:
                 raise reader.fail(f"{key}.channels", f"unknown channel {c!r}")
@@ -235,11 +263,12 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
             raise reader.fail(f"{key}.actions", "block needs staff approval: use a review action, or set auto_block = true")
         rules.append(
             Rule(
-                id=str(raw["id"]), category=Category(raw["category"]), reason=str(raw["reason"]), actions=actions,
-                min_score=float(raw.get("min_score", 0.0)), priority=int(raw.get("priority", 0)),
+                id=raw["id"], category=Category(raw["category"]), reason=raw["reason"], actions=actions,
+                min_score=float(reader.typed(raw, "min_score", f"{key}.min_score", float, 0.0)),
+                priority=reader.typed(raw, "priority", f"{key}.priority", int, 0),
                 platforms=frozenset(Platform(p) for p in platforms), channels=frozenset(Channel(c) for c in channels),
-                checks=frozenset(str(c) for c in raw.get("checks", raw.get("finding_rules", []))),
-                strike=bool(raw.get("strike", False)),
+                checks=frozenset(reader.texts(raw, "checks" if "checks" in raw else "finding_rules", f"{key}.checks")),
+                strike=reader.typed(raw, "strike", f"{key}.strike", bool, False),
             )
         )
     covered = {rule.category for rule in rules}
@@ -250,21 +279,22 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
     if len(ids) != len(set(ids)):
         raise reader.fail("rules", "rule ids must be unique")
     ladder = []
-    for index, raw in enumerate(data.get("ladder", [])):
+    for index, raw in enumerate(reader.typed(data, "ladder", "ladder", list, [])):
         key = f"ladder[{index}]"
+        if not isinstance(raw, dict):
+            raise reader.fail(key, "must be a [[ladder]] table")
         actions = reader.actions(raw.get("actions", []), f"{key}.actions")
         if not auto_block and any(a.kind is ActionKind.BLOCK for a in actions):
             raise reader.fail(f"{key}.actions", "block needs staff approval: use a review action, or set auto_block = true")
         strikes = raw.get("strikes")
-        if not isinstance(strikes, int) or strikes < 1:
+        if not isinstance(strikes, int) or isinstance(strikes, bool) or strikes < 1:
             raise reader.fail(f"{key}.strikes", "must be a whole number of at least 1")
-        ladder.append(LadderStep(strikes, actions, str(raw.get("reason", f"{strikes} strikes"))))
-    exempt = data.get("exempt_handles", [])
+        ladder.append(LadderStep(strikes, actions, reader.typed(raw, "reason", f"{key}.reason", str, f"{strikes} strikes")))
     return Policy(
         rules=tuple(sorted(rules, key=lambda r: -r.priority)),
         ladder=tuple(sorted(ladder, key=lambda s: s.strikes)),
         exempt_handles=frozenset(h.lower() for h in exempt),
-        dry_run=bool(data.get("dry_run", False)),
+        dry_run=dry_run,
         auto_block=auto_block,
         review_team=review_team,
         danger=_danger_tiers(reader, data.get("danger", {})),
@@ -474,6 +504,10 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
 
     if author_handle in policy.exempt_handles:
         actions = [a for a in actions if a.kind not in MODERATION_KINDS]
+        if category is Category.ORDINARY and "?" not in inbound.text:
+            # A partner's announcement is shared news, not a query: "one of our team will get back
+            # to you" would be wrong, so the team is told but nothing is said.
+            actions = [a for a in actions if a.kind is not ActionKind.REPLY]
         rule_ids.append("exempt.partner")
     if category not in DANGER_CATEGORIES and history.replies_last_hour >= context.max_replies_per_hour:
         actions = [a for a in actions if a.kind is not ActionKind.REPLY]

@@ -182,7 +182,8 @@ PREVIEW_VALUES: Mapping[str, str] = MappingProxyType(
 MAX_NAME_LENGTH = 50
 MAX_HANDLE_LENGTH = 30
 NO_OPENING_WORDS = "a time we'll announce here"  # no opening found within a year
-NAME_FALLBACK = "there"  # "Hi there" when a display name is empty or carries a link or a mention
+NAME_FALLBACK = "there"  # "Hi there" when a display name is empty or does not look like a name
+MAX_NAME_WORDS = 4
 
 _URL_VALUES = frozenset({"complaints_url", "website", "claim_link"})
 _EMAIL_VALUES = frozenset({"complaints_email", "appeals_email"})
@@ -202,6 +203,11 @@ _MENTION_OR_LINK = re.compile(
     r"@|https?://|www\.|\b[a-z0-9-]+\.(?:com|net|org|uk|co|io|ly|me|info)\b", re.IGNORECASE
 )
 _HANDLE_CHARACTER = re.compile(r"[^A-Za-z0-9_.]")
+# A word of a name: letters, joined by the apostrophes, hyphens and dots names have (O'Neil, Smith-Jones, J.R.).
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019.-][^\W\d_]+)*\.?")
+_SPELT_LINK = re.compile(r"\bdot\s+(?:com|net|org|uk|co|io|ly|me|info)\b", re.IGNORECASE)
+_NAME_DECORATION = frozenset({"So", "Sk", "Cf"})  # emoji, their modifiers and joiners
+_VARIATION_SELECTORS = frozenset("\ufe0e\ufe0f")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -490,10 +496,32 @@ def clean_user_value(name: str, value: str) -> str:
         if not handle:
             raise ValueError(f"author_handle {value!r} has no usable characters")
         return handle
-    collapsed = " ".join(kept.split())[:MAX_NAME_LENGTH].strip()
-    if not collapsed or _MENTION_OR_LINK.search(collapsed):
+    collapsed = " ".join(_undecorated(kept).split())[:MAX_NAME_LENGTH].strip()
+    if not collapsed or _MENTION_OR_LINK.search(collapsed) or not looks_like_a_name(collapsed):
         return NAME_FALLBACK
     return collapsed
+
+
+def _undecorated(value: str) -> str:
+    """The text without emoji, their modifiers and joiners: a reply greets the name, not the pictures."""
+    return "".join(char for char in unicodedata.normalize("NFC", value)
+                   if unicodedata.category(char) not in _NAME_DECORATION and char not in _VARIATION_SELECTORS)
+
+
+def looks_like_a_name(value: str) -> bool:
+    """Whether a display name reads as a person's name, so the official account may repeat it.
+
+    A display name is whatever the writer chose: "Jane 943 476 5919", "Bob URGENT: call 0800 ...",
+    "Claim refund at nhs-refund dot com". Only a few words of letters (with the apostrophes, hyphens
+    and dots names have) pass; digits, other punctuation, spelt-out links and shouting do not.
+    """
+    words = _undecorated(value).split()
+    return (
+        0 < len(words) <= MAX_NAME_WORDS
+        and all(_NAME_WORD.fullmatch(word) for word in words)
+        and not any(sum(char.isalpha() for char in word) >= 4 and word.isupper() for word in words)
+        and not _SPELT_LINK.search(" ".join(words))
+    )
 
 
 # ---------------------------------------------------------------------------------------------

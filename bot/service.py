@@ -50,6 +50,9 @@ MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never long
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
 
 
+# What the checks may find in a display name that makes it unfit to repeat in a greeting.
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -100,10 +103,14 @@ class Service:
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
                                           values_file=str(settings.config_file))
         self.store = store if store is not None else Store(settings.state_path)
-        self.scrubber = SecretScrubber([*(value for secrets in settings.secrets.values() for value in secrets.values()),
-                                        *(settings.alerts.secrets if settings.alerts else ())])
+        secrets = [value for account_secrets in settings.secrets.values() for value in account_secrets.values()]
+        secrets += settings.alerts.secrets if settings.alerts else ()
+        self.scrubber = SecretScrubber(secrets)
+        # Log lines may quote a platform's answer (a whole message), so they lose private details too.
+        self.log_scrubber = SecretScrubber(secrets, self._redact)
         self.alerts = Alerts(settings, self.store, self.engine.moderation, scrub=self.scrubber.scrub)
-        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber)
+        self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber,
+                               self._redact)
         self.rng = rng or random.Random()
         self.accounts = {account.name: account for account in settings.accounts}
         self.adapters: dict[str, Adapter] = dict(adapters or {})
@@ -257,6 +264,10 @@ class Service:
         spans = private_spans(text, self.engine.moderation)
         return redact(text, (Finding(Category.OVERSHARING, 1.0, "privacy.redaction", spans=spans),)) if spans else text
 
+    def _error_text(self, problem: Exception) -> str:
+        """What a platform said, fit to store: a platform may echo the request, token and message included."""
+        return self.log_scrubber.scrub(str(problem))
+
     # -- trouble ----------------------------------------------------------------------------------
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
         """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
@@ -264,15 +275,16 @@ class Service:
         if isinstance(problem, RateLimited):
             health.wait_until[stream] = problem.reset_at
             log.warning("account=%s stream=%s event=rate_limited until=%s", account.name, stream, problem.reset_at.isoformat())
-            self.console.trouble(account.name, f"rate limited on {stream}; waiting until {problem.reset_at:%H:%M:%S}")
+            until = problem.reset_at.astimezone(self.settings.organisation.timezone)
+            self.console.trouble(account.name, f"rate limited on {stream}; waiting until {until:%H:%M:%S %Z}")
             if stream == "*":
                 raise _StopAccount
             return
         if isinstance(problem, AuthFailed):
-            self.store.pause(account.name, str(problem), now)
+            self.store.pause(account.name, self._error_text(problem), now)
             log.error("account=%s event=paused reason=auth_failed detail=%r", account.name, str(problem))
-            self.console.alert(account.name, "urgent", f"account paused: {problem}. Fix the credentials, then run `housebot check`.")
-            self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {problem}. Fix the credentials, then run `housebot check`.", now)
+            self.console.alert(account.name, "urgent", f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.")
+            self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
         health.failures += 1
         delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
@@ -282,7 +294,7 @@ class Service:
             if not health.breaker_alerted:
                 health.breaker_alerted = True
                 log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({problem}); "
+                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
                                    f"trying again every {BREAKER_COOLDOWN}")
                 self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
                                            f"trying again every {BREAKER_COOLDOWN}", now)
@@ -369,20 +381,20 @@ class Service:
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
-            self.console.action(action, f"refused: {refusal}")
+            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+            self.console.action(action, f"refused: {self._error_text(refusal)}")
             if action.fallback is not None:  # fitted to this platform and worded when the message was decided
                 self.store.plan_fallback(pending.row_id, inbound, action.fallback, now)
             return
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
-                self.store.mark_failed(stored.id, str(problem), now)
-                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {inbound.author.handle}: {problem}")
-                self.alerts.enqueue_system(account, Urgency.URGENT, f"gave up on {action.kind.value} for {inbound.author.handle}: {problem}", now)
+                self.store.mark_failed(stored.id, self._error_text(problem), now)
+                self.console.alert(account.name, "routine", f"gave up on {action.kind.value} for {inbound.author.handle}: {self._error_text(problem)}")
+                self.alerts.enqueue_system(account, Urgency.URGENT, f"gave up on {action.kind.value} for {inbound.author.handle}: {self._error_text(problem)}", now)
             elif isinstance(problem, PlatformUnavailable) and problem.maybe_sent:
                 pass  # stays `sending`: the next try asks the platform before sending again
             else:
-                self.store.mark_retry(stored.id, str(problem))
+                self.store.mark_retry(stored.id, self._error_text(problem))
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
@@ -447,11 +459,11 @@ class Service:
             else:
                 ref = adapter.post_notice(stored.action.text)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {refusal}", now)
+            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
             return
         except PlatformError as problem:
             if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):
-                self.store.mark_retry(stored.id, str(problem))  # else stays `sending`: checked, never reposted
+                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked, never reposted
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)

@@ -40,6 +40,11 @@ ENV_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "HOUSEBOT_LOG_LEVEL": "WARNING",
     }
 )
+# The folder holding config/ and responses/ when housebot runs from its own checkout.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+# Defaults found in the project folder when the working folder has none, so `housebot eval`,
+# `explain` and the other commands that need no account work from any folder.
+PROJECT_DEFAULTS = frozenset({"HOUSEBOT_CONFIG", "HOUSEBOT_POLICY", "HOUSEBOT_MODERATION", "HOUSEBOT_RESPONSES"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -296,23 +301,34 @@ def _accounts(root: _Table, zone: ZoneInfo) -> tuple[AccountSettings, ...]:
 
 
 def _secrets(accounts: tuple[AccountSettings, ...], env: Mapping[str, str], env_file: Path | None) -> dict[str, Mapping[str, str]]:
-    """Each account's secrets, read under its prefix; a missing one names the variable and file."""
-    where = env_file if env_file is not None else Path("(environment)")
+    """Each account's secrets, read under its prefix. Every missing one is named at once, by the
+    variable a person sets (LEEDS_X_API_KEY, not API_KEY), with the file it was looked for in."""
     result: dict[str, Mapping[str, str]] = {}
+    missing: list[str] = []
+    needing: list[str] = []
     for account in accounts:
         module = adapter_module(account.platform.value)
-        found: dict[str, str] = {}
-        for name in module.REQUIRED_ENV:
-            value = env.get(f"{account.env_prefix}_{name}", "").strip()
-            if not value:
-                raise ConfigError(where, f"{account.env_prefix}_{name}",
-                                  f"missing: account {account.name!r} ({account.platform.value}) needs it")
-            found[name] = value
-        for name in module.OPTIONAL_ENV:
-            value = env.get(f"{account.env_prefix}_{name}", "").strip()
-            if value:
-                found[name] = value
-        result[account.name] = MappingProxyType(found)
+
+        def value(name: str, prefix: str = account.env_prefix) -> str:
+            return env.get(f"{prefix}_{name}", "").strip()
+
+        lacking = [f"{account.env_prefix}_{name}" for name in module.REQUIRED_ENV if not value(name)]
+        groups: tuple[tuple[str, ...], ...] = getattr(module, "ENV_ALTERNATIVES", ())
+        if groups and not any(all(value(name) for name in group) for group in groups):
+            begun = next((group for group in groups if any(value(name) for name in group)), None)
+            if begun is not None:  # one way was started: name what it still needs
+                lacking += [f"{account.env_prefix}_{name}" for name in begun if not value(name)]
+            else:
+                lacking.append(" or ".join(", ".join(f"{account.env_prefix}_{name}" for name in group) for group in groups))
+        if lacking:
+            missing += lacking
+            needing.append(f"{account.name!r} ({account.platform.value})")
+        result[account.name] = MappingProxyType(
+            {name: value(name) for name in (*module.REQUIRED_ENV, *module.OPTIONAL_ENV) if value(name)})
+    if missing:
+        where = env_file if env_file is not None else Path("(environment)")
+        who = f"account {needing[0]} needs" if len(needing) == 1 else f"accounts {', '.join(needing)} need"
+        raise ConfigError(where, "; ".join(missing), f"missing: {who} them")
     return result
 
 
@@ -328,12 +344,24 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None) -> tuple
     return values, path
 
 
+def env_path(env: Mapping[str, str], key: str) -> Path:
+    """The path a HOUSEBOT_* variable names, or its default: in the working folder if it is there,
+    else in the project folder."""
+    given = env.get(key, "").strip()
+    if given:
+        return Path(given)
+    default = Path(ENV_DEFAULTS[key])
+    if key in PROJECT_DEFAULTS and not default.exists() and (PROJECT_DIR / default).exists():
+        return PROJECT_DIR / default
+    return default
+
+
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Read `.env` and the settings file it names; raise ConfigError on the first problem."""
     from bot.alerts.config import load_alert_settings  # it reads tables with this module's helpers
 
-    env, env_path = read_environment(environ, env_file)
-    where = env_path if env_path is not None else Path("(environment)")
+    env, env_path_found = read_environment(environ, env_file)
+    where = env_path_found if env_path_found is not None else Path("(environment)")
 
     def env_value(key: str) -> str:
         return env.get(key, "").strip() or ENV_DEFAULTS[key]
@@ -341,7 +369,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     log_level = env_value("HOUSEBOT_LOG_LEVEL").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(where, "HOUSEBOT_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
-    config_file = Path(env_value("HOUSEBOT_CONFIG"))
+    config_file = env_path(env, "HOUSEBOT_CONFIG")
     try:
         data = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -358,17 +386,17 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     accounts = _accounts(root, organisation.timezone)
     return Settings(
         config_file=config_file,
-        env_file=env_path,
-        state_path=Path(env_value("HOUSEBOT_STATE")),
-        policy_file=Path(env_value("HOUSEBOT_POLICY")),
-        moderation_dir=Path(env_value("HOUSEBOT_MODERATION")),
-        responses_dir=Path(env_value("HOUSEBOT_RESPONSES")),
+        env_file=env_path_found,
+        state_path=env_path(env, "HOUSEBOT_STATE"),
+        policy_file=env_path(env, "HOUSEBOT_POLICY"),
+        moderation_dir=env_path(env, "HOUSEBOT_MODERATION"),
+        responses_dir=env_path(env, "HOUSEBOT_RESPONSES"),
         log_level=log_level,
         organisation=organisation,
         bot=_bot(root),
         teams=MappingProxyType(teams),
         topics=_topics(root, teams),
         accounts=accounts,
-        secrets=MappingProxyType(_secrets(accounts, env, env_path)),
+        secrets=MappingProxyType(_secrets(accounts, env, env_path_found)),
         alerts=load_alert_settings(data.get("alerts"), config_file, {k: t.email for k, t in teams.items()}, env, where),
     )

@@ -6,12 +6,14 @@ written as `planned` with its decision, becomes `sending` just before the platfo
 sent": the service checks with the platform before it would ever send again.
 
 Message text is kept in full only while a message waits to be handled; once handled, only the
-redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails.
+redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails. Display
+names are kept redacted from the start: people put phone numbers in them too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Sequence
 
+from bot.errors import ConfigError
 from bot.model import Action, ActionKind, Author, AuthorHistory, Channel, Decision, Inbound, Platform, Urgency
 
 SCHEMA_VERSION = 2
@@ -62,6 +65,17 @@ CREATE TABLE IF NOT EXISTS accounts (
 PLANNED, SENDING, DONE, FAILED, SKIPPED, UNCONFIRMED = "planned", "sending", "done", "failed", "skipped", "unconfirmed"
 
 
+def _make_private(path: Path) -> None:
+    """Create the state folder 0700 and the file (and any -wal/-shm left from before) 0600."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)  # SQLite gives -wal and -shm the main file's permissions
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -86,25 +100,47 @@ class StoredAction:
 
 
 class Store:
-    """The one owner of the SQLite file (or `:memory:` in tests)."""
+    """The one owner of the SQLite file (or `:memory:` in tests).
 
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, 1, SCHEMA_VERSION):
-            raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows {SCHEMA_VERSION}")
-        self._db.executescript(SCHEMA)
-        if version == 1:  # version 2 keeps each action's fallback, and names private streams alike
-            self._db.execute("ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''")
-            for table in ("inbound", "cursors"):
-                self._db.execute(f"UPDATE {table} SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')")
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    The state holds messages and the people who wrote them, so its folder is the bot user's alone
+    (0700) and the file with its -wal and -shm companions 0600, whatever the umask. A state file
+    that cannot be used (newer schema, corrupt, truncated, unwritable) is a `ConfigError` naming
+    its path. `read_only` is for commands that only look: they never create, migrate or write it.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        try:
+            if str(path) != ":memory:" and not read_only:
+                _make_private(Path(path))
+            target = Path(path).resolve().as_uri() + "?mode=ro" if read_only else str(path)
+            self._db = sqlite3.connect(target, isolation_level=None, timeout=10, check_same_thread=False,
+                                       uri=read_only)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout=10000")
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self.version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if self.version > SCHEMA_VERSION:
+                raise ConfigError(path, "(state file)", f"was written by a newer housebot (schema {self.version}; "
+                                  f"this one knows {SCHEMA_VERSION}): upgrade housebot or use another state file")
+            if not read_only:
+                self._db.executescript(SCHEMA)
+                if self.version == 1:  # version 2 keeps each action's fallback, and names private streams alike
+                    self._db.execute("ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''")
+                    for table in ("inbound", "cursors"):
+                        self._db.execute(f"UPDATE {table} SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')")
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self.version = SCHEMA_VERSION
+            self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reads the whole schema: a bad file fails here
+        except (sqlite3.Error, OSError) as problem:
+            raise ConfigError(path, "(state file)", f"cannot be used: {problem}") from None
+
+    @property
+    def is_empty(self) -> bool:
+        """True for a state file no housebot has written a schema into (only seen read-only)."""
+        return self.version == 0
 
     def close(self) -> None:
         self._db.close()
@@ -136,7 +172,7 @@ class Store:
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
                        in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (inbound.platform.value, inbound.account, inbound.stream, inbound.native_id, inbound.channel.value,
-                     inbound.author.id, inbound.author.handle, inbound.author.display_name, inbound.text, redact(inbound.text),
+                     inbound.author.id, inbound.author.handle, redact(inbound.author.display_name), inbound.text, redact(inbound.text),
                      _iso(inbound.created_at), _iso(now), inbound.thread_id, inbound.parent_id, int(inbound.in_reply_to_own),
                      json.dumps(dict(inbound.extras), default=str)),
                 ).rowcount

@@ -36,7 +36,7 @@ CASES = [
     pytest.param(ORGANISATION + ALWAYS_OPEN + "\n[accounts.colour]\nname = 'blue'\n",
                  "accounts[0].colour: unknown key", id="unknown-key"),
     pytest.param(ORGANISATION + ALWAYS_OPEN.replace('type = "sandbox"', 'type = "facebook"'),
-                 "DEMO_PAGE_ACCESS_TOKEN: missing: account 'demo' (facebook) needs it", id="missing-secret"),
+                 "DEMO_PAGE_ACCESS_TOKEN; DEMO_PAGE_ID: missing: account 'demo' (facebook) needs them", id="missing-secret"),
     pytest.param(ORGANISATION + "accounts = [", "(syntax)", id="not-toml"),
 ]
 

@@ -383,12 +383,12 @@ def test_real_settings_values_pass_and_are_used_for_lengths() -> None:
 @pytest.mark.parametrize(
     "name", ["{{7*7}}", "{% for x in range(9) %}", "{complaints_url}", "${7*7}", "{author_name}"]
 )
-def test_user_names_are_inserted_literally(book: ReplyBook, name: str) -> None:
+def test_template_syntax_in_a_name_is_never_evaluated(book: ReplyBook, name: str) -> None:
     values = {**VALUES, "author_name": name}
     rendered = render(
         book, "complaint", platform=Platform.X, channel=Channel.PUBLIC, values=values, seed="m1"
     )
-    assert name in rendered.text
+    assert f"us, {NAME_FALLBACK}." in rendered.text  # braces and symbols do not look like a name
     assert "49" not in rendered.text
     assert rendered.text.count(VALUES["complaints_url"]) == 1
 
@@ -398,7 +398,7 @@ def test_names_with_links_mentions_or_controls_are_made_safe() -> None:
     assert clean_user_value("author_name", "@everyone") == NAME_FALLBACK
     assert clean_user_value("author_name", "   ") == NAME_FALLBACK
     assert clean_user_value("author_name", "Sam\u202e\nPatel\x00") == "Sam Patel"
-    assert len(clean_user_value("author_name", "A" * 500)) == 50
+    assert len(clean_user_value("author_name", "a" * 500)) == 50
     assert clean_user_value("author_handle", "@sam_patel") == "sam_patel"
     with pytest.raises(ValueError, match="author_handle"):
         clean_user_value("author_handle", "!!!")
