@@ -450,13 +450,15 @@ class FacebookAdapter(Adapter):
             extras=extras,
         )
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """The Page's public reply under a comment, its private reply, or its later Messenger answer."""
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """The Page's public reply under a comment, its private reply to it, or its later Messenger answer."""
         with self._readable("look for the Page's reply"):
-            return self._own_reply(inbound)
+            return self._own_reply(inbound, channel)
 
-    def _own_reply(self, inbound: Inbound) -> str | None:
+    def _own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
         if inbound.channel is Channel.PRIVATE:
+            if channel is Channel.PUBLIC:
+                return None  # a Messenger message is never answered in public
             messages = self._pages(inbound.thread_id, "messages", "look for the Page's answer",
                                    fields=MESSAGE_FIELDS, limit=25)
             for message in messages:  # newest first
@@ -466,11 +468,13 @@ class FacebookAdapter(Adapter):
                 if (message.get("from") or {}).get("id") == self.page_id:
                     return str(message["id"])
             return None
-        replies = self._pages(inbound.native_id, "comments", "look for the Page's reply",
-                              fields="id,from,created_time", limit=PAGE_SIZE)
-        for reply in replies:
-            if (reply.get("from") or {}).get("id") == self.page_id:
-                return str(reply["id"])
+        if channel is Channel.PUBLIC:
+            replies = self._pages(inbound.native_id, "comments", "look for the Page's reply",
+                                  fields="id,from,created_time", limit=PAGE_SIZE)
+            for reply in replies:
+                if (reply.get("from") or {}).get("id") == self.page_id:
+                    return str(reply["id"])
+            return None
         comment = self._call("look for the Page's private reply", lambda: self._api.get_object(
             inbound.native_id, fields="private_reply_conversation"), reading=True)
         conversation = comment.get("private_reply_conversation") or {}

@@ -633,17 +633,24 @@ class InstagramAdapter(Adapter):
                 message = client.direct_send(text, user_ids=[int(inbound.author.id)])
             return str(message.id)
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """A reply by this account under the comment, or a later message of ours in the DM thread."""
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """A reply by this account under the comment (public), or a later message of ours in the DM
+        thread with its author (private: for a comment, the thread a private reply opened)."""
         with self._calling(acting=False) as client:
             own = str(client.user_id)
-            if inbound.stream == "comments":
+            if channel is Channel.PUBLIC:
+                if inbound.stream != "comments":
+                    return None  # a direct message is never answered in public
                 replies = client.media_comment_replies(inbound.thread_id, inbound.native_id)
                 mine = [reply for reply in replies if str(reply.user.pk) == own]
                 return str(mine[0].pk) if mine else None
-            page = client.private_request(
-                f"direct_v2/threads/{inbound.thread_id}/", params={"limit": "20", "direction": "older"}
-            )["thread"]
+            if inbound.stream == "direct":
+                path = f"direct_v2/threads/{inbound.thread_id}/"
+                params = {"limit": "20", "direction": "older"}
+            else:
+                path = "direct_v2/threads/get_by_participants/"
+                params = {"recipient_users": json.dumps([int(inbound.author.id)]), "limit": "20"}
+            page = client.private_request(path, params=params).get("thread") or {}
             since = int(inbound.created_at.timestamp() * 1_000_000)
             mine = [
                 item

@@ -586,15 +586,17 @@ class XAdapter(Adapter):
             "id",
         ))
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """Our post answering a mention, or a direct message we sent its author after it, if any.
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """Our post answering a mention (public), or a direct message we sent its author after it (private).
 
         Post and DM event ids are both snowflakes, so "sent after" is "a larger id".
         """
         me = self.user_id()
-        if inbound.channel is Channel.PRIVATE:
+        if channel is Channel.PRIVATE:
             return self._find_own_dm_after(inbound, me)
-        return self._find_own_post_reply(inbound, me) or self._find_own_dm_after(inbound, me)
+        if inbound.channel is Channel.PRIVATE:
+            return None  # a direct message is never answered in public
+        return self._find_own_post_reply(inbound, me)
 
     def _find_own_post_reply(self, inbound: Inbound, me: str) -> str | None:
         token: str | None = None

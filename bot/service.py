@@ -251,10 +251,37 @@ class Service:
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
             fetched = True
-            new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact)
+            for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
+                log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
+                          bad.native_id, bad.reason)
+                self.console.alert(account.name, "routine", f"an item on {stream} could not be read and was set "
+                                   f"aside for staff (id {bad.native_id or 'unknown'}: {bad.reason})")
+            try:
+                answered = self._answered_before(adapter, result.items) if cursor is None else {}
+            except PlatformError as problem:  # unchecked, nothing is kept: the same items are read again
+                self._platform_trouble(account, stream, problem, now)
+                continue
+            new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact,
+                                          answered)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
+
+    @staticmethod
+    def _answered_before(adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
+        """On a stream's first read (a new or lost state), the items the account has answered already,
+        so a new state file never answers history twice."""
+        if not adapter.capabilities.can_find_own_reply:
+            return {}
+        answered = {}
+        for item in items:
+            channels = (Channel.PUBLIC, Channel.PRIVATE) if item.channel is Channel.PUBLIC else (Channel.PRIVATE,)
+            for channel in channels:
+                found = adapter.find_own_reply(item, channel)
+                if found:
+                    answered[item.native_id] = found
+                    break
+        return answered
 
     def _redact(self, text: str) -> str:
         spans = private_spans(text, self.moderation)
@@ -294,7 +321,7 @@ class Service:
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
-        for pending in self.store.pending(account.name):
+        for pending in self.store.pending(account.name, with_held=open_now):
             if pending.decided:
                 self._carry_out(account, pending, now)
                 continue
@@ -302,7 +329,8 @@ class Service:
             findings = self._classify(pending.inbound, history, now)
             decision = decide(pending.inbound, findings, history, self.policy, self._decide_context(account, now))
             if not open_now and decision.category not in DANGER_CATEGORIES:
-                continue  # waits for opening; only danger is acted on while closed
+                self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
+                continue
             waited = open_now and self._arrived_while_closed(account, pending.inbound, now)
             decision = self._with_words(account, pending.inbound, decision, history, now, waited)
             self.store.save_decision(pending.row_id, pending.inbound, decision, now)
@@ -401,7 +429,7 @@ class Service:
                 self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
                 self.console.alert(account.name, "routine", f"reply to {item.author.handle} may not have been sent: please check")
                 return
-            found = adapter.find_own_reply(item)
+            found = adapter.find_own_reply(item, action.channel or item.channel)
             if found:
                 self.store.mark_done(stored.id, found, now)
                 self.console.action(action, "done (found after restart)")
@@ -411,7 +439,10 @@ class Service:
             level = logging.WARNING if action.urgency is Urgency.URGENT else logging.INFO
             log.log(level, "account=%s item=%s event=%s team=%s urgency=%s rule=%s", account.name, item.native_id,
                     action.kind.value, action.team, action.urgency.value, action.rule)
-            self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
+            if action.kind is ActionKind.REVIEW:  # stays waiting until a person settles it
+                self.store.mark_waiting(stored.id, f"{action.kind.value}:{action.team}")
+            else:
+                self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
         try:

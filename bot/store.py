@@ -17,12 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
-from bot.model import Action, ActionKind, Author, Channel, Decision, Inbound, Platform, Urgency
+from adapters.base import Unreadable
+from bot.model import (Action, ActionKind, Attachment, AttachmentKind, Author, Channel, Decision, Inbound, Platform,
+                       Urgency)
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+# Version 1's schema; every later version is reached by MIGRATIONS, so a new state file and an
+# upgraded old one go through the same steps and end up the same.
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS cursors (
     account TEXT NOT NULL, stream TEXT NOT NULL, cursor TEXT, updated_at TEXT NOT NULL,
     PRIMARY KEY (account, stream)
@@ -57,9 +60,33 @@ CREATE TABLE IF NOT EXISTS accounts (
     account TEXT PRIMARY KEY, paused_reason TEXT, paused_at TEXT
 );
 """
+# version -> the statements that upgrade a file of that version to the next one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        # attachments of a message, as JSON [[kind, caption], ...]
+        "ALTER TABLE inbound ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'",
+        # items a platform sent that could not be read: kept raw for staff, never retried
+        """CREATE TABLE unreadable (
+               id INTEGER PRIMARY KEY, account TEXT NOT NULL, stream TEXT NOT NULL, native_id TEXT NOT NULL,
+               raw TEXT NOT NULL, reason TEXT NOT NULL, fetched_at TEXT NOT NULL, UNIQUE (account, stream, raw))""",
+        # the hot queries: open notices, strikes of an author, `housebot log`, reviews waiting for a person
+        "CREATE INDEX actions_notices ON actions (account, status) WHERE inbound_id IS NULL",
+        "CREATE INDEX actions_waiting ON actions (account, status) WHERE status = 'waiting'",
+        "CREATE INDEX strikes_author ON strikes (platform, account, author_id)",
+        "CREATE INDEX inbound_decided ON inbound (decided_at)",
+        "CREATE INDEX inbound_account_decided ON inbound (account, decided_at)",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS) + 1
 
-# Action states. `sending` survives only a crash between the platform call and its record.
+# Action states. `sending` survives only a crash between the platform call and its record;
+# `waiting` is a review shown to staff that a person has not settled yet.
 PLANNED, SENDING, DONE, FAILED, SKIPPED, UNCONFIRMED = "planned", "sending", "done", "failed", "skipped", "unconfirmed"
+WAITING = "waiting"
+# Inbound states: `pending` waits to be handled; `held` was screened while the account was closed,
+# is not danger, and waits for opening without being screened again; `handled` is finished.
+PENDING, HELD, HANDLED = "pending", "held", "handled"
+ANSWERED_BEFORE_RULE = "state.answered_before"
 
 
 def _iso(moment: datetime) -> str:
@@ -106,11 +133,27 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate(str(path))
+
+    def _migrate(self, path: str) -> None:
+        """Bring the file to SCHEMA_VERSION, one version per transaction; a newer file is refused."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows {SCHEMA_VERSION}")
-        self._db.executescript(SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"state file {path} has schema version {version}; this housebot knows up to "
+                               f"{SCHEMA_VERSION}: run a newer housebot")
+        if version == 0:
+            with self._transaction() as db:
+                for statement in SCHEMA_V1.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("PRAGMA user_version=1")
+            version = 1
+        while version < SCHEMA_VERSION:
+            with self._transaction() as db:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={version + 1}")
+            version += 1
 
     def close(self) -> None:
         self._db.close()
@@ -132,21 +175,34 @@ class Store:
         return row["cursor"] if row else None
 
     def record_fetch(self, account: str, stream: str, items: Sequence[Inbound], cursor: str | None,
-                     now: datetime, redact: Callable[[str], str]) -> int:
-        """Keep new items and move the cursor past them in one transaction; returns how many were new."""
+                     now: datetime, redact: Callable[[str], str], answered: Mapping[str, str] | None = None) -> int:
+        """Keep new items and move the cursor past them in one transaction; returns how many were new.
+
+        `answered` (native id -> the account's reply) names items the account had answered before
+        this state existed: they are kept as handled, never answered again.
+        """
         new = 0
+        answered = answered or {}
         with self._transaction() as db:
             for item in items:
                 inserted = db.execute(
                     """INSERT OR IGNORE INTO inbound (platform, account, stream, native_id, channel, author_id,
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
-                       in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       in_reply_to_own, extras, attachments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (item.platform.value, item.account, item.stream, item.native_id, item.channel.value,
                      item.author.id, item.author.handle, item.author.display_name, item.text, redact(item.text),
                      _iso(item.created_at), _iso(now), item.thread_id, item.parent_id, int(item.in_reply_to_own),
-                     json.dumps(dict(item.extras), default=str)),
+                     json.dumps(dict(item.extras), default=str),
+                     json.dumps([[a.kind.value, redact(a.caption)] for a in item.attachments])),
                 ).rowcount
                 new += inserted
+                if inserted and item.native_id in answered:
+                    db.execute(
+                        """UPDATE inbound SET status=?, text=NULL, category='ordinary', rule=?, evidence=?, dry_run=0,
+                           decided_at=?, handled_at=? WHERE platform=? AND account=? AND native_id=?""",
+                        (HANDLED, ANSWERED_BEFORE_RULE, f"already answered by the account ({answered[item.native_id]})",
+                         _iso(now), _iso(now), *item.key),
+                    )
             if cursor is not None:
                 db.execute(
                     """INSERT INTO cursors (account, stream, cursor, updated_at) VALUES (?,?,?,?)
@@ -155,12 +211,36 @@ class Store:
                 )
         return new
 
-    def pending(self, account: str) -> list[PendingItem]:
-        """Messages waiting to be handled, oldest first."""
+    def pending(self, account: str, *, with_held: bool = True) -> list[PendingItem]:
+        """Messages waiting to be handled, oldest first; `with_held=False` leaves out those already
+        screened while closed, so a closed account does not screen the same messages every poll."""
+        statuses = (PENDING, HELD) if with_held else (PENDING,)
         rows = self._db.execute(
-            "SELECT * FROM inbound WHERE account=? AND status='pending' ORDER BY created_at, id", (account,)
+            f"SELECT * FROM inbound WHERE account=? AND status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY created_at, id", (account, *statuses)
         ).fetchall()
         return [PendingItem(row["id"], _inbound(row), row["decided_at"] is not None) for row in rows]
+
+    def hold_until_open(self, row_id: int) -> None:
+        """Screened while closed and not danger: wait for opening without being screened again."""
+        with self._transaction() as db:
+            db.execute("UPDATE inbound SET status=? WHERE id=? AND status=?", (HELD, row_id, PENDING))
+
+    def unreadable_items(self, account: str | None = None) -> list[dict[str, str]]:
+        """Items kept raw because they could not be read, newest first, for staff to look at."""
+        query = "SELECT * FROM unreadable" + (" WHERE account=?" if account else "") + " ORDER BY id DESC"
+        return [dict(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+    def keep_unreadable(self, account: str, stream: str, items: Sequence[Unreadable], now: datetime) -> list[Unreadable]:
+        """Keep items that could not be read, raw, once each; returns those not kept before (to tell staff once)."""
+        kept = []
+        with self._transaction() as db:
+            for bad in items:
+                if db.execute("""INSERT OR IGNORE INTO unreadable (account, stream, native_id, raw, reason, fetched_at)
+                                 VALUES (?,?,?,?,?,?)""",
+                              (account, stream, bad.native_id, bad.raw, bad.reason, _iso(now))).rowcount:
+                    kept.append(bad)
+        return kept
 
     def author_history(self, item: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
         since = _iso(now - window)
@@ -228,6 +308,19 @@ class Store:
         rows = self._db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position", (row_id,)).fetchall()
         return [_stored_action(row) for row in rows]
 
+    def waiting_reviews(self, account: str | None = None) -> list[StoredAction]:
+        """Reviews shown to staff that no person has settled yet, oldest first."""
+        query = "SELECT * FROM actions WHERE status='waiting'" + (" AND account=?" if account else "") + " ORDER BY id"
+        return [_stored_action(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+    def settle_review(self, action_id: int, outcome: str, now: datetime) -> bool:
+        """A person has decided about a waiting review; False if it was not waiting (settled already)."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE actions SET status=?, platform_ref=?, finished_at=? WHERE id=? AND status=?",
+                (DONE, f"settled: {outcome}", _iso(now), action_id, WAITING),
+            ).rowcount == 1
+
     def open_notices(self, account: str) -> list[StoredAction]:
         rows = self._db.execute(
             "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND status IN ('planned','sending') ORDER BY id",
@@ -240,6 +333,10 @@ class Store:
 
     def mark_done(self, action_id: int, platform_ref: str, now: datetime) -> None:
         self._set_action(action_id, DONE, platform_ref=platform_ref, finished_at=now)
+
+    def mark_waiting(self, action_id: int, ref: str) -> None:
+        """A review has been shown to staff; it stays waiting until a person settles it."""
+        self._set_action(action_id, WAITING, platform_ref=ref)
 
     def mark_retry(self, action_id: int, error: str) -> None:
         self._set_action(action_id, PLANNED, error=error)
@@ -262,7 +359,7 @@ class Store:
     def complete_inbound(self, row_id: int, now: datetime) -> None:
         """The message is handled: forget its full text, keep the redacted one."""
         with self._transaction() as db:
-            db.execute("UPDATE inbound SET status='handled', text=NULL, handled_at=? WHERE id=?", (_iso(now), row_id))
+            db.execute("UPDATE inbound SET status=?, text=NULL, handled_at=? WHERE id=?", (HANDLED, _iso(now), row_id))
 
     def add_strike(self, row_id: int, item: Inbound, category: str, now: datetime) -> None:
         with self._transaction() as db:
@@ -290,8 +387,9 @@ class Store:
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, *, account: str | None = None, category: str | None = None, action: str | None = None,
-              since: datetime | None = None, limit: int = 50) -> list[dict[str, object]]:
-        """The latest decisions, newest first, one row per message with its actions summarised."""
+              since: datetime | None = None, waiting: bool = False, limit: int = 50) -> list[dict[str, object]]:
+        """The latest decisions, newest first, one row per message with its actions summarised;
+        `waiting` keeps only messages with a review no person has settled yet."""
         clauses, params = ["i.decided_at IS NOT NULL"], []
         if account:
             clauses.append("i.account=?")
@@ -305,6 +403,8 @@ class Store:
         if action:
             clauses.append("EXISTS (SELECT 1 FROM actions a WHERE a.inbound_id=i.id AND a.kind=?)")
             params.append(action)
+        if waiting:
+            clauses.append("EXISTS (SELECT 1 FROM actions a WHERE a.inbound_id=i.id AND a.status='waiting')")
         rows = self._db.execute(
             f"SELECT * FROM inbound i WHERE {' AND '.join(clauses)} ORDER BY i.decided_at DESC, i.id DESC LIMIT ?",
             (*params, limit),
@@ -350,6 +450,7 @@ def _inbound(row: sqlite3.Row) -> Inbound:
         parent_id=row["parent_id"],
         in_reply_to_own=bool(row["in_reply_to_own"]),
         extras=json.loads(row["extras"]),
+        attachments=tuple(Attachment(AttachmentKind(kind), caption) for kind, caption in json.loads(row["attachments"])),
     )
 
 

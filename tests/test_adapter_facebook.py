@@ -437,23 +437,24 @@ def test_post_notice_publishes_on_the_page(fake_facebook: FakeFacebook, adapter:
 # -- finding our own reply after a crash ----------------------------------------------------------------
 def test_find_own_reply_sees_a_public_reply(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                             comment: Inbound) -> None:
-    assert adapter.find_own_reply(comment) is None
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) is None
     reply_id = adapter.reply(comment, "Answered", Channel.PUBLIC)
-    assert adapter.find_own_reply(comment) == reply_id
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) == reply_id
+    assert adapter.find_own_reply(comment, Channel.PRIVATE) is None
 
 
 def test_find_own_reply_sees_a_private_reply(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                              comment: Inbound) -> None:
     adapter.reply(comment, "Answered privately", Channel.PRIVATE)
     conversation = fake_facebook.comments[comment.native_id].private_reply_conversation
-    assert conversation and adapter.find_own_reply(comment) == conversation
+    assert conversation and adapter.find_own_reply(comment, Channel.PRIVATE) == conversation
 
 
 def test_find_own_reply_sees_a_later_messenger_answer(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                                       message: Inbound) -> None:
-    assert adapter.find_own_reply(message) is None
+    assert adapter.find_own_reply(message, Channel.PRIVATE) is None
     sent_id = adapter.reply(message, "Answered", Channel.PRIVATE)
-    assert adapter.find_own_reply(message) == sent_id
+    assert adapter.find_own_reply(message, Channel.PRIVATE) == sent_id
 
 
 # -- faults -------------------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ def test_an_action_without_an_answer_may_have_been_done(fake_facebook: FakeFaceb
         adapter.reply(comment, "hello", Channel.PUBLIC)
     assert caught.value.maybe_sent is True
     time.sleep(0.3)  # the fake finishes the slow request: Facebook did post it
-    assert adapter.find_own_reply(comment) is not None
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) is not None
 
 
 @pytest.mark.parametrize(

@@ -316,13 +316,13 @@ def test_public_reply_answers_the_comment_and_can_be_found_again(
     fake_instagram.add_comment(media, amy, "when is the clinic open?")
     adapter = make_adapter()
     inbound = adapter.fetch("comments", None).items[0]
-    assert adapter.find_own_reply(inbound) is None
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) is None
     reply_id = adapter.reply(inbound, "It is open 9am to 5pm.", Channel.PUBLIC)
     ours = fake_instagram.own_comments()
     assert [c.pk for c in ours] == [reply_id]
     assert ours[0].text == "@amy It is open 9am to 5pm." and ours[0].replied_to_comment_id == inbound.native_id
     assert signed(fake_instagram.requests_to("/comment/")[-1])["replied_to_comment_id"] == int(inbound.native_id)
-    assert adapter.find_own_reply(inbound) == reply_id
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) == reply_id
 
 
 def test_private_reply_to_a_comment_is_a_direct_message_to_its_author(
@@ -339,16 +339,31 @@ def test_private_reply_to_a_comment_is_a_direct_message_to_its_author(
     assert item.item_type == "link"  # instagrapi sends text with a URL through broadcast/link/
 
 
+def test_a_private_reply_to_a_comment_is_found_in_the_direct_thread_not_under_the_comment(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    """After a crash between sending a private reply and recording it, the check looks where it went."""
+    media = fake_instagram.add_media("Post")
+    amy = fake_instagram.user("amy")
+    fake_instagram.add_comment(media, amy, "my NHS number is ...")
+    adapter = make_adapter()
+    inbound = adapter.fetch("comments", None).items[0]
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) is None
+    message_id = adapter.reply(inbound, "Please don't share that here.", Channel.PRIVATE)
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) == message_id
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) is None
+
+
 def test_direct_reply_goes_to_the_thread(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
     amy = fake_instagram.user("amy")
     fake_instagram.add_direct(amy, "hello")
     adapter = make_adapter()
     inbound = adapter.fetch("direct", None).items[0]
-    assert adapter.find_own_reply(inbound) is None
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) is None
     message_id = adapter.reply(inbound, "Hello, how can we help?", Channel.PRIVATE)
     [(thread_id, item)] = fake_instagram.sent_directs()
     assert thread_id == inbound.thread_id and item.text == "Hello, how can we help?"
-    assert adapter.find_own_reply(inbound) == message_id
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) == message_id
     with pytest.raises(ActionRefused, match="in public"):
         adapter.reply(inbound, "hi", Channel.PUBLIC)
 

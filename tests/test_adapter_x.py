@@ -397,11 +397,11 @@ def test_find_own_reply_after_a_crash(fake_x: FakeX) -> None:
     event = fake_x.dm("bob", "question")
     x = adapter(fake_x)
     mention, dm = _inbound(fake_x, x, post.id), _inbound(fake_x, x, event.id)
-    assert x.find_own_reply(mention) is None and x.find_own_reply(dm) is None
+    assert x.find_own_reply(mention, Channel.PUBLIC) is None and x.find_own_reply(dm, Channel.PRIVATE) is None
     reply_id = x.reply(mention, "Answer", Channel.PUBLIC)
     dm_id = x.reply(dm, "Answer", Channel.PRIVATE)
-    assert x.find_own_reply(mention) == reply_id
-    assert x.find_own_reply(dm) == dm_id
+    assert x.find_own_reply(mention, Channel.PUBLIC) == reply_id
+    assert x.find_own_reply(dm, Channel.PRIVATE) == dm_id
     timeline = requests_to(fake_x, f"/2/users/{OWN_ID}/tweets")[-1]
     assert timeline.query["since_id"] == post.id
 
@@ -411,9 +411,10 @@ def test_find_own_reply_sees_a_private_answer_to_a_public_mention(fake_x: FakeX)
     post = fake_x.mention("amy", "my date of birth is 01/02/1960")
     x = adapter(fake_x)
     mention = _inbound(fake_x, x, post.id)
-    assert x.find_own_reply(mention) is None
+    assert x.find_own_reply(mention, Channel.PRIVATE) is None
     dm_id = x.reply(mention, "Please don't share personal details in public.", Channel.PRIVATE)
-    assert x.find_own_reply(mention) == dm_id
+    assert x.find_own_reply(mention, Channel.PRIVATE) == dm_id
+    assert x.find_own_reply(mention, Channel.PUBLIC) is None
 
 
 # -- faults -------------------------------------------------------------------------------------

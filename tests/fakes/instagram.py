@@ -301,6 +301,7 @@ class FakeInstagram(FakePlatform):
         route("POST", API + r"/friendships/(?P<verb>block|unblock)/(?P<user>\d+)/", self._authed(self._block))
         route("GET", API + r"/direct_v2/(?P<box>inbox|pending_inbox)/", self._authed(self._inbox))
         route("GET", API + r"/direct_v2/threads/(?P<thread>\d+)/", self._authed(self._thread))
+        route("GET", API + r"/direct_v2/threads/get_by_participants/", self._authed(self._thread_by_participants))
         route("POST", API + r"/direct_v2/threads/broadcast/(?P<kind>text|link)/", self._authed(self._broadcast))
         route("POST", r"/graphql_www", self._usdid_registration)
         route("POST", r"/rupload_igphoto/(?P<name>[\w-]+)", self._authed(self._rupload_photo))
@@ -607,6 +608,16 @@ class FakeInstagram(FakePlatform):
         limit = int(request.query.get("limit") or 20)
         page = items[max(0, end - limit) : end]
         return Reply(200, {"thread": self._thread_json(thread, page, end - limit > 0), "status": "ok"})
+
+    def _thread_by_participants(self, request: Request) -> Reply:
+        """The one-to-one thread with a user, if there is one (instagrapi's `direct_thread_by_participants`)."""
+        wanted = {str(pk) for pk in json.loads(request.query["recipient_users"])}
+        thread = next((t for t in self.threads.values() if {t.other.pk} == wanted), None)
+        if thread is None:
+            return Reply(200, {"users": [], "status": "ok"})
+        items = self._shown_items(thread)[-int(request.query.get("limit") or 20):]
+        return Reply(200, {"thread": self._thread_json(thread, items, len(self._shown_items(thread)) > len(items)),
+                           "users": [thread.other.short()], "status": "ok"})
 
     def _broadcast(self, request: Request) -> Reply:
         data = self._body(request)
