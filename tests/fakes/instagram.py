@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 
 from instagrapi import Client
 
-from tests.fakes.server import FakePlatform, FakeServer, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Reply, Request, as_served
 
 API = r"/api/v1"
 
@@ -90,6 +90,7 @@ class FakeComment:
     text: str
     created_at: int
     replied_to_comment_id: str | None = None
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -111,7 +112,7 @@ class FakeComment:
         if self.replied_to_comment_id:
             body["replied_to_comment_id"] = self.replied_to_comment_id
             body["parent_comment_id"] = self.replied_to_comment_id
-        return body
+        return as_served(body, self.served)
 
 
 @dataclass
@@ -140,6 +141,8 @@ class FakeItem:
     timestamp_us: int
     text: str
     item_type: str = "text"
+    payload: dict[str, Any] = field(default_factory=dict)  # a media item's own object, e.g. {"media": {...}}
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -152,9 +155,10 @@ class FakeItem:
         }
         if self.item_type == "link":
             body["link"] = {"text": self.text, "link_context": {"link_url": ""}}
-        else:
+        elif self.item_type == "text" or self.text:
             body["text"] = self.text
-        return body
+        body.update(self.payload)
+        return as_served(body, self.served)
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""The service on the fake Graph API when items are malformed and when its state is new.
+
+One bad item must be set aside (kept raw for staff, one alert) while the rest of its page, and the
+account's other stream, are answered; a new state file must never answer what the Page has already
+answered, nor read the Page's own replies back as inbound.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.facebook import create
+from bot.service import Service
+from bot.store import ANSWERED_BEFORE_RULE
+from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_facebook
+from tests.fakes.server import DROP
+from tests.helpers import ALWAYS_OPEN_TABLE, Clock, write_settings
+
+__all__ = ["facebook_server", "fake_facebook"]  # fixtures, imported so pytest finds them here
+
+AMY = Person("8001", "Amy Patient")
+BEN = Person("8002", "Ben Jones")
+SAM = Person("8003", "Sam")
+
+ACCOUNT = """
+[[accounts]]
+name = "leeds-facebook"
+type = "facebook"
+handle = "NHS Leeds"
+display_name = "NHS Leeds"
+[accounts.options]
+api_base_url = "{url}"
+timeout_seconds = 2
+engaged_users = 100000
+""" + ALWAYS_OPEN_TABLE
+
+
+def facebook_service(tmp_path: Path, fake: FakeFacebook) -> tuple[Service, Clock]:
+    secrets = {"LEEDS_FACEBOOK_PAGE_ACCESS_TOKEN": fake.token, "LEEDS_FACEBOOK_PAGE_ID": fake.page.id}
+    settings = write_settings(tmp_path, ACCOUNT.format(url=fake.url), secrets)
+    clock = Clock(fake.now)
+    adapter = create(settings.account_config(settings.accounts[0]), clock=clock)
+    return Service(settings, clock=clock, adapters={"leeds-facebook": adapter}, out=io.StringIO()), clock
+
+
+def test_a_malformed_comment_is_set_aside_once_and_everything_else_is_answered(
+        fake_facebook: FakeFacebook, tmp_path: Path) -> None:
+    post = fake_facebook.add_post("Flu clinics this week", fake_facebook.now - timedelta(minutes=30))
+    first = fake_facebook.add_comment(post, AMY, "Is the clinic open late? \ud83d", fake_facebook.now - timedelta(minutes=5))
+    bad = fake_facebook.add_comment(post, BEN, "broken", fake_facebook.now - timedelta(minutes=4))
+    bad.served["created_time"] = DROP
+    last = fake_facebook.add_comment(post, BEN, "Do I need to book?", fake_facebook.now - timedelta(minutes=3))
+    fake_facebook.add_message(SAM, "I can't cope any more and I've been thinking about ending my life",
+                              fake_facebook.now - timedelta(minutes=2))
+    service, clock = facebook_service(tmp_path, fake_facebook)
+    service.tick()
+    for _ in range(3):  # the bad item is read again within the overlap window: still one alert
+        clock.advance(minutes=2)
+        fake_facebook.now = clock.now
+        service.tick()
+    assert len(fake_facebook.replies_to(first)) == 1 and len(fake_facebook.replies_to(last)) == 1
+    assert fake_facebook.replies_to(bad) == []
+    assert len(fake_facebook.messages_to(SAM)) == 1  # the other stream was answered too
+    [kept] = service.store.unreadable_items("leeds-facebook")
+    assert kept["native_id"] == bad.id and "broken" in kept["raw"] and "created_time" in kept["reason"]
+    assert service.console.out.getvalue().count("could not be read") == 1  # type: ignore[attr-defined]
+    stored = service.store._db.execute("SELECT text_redacted FROM inbound WHERE native_id=?", (first.id,)).fetchone()
+    assert stored["text_redacted"].endswith("\ufffd")  # the lone surrogate did not reach SQLite
+
+
+def test_a_new_state_never_answers_what_the_page_has_answered_nor_reads_its_own_replies(
+        fake_facebook: FakeFacebook, tmp_path: Path) -> None:
+    post = fake_facebook.add_post("Flu clinics this week", fake_facebook.now - timedelta(minutes=50))
+    answered = fake_facebook.add_comment(post, AMY, "Do I need to book?", fake_facebook.now - timedelta(minutes=40))
+    fake_facebook.add_comment(post, fake_facebook.page, "No need to book.", fake_facebook.now - timedelta(minutes=39),
+                              parent=answered)
+    answered_privately = fake_facebook.add_comment(post, BEN, "Where is the clinic?",
+                                                   fake_facebook.now - timedelta(minutes=35))
+    answered_privately.private_reply_conversation = "t_private_1"
+    fresh = fake_facebook.add_comment(post, BEN, "Is there parking?", fake_facebook.now - timedelta(minutes=10))
+    service, clock = facebook_service(tmp_path, fake_facebook)
+    service.tick()
+    clock.advance(minutes=2)
+    fake_facebook.now = clock.now
+    service.tick()
+    assert len(fake_facebook.replies_to(answered)) == 1  # only the Page's earlier reply
+    assert fake_facebook.private_replies_to(answered_privately) == []
+    assert len(fake_facebook.replies_to(fresh)) == 1
+    rows = service.store._db.execute("SELECT native_id, rule, status FROM inbound ORDER BY id").fetchall()
+    assert {r["native_id"]: (r["rule"], r["status"]) for r in rows if r["native_id"] != fresh.id} == {
+        answered.id: (ANSWERED_BEFORE_RULE, "handled"), answered_privately.id: (ANSWERED_BEFORE_RULE, "handled")}
+    assert all(r["native_id"] in {answered.id, answered_privately.id, fresh.id} for r in rows)  # no own replies
