@@ -112,7 +112,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError("(command line)", "--since", f"{args.since!r} is not like 2h, 3d or 2026-05-01") from None
     store = Store(settings.state_path)
-    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since, limit=args.limit)
+    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since,
+                       waiting=args.waiting, limit=args.limit)
     store.close()
     columns = ["time", "account", "channel", "author", "category", "rule", "actions", "text", "reply", "evidence", "outcome"]
     if args.csv:
@@ -207,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--category")
             command.add_argument("--action", help="reply, hide, delete, block, alert, review, ...")
             command.add_argument("--since", help="2h, 3d, or a date like 2026-05-01")
+            command.add_argument("--waiting", action="store_true",
+                                 help="only messages with a review no person has settled yet")
             command.add_argument("--limit", type=int, default=50)
             command.add_argument("--csv", action="store_true", help="every column, as CSV")
         if name == "explain":

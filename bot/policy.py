@@ -39,6 +39,10 @@ ROUTE = "route"  # a policy-only step: acknowledge, and alert the team whose top
 SAME_CHANNEL = "same"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
 # Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
+ATTACHMENT_RULE = "attachment.unread"
+# What is left of a message once mentions and links are taken out: a photo tweet's text is often
+# only "@NHSLeeds https://t.co/...", which says nothing a person should not look at.
+_MENTIONS_AND_LINKS = re.compile(r"@\w+|https?://\S+")
 _ACTION_ORDER = MappingProxyType({ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1})
 
 
@@ -301,6 +305,8 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     author_handle = inbound.author.handle.lower()
     if inbound.author.id in context.official_ids or author_handle in context.official_handles:
         return Decision(inbound.key, Category.ORDINARY, findings, (), "guard.official_account", policy.dry_run)
+    if inbound.attachments and not _MENTIONS_AND_LINKS.sub("", inbound.text).strip():
+        return _attachment_only(inbound, findings, policy)
 
     failed = [f for f in findings if f.rule == ENGINE_ERROR_RULE]
     category = primary_category(tuple(f for f in findings if f.rule != ENGINE_ERROR_RULE))
@@ -344,6 +350,15 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
         decision = replace(decision, findings=(*findings, note))
     return decision
 
+
+
+def _attachment_only(inbound: Inbound, findings: tuple[Finding, ...], policy: Policy) -> Decision:
+    """A picture, video or sticker with no words: the bot cannot read it (it may show an injury, or
+    be abusive), so it says a person will look, and a person does."""
+    reason = "a picture, video or sticker with no words: a person looks at it"
+    actions = (Action(ActionKind.REPLY, ATTACHMENT_RULE, reason, inbound.channel, "attachment"),
+               Action(ActionKind.REVIEW, ATTACHMENT_RULE, reason, team=policy.review_team))
+    return Decision(inbound.key, Category.ORDINARY, findings, actions, ATTACHMENT_RULE, policy.dry_run)
 
 
 def fallback_actions(policy: Policy, refused: Action, inbound: Inbound, context: DecideContext) -> list[Action]:

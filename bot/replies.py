@@ -51,6 +51,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "offline_notice",
     "online_notice",
     "appeal",
+    "attachment",
 )
 
 # The template that answers each category by default (the policy file may name another).

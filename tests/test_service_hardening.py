@@ -8,15 +8,20 @@ answered, nor read the Page's own replies back as inbound.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from adapters.facebook import create
+from bot.cli import main
 from bot.service import Service
-from bot.store import ANSWERED_BEFORE_RULE
+from bot.store import ANSWERED_BEFORE_RULE, Store
 from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_facebook
 from tests.fakes.server import DROP
-from tests.helpers import ALWAYS_OPEN_TABLE, Clock, write_settings
+from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, Clock, environment, message,
+                           sandbox_service,
+                           write_settings)
 
 __all__ = ["facebook_server", "fake_facebook"]  # fixtures, imported so pytest finds them here
 
@@ -92,3 +97,69 @@ def test_a_new_state_never_answers_what_the_page_has_answered_nor_reads_its_own_
     assert {r["native_id"]: (r["rule"], r["status"]) for r in rows if r["native_id"] != fresh.id} == {
         answered.id: (ANSWERED_BEFORE_RULE, "handled"), answered_privately.id: (ANSWERED_BEFORE_RULE, "handled")}
     assert all(r["native_id"] in {answered.id, answered_privately.id, fresh.id} for r in rows)  # no own replies
+
+
+def test_a_photo_with_no_words_is_acknowledged_and_waits_for_a_person(
+        fake_facebook: FakeFacebook, tmp_path: Path) -> None:
+    post = fake_facebook.add_post("Flu clinics this week", fake_facebook.now - timedelta(minutes=30))
+    photo = fake_facebook.add_comment(post, AMY, "", fake_facebook.now - timedelta(minutes=5))
+    photo.attachment = {"type": "photo", "media": {"image": {"src": "https://scontent.example/p.jpg"}},
+                        "url": "https://www.facebook.com/photo.php?fbid=10160"}
+    service, _ = facebook_service(tmp_path, fake_facebook)
+    service.tick()
+    [reply] = fake_facebook.replies_to(photo)
+    assert "team will look" in reply.message or "will look at" in reply.message
+    [review] = service.store.waiting_reviews("leeds-facebook")
+    assert review.action.rule == "attachment.unread"
+
+
+def test_a_review_stays_waiting_until_a_person_settles_it_and_log_lists_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = write_settings(tmp_path, ALWAYS_OPEN)
+    clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
+    service, network, out = sandbox_service(settings, clock)
+    network.post("demo", message("r", "Vaccines cause autism, everyone knows it"))  # misinformation: staff approve
+    network.post("demo", message("q", "What time does the walk-in centre open on Saturday?"))
+    service.tick()
+    [waiting] = service.store.waiting_reviews("demo")
+    clock.advance(minutes=5)
+    service.tick()
+    assert out.getvalue().count("staff alert [demo] comms: misinformation") == 1  # shown once, not every poll
+    assert [r.id for r in service.store.waiting_reviews("demo")] == [waiting.id]
+    service.store.close()
+
+    for name, value in environment(tmp_path, tmp_path / "housebot.toml").items():
+        monkeypatch.setenv(name, value)
+    assert main([f"--env={tmp_path / '.env'}", "log", "--waiting", "--csv"]) == 0
+    listed = capsys.readouterr().out
+    assert "review(" in listed and ":waiting" in listed and "walk-in" not in listed
+
+    store = Store(settings.state_path)
+    assert store.settle_review(waiting.id, "approved the suggested reply", clock.now)
+    assert not store.settle_review(waiting.id, "again", clock.now)  # settled once
+    assert store.waiting_reviews("demo") == []
+    store.close()
+
+
+def test_while_closed_each_waiting_message_is_screened_once_then_answered_at_opening(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="true"))
+    clock = Clock(datetime(2026, 6, 3, 19, 0, tzinfo=LONDON))  # a Wednesday evening: closed until 09:00
+    service, network, _ = sandbox_service(settings, clock)
+    questions = [network.post("demo", message(str(n), f"Is the clinic open on day {n}?")) for n in range(3)]
+    screened: list[str] = []
+    classify = service._classify
+
+    def counting(item, history, now):  # type: ignore[no-untyped-def]
+        screened.append(item.native_id)
+        return classify(item, history, now)
+
+    monkeypatch.setattr(service, "_classify", counting)
+    while clock.now < datetime(2026, 6, 4, 8, 50, tzinfo=LONDON):
+        service.tick()
+        clock.advance(minutes=10)
+    assert sorted(screened) == sorted(q.native_id for q in questions)  # once each, not once per poll
+    assert not any(a.kind == "reply" for a in network.activity)
+    clock.now = datetime(2026, 6, 4, 9, 0, 30, tzinfo=LONDON)
+    service.tick()
+    assert sorted(a.target for a in network.activity if a.kind == "reply") == sorted(q.native_id for q in questions)
