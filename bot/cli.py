@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import logging
 import os
+import signal
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
-from bot.errors import ConfigError
+from bot.errors import AlreadyRunning, ConfigError
 from bot.settings import Settings, load_settings
 
 EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
@@ -37,17 +40,41 @@ def _configure_logging(settings: Settings) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from bot.service import Service
+@contextmanager
+def _only_instance(state_path: Path) -> Iterator[None]:
+    """One `housebot run` per state file: an OS lock on a file beside it, which the OS releases
+    when the process ends, even by kill -9. The holder's pid is written in it for the message."""
+    lock_path = state_path.with_name(state_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise AlreadyRunning(f"another housebot (pid {holder}) is already running on {state_path}; "
+                                 "stop it first, or give this one its own HOUSEBOT_STATE") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
 
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.service import Service, stop_like_ctrl_c
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):  # from here on, a stop is never a traceback
+        signal.signal(stop_signal, stop_like_ctrl_c)
     settings = _settings(args)
     _configure_logging(settings)
-    service = Service(settings)
-    if args.once:
-        service.tick()
-        service.stop()
-    else:
-        service.run()
+    with _only_instance(settings.state_path):
+        service = Service(settings)
+        if args.once:
+            service.tick()
+            service.stop()
+        else:
+            service.run()
     return EXIT_OK
 
 
@@ -230,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command][1](args)
-    except ConfigError as problem:
+    except (ConfigError, AlreadyRunning) as problem:
         print(f"housebot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:  # `housebot log | head`: the reader has gone, nothing is wrong

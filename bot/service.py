@@ -16,6 +16,7 @@ import logging
 import random
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, TextIO
@@ -57,6 +58,16 @@ BREAKER_COOLDOWN = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
+STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
+
+
+def stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (what systemd sends) and Ctrl-C both stop the bot the same way: the main thread
+    leaves the scheduler's loop and `stop` waits for the step under way before closing the state.
+    Further signals are ignored while it stops, so a second one cannot cut the stop short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def utc_now() -> datetime:
@@ -128,6 +139,7 @@ class Service:
         self.health = {name: AccountHealth() for name in self.accounts}
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
+        self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
 
     # -- scheduling -------------------------------------------------------------------------------
     def stream_interval(self, account: AccountSettings, stream: str) -> timedelta:
@@ -151,10 +163,19 @@ class Service:
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
-            scheduler.add_job(self.poll_account, "interval", args=[account.name], id=account.name,
+            scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
                               seconds=self.poll_interval(account).total_seconds() / self.time_scale,
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def _scheduled_poll(self, name: str) -> None:
+        """One scheduled step; none starts once `stop` holds the step lock."""
+        if not self._step.acquire(blocking=False):
+            return
+        try:
+            self.poll_account(name)
+        finally:
+            self._step.release()
 
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
@@ -169,19 +190,27 @@ class Service:
                                       executors={"default": ThreadPoolExecutor(1)})
         self._scheduler = scheduler
         self._schedule(scheduler)
-        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-        self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, stop_like_ctrl_c)
         try:
+            self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             pass
         self.stop()
 
     def stop(self) -> None:
-        """Stop the scheduler after the pass under way, then release everything."""
+        """Stop scheduling, wait (at most STOP_GRACE) for the step under way, then close the state.
+
+        The state is closed only once no step can touch it: closing SQLite under a running step
+        is what crashed. A step still running after the grace is left to finish on its own.
+        """
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
+            log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
+            return
         self.close()
         self.console.stopped()
 

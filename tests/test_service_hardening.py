@@ -20,7 +20,6 @@ from bot.store import ANSWERED_BEFORE_RULE, Store
 from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_facebook
 from tests.fakes.server import DROP
 from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, Clock, environment, message,
-                           sandbox_service,
                            write_settings)
 
 __all__ = ["facebook_server", "fake_facebook"]  # fixtures, imported so pytest finds them here
