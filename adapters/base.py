@@ -26,6 +26,8 @@ class Capabilities:
     `hide_own_threads_only`: X hides only replies in conversations the account started.
     `private_reply_window`: Messenger lets a Page answer a private message only within 24 hours.
     `url_length`: on X every link counts as 23 characters whatever its length.
+    `distinct_replies`: X refuses a post identical to a recent one as duplicate content, so each
+    reply there carries a short reference of its own.
     """
 
     actions: frozenset[ActionKind]
@@ -35,6 +37,7 @@ class Capabilities:
     url_length: int | None = None
     notice_kinds: tuple[str, ...] = ("post",)
     can_find_own_reply: bool = False
+    distinct_replies: bool = False
 
     def supports(self, kind: ActionKind) -> bool:
         return kind in self.actions

@@ -87,6 +87,7 @@ CAPABILITIES = Capabilities(
     url_length=23,
     notice_kinds=("post",),
     can_find_own_reply=True,
+    distinct_replies=True,  # "You are not allowed to create a Tweet with duplicate content."
 )
 
 TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",

@@ -482,7 +482,7 @@ def test_x_refusing_a_hide_falls_back_to_review_with_the_reason(rig: Rig) -> Non
     assert ("review", "comms", "waiting") in [row[:3] for row in rows]  # the policy's fallback: a person looks
     assert [row[:3] for row in rows if row[0] == "reply"] == [("reply", "", "done")]
     (audit,) = [r for r in rig.service.store.audit(account=X_NAME) if r["text"] == abuse.text]
-    assert "hide:failed" in str(audit["actions"]) and "review(comms):done" in str(audit["actions"])
+    assert "hide:failed" in str(audit["actions"]) and "review(comms):waiting" in str(audit["actions"])
     assert "hide refused: " in rig.out.getvalue()
     assert len(rig.x_replies(abuse)) == 1  # the redirecting reply still went
     assert_one_reply_each(rig, asked, comments)  # nothing else broke

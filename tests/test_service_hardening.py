@@ -19,10 +19,11 @@ from bot.service import Service
 from bot.store import ANSWERED_BEFORE_RULE, Store
 from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_facebook
 from tests.fakes.server import DROP
+from tests.fakes.x import FakeX, fake_x
 from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, Clock, environment, message,
                            write_settings)
 
-__all__ = ["facebook_server", "fake_facebook"]  # fixtures, imported so pytest finds them here
+__all__ = ["facebook_server", "fake_facebook", "fake_x"]  # fixtures, imported so pytest finds them here
 
 AMY = Person("8001", "Amy Patient")
 BEN = Person("8002", "Ben Jones")
@@ -162,3 +163,36 @@ def test_while_closed_each_waiting_message_is_screened_once_then_answered_at_ope
     clock.now = datetime(2026, 6, 4, 9, 0, 30, tzinfo=LONDON)
     service.tick()
     assert sorted(a.target for a in network.activity if a.kind == "reply") == sorted(q.native_id for q in questions)
+
+
+X_ACCOUNT = """
+[[accounts]]
+name = "leeds_x"
+type = "x"
+handle = "@NHSLeeds"
+display_name = "NHS Leeds"
+env_prefix = "LEEDS_X"
+[accounts.options]
+api_base_url = "{url}"
+timeout_seconds = 2
+first_fetch_max_results = 100
+""" + ALWAYS_OPEN_TABLE
+ABUSE = "You lot are useless f***ing idiots, the whole lot of you should be sacked"
+THREAT = "That receptionist had better watch herself. I know where she lives and I'll be waiting"
+
+
+def test_fifty_abuse_and_threat_replies_on_x_are_all_distinct_and_none_is_refused(
+        fake_x: FakeX, tmp_path: Path) -> None:
+    """X refuses a post identical to a recent one; the canned wordings must not repeat."""
+    secrets = {f"LEEDS_X_{name}": value for name, value in fake_x.secrets().items()}
+    settings = write_settings(tmp_path, X_ACCOUNT.format(url=fake_x.url), secrets)
+    ours = fake_x.own_post("Flu and COVID-19 vaccination clinics are open across Leeds this week.")
+    said = [fake_x.reply_to(ours, f"person{n}", ABUSE if n % 2 else THREAT) for n in range(50)]
+    service = Service(settings, clock=Clock(fake_x.now), out=io.StringIO())
+    service.tick()
+    replies = [p for p in fake_x.posts_by() if p.replied_to]
+    assert sorted(p.replied_to for p in replies) == sorted(p.id for p in said)
+    assert len({p.text for p in replies}) == 50
+    assert all(len(p.text) <= 280 for p in replies)
+    assert not any("duplicate" in str(row["actions"]) for row in service.store.audit(limit=100))
+    service.close()
