@@ -228,6 +228,13 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
+def _newer(value: object, watermark: int | None) -> bool:
+    """A pk or timestamp past the watermark; an unreadable one counts as newer, so its item is read
+    and set aside as unreadable instead of holding up the page."""
+    number = _int_or_none(value)
+    return watermark is None or number is None or number > watermark
+
+
 def _text_field(value: object) -> str:
     if value is None:
         return ""
@@ -563,7 +570,7 @@ class InstagramAdapter(Adapter):
             page = client.private_request(f"media/{media_id}/comments/", params=params)
             comments = [c for c in page.get("comments", []) if isinstance(c, dict)]
             pks = [pk for pk in (_int_or_none(c.get("pk")) for c in comments) if pk is not None]
-            found.extend(c for c in comments if watermark is None or (_int_or_none(c.get("pk")) or watermark + 1) > watermark)
+            found.extend(c for c in comments if _newer(c.get("pk"), watermark))
             next_max_id = page.get("next_max_id") if page.get("has_more_comments") else None
             if watermark is None or not next_max_id or not pks or min(pks) <= watermark:
                 return found
@@ -643,7 +650,7 @@ class InstagramAdapter(Adapter):
         items = [item for item in thread.get("items", []) if isinstance(item, dict)]
         if watermark is None:
             return items
-        covered = any((_int_or_none(item.get("timestamp")) or watermark + 1) <= watermark for item in items)
+        covered = any(not _newer(item.get("timestamp"), watermark) for item in items)
         if not covered and thread.get("has_older", True):
             items = []
             params: dict[str, str] = {"limit": "20", "direction": "older"}
@@ -655,8 +662,7 @@ class InstagramAdapter(Adapter):
                 if not page.get("has_older") or not page.get("oldest_cursor") or not stamps or min(stamps) <= watermark:
                     break
                 params = {**params, "cursor": page["oldest_cursor"]}
-        # an item without a readable timestamp is returned, to be set aside as unreadable
-        return [item for item in items if (_int_or_none(item.get("timestamp")) or watermark + 1) > watermark]
+        return [item for item in items if _newer(item.get("timestamp"), watermark)]
 
     def _direct_inbound(self, item: Mapping[str, Any], thread: Mapping[str, Any], box: str) -> Inbound:
         users = {str(user.get("pk") or user.get("id")): user for user in thread.get("users", [])}

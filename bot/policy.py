@@ -38,11 +38,11 @@ from bot.store import AuthorHistory
 ROUTE = "route"  # a policy-only step: acknowledge, and alert the team whose topic the message is about
 SAME_CHANNEL = "same"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
-# Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
 ATTACHMENT_RULE = "attachment.unread"
 # What is left of a message once mentions and links are taken out: a photo tweet's text is often
 # only "@NHSLeeds https://t.co/...", which says nothing a person should not look at.
 _MENTIONS_AND_LINKS = re.compile(r"@\w+|https?://\S+")
+# Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
 _ACTION_ORDER = MappingProxyType({ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1})
 
 

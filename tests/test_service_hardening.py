@@ -21,7 +21,7 @@ from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_fac
 from tests.fakes.server import DROP
 from tests.fakes.x import FakeX, fake_x
 from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, Clock, environment, message,
-                           write_settings)
+                           sandbox_service, write_settings)
 
 __all__ = ["facebook_server", "fake_facebook", "fake_x"]  # fixtures, imported so pytest finds them here
 
