@@ -149,6 +149,7 @@ class Service:
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
         self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
+        self._started_at = clock()  # what was said before this moment is history the account may have answered
 
     # -- scheduling -------------------------------------------------------------------------------
     def stream_interval(self, account: AccountSettings, stream: str) -> timedelta:
@@ -305,14 +306,15 @@ class Service:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
 
-    @staticmethod
-    def _answered_before(adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
-        """On a stream's first read (a new or lost state), the items the account has answered already,
-        so a new state file never answers history twice."""
+    def _answered_before(self, adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
+        """On a stream's first read (a new or lost state), the items of history (said before this
+        process started) that the account has answered already, so history is never answered twice."""
         if not adapter.capabilities.can_find_own_reply:
             return {}
         answered = {}
         for item in items:
+            if item.created_at >= self._started_at:
+                continue  # said since the bot started: nobody can have answered it for the bot
             channels = (Channel.PUBLIC, Channel.PRIVATE) if item.channel is Channel.PUBLIC else (Channel.PRIVATE,)
             for channel in channels:
                 found = adapter.find_own_reply(item, channel)
