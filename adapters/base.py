@@ -9,22 +9,52 @@ an account or fall back to another action without knowing which library raised.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from bot.model import Author, Capabilities, Channel, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """One item of a page that could not be read (a field missing or garbled).
+
+    It is kept raw for staff and never retried, so one bad item cannot hold up the rest of its
+    page, its stream or the account.
+    """
+
+    native_id: str  # as the platform sent it, "" when it sent none
+    raw: str  # the item's JSON, exactly as received
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
-    """New items of one stream, oldest first, and the cursor to pass next time."""
+    """New items of one stream, oldest first, the cursor to pass next time, and any unreadable items."""
 
     items: tuple[Inbound, ...]
     cursor: str | None
+    unreadable: tuple[Unreadable, ...] = ()
+
+
+# What translating one malformed item raises: a missing key, a null or a number where text was
+# documented, an id or a time that does not parse.
+ITEM_ERRORS: tuple[type[Exception], ...] = (LookupError, TypeError, ValueError, AttributeError)
+
+
+def read_item(raw: Any, translate: Callable[[], Inbound], id_key: str = "id") -> Inbound | Unreadable:
+    """`translate()` of one raw item, or the item as `Unreadable` if it is not in the documented shape."""
+    try:
+        return translate()
+    except ITEM_ERRORS as error:
+        native_id = raw.get(id_key) if isinstance(raw, Mapping) else None
+        return Unreadable(str(native_id) if isinstance(native_id, (str, int)) else "",
+                          json.dumps(raw, default=str, sort_keys=True), f"{type(error).__name__}: {error}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +157,13 @@ class Adapter(ABC):
     def reply(self, inbound: Inbound, text: str, channel: Channel) -> str:
         """Answer `inbound` in public (under it) or in private (a DM to its author)."""
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """The id of a reply this account already made to `inbound`, if the platform can say.
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """The id of a reply this account already made to `inbound` in `channel`, if the platform can say.
 
-        Used after a crash between sending a reply and recording it, so it is never sent twice.
-        Adapters that can answer set `Capabilities.can_find_own_reply`.
+        It looks where a reply in that channel goes (a private reply to a comment: the DM thread).
+        Used after a crash between sending a reply and recording it, so it is never sent twice, and
+        on a new state, so history is not answered again. Adapters that can answer set
+        `Capabilities.can_find_own_reply`.
         """
         return None
 

@@ -42,9 +42,11 @@ from adapters.base import (
     PlatformUnavailable,
     RateBudget,
     RateLimited,
+    Unreadable,
+    read_item,
 )
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
 
 REQUIRED_ENV: tuple[str, ...] = ("PAGE_ACCESS_TOKEN", "PAGE_ID")
 OPTIONAL_ENV: tuple[str, ...] = ("APP_ID", "APP_SECRET")
@@ -53,8 +55,9 @@ COMMENTS = "comments"
 MESSAGES = "direct_messages"
 
 GRAPH_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-COMMENT_FIELDS = "id,from,message,created_time,parent,can_hide,can_remove,can_reply_privately,is_hidden,permalink_url"
-MESSAGE_FIELDS = "id,from,message,created_time"
+COMMENT_FIELDS = ("id,from,message,created_time,parent,can_hide,can_remove,can_reply_privately,is_hidden,"
+                  "permalink_url,attachment")
+MESSAGE_FIELDS = "id,from,message,created_time,attachments,sticker"
 CONVERSATION_FIELDS = f"participants,updated_time,can_reply,messages{{{MESSAGE_FIELDS}}}"
 PAGE_SIZE = 100  # Graph's largest page for posts and comments
 
@@ -97,6 +100,58 @@ CAPABILITIES = Capabilities(
 def parse_graph_time(value: str) -> datetime:
     """Graph writes `2026-11-24T19:00:00+0000`; every datetime in housebot is aware UTC."""
     return datetime.strptime(value, GRAPH_TIME_FORMAT).astimezone(timezone.utc)
+
+
+def _time_or_none(item: Mapping[str, Any]) -> datetime | None:
+    """An item's created_time for paging decisions; a malformed item is judged later, on its own."""
+    try:
+        return parse_graph_time(item["created_time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _message_text(item: Mapping[str, Any]) -> str:
+    """`message` is documented as a string and left out when there are no words; anything else is malformed."""
+    text = item.get("message", "")
+    if not isinstance(text, str):
+        raise TypeError(f"message is {type(text).__name__}, not a string")
+    return text
+
+
+def _required_id(item: Mapping[str, Any]) -> str:
+    native_id = item["id"]
+    if not isinstance(native_id, str) or not native_id:
+        raise ValueError(f"id is not a non-empty string: {native_id!r}")
+    return native_id
+
+
+# A comment's `attachment` (a StoryAttachment) names its kind in `type`.
+COMMENT_ATTACHMENT_KINDS: tuple[tuple[str, AttachmentKind], ...] = (
+    ("sticker", AttachmentKind.STICKER), ("photo", AttachmentKind.PHOTO), ("video", AttachmentKind.VIDEO),
+    ("animated_image", AttachmentKind.VIDEO), ("share", AttachmentKind.LINK))
+# A Messenger attachment names its kind by MIME type.
+MIME_KINDS: tuple[tuple[str, AttachmentKind], ...] = (
+    ("image/", AttachmentKind.PHOTO), ("video/", AttachmentKind.VIDEO), ("audio/", AttachmentKind.AUDIO))
+
+
+def _comment_attachments(comment: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    attachment = comment.get("attachment")
+    if attachment is None:
+        return ()
+    kind_name = str(attachment.get("type") or "")
+    kind = next((kind for part, kind in COMMENT_ATTACHMENT_KINDS if part in kind_name), AttachmentKind.OTHER)
+    return (Attachment(kind, str(attachment.get("description") or attachment.get("title") or "")),)
+
+
+def _message_attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    found = []
+    for attachment in (message.get("attachments") or {}).get("data") or []:
+        mime = str(attachment.get("mime_type") or "")
+        found.append(Attachment(next((kind for prefix, kind in MIME_KINDS if mime.startswith(prefix)),
+                                     AttachmentKind.FILE)))
+    if message.get("sticker"):
+        found.append(Attachment(AttachmentKind.STICKER))
+    return tuple(found)
 
 
 class _GraphFailure(Exception):
@@ -349,9 +404,10 @@ class FacebookAdapter(Adapter):
         mark = Watermark.decode(cursor) if cursor else Watermark(self._clock() - self.options.initial_lookback, {})
         read = self._read_comments if stream == COMMENTS else self._read_messages
         with self._readable(f"read {stream}"):
-            found = [inbound for inbound in read(mark) if mark.is_new(inbound)]
-        items = tuple(sorted(found, key=lambda inbound: (inbound.created_at, inbound.native_id)))
-        return FetchResult(items, mark.advanced(items).encode())
+            found = list(read(mark))
+        readable = [inbound for inbound in found if isinstance(inbound, Inbound) and mark.is_new(inbound)]
+        items = tuple(sorted(readable, key=lambda inbound: (inbound.created_at, inbound.native_id)))
+        return FetchResult(items, mark.advanced(items).encode(), tuple(i for i in found if isinstance(i, Unreadable)))
 
     @contextmanager
     def _readable(self, what: str) -> Iterator[None]:
@@ -378,15 +434,21 @@ class FacebookAdapter(Adapter):
                 active.append(post)
         return active
 
-    def _read_comments(self, mark: Watermark) -> Iterator[Inbound]:
+    def _is_own(self, item: Mapping[str, Any]) -> bool:
+        """The Page's own replies and answers read back: never inbound."""
+        author = item.get("from") if isinstance(item, Mapping) else None
+        return isinstance(author, Mapping) and str(author.get("id")) == self.page_id
+
+    def _read_comments(self, mark: Watermark) -> Iterator[Inbound | Unreadable]:
         for post in self._active_posts(mark.floor):
             comments = self._pages(post["id"], "comments", "read comments", fields=COMMENT_FIELDS,
                                    filter="stream", order="chronological",
                                    since=int(mark.floor.timestamp()), limit=PAGE_SIZE)
             for comment in comments:
-                yield self._comment_inbound(comment, post)
+                if not self._is_own(comment):
+                    yield read_item(comment, lambda comment=comment: self._comment_inbound(comment, post))
 
-    def _read_messages(self, mark: Watermark) -> Iterator[Inbound]:
+    def _read_messages(self, mark: Watermark) -> Iterator[Inbound | Unreadable]:
         conversations = self._pages(self.page_id, "conversations", "read Messenger conversations",
                                     platform="messenger", fields=CONVERSATION_FIELDS, limit=25)
         for conversation in conversations:  # newest activity first
@@ -394,22 +456,27 @@ class FacebookAdapter(Adapter):
                 return
             yield from self._conversation_inbounds(conversation, mark.floor)
 
-    def _conversation_inbounds(self, conversation: Mapping[str, Any], floor: datetime) -> Iterator[Inbound]:
+    def _conversation_inbounds(self, conversation: Mapping[str, Any],
+                               floor: datetime) -> Iterator[Inbound | Unreadable]:
         """The conversation's messages since `floor`, reading older pages only while needed."""
         nested = conversation.get("messages") or {"data": []}
         messages: list[dict[str, Any]] = list(nested.get("data") or [])
         after = _next_cursor(nested)
-        while after is not None and messages and parse_graph_time(messages[-1]["created_time"]) >= floor:
+        while after is not None and messages and (_time_or_none(messages[-1]) or floor) >= floor:
             older = self._get(conversation["id"], "messages", "read Messenger messages",
                               fields=MESSAGE_FIELDS, limit=25, after=after)
             messages.extend(older.get("data") or [])
             after = _next_cursor(older)
         people = {p.get("id") for p in (conversation.get("participants") or {}).get("data", [])} - {self.page_id}
-        last_heard = max((parse_graph_time(m["created_time"]) for m in messages
-                          if (m.get("from") or {}).get("id") in people), default=None)
+        heard = [_time_or_none(m) for m in messages if isinstance(m, dict) and (m.get("from") or {}).get("id") in people]
+        last_heard = max((moment for moment in heard if moment is not None), default=None)
         for message in messages:
-            if parse_graph_time(message["created_time"]) >= floor:
-                yield self._message_inbound(message, conversation, last_heard)
+            if self._is_own(message):
+                continue
+            moment = _time_or_none(message) if isinstance(message, dict) else None
+            if moment is None or moment >= floor:  # an unreadable one is set aside, whatever its age
+                yield read_item(message, lambda message=message: self._message_inbound(message, conversation,
+                                                                                       last_heard))
 
     def _comment_inbound(self, comment: Mapping[str, Any], post: Mapping[str, Any]) -> Inbound:
         parent = comment.get("parent") or {}
@@ -421,14 +488,15 @@ class FacebookAdapter(Adapter):
             account=self.account,
             stream=COMMENTS,
             channel=Channel.PUBLIC,
-            native_id=str(comment["id"]),
+            native_id=_required_id(comment),
             author=_author(comment.get("from")),
-            text=comment.get("message", ""),
+            text=_message_text(comment),
             created_at=parse_graph_time(comment["created_time"]),
             thread_id=str(post["id"]),
             parent_id=str(parent.get("id") or post["id"]),
             in_reply_to_own=True,  # every comment here sits under one of the Page's own posts
             extras=extras,
+            attachments=_comment_attachments(comment),
         )
 
     def _message_inbound(self, message: Mapping[str, Any], conversation: Mapping[str, Any],
@@ -441,22 +509,25 @@ class FacebookAdapter(Adapter):
             account=self.account,
             stream=MESSAGES,
             channel=Channel.PRIVATE,
-            native_id=str(message["id"]),
+            native_id=_required_id(message),
             author=_author(message.get("from")),
-            text=message.get("message", ""),
+            text=_message_text(message),
             created_at=parse_graph_time(message["created_time"]),
             thread_id=str(conversation["id"]),
             in_reply_to_own=True,  # a Messenger conversation is always with the Page
             extras=extras,
+            attachments=_message_attachments(message),
         )
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """The Page's public reply under a comment, its private reply, or its later Messenger answer."""
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """The Page's public reply under a comment, its private reply to it, or its later Messenger answer."""
         with self._readable("look for the Page's reply"):
-            return self._own_reply(inbound)
+            return self._own_reply(inbound, channel)
 
-    def _own_reply(self, inbound: Inbound) -> str | None:
+    def _own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
         if inbound.channel is Channel.PRIVATE:
+            if channel is Channel.PUBLIC:
+                return None  # a Messenger message is never answered in public
             messages = self._pages(inbound.thread_id, "messages", "look for the Page's answer",
                                    fields=MESSAGE_FIELDS, limit=25)
             for message in messages:  # newest first
@@ -466,11 +537,13 @@ class FacebookAdapter(Adapter):
                 if (message.get("from") or {}).get("id") == self.page_id:
                     return str(message["id"])
             return None
-        replies = self._pages(inbound.native_id, "comments", "look for the Page's reply",
-                              fields="id,from,created_time", limit=PAGE_SIZE)
-        for reply in replies:
-            if (reply.get("from") or {}).get("id") == self.page_id:
-                return str(reply["id"])
+        if channel is Channel.PUBLIC:
+            replies = self._pages(inbound.native_id, "comments", "look for the Page's reply",
+                                  fields="id,from,created_time", limit=PAGE_SIZE)
+            for reply in replies:
+                if (reply.get("from") or {}).get("id") == self.page_id:
+                    return str(reply["id"])
+            return None
         comment = self._call("look for the Page's private reply", lambda: self._api.get_object(
             inbound.native_id, fields="private_reply_conversation"), reading=True)
         conversation = comment.get("private_reply_conversation") or {}

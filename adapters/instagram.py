@@ -42,10 +42,12 @@ from adapters.base import (
     PlatformUnavailable,
     RateBudget,
     RateLimited,
+    Unreadable,
+    read_item,
 )
 from adapters.transport import RedirectingAdapter
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
 
 REQUIRED_ENV: tuple[str, ...] = ("USERNAME", "PASSWORD")
 OPTIONAL_ENV: tuple[str, ...] = ("TOTP_SEED",)
@@ -218,14 +220,66 @@ def _epoch_utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+def _int_or_none(value: object) -> int | None:
+    """A pk or timestamp for paging and cursors; an unreadable one leaves its item to be judged alone."""
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _newer(value: object, watermark: int | None) -> bool:
+    """A pk or timestamp past the watermark; an unreadable one counts as newer, so its item is read
+    and set aside as unreadable instead of holding up the page."""
+    number = _int_or_none(value)
+    return watermark is None or number is None or number > watermark
+
+
+def _text_field(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"text is {type(value).__name__}, not a string")
+    return value
+
+
 def _direct_text(item: Mapping[str, Any]) -> str:
     """The words of a direct item: plain text, or the text around a link; media items have none."""
-    if item.get("text"):
-        return str(item["text"])
+    if item.get("text") is not None:
+        return _text_field(item["text"])
     link = item.get("link")
     if isinstance(link, Mapping) and link.get("text"):
-        return str(link["text"])
+        return _text_field(link["text"])
     return ""
+
+
+def _required_text(value: object, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value):
+        raise ValueError(f"{what} is missing or not an id: {value!r}")
+    return str(value)
+
+
+def _visual_kind(media: object) -> AttachmentKind:
+    """Instagram's media_type: 1 a photo, 2 a video."""
+    return AttachmentKind.VIDEO if isinstance(media, Mapping) and media.get("media_type") == 2 else AttachmentKind.PHOTO
+
+
+def _direct_attachments(item: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """What a direct item carries besides words, by its `item_type`."""
+    kind = item.get("item_type")
+    if kind in (None, "text", "link"):
+        return ()
+    if kind == "media":
+        return (Attachment(_visual_kind(item.get("media"))),)
+    if kind == "raven_media":  # a photo or video that disappears after viewing
+        return (Attachment(_visual_kind((item.get("visual_media") or {}).get("media"))),)
+    if kind == "voice_media":
+        return (Attachment(AttachmentKind.AUDIO),)
+    if kind in ("animated_media", "like"):  # a GIF sticker, or the heart
+        return (Attachment(AttachmentKind.STICKER),)
+    if kind in ("media_share", "clip", "story_share", "felix_share", "xma_media_share"):  # someone's post or reel
+        return (Attachment(AttachmentKind.LINK),)
+    return (Attachment(AttachmentKind.OTHER),)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
@@ -478,6 +532,7 @@ class InstagramAdapter(Adapter):
         """Cursor: the highest comment pk seen (Instagram's comment pks grow with time)."""
         watermark = int(cursor) if cursor else None
         found: list[tuple[int, Inbound]] = []
+        unreadable: list[Unreadable] = []
         highest = watermark or 0
         with self._calling(acting=False) as client:
             own = str(client.user_id)
@@ -489,13 +544,18 @@ class InstagramAdapter(Adapter):
                 if not media.get("comment_count"):
                     continue
                 for comment in self._comments_since(client, str(media["id"]), watermark):
-                    pk = int(comment["pk"])
-                    highest = max(highest, pk)
-                    if str(comment["user"]["pk"]) != own:
-                        found.append((pk, self._comment_inbound(comment, media)))
+                    pk = _int_or_none(comment.get("pk"))
+                    highest = max(highest, pk or 0)
+                    if str((comment.get("user") or {}).get("pk")) == own:
+                        continue
+                    read = read_item(comment, lambda comment=comment: self._comment_inbound(comment, media), "pk")
+                    if isinstance(read, Unreadable):
+                        unreadable.append(read)
+                    else:
+                        found.append((int(read.native_id), read))
         found.sort(key=lambda pair: (pair[1].created_at, pair[0]))
         new_cursor = str(highest) if highest else cursor
-        return FetchResult(tuple(inbound for _, inbound in found), new_cursor)
+        return FetchResult(tuple(inbound for _, inbound in found), new_cursor, tuple(unreadable))
 
     @staticmethod
     def _comments_since(client: Client, media_id: str, watermark: int | None) -> list[Mapping[str, Any]]:
@@ -508,9 +568,9 @@ class InstagramAdapter(Adapter):
         params: dict[str, str] = {"can_support_threading": "false", "permalink_enabled": "false"}
         while True:
             page = client.private_request(f"media/{media_id}/comments/", params=params)
-            comments = page.get("comments", [])
-            pks = [int(comment["pk"]) for comment in comments]
-            found.extend(c for c, pk in zip(comments, pks) if watermark is None or pk > watermark)
+            comments = [c for c in page.get("comments", []) if isinstance(c, dict)]
+            pks = [pk for pk in (_int_or_none(c.get("pk")) for c in comments) if pk is not None]
+            found.extend(c for c in comments if _newer(c.get("pk"), watermark))
             next_max_id = page.get("next_max_id") if page.get("has_more_comments") else None
             if watermark is None or not next_max_id or not pks or min(pks) <= watermark:
                 return found
@@ -525,9 +585,9 @@ class InstagramAdapter(Adapter):
             account=self.account,
             stream="comments",
             channel=Channel.PUBLIC,
-            native_id=str(comment["pk"]),
+            native_id=str(int(comment["pk"])),
             author=Author(str(user["pk"]), str(user.get("username") or ""), str(user.get("full_name") or "")),
-            text=str(comment.get("text") or ""),
+            text=_text_field(comment.get("text")),
             created_at=_epoch_utc(int(comment.get("created_at_utc") or comment["created_at"])),
             thread_id=str(media["id"]),
             parent_id=parent or str(media["id"]),
@@ -544,19 +604,25 @@ class InstagramAdapter(Adapter):
         """Cursor: the newest direct item timestamp seen, in Instagram's microseconds."""
         watermark = int(cursor) if cursor else None
         found: list[tuple[int, Inbound]] = []
+        unreadable: list[Unreadable] = []
         highest = watermark or 0
         with self._calling(acting=False) as client:
             own = str(client.user_id)
             for box, endpoint in (("inbox", "direct_v2/inbox/"), ("requests", "direct_v2/pending_inbox/")):
                 for thread in self._threads_since(client, endpoint, watermark):
                     for item in self._thread_items_since(client, thread, watermark):
-                        stamp = int(item["timestamp"])
-                        highest = max(highest, stamp)
-                        if str(item.get("user_id")) != own:
-                            found.append((stamp, self._direct_inbound(item, thread, box)))
+                        stamp = _int_or_none(item.get("timestamp"))
+                        highest = max(highest, stamp or 0)
+                        if str(item.get("user_id")) == own:
+                            continue
+                        read = read_item(item, lambda item=item: self._direct_inbound(item, thread, box), "item_id")
+                        if isinstance(read, Unreadable):
+                            unreadable.append(read)
+                        else:
+                            found.append((stamp or 0, read))
         found.sort(key=lambda pair: (pair[0], pair[1].native_id))
         new_cursor = str(highest) if highest else cursor
-        return FetchResult(tuple(inbound for _, inbound in found), new_cursor)
+        return FetchResult(tuple(inbound for _, inbound in found), new_cursor, tuple(unreadable))
 
     @staticmethod
     def _threads_since(client: Client, endpoint: str, watermark: int | None) -> Iterator[Mapping[str, Any]]:
@@ -581,21 +647,22 @@ class InstagramAdapter(Adapter):
         client: Client, thread: Mapping[str, Any], watermark: int | None
     ) -> list[Mapping[str, Any]]:
         """Items newer than the watermark. The inbox embeds the latest few; page the thread if more."""
-        items = list(thread.get("items", []))
+        items = [item for item in thread.get("items", []) if isinstance(item, dict)]
         if watermark is None:
             return items
-        covered = any(int(item["timestamp"]) <= watermark for item in items)
+        covered = any(not _newer(item.get("timestamp"), watermark) for item in items)
         if not covered and thread.get("has_older", True):
             items = []
             params: dict[str, str] = {"limit": "20", "direction": "older"}
             while True:
                 page = client.private_request(f"direct_v2/threads/{thread['thread_id']}/", params=params)["thread"]
-                items.extend(page.get("items", []))
-                stamps = [int(item["timestamp"]) for item in page.get("items", [])]
+                items.extend(item for item in page.get("items", []) if isinstance(item, dict))
+                stamps = [s for s in (_int_or_none(item.get("timestamp")) for item in page.get("items", [])
+                                      if isinstance(item, dict)) if s is not None]
                 if not page.get("has_older") or not page.get("oldest_cursor") or not stamps or min(stamps) <= watermark:
                     break
                 params = {**params, "cursor": page["oldest_cursor"]}
-        return [item for item in items if int(item["timestamp"]) > watermark]
+        return [item for item in items if _newer(item.get("timestamp"), watermark)]
 
     def _direct_inbound(self, item: Mapping[str, Any], thread: Mapping[str, Any], box: str) -> Inbound:
         users = {str(user.get("pk") or user.get("id")): user for user in thread.get("users", [])}
@@ -606,10 +673,11 @@ class InstagramAdapter(Adapter):
             account=self.account,
             stream="direct_messages",
             channel=Channel.PRIVATE,
-            native_id=str(item["item_id"]),
+            native_id=_required_text(item["item_id"], "item_id"),
             author=Author(sender, str(user.get("username", "")), str(user.get("full_name", ""))),
             text=_direct_text(item),
             created_at=_epoch_utc(int(item["timestamp"]) / 1_000_000),
+            attachments=_direct_attachments(item),
             thread_id=str(thread["thread_id"]),
             in_reply_to_own=True,  # a direct thread is a conversation with the account
             extras={"item_type": item.get("item_type", ""), "message_request": box == "requests"},
@@ -633,17 +701,24 @@ class InstagramAdapter(Adapter):
                 message = client.direct_send(text, user_ids=[int(inbound.author.id)])
             return str(message.id)
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """A reply by this account under the comment, or a later message of ours in the DM thread."""
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """A reply by this account under the comment (public), or a later message of ours in the DM
+        thread with its author (private: for a comment, the thread a private reply opened)."""
         with self._calling(acting=False) as client:
             own = str(client.user_id)
-            if inbound.stream == "comments":
+            if channel is Channel.PUBLIC:
+                if inbound.stream != "comments":
+                    return None  # a direct message is never answered in public
                 replies = client.media_comment_replies(inbound.thread_id, inbound.native_id)
                 mine = [reply for reply in replies if str(reply.user.pk) == own]
                 return str(mine[0].pk) if mine else None
-            page = client.private_request(
-                f"direct_v2/threads/{inbound.thread_id}/", params={"limit": "20", "direction": "older"}
-            )["thread"]
+            if inbound.stream == "direct":
+                path = f"direct_v2/threads/{inbound.thread_id}/"
+                params = {"limit": "20", "direction": "older"}
+            else:
+                path = "direct_v2/threads/get_by_participants/"
+                params = {"recipient_users": json.dumps([int(inbound.author.id)]), "limit": "20"}
+            page = client.private_request(path, params=params).get("thread") or {}
             since = int(inbound.created_at.timestamp() * 1_000_000)
             mine = [
                 item

@@ -72,7 +72,7 @@ class SandboxNetwork:
     deleted: set[str] = field(default_factory=set)
     blocked: set[str] = field(default_factory=set)
     muted: set[str] = field(default_factory=set)
-    replies: dict[str, list[str]] = field(default_factory=dict)  # inbound native id -> reply ids
+    replies: dict[str, list[tuple[str, Activity]]] = field(default_factory=dict)  # inbound native id -> replies
     reads: list[tuple[datetime, str]] = field(default_factory=list)  # when each stream was read
     faults: list[tuple[str, Exception]] = field(default_factory=list)  # (method, error) to raise next
     run_id: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f"))
@@ -168,14 +168,16 @@ class SandboxAdapter(Adapter):
 
     def reply(self, inbound: Inbound, text: str, channel: Channel) -> str:
         self.network.raise_fault("reply")
-        reply_id = self.network.record(Activity("reply", inbound.native_id, text, channel.value))
+        activity = Activity("reply", inbound.native_id, text, channel.value)
+        reply_id = self.network.record(activity)
         with self.network._lock:
-            self.network.replies.setdefault(inbound.native_id, []).append(reply_id)
+            self.network.replies.setdefault(inbound.native_id, []).append((reply_id, activity))
         return reply_id
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
         with self.network._lock:
-            found = self.network.replies.get(inbound.native_id)
+            found = [reply_id for reply_id, activity in self.network.replies.get(inbound.native_id, [])
+                     if activity.channel == channel.value]
         return found[0] if found else None
 
     def hide(self, inbound: Inbound) -> str:

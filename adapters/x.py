@@ -44,10 +44,12 @@ from adapters.base import (
     PlatformUnavailable,
     RateBudget,
     RateLimited,
+    Unreadable,
+    read_item,
 )
 from adapters.transport import redirect_session
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
 
 # Secrets, named without the account's env_prefix. Either the four OAuth 1.0a values or an OAuth
 # 2.0 user access token must be present; the settings check says which are missing, by their real names.
@@ -88,11 +90,18 @@ CAPABILITIES = Capabilities(
     url_length=23,
     notice_kinds=("post",),
     can_find_own_reply=True,
+    distinct_replies=True,  # "You are not allowed to create a Tweet with duplicate content."
 )
 
-TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
+TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
+                "attachments"]
 USER_FIELDS = ["username", "name"]
-DM_EVENT_FIELDS = ["id", "text", "event_type", "dm_conversation_id", "created_at", "sender_id", "participant_ids"]
+DM_EVENT_FIELDS = ["id", "text", "event_type", "dm_conversation_id", "created_at", "sender_id", "participant_ids",
+                   "attachments"]
+MEDIA_FIELDS = ["media_key", "type", "alt_text"]
+# X's media types (OpenAPI `Media.type`); an animated GIF is sent as a looping video.
+MEDIA_KINDS: Mapping[str, AttachmentKind] = MappingProxyType(
+    {"photo": AttachmentKind.PHOTO, "video": AttachmentKind.VIDEO, "animated_gif": AttachmentKind.VIDEO})
 ROOT_AUTHOR_CACHE_SIZE = 5_000
 CLIENT_NOT_ENROLLED = "client-not-enrolled"
 
@@ -152,13 +161,31 @@ def _never_reached_x(error: requests.RequestException) -> bool:
 
 
 def _parse_time(value: object, what: str) -> datetime:
+    """X's `created_at`; a missing or garbled one makes the item unreadable (ValueError)."""
     if not isinstance(value, str):
-        raise PlatformUnavailable(f"X sent {what} without a readable created_at")
+        raise ValueError(f"X sent {what} without a readable created_at")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise PlatformUnavailable(f"X sent {what} with an unreadable created_at {value!r}") from error
+        raise ValueError(f"X sent {what} with an unreadable created_at {value!r}") from error
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _snowflake(value: object, what: str) -> str:
+    """A post or event id: X's ids are decimal strings that order by time."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).isdigit():
+        raise ValueError(f"X sent {what} with an id that is not a number: {value!r}")
+    return str(value)
+
+
+def _is_snowflake(value: object) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).isdigit()
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"X sent {what} whose text is {type(value).__name__}, not a string")
+    return value
 
 
 def _users_by_id(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -172,22 +199,49 @@ def _included_tweets(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [t for key in ("tweets", "posts") for t in includes.get(key, []) if isinstance(t, dict)]
 
 
+def _media_by_key(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    includes = body.get("includes") or {}
+    return {str(m["media_key"]): m for m in includes.get("media", []) if isinstance(m, dict) and "media_key" in m}
+
+
+def _attachments(item: Mapping[str, Any], media: Mapping[str, Mapping[str, Any]]) -> tuple[Attachment, ...]:
+    """The photos and videos of a post or direct message, from `attachments.media_keys` and `includes.media`."""
+    keys = (item.get("attachments") or {}).get("media_keys") or []
+    if not isinstance(keys, list):
+        raise TypeError(f"attachments.media_keys is not a list: {keys!r}")
+    found = [media.get(str(key), {}) for key in keys]
+    return tuple(Attachment(MEDIA_KINDS.get(str(m.get("type")), AttachmentKind.OTHER), str(m.get("alt_text") or ""))
+                 for m in found)
+
+
 def _author(user_id: str, users: Mapping[str, Mapping[str, Any]]) -> Author:
     user = users.get(user_id, {})
     username = str(user.get("username", ""))
     return Author(id=user_id, handle=f"@{username}" if username else "", display_name=str(user.get("name", "")))
 
 
+def _references(tweet: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(type, id) of each referenced post; anything but a list of objects is a malformed item."""
+    references = tweet.get("referenced_tweets") or []
+    if not isinstance(references, list) or not all(isinstance(r, dict) for r in references):
+        raise TypeError(f"referenced_tweets is not a list of objects: {references!r}")
+    return tuple((str(r.get("type")), str(r.get("id"))) for r in references)
+
+
 def _replied_to(tweet: Mapping[str, Any]) -> str:
-    for reference in tweet.get("referenced_tweets") or ():
-        if reference.get("type") == "replied_to":
-            return str(reference.get("id", ""))
-    return ""
+    return next((ref_id for kind, ref_id in _references(tweet) if kind == "replied_to"), "")
 
 
-def _newest(ids: list[str], cursor: str | None) -> str | None:
-    candidates = [int(i) for i in ids] + ([int(cursor)] if cursor else [])
+def _newest(ids: list[object], cursor: str | None) -> str | None:
+    """The largest id seen; ids that are not numbers belong to unreadable items and are skipped."""
+    candidates = [int(str(i)) for i in ids if _is_snowflake(i)] + ([int(cursor)] if cursor else [])
     return str(max(candidates)) if candidates else None
+
+
+def _result(read: list[Inbound | Unreadable], cursor: str | None) -> FetchResult:
+    """Readable items oldest first (ids are snowflakes), unreadable ones set aside; the cursor moves past both."""
+    items = sorted((i for i in read if isinstance(i, Inbound)), key=lambda i: int(i.native_id))
+    return FetchResult(tuple(items), cursor, tuple(i for i in read if isinstance(i, Unreadable)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +498,7 @@ class XAdapter(Adapter):
         me = self.user_id()
         tweets: list[Mapping[str, Any]] = []
         users: dict[str, Mapping[str, Any]] = {}
+        media: dict[str, Mapping[str, Any]] = {}
         token: str | None = None
         while True:
             page_token = token
@@ -452,23 +507,25 @@ class XAdapter(Adapter):
                 since_id=cursor,
                 pagination_token=page_token,
                 max_results=PAGE_SIZE if cursor else self._first_fetch_max_results,
-                expansions=["author_id", "referenced_tweets.id"],
+                expansions=["author_id", "referenced_tweets.id", "attachments.media_keys"],
                 tweet_fields=TWEET_FIELDS,
                 user_fields=USER_FIELDS,
+                media_fields=MEDIA_FIELDS,
                 user_auth=self._user_auth,
             ))
             page = [t for t in body.get("data") or [] if isinstance(t, dict)]
             tweets.extend(page)
             users.update(_users_by_id(body))
+            media.update(_media_by_key(body))
             self._learn_root_authors(page + _included_tweets(body))
             token = (body.get("meta") or {}).get("next_token")
             if cursor is None or not token:
                 break
-        new_cursor = _newest([str(t["id"]) for t in tweets], cursor)
+        new_cursor = _newest([t.get("id") for t in tweets], cursor)
         inbound_tweets = [t for t in tweets if str(t.get("author_id")) != me]
-        self._look_up_root_authors(inbound_tweets)
-        items = sorted((self._mention_inbound(t, users, me) for t in inbound_tweets), key=lambda i: int(i.native_id))
-        return FetchResult(tuple(items), new_cursor)
+        self._look_up_root_authors([t for t in inbound_tweets if _is_snowflake(t.get("id"))])
+        read = [read_item(t, lambda t=t: self._mention_inbound(t, users, media, me)) for t in inbound_tweets]
+        return _result(read, new_cursor)
 
     def _learn_root_authors(self, tweets: list[Mapping[str, Any]]) -> None:
         for tweet in tweets:
@@ -500,8 +557,9 @@ class XAdapter(Adapter):
                 return
             self._learn_root_authors([t for t in body.get("data") or [] if isinstance(t, dict)])
 
-    def _mention_inbound(self, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], me: str) -> Inbound:
-        tweet_id = str(tweet["id"])
+    def _mention_inbound(self, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]],
+                         media: Mapping[str, Mapping[str, Any]], me: str) -> Inbound:
+        tweet_id = _snowflake(tweet.get("id"), "a post")
         conversation_id = str(tweet.get("conversation_id") or tweet_id)
         author = _author(str(tweet.get("author_id", "")), users)
         is_reply = conversation_id != tweet_id
@@ -512,18 +570,18 @@ class XAdapter(Adapter):
             channel=Channel.PUBLIC,
             native_id=tweet_id,
             author=author,
-            text=str(tweet.get("text", "")),
+            text=_text(tweet.get("text", ""), f"post {tweet_id}"),
             created_at=_parse_time(tweet.get("created_at"), f"post {tweet_id}"),
             thread_id=conversation_id,
             parent_id=_replied_to(tweet),
             in_reply_to_own=is_reply and self._root_authors.get(conversation_id) == me,
+            attachments=_attachments(tweet, media),
             extras={
                 "url": f"https://x.com/{author.handle.lstrip('@') or 'i'}/status/{tweet_id}",
                 "conversation_started_by": self._root_authors.get(conversation_id, "") if is_reply else author.id,
                 "in_reply_to_user_id": str(tweet.get("in_reply_to_user_id", "")),
                 "lang": str(tweet.get("lang", "")),
-                "referenced_tweets": tuple((str(r.get("type")), str(r.get("id")))
-                                           for r in tweet.get("referenced_tweets") or ()),
+                "referenced_tweets": _references(tweet),
             },
         )
 
@@ -531,6 +589,7 @@ class XAdapter(Adapter):
         me = self.user_id()
         events: list[Mapping[str, Any]] = []
         users: dict[str, Mapping[str, Any]] = {}
+        media: dict[str, Mapping[str, Any]] = {}
         token: str | None = None
         reached_cursor = False
         while not reached_cursor:
@@ -538,29 +597,31 @@ class XAdapter(Adapter):
             body = self._call("reading direct messages", lambda: self._client.get_direct_message_events(
                 event_types="MessageCreate",
                 dm_event_fields=DM_EVENT_FIELDS,
-                expansions=["sender_id"],
+                expansions=["sender_id", "attachments.media_keys"],
                 user_fields=USER_FIELDS,
+                media_fields=MEDIA_FIELDS,
                 max_results=PAGE_SIZE if cursor else self._first_fetch_max_results,
                 pagination_token=page_token,
                 user_auth=self._user_auth,
             ))
             users.update(_users_by_id(body))
+            media.update(_media_by_key(body))
             for event in body.get("data") or []:
-                if cursor is not None and int(event["id"]) <= int(cursor):
+                if cursor is not None and _is_snowflake(event.get("id")) and int(event["id"]) <= int(cursor):
                     reached_cursor = True  # newest first: everything from here on was seen before
                     break
                 events.append(event)
             token = (body.get("meta") or {}).get("next_token")
             if cursor is None or not token:
                 break
-        new_cursor = _newest([str(e["id"]) for e in events], cursor)
-        items = sorted((self._dm_inbound(e, users) for e in events if str(e.get("sender_id")) != me
-                        and e.get("event_type", "MessageCreate") == "MessageCreate"),
-                       key=lambda i: int(i.native_id))
-        return FetchResult(tuple(items), new_cursor)
+        new_cursor = _newest([e.get("id") for e in events], cursor)
+        read = [read_item(e, lambda e=e: self._dm_inbound(e, users, media)) for e in events
+                if str(e.get("sender_id")) != me and e.get("event_type", "MessageCreate") == "MessageCreate"]
+        return _result(read, new_cursor)
 
-    def _dm_inbound(self, event: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Inbound:
-        event_id = str(event["id"])
+    def _dm_inbound(self, event: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]],
+                    media: Mapping[str, Mapping[str, Any]]) -> Inbound:
+        event_id = _snowflake(event.get("id"), "a direct message")
         return Inbound(
             platform=Platform.X,
             account=self.account,
@@ -568,9 +629,10 @@ class XAdapter(Adapter):
             channel=Channel.PRIVATE,
             native_id=event_id,
             author=_author(str(event.get("sender_id", "")), users),
-            text=str(event.get("text", "")),
+            text=_text(event.get("text", ""), f"direct message {event_id}"),
             created_at=_parse_time(event.get("created_at"), f"direct message {event_id}"),
             thread_id=str(event.get("dm_conversation_id", "")),
+            attachments=_attachments(event, media),
             extras={"participant_ids": tuple(str(p) for p in event.get("participant_ids") or ())},
         )
 
@@ -592,15 +654,17 @@ class XAdapter(Adapter):
             "id",
         ))
 
-    def find_own_reply(self, inbound: Inbound) -> str | None:
-        """Our post answering a mention, or a direct message we sent its author after it, if any.
+    def find_own_reply(self, inbound: Inbound, channel: Channel) -> str | None:
+        """Our post answering a mention (public), or a direct message we sent its author after it (private).
 
         Post and DM event ids are both snowflakes, so "sent after" is "a larger id".
         """
         me = self.user_id()
-        if inbound.channel is Channel.PRIVATE:
+        if channel is Channel.PRIVATE:
             return self._find_own_dm_after(inbound, me)
-        return self._find_own_post_reply(inbound, me) or self._find_own_dm_after(inbound, me)
+        if inbound.channel is Channel.PRIVATE:
+            return None  # a direct message is never answered in public
+        return self._find_own_post_reply(inbound, me)
 
     def _find_own_post_reply(self, inbound: Inbound, me: str) -> str | None:
         token: str | None = None

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import logging
 import os
+import signal
 import sqlite3
 import sys
 import tomllib
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from bot.errors import ConfigError
+from bot.errors import AlreadyRunning, ConfigError
 from bot.model import ActionKind, Category
 from bot.settings import Settings, load_settings
 
@@ -51,17 +54,47 @@ def _configure_logging(settings: Settings, scrubber: logging.Filter) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from bot.service import Service
+@contextmanager
+def _only_instance(state_path: Path) -> Iterator[None]:
+    """One `housebot run` per state file: an OS lock on a file beside it, which the OS releases
+    when the process ends, even by kill -9. The holder's pid is written in it for the message."""
+    lock_path = state_path.with_name(state_path.name + ".lock")
+    try:
+        if not lock_path.parent.exists():  # the state folder is the bot user's alone, as the store makes it
+            lock_path.parent.mkdir(parents=True, mode=0o700)
+            lock_path.parent.chmod(0o700)
+        lock = open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+", encoding="utf-8")
+    except OSError as problem:
+        raise ConfigError(state_path, "(state file)", f"cannot be used: {problem}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise AlreadyRunning(f"another housebot (pid {holder}) is already running on {state_path}; "
+                                 "stop it first, or give this one its own HOUSEBOT_STATE") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
 
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.service import Service, stop_like_ctrl_c
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):  # from here on, a stop is never a traceback
+        signal.signal(stop_signal, stop_like_ctrl_c)
     settings = _settings(args)
-    service = Service(settings)
-    _configure_logging(settings, service.log_scrubber)
-    if args.once:
-        service.tick()
-        service.stop()
-    else:
-        service.run()
+    with _only_instance(settings.state_path):
+        service = Service(settings)
+        _configure_logging(settings, service.log_scrubber)
+        if args.once:
+            service.tick()
+            service.stop()
+        else:
+            service.run()
     return EXIT_OK
 
 
@@ -189,7 +222,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         store.close()
         print(f"no decisions yet: {settings.state_path} is empty")
         return EXIT_OK
-    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since, limit=args.limit)
+    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since,
+                       waiting=args.waiting, limit=args.limit)
     store.close()
     zone = settings.organisation.timezone
     columns = ["time", "account", "channel", "author", "category", "rule", "actions", "text", "reply", "evidence", "outcome"]
@@ -317,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--category", choices=[c.value for c in Category])
             command.add_argument("--action", choices=[k.value for k in ActionKind])
             command.add_argument("--since", help="2h, 3d, or a date like 2026-05-01")
+            command.add_argument("--waiting", action="store_true",
+                                 help="only messages with a review no person has settled yet")
             command.add_argument("--limit", type=int, default=50)
             command.add_argument("--csv", action="store_true", help="every column, as CSV")
         if name == "explain":
@@ -342,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command][1](args)
-    except ConfigError as problem:
+    except (ConfigError, AlreadyRunning) as problem:
         print(f"housebot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:  # `housebot log | head`: the reader has gone, nothing is wrong

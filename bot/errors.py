@@ -13,3 +13,7 @@ class ConfigError(Exception):
         self.key = key
         self.problem = problem
         super().__init__(f"{self.file}: {key}: {problem}")
+
+
+class AlreadyRunning(Exception):
+    """Another `housebot run` holds this state file: two would answer every message twice. Exit 2."""

@@ -9,6 +9,7 @@ the settings, the store or an adapter. No I/O and no clock reads live in this mo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -100,6 +101,16 @@ def _frozen_mapping(value: Mapping[str, object] | None) -> Mapping[str, object]:
     return MappingProxyType(dict(value or {}))
 
 
+# A surrogate code point alone in a str: legal in JSON ("\ud83d"), but not encodable as UTF-8, so
+# SQLite, logs and the terminal would all raise on it. A valid pair arrives already joined.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable_text(text: str) -> str:
+    """The text with every lone surrogate replaced by U+FFFD, so it can be stored and shown."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a platform lets an account do, declared up front by its adapter so `decide` plans only these.
@@ -108,6 +119,8 @@ class Capabilities:
     `private_reply_window`: Messenger lets a Page answer a private message only within 24 hours.
     `url_length`: on X every link counts as 23 characters whatever its length.
     `max_reply_length` is the one source of reply length limits (replies are checked against it).
+    `distinct_replies`: X refuses a post identical to a recent one as duplicate content, so each
+    reply there carries a short reference of its own.
     """
 
     actions: frozenset[ActionKind]
@@ -117,6 +130,7 @@ class Capabilities:
     url_length: int | None = None
     notice_kinds: tuple[str, ...] = ("post",)
     can_find_own_reply: bool = False
+    distinct_replies: bool = False
 
     def supports(self, kind: ActionKind) -> bool:
         return kind in self.actions
@@ -149,6 +163,32 @@ class Author:
     handle: str
     display_name: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "handle", printable_text(self.handle))
+        object.__setattr__(self, "display_name", printable_text(self.display_name))
+
+
+class AttachmentKind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    AUDIO = "audio"
+    STICKER = "sticker"
+    FILE = "file"
+    LINK = "link"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A picture, video, sticker or file sent with (or instead of) words; the bot cannot read it,
+    so a message that is only attachments goes to a person."""
+
+    kind: AttachmentKind
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caption", printable_text(self.caption))
+
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
@@ -172,11 +212,16 @@ class Inbound:
     parent_id: str = ""
     in_reply_to_own: bool = False
     extras: Mapping[str, object] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:
             raise ValueError(f"Inbound {self.native_id}: created_at must be timezone-aware")
+        if not isinstance(self.text, str):
+            raise TypeError(f"Inbound {self.native_id}: text must be a str, not {type(self.text).__name__}")
+        object.__setattr__(self, "text", printable_text(self.text))
         object.__setattr__(self, "extras", _frozen_mapping(self.extras))
+        object.__setattr__(self, "attachments", tuple(self.attachments))
 
     @property
     def key(self) -> tuple[str, str, str]:

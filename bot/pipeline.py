@@ -10,6 +10,8 @@ what is loaded from files at start-up is the `Engine`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -165,6 +167,13 @@ def reply_values(inbound: Inbound | None, context: HandleContext, team: str = ""
     return values
 
 
+def reply_reference(inbound: Inbound) -> str:
+    """A short code of the message a reply answers: the same on a retry, different for each message,
+    so a platform that refuses repeated text (X) never sees two identical replies."""
+    digest = hashlib.sha256("/".join(inbound.key).encode("utf-8")).digest()
+    return base64.b32encode(digest[:5]).decode("ascii")[:6]
+
+
 # What a display name must not hold for the official account to repeat it as a greeting.
 _NOT_A_NAME = frozenset({Category.ABUSE, Category.THREAT, Category.SPAM, Category.OVERSHARING})
 
@@ -225,22 +234,25 @@ class _Words:
     def _seed(self) -> str:
         return "/".join(self.inbound.key)
 
-    def _render(self, template: str, action: Action, *, marker: str, waited: bool) -> str:
+    def _render(self, template: str, action: Action, *, marker: str, waited: bool, referenced: bool = True) -> str:
+        """One wording; on a platform that refuses repeated text it ends with the message's reference."""
+        distinct = referenced and self.context.capabilities.distinct_replies
         return render(self.book, template, platform=self.inbound.platform, channel=action.channel or self.inbound.channel,
                       values=reply_values(self.inbound, self.context, action.team, self.claim, self.author_name), seed=self._seed,
-                      avoid_text=self.history.last_reply_text, bot_marker=marker, with_wait_prefix=waited).text
+                      avoid_text=self.history.last_reply_text, bot_marker=marker, with_wait_prefix=waited,
+                      reference=reply_reference(self.inbound) if distinct else "").text
 
     def _reply(self, action: Action, fallback: Action | None) -> list[Action]:
         waited = self.decision.arrived_while_closed
         if not action.with_support_line:
             text = self._render(action.template, action, marker=self.context.bot_marker, waited=waited)
             return [replace(action, text=text, fallback=fallback)]
-        body = self._render(action.template, action, marker="", waited=waited)
         line = self._render(SUPPORT_LINE, action, marker="", waited=False)
         limit = limit_for(self.book.limits, action.template, self.inbound.platform, action.channel or self.inbound.channel)
-        joined = f"{body} {line}"
+        joined = f"{self._render(action.template, action, marker='', waited=waited, referenced=False)} {line}"
         if reply_length(joined, self.inbound.platform) <= limit:
             return [replace(action, text=self._marked(joined, limit), fallback=fallback)]
+        body = self._render(action.template, action, marker="", waited=waited)
         person_looks = fallback if fallback is not None and fallback.kind is ActionKind.REVIEW else None
         own_line = replace(action, template=SUPPORT_LINE, with_support_line=False, text=self._marked(line, limit),
                            fallback=person_looks)

@@ -45,6 +45,10 @@ SAME_CHANNEL = "same"
 SUPPORT_LINE = "support_line"  # the template of the danger support tier's gentle line
 SUPPORT_RULE = "danger.support"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
+ATTACHMENT_RULE = "attachment.unread"
+# What is left of a message once mentions and links are taken out: a photo tweet's text is often
+# only "@NHSLeeds https://t.co/...", which says nothing a person should not look at.
+_MENTIONS_AND_LINKS = re.compile(r"@\w+|https?://\S+")
 # Settle hiding and deleting before anything is said, as AutoModerator does (the rest keep their order).
 _ACTION_ORDER = MappingProxyType({ActionKind.HIDE: 0, ActionKind.DELETE: 0, ActionKind.MUTE: 1, ActionKind.BLOCK: 1})
 
@@ -467,6 +471,8 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     author_handle = inbound.author.handle.lower()
     if inbound.author.id in context.official_ids or author_handle in context.official_handles:
         return Decision(inbound.key, Category.ORDINARY, findings, (), "guard.official_account", policy.dry_run)
+    if inbound.attachments and not _MENTIONS_AND_LINKS.sub("", inbound.text).strip():
+        return _attachment_only(inbound, findings, policy)
 
     tier = policy.danger.tier(findings)
     failed = [f for f in findings if f.check == ENGINE_ERROR_CHECK]
@@ -525,3 +531,14 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
         note = Finding(category, 1.0, "platform.capability", "; ".join(notes))
         decision = replace(decision, findings=(*findings, note))
     return decision
+
+
+
+def _attachment_only(inbound: Inbound, findings: tuple[Finding, ...], policy: Policy) -> Decision:
+    """A picture, video or sticker with no words: the bot cannot read it (it may show an injury, or
+    be abusive), so it says a person will look, and a person does."""
+    reason = "a picture, video or sticker with no words: a person looks at it"
+    actions = (Action(ActionKind.REPLY, ATTACHMENT_RULE, reason, inbound.channel, "attachment",
+                      fallback=_refused(ActionKind.REPLY, ATTACHMENT_RULE, policy.review_team)),
+               Action(ActionKind.REVIEW, ATTACHMENT_RULE, reason, team=policy.review_team))
+    return Decision(inbound.key, Category.ORDINARY, findings, actions, ATTACHMENT_RULE, policy.dry_run)

@@ -52,6 +52,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "offline_notice",
     "online_notice",
     "appeal",
+    "attachment",
 )
 
 # The template that answers each category by default (the policy file may name another).
@@ -378,6 +379,7 @@ def render(
     bot_marker: str = "",
     avoid_texts: tuple[str, ...] = (),
     with_wait_prefix: bool = False,
+    reference: str = "",
 ) -> Rendered:
     """Fill one wording of `template` for `platform` and `channel`.
 
@@ -385,7 +387,9 @@ def render(
     A wording found in `avoid_text` (this author's last reply) is never picked while another
     exists; wordings found in `avoid_texts` (recent replies in the same public thread) are skipped
     when possible. `with_wait_prefix` puts the "sorry for the wait" line first and `bot_marker`
-    last, each only if the result still fits the limit.
+    last, each only if the result still fits the limit; `reference` (a short per-message code, for
+    platforms that refuse repeated text) goes before the marker and always fits, as the wording is
+    chosen to leave room for it.
     """
     chosen = book.template(template)
     if channel not in chosen.channels:
@@ -393,7 +397,9 @@ def render(
     filled = _checked_values(chosen, values)
     limit = limit_for(book.limits, template, platform, channel)
     variants = chosen.variants_for(channel, platform)
-    body, index = _pick(variants, filled, seed, template, avoid_text, avoid_texts, platform, limit)
+    suffix = f" (ref {reference})" if reference else ""
+    room = limit - reply_length(suffix, platform) if suffix else limit
+    body, index = _pick(variants, filled, seed, template, avoid_text, avoid_texts, platform, room)
     text = body
     if with_wait_prefix:
         prefix_template = book.template("wait_prefix")
@@ -402,7 +408,8 @@ def render(
         prefix, _ = _pick(
             prefix_variants, prefix_values, seed, "wait_prefix", avoid_text, avoid_texts, platform, None
         )
-        text = _longer_if_fits(body, f"{prefix} {body}", platform, limit)
+        text = _longer_if_fits(body, f"{prefix} {body}", platform, room)
+    text += suffix
     if bot_marker.strip():
         text = _longer_if_fits(text, f"{text} {bot_marker.strip()}", platform, limit)
     return Rendered(text=text, template=template, variant=index)

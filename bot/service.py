@@ -17,6 +17,7 @@ import logging
 import random
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, TextIO
@@ -48,9 +49,16 @@ MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
+STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
 
 
-# What the checks may find in a display name that makes it unfit to repeat in a greeting.
+def stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (what systemd sends) and Ctrl-C both stop the bot the same way: the main thread
+    leaves the scheduler's loop and `stop` waits for the step under way before closing the state.
+    Further signals are ignored while it stops, so a second one cannot cut the stop short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def utc_now() -> datetime:
@@ -120,6 +128,8 @@ class Service:
         self.health = {name: AccountHealth() for name in self.accounts}
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
+        self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
+        self._started_at = clock()  # what was said before this moment is history the account may have answered
 
     # -- scheduling -------------------------------------------------------------------------------
     def stream_interval(self, account: AccountSettings, stream: str) -> timedelta:
@@ -144,7 +154,7 @@ class Service:
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
-            scheduler.add_job(self.poll_account, "interval", args=[account.name], id=account.name,
+            scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
                               seconds=self.poll_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
@@ -160,6 +170,15 @@ class Service:
         except Exception:
             log.exception("event=alert_delivery_error")
 
+    def _scheduled_poll(self, name: str) -> None:
+        """One scheduled step; none starts once `stop` holds the step lock."""
+        if not self._step.acquire(blocking=False):
+            return
+        try:
+            self.poll_account(name)
+        finally:
+            self._step.release()
+
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
         self._scheduler = BackgroundScheduler(timezone=self.settings.organisation.timezone,
@@ -173,19 +192,27 @@ class Service:
                                       executors={"default": ThreadPoolExecutor(1)})
         self._scheduler = scheduler
         self._schedule(scheduler)
-        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-        self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, stop_like_ctrl_c)
         try:
+            self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             pass
         self.stop()
 
     def stop(self) -> None:
-        """Stop the scheduler after the pass under way, then release everything."""
+        """Stop scheduling, wait (at most STOP_GRACE) for the step under way, then close the state.
+
+        The state is closed only once no step can touch it: closing SQLite under a running step
+        is what crashed. A step still running after the grace is left to finish on its own.
+        """
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
+            log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
+            return
         self.close()
         self.console.stopped()
 
@@ -212,7 +239,7 @@ class Service:
             fetched = False
             if open_now or self._closed_poll_due(account, health, now):
                 fetched = self._fetch(account, now)
-            self._handle_pending(account, now)
+            self._handle_pending(account, now, open_now)
             if fetched:  # only a pass that really reached the platform ends a run of failures
                 health.failures = 0
                 health.breaker_alerted = False
@@ -255,10 +282,38 @@ class Service:
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
             fetched = True
-            new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact)
+            for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
+                log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
+                          bad.native_id, bad.reason)
+                self.console.alert(account.name, "routine", f"an item on {stream} could not be read and was set "
+                                   f"aside for staff (id {bad.native_id or 'unknown'}: {bad.reason})")
+            try:
+                answered = self._answered_before(adapter, result.items) if cursor is None else {}
+            except PlatformError as problem:  # unchecked, nothing is kept: the same items are read again
+                self._platform_trouble(account, stream, problem, now)
+                continue
+            new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact,
+                                          answered)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
+
+    def _answered_before(self, adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
+        """On a stream's first read (a new or lost state), the items of history (said before this
+        process started) that the account has answered already, so history is never answered twice."""
+        if not adapter.capabilities.can_find_own_reply:
+            return {}
+        answered = {}
+        for item in items:
+            if item.created_at >= self._started_at:
+                continue  # said since the bot started: nobody can have answered it for the bot
+            channels = (Channel.PUBLIC, Channel.PRIVATE) if item.channel is Channel.PUBLIC else (Channel.PRIVATE,)
+            for channel in channels:
+                found = adapter.find_own_reply(item, channel)
+                if found:
+                    answered[item.native_id] = found
+                    break
+        return answered
 
     def _redact(self, text: str) -> str:
         spans = private_spans(text, self.engine.moderation)
@@ -305,9 +360,9 @@ class Service:
         raise _StopAccount
 
     # -- handling messages --------------------------------------------------------------------------
-    def _handle_pending(self, account: AccountSettings, now: datetime) -> None:
+    def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
         context: HandleContext | None = None  # built when a message needs it: the own ids may need a call
-        for pending in self.store.pending(account.name):
+        for pending in self.store.pending(account.name, with_held=open_now):
             if pending.decided:
                 self._carry_out(account, pending, now)
                 continue
@@ -315,8 +370,9 @@ class Service:
                 context = replace(self._context(account, now), official_ids=self._own_ids(account))
             history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
             decision = handle(pending.inbound, history, context, self.engine)
-            if decision.waits_for_opening:
-                continue  # only danger is acted on while closed
+            if decision.waits_for_opening:  # only danger is acted on while closed
+                self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
+                continue
             self.store.save_decision(pending.row_id, pending.inbound, decision, now)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
@@ -364,7 +420,7 @@ class Service:
                 self.console.alert(account.name, "routine", f"reply to {inbound.author.handle} may not have been sent: please check")
                 self.alerts.enqueue_system(account, Urgency.ROUTINE, f"a reply to {inbound.author.handle} may not have been sent: please check", now)
                 return
-            found = adapter.find_own_reply(inbound)
+            found = adapter.find_own_reply(inbound, action.channel or inbound.channel)
             if found:
                 self.store.mark_done(stored.id, found, now)
                 self.console.action(action, "done (found after restart)")
@@ -375,7 +431,10 @@ class Service:
             log.log(level, "account=%s inbound=%s event=%s team=%s urgency=%s rule=%s", account.name, inbound.native_id,
                     action.kind.value, action.team, action.urgency.value, action.rule)
             self.alerts.enqueue_action(stored.id, account, pending.row_id, inbound, action, now)  # sent by deliver_alerts
-            self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
+            if action.kind is ActionKind.REVIEW:  # stays waiting until a person settles it
+                self.store.mark_waiting(stored.id, f"{action.kind.value}:{action.team}")
+            else:
+                self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
         self.store.mark_sending(stored.id)
         try:

@@ -19,13 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator, Sequence
+from typing import Callable, ContextManager, Iterator, Mapping, Sequence
 
+from adapters.base import Unreadable
 from bot.errors import ConfigError
-from bot.model import Action, ActionKind, Author, AuthorHistory, Channel, Decision, Inbound, Platform, Urgency
+from bot.model import (Action, ActionKind, Attachment, AttachmentKind, Author, AuthorHistory, Channel, Decision, Inbound,
+                       Platform, Urgency)
 
-SCHEMA_VERSION = 2
-SCHEMA = """
+# Version 1's schema; every later version is reached by MIGRATIONS, so a new state file and an
+# upgraded old one go through the same steps and end up the same.
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS cursors (
     account TEXT NOT NULL, stream TEXT NOT NULL, cursor TEXT, updated_at TEXT NOT NULL,
     PRIMARY KEY (account, stream)
@@ -48,7 +51,7 @@ CREATE TABLE IF NOT EXISTS actions (
     position INTEGER NOT NULL, kind TEXT NOT NULL, channel TEXT, template TEXT NOT NULL, text TEXT NOT NULL,
     team TEXT NOT NULL, urgency TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL,
     status TEXT NOT NULL, platform_ref TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-    notice_key TEXT UNIQUE, planned_at TEXT NOT NULL, finished_at TEXT, fallback TEXT NOT NULL DEFAULT ''
+    notice_key TEXT UNIQUE, planned_at TEXT NOT NULL, finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS actions_inbound ON actions (inbound_id, position);
 CREATE INDEX IF NOT EXISTS actions_author ON actions (account, author_id, kind, planned_at);
@@ -60,9 +63,38 @@ CREATE TABLE IF NOT EXISTS accounts (
     account TEXT PRIMARY KEY, paused_reason TEXT, paused_at TEXT
 );
 """
+# version -> the statements that upgrade a file of that version to the next one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        # attachments of a message, as JSON [[kind, caption], ...]
+        "ALTER TABLE inbound ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'",
+        # items a platform sent that could not be read: kept raw for staff, never retried
+        """CREATE TABLE unreadable (
+               id INTEGER PRIMARY KEY, account TEXT NOT NULL, stream TEXT NOT NULL, native_id TEXT NOT NULL,
+               raw TEXT NOT NULL, reason TEXT NOT NULL, fetched_at TEXT NOT NULL, UNIQUE (account, stream, raw))""",
+        # the hot queries: open notices, strikes of an author, `housebot log`, reviews waiting for a person
+        "CREATE INDEX actions_notices ON actions (account, status) WHERE inbound_id IS NULL",
+        "CREATE INDEX actions_waiting ON actions (account, status) WHERE status = 'waiting'",
+        "CREATE INDEX strikes_author ON strikes (platform, account, author_id)",
+        "CREATE INDEX inbound_decided ON inbound (decided_at)",
+        "CREATE INDEX inbound_account_decided ON inbound (account, decided_at)",
+        # each action keeps the fallback chain the decision fitted to the platform, as JSON
+        "ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''",
+        # one name for the private-message stream on every platform
+        "UPDATE inbound SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')",
+        "UPDATE cursors SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS) + 1
 
-# Action states. `sending` survives only a crash between the platform call and its record.
+# Action states. `sending` survives only a crash between the platform call and its record;
+# `waiting` is a review shown to staff that a person has not settled yet.
 PLANNED, SENDING, DONE, FAILED, SKIPPED, UNCONFIRMED = "planned", "sending", "done", "failed", "skipped", "unconfirmed"
+WAITING = "waiting"
+# Inbound states: `pending` waits to be handled; `held` was screened while the account was closed,
+# is not danger, and waits for opening without being screened again; `handled` is finished.
+PENDING, HELD, HANDLED = "pending", "held", "handled"
+ANSWERED_BEFORE_RULE = "state.answered_before"
 
 
 def _make_private(path: Path) -> None:
@@ -126,12 +158,7 @@ class Store:
                 raise ConfigError(path, "(state file)", f"was written by a newer housebot (schema {self.version}; "
                                   f"this one knows {SCHEMA_VERSION}): upgrade housebot or use another state file")
             if not read_only:
-                self._db.executescript(SCHEMA)
-                if self.version == 1:  # version 2 keeps each action's fallback, and names private streams alike
-                    self._db.execute("ALTER TABLE actions ADD COLUMN fallback TEXT NOT NULL DEFAULT ''")
-                    for table in ("inbound", "cursors"):
-                        self._db.execute(f"UPDATE {table} SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')")
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._migrate()
                 self.version = SCHEMA_VERSION
             self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reads the whole schema: a bad file fails here
         except (sqlite3.Error, OSError) as problem:
@@ -141,6 +168,23 @@ class Store:
     def is_empty(self) -> bool:
         """True for a state file no housebot has written a schema into (only seen read-only)."""
         return self.version == 0
+
+    def _migrate(self) -> None:
+        """Bring the file to SCHEMA_VERSION, one version per transaction."""
+        version = self.version
+        if version == 0:
+            with self._transaction() as db:
+                for statement in SCHEMA_V1.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("PRAGMA user_version=1")
+            version = 1
+        while version < SCHEMA_VERSION:
+            with self._transaction() as db:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={version + 1}")
+            version += 1
 
     def close(self) -> None:
         self._db.close()
@@ -162,21 +206,34 @@ class Store:
         return row["cursor"] if row else None
 
     def record_fetch(self, account: str, stream: str, items: Sequence[Inbound], cursor: str | None,
-                     now: datetime, redact: Callable[[str], str]) -> int:
-        """Keep new items and move the cursor past them in one transaction; returns how many were new."""
+                     now: datetime, redact: Callable[[str], str], answered: Mapping[str, str] | None = None) -> int:
+        """Keep new items and move the cursor past them in one transaction; returns how many were new.
+
+        `answered` (native id -> the account's reply) names items the account had answered before
+        this state existed: they are kept as handled, never answered again.
+        """
         new = 0
+        answered = answered or {}
         with self._transaction() as db:
             for inbound in items:
                 inserted = db.execute(
                     """INSERT OR IGNORE INTO inbound (platform, account, stream, native_id, channel, author_id,
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
-                       in_reply_to_own, extras) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       in_reply_to_own, extras, attachments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (inbound.platform.value, inbound.account, inbound.stream, inbound.native_id, inbound.channel.value,
                      inbound.author.id, inbound.author.handle, redact(inbound.author.display_name), inbound.text, redact(inbound.text),
                      _iso(inbound.created_at), _iso(now), inbound.thread_id, inbound.parent_id, int(inbound.in_reply_to_own),
-                     json.dumps(dict(inbound.extras), default=str)),
+                     json.dumps(dict(inbound.extras), default=str),
+                     json.dumps([[a.kind.value, redact(a.caption)] for a in inbound.attachments])),
                 ).rowcount
                 new += inserted
+                if inserted and inbound.native_id in answered:
+                    db.execute(
+                        """UPDATE inbound SET status=?, text=NULL, category='ordinary', rule=?, evidence=?, dry_run=0,
+                           decided_at=?, handled_at=? WHERE platform=? AND account=? AND native_id=?""",
+                        (HANDLED, ANSWERED_BEFORE_RULE, f"already answered by the account ({answered[inbound.native_id]})",
+                         _iso(now), _iso(now), *inbound.key),
+                    )
             if cursor is not None:
                 db.execute(
                     """INSERT INTO cursors (account, stream, cursor, updated_at) VALUES (?,?,?,?)
@@ -185,12 +242,36 @@ class Store:
                 )
         return new
 
-    def pending(self, account: str) -> list[PendingItem]:
-        """Messages waiting to be handled, oldest first."""
+    def pending(self, account: str, *, with_held: bool = True) -> list[PendingItem]:
+        """Messages waiting to be handled, oldest first; `with_held=False` leaves out those already
+        screened while closed, so a closed account does not screen the same messages every poll."""
+        statuses = (PENDING, HELD) if with_held else (PENDING,)
         rows = self._db.execute(
-            "SELECT * FROM inbound WHERE account=? AND status='pending' ORDER BY created_at, id", (account,)
+            f"SELECT * FROM inbound WHERE account=? AND status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY created_at, id", (account, *statuses)
         ).fetchall()
         return [PendingItem(row["id"], _inbound(row), row["decided_at"] is not None) for row in rows]
+
+    def hold_until_open(self, row_id: int) -> None:
+        """Screened while closed and not danger: wait for opening without being screened again."""
+        with self._transaction() as db:
+            db.execute("UPDATE inbound SET status=? WHERE id=? AND status=?", (HELD, row_id, PENDING))
+
+    def unreadable_items(self, account: str | None = None) -> list[dict[str, str]]:
+        """Items kept raw because they could not be read, newest first, for staff to look at."""
+        query = "SELECT * FROM unreadable" + (" WHERE account=?" if account else "") + " ORDER BY id DESC"
+        return [dict(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+    def keep_unreadable(self, account: str, stream: str, items: Sequence[Unreadable], now: datetime) -> list[Unreadable]:
+        """Keep items that could not be read, raw, once each; returns those not kept before (to tell staff once)."""
+        kept = []
+        with self._transaction() as db:
+            for bad in items:
+                if db.execute("""INSERT OR IGNORE INTO unreadable (account, stream, native_id, raw, reason, fetched_at)
+                                 VALUES (?,?,?,?,?,?)""",
+                              (account, stream, bad.native_id, bad.raw, bad.reason, _iso(now))).rowcount:
+                    kept.append(bad)
+        return kept
 
     def author_history(self, inbound: Inbound, row_id: int, now: datetime, window: timedelta) -> AuthorHistory:
         since = _iso(now - window)
@@ -258,6 +339,19 @@ class Store:
         rows = self._db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position", (row_id,)).fetchall()
         return [_stored_action(row) for row in rows]
 
+    def waiting_reviews(self, account: str | None = None) -> list[StoredAction]:
+        """Reviews shown to staff that no person has settled yet, oldest first."""
+        query = "SELECT * FROM actions WHERE status='waiting'" + (" AND account=?" if account else "") + " ORDER BY id"
+        return [_stored_action(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+    def settle_review(self, action_id: int, outcome: str, now: datetime) -> bool:
+        """A person has decided about a waiting review; False if it was not waiting (settled already)."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE actions SET status=?, platform_ref=?, finished_at=? WHERE id=? AND status=?",
+                (DONE, f"settled: {outcome}", _iso(now), action_id, WAITING),
+            ).rowcount == 1
+
     def open_notices(self, account: str) -> list[StoredAction]:
         rows = self._db.execute(
             "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND status IN ('planned','sending') ORDER BY id",
@@ -270,6 +364,10 @@ class Store:
 
     def mark_done(self, action_id: int, platform_ref: str, now: datetime) -> None:
         self._set_action(action_id, DONE, platform_ref=platform_ref, finished_at=now)
+
+    def mark_waiting(self, action_id: int, ref: str) -> None:
+        """A review has been shown to staff; it stays waiting until a person settles it."""
+        self._set_action(action_id, WAITING, platform_ref=ref)
 
     def mark_retry(self, action_id: int, error: str) -> None:
         self._set_action(action_id, PLANNED, error=error)
@@ -292,7 +390,7 @@ class Store:
     def complete_inbound(self, row_id: int, now: datetime) -> None:
         """The message is handled: forget its full text, keep the redacted one."""
         with self._transaction() as db:
-            db.execute("UPDATE inbound SET status='handled', text=NULL, handled_at=? WHERE id=?", (_iso(now), row_id))
+            db.execute("UPDATE inbound SET status=?, text=NULL, handled_at=? WHERE id=?", (HANDLED, _iso(now), row_id))
 
     def add_strike(self, row_id: int, inbound: Inbound, category: str, now: datetime) -> None:
         with self._transaction() as db:
@@ -339,8 +437,9 @@ class Store:
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, *, account: str | None = None, category: str | None = None, action: str | None = None,
-              since: datetime | None = None, limit: int = 50) -> list[dict[str, object]]:
-        """The latest decisions, newest first, one row per message with its actions summarised."""
+              since: datetime | None = None, waiting: bool = False, limit: int = 50) -> list[dict[str, object]]:
+        """The latest decisions, newest first, one row per message with its actions summarised;
+        `waiting` keeps only messages with a review no person has settled yet."""
         clauses, params = ["i.decided_at IS NOT NULL"], []
         if account:
             clauses.append("i.account=?")
@@ -354,6 +453,8 @@ class Store:
         if action:
             clauses.append("EXISTS (SELECT 1 FROM actions a WHERE a.inbound_id=i.id AND a.kind=?)")
             params.append(action)
+        if waiting:
+            clauses.append("EXISTS (SELECT 1 FROM actions a WHERE a.inbound_id=i.id AND a.status='waiting')")
         rows = self._db.execute(
             f"SELECT * FROM inbound i WHERE {' AND '.join(clauses)} ORDER BY i.decided_at DESC, i.id DESC LIMIT ?",
             (*params, limit),
@@ -399,6 +500,7 @@ def _inbound(row: sqlite3.Row) -> Inbound:
         parent_id=row["parent_id"],
         in_reply_to_own=bool(row["in_reply_to_own"]),
         extras=json.loads(row["extras"]),
+        attachments=tuple(Attachment(AttachmentKind(kind), caption) for kind, caption in json.loads(row["attachments"])),
     )
 
 

@@ -20,12 +20,13 @@ from adapters.facebook import (
     COMMENTS,
     MESSAGES,
     FacebookAdapter,
+    Watermark,
     create,
     rate_limit_reset,
     translate_failure,
 )
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
 from tests.fakes.facebook import (
     FakeFacebook,
     Person,
@@ -34,7 +35,7 @@ from tests.fakes.facebook import (
     fake_facebook,
     rate_limit_reply,
 )
-from tests.fakes.server import Fault, Reply
+from tests.fakes.server import DROP, Fault, Reply
 
 __all__ = ["facebook_server", "fake_facebook"]  # fixtures, imported so pytest finds them here
 
@@ -263,7 +264,8 @@ def test_messenger_messages_arrive_oldest_first_as_private_inbounds(
     assert amy_first.extras["person_last_wrote_at"] == minutes_ago(10).isoformat()
     sent = only(fake_facebook, "GET", "/conversations")
     assert sent["platform"] == "messenger"
-    assert sent["fields"] == "participants,updated_time,can_reply,messages{id,from,message,created_time}"
+    assert sent["fields"] == ("participants,updated_time,can_reply,"
+                              "messages{id,from,message,created_time,attachments,sticker}")
     assert adapter.fetch(MESSAGES, result.cursor).items == ()
 
 
@@ -383,12 +385,12 @@ def test_hide_and_unhide_change_the_comments_flag(fake_facebook: FakeFacebook, a
 
 def test_hide_respects_can_hide_before_calling(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                                comment: Inbound) -> None:
-    adapter.reply(comment, "Our reply", Channel.PUBLIC)
-    own = next(i for i in adapter.fetch(COMMENTS, None).items if i.author.id == fake_facebook.page.id)
-    assert own.extras["can_hide"] is False
+    fake_facebook.unhideable.add(comment.native_id)
+    [unhideable] = adapter.fetch(COMMENTS, None).items
+    assert unhideable.extras["can_hide"] is False
     before = len(fake_facebook.requests)
     with pytest.raises(ActionRefused, match="does not allow"):
-        adapter.hide(own)
+        adapter.hide(unhideable)
     assert len(fake_facebook.requests) == before
 
 
@@ -437,23 +439,24 @@ def test_post_notice_publishes_on_the_page(fake_facebook: FakeFacebook, adapter:
 # -- finding our own reply after a crash ----------------------------------------------------------------
 def test_find_own_reply_sees_a_public_reply(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                             comment: Inbound) -> None:
-    assert adapter.find_own_reply(comment) is None
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) is None
     reply_id = adapter.reply(comment, "Answered", Channel.PUBLIC)
-    assert adapter.find_own_reply(comment) == reply_id
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) == reply_id
+    assert adapter.find_own_reply(comment, Channel.PRIVATE) is None
 
 
 def test_find_own_reply_sees_a_private_reply(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                              comment: Inbound) -> None:
     adapter.reply(comment, "Answered privately", Channel.PRIVATE)
     conversation = fake_facebook.comments[comment.native_id].private_reply_conversation
-    assert conversation and adapter.find_own_reply(comment) == conversation
+    assert conversation and adapter.find_own_reply(comment, Channel.PRIVATE) == conversation
 
 
 def test_find_own_reply_sees_a_later_messenger_answer(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                                       message: Inbound) -> None:
-    assert adapter.find_own_reply(message) is None
+    assert adapter.find_own_reply(message, Channel.PRIVATE) is None
     sent_id = adapter.reply(message, "Answered", Channel.PRIVATE)
-    assert adapter.find_own_reply(message) == sent_id
+    assert adapter.find_own_reply(message, Channel.PRIVATE) == sent_id
 
 
 # -- faults -------------------------------------------------------------------------------------------
@@ -531,7 +534,7 @@ def test_an_action_without_an_answer_may_have_been_done(fake_facebook: FakeFaceb
         adapter.reply(comment, "hello", Channel.PUBLIC)
     assert caught.value.maybe_sent is True
     time.sleep(0.3)  # the fake finishes the slow request: Facebook did post it
-    assert adapter.find_own_reply(comment) is not None
+    assert adapter.find_own_reply(comment, Channel.PUBLIC) is not None
 
 
 @pytest.mark.parametrize(
@@ -696,3 +699,69 @@ def test_graph_errors_map_to_the_services_exceptions(status: int, error: dict[st
     found = translate_failure(status, error, {}, reading=reading, what="do it", label="Facebook page X", now=NOW)
     assert type(found) is expected
     assert str(found).startswith("Facebook page X")
+
+
+# -- malformed items, the Page's own words, attachments ---------------------------------------------------
+@pytest.mark.parametrize("served", [
+    {"created_time": DROP}, {"id": DROP}, {"message": None}, {"message": 42}, {"created_time": "last Tuesday"},
+], ids=["no-created_time", "no-id", "null-message", "number-message", "garbage-created_time"])
+def test_one_malformed_comment_is_set_aside_and_the_rest_are_read(
+        fake_facebook: FakeFacebook, adapter: FacebookAdapter, served: dict[str, Any]) -> None:
+    post = fake_facebook.add_post("Clinic times", minutes_ago(30))
+    first = fake_facebook.add_comment(post, AMY, "first", minutes_ago(10))
+    bad = fake_facebook.add_comment(post, AMY, "broken", minutes_ago(8))
+    bad.served.update(served)
+    last = fake_facebook.add_comment(post, AMY, "last", minutes_ago(6))
+    result = adapter.fetch(COMMENTS, None)
+    assert [i.native_id for i in result.items] == [first.id, last.id]
+    [unreadable] = result.unreadable
+    assert unreadable.native_id == ("" if "id" in served else bad.id) and AMY.id in unreadable.raw
+    assert Watermark.decode(result.cursor or "").since == last.created_time  # the cursor moved on
+
+
+def test_one_malformed_messenger_message_is_set_aside(fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
+    first = fake_facebook.add_message(AMY, "hello", minutes_ago(10))
+    bad = fake_facebook.add_message(AMY, "broken", minutes_ago(8))
+    bad.served.update({"created_time": DROP, "message": None})
+    last = fake_facebook.add_message(AMY, "still there?", minutes_ago(6))
+    result = adapter.fetch(MESSAGES, None)
+    assert [i.native_id for i in result.items] == [first.id, last.id]
+    assert [u.native_id for u in result.unreadable] == [bad.id]
+
+
+def test_the_pages_own_replies_and_answers_are_never_read_as_inbound(
+        fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
+    post = fake_facebook.add_post("Clinic times", minutes_ago(30))
+    fake_facebook.add_comment(post, AMY, "Do I need to book?", minutes_ago(10))
+    fake_facebook.add_message(AMY, "hello", minutes_ago(10))
+    [comment] = adapter.fetch(COMMENTS, None).items
+    [message] = adapter.fetch(MESSAGES, None).items
+    adapter.reply(comment, "No need to book.", Channel.PUBLIC)
+    adapter.reply(message, "Hello, how can we help?", Channel.PRIVATE)
+    assert [i.native_id for i in adapter.fetch(COMMENTS, None).items] == [comment.native_id]
+    assert [i.native_id for i in adapter.fetch(MESSAGES, None).items] == [message.native_id]
+
+
+def test_a_photo_comment_and_a_video_or_sticker_message_carry_their_attachments(
+        fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
+    post = fake_facebook.add_post("Clinic times", minutes_ago(30))
+    photo = fake_facebook.add_comment(post, AMY, "", minutes_ago(10))
+    photo.attachment = {"type": "photo", "description": "my arm after the jab",
+                        "media": {"image": {"height": 720, "width": 720, "src": "https://scontent.example/p.jpg"}},
+                        "target": {"id": "10160", "url": "https://www.facebook.com/photo.php?fbid=10160"},
+                        "url": "https://www.facebook.com/photo.php?fbid=10160"}
+    video = fake_facebook.add_message(AMY, "", minutes_ago(9))
+    video.served["message"] = DROP  # Graph leaves `message` out when there are no words
+    video.attachments.append({"id": "1795", "mime_type": "video/mp4", "name": "video-1795.mp4", "size": 1048576,
+                              "video_data": {"width": 640, "height": 360, "length": 9,
+                                             "url": "https://video.example/v.mp4",
+                                             "preview_url": "https://scontent.example/v.jpg"}})
+    sticker = fake_facebook.add_message(AMY, "", minutes_ago(8))
+    sticker.sticker = "https://scontent.example/sticker.png"
+    [comment] = adapter.fetch(COMMENTS, None).items
+    video_item, sticker_item = adapter.fetch(MESSAGES, None).items
+    assert comment.text == "" and comment.attachments == (Attachment(AttachmentKind.PHOTO, "my arm after the jab"),)
+    assert video_item.text == "" and video_item.attachments == (Attachment(AttachmentKind.VIDEO),)
+    assert sticker_item.attachments == (Attachment(AttachmentKind.STICKER),)
+    asked = fake_facebook.calls("GET", "/comments")[-1].query["fields"]
+    assert "attachment" in asked.split(",")

@@ -30,7 +30,7 @@ from adapters.base import (
 )
 from adapters.instagram import NOTICE_BACKGROUND, InstagramAdapter, create, render_notice_image
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Platform
 from tests.fakes.instagram import (
     CHALLENGE_REQUIRED,
     FEEDBACK_REQUIRED,
@@ -39,7 +39,7 @@ from tests.fakes.instagram import (
     TWO_FACTOR_REQUIRED,
     FakeInstagram,
 )
-from tests.fakes.server import Fault, Reply
+from tests.fakes.server import DROP, Fault, Reply
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SECRETS = {"USERNAME": "nhsleeds", "PASSWORD": "correct horse"}
@@ -316,13 +316,13 @@ def test_public_reply_answers_the_comment_and_can_be_found_again(
     fake_instagram.add_comment(media, amy, "when is the clinic open?")
     adapter = make_adapter()
     inbound = adapter.fetch("comments", None).items[0]
-    assert adapter.find_own_reply(inbound) is None
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) is None
     reply_id = adapter.reply(inbound, "It is open 9am to 5pm.", Channel.PUBLIC)
     ours = fake_instagram.own_comments()
     assert [c.pk for c in ours] == [reply_id]
     assert ours[0].text == "@amy It is open 9am to 5pm." and ours[0].replied_to_comment_id == inbound.native_id
     assert signed(fake_instagram.requests_to("/comment/")[-1])["replied_to_comment_id"] == int(inbound.native_id)
-    assert adapter.find_own_reply(inbound) == reply_id
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) == reply_id
 
 
 def test_private_reply_to_a_comment_is_a_direct_message_to_its_author(
@@ -339,16 +339,31 @@ def test_private_reply_to_a_comment_is_a_direct_message_to_its_author(
     assert item.item_type == "link"  # instagrapi sends text with a URL through broadcast/link/
 
 
+def test_a_private_reply_to_a_comment_is_found_in_the_direct_thread_not_under_the_comment(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    """After a crash between sending a private reply and recording it, the check looks where it went."""
+    media = fake_instagram.add_media("Post")
+    amy = fake_instagram.user("amy")
+    fake_instagram.add_comment(media, amy, "my NHS number is ...")
+    adapter = make_adapter()
+    inbound = adapter.fetch("comments", None).items[0]
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) is None
+    message_id = adapter.reply(inbound, "Please don't share that here.", Channel.PRIVATE)
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) == message_id
+    assert adapter.find_own_reply(inbound, Channel.PUBLIC) is None
+
+
 def test_direct_reply_goes_to_the_thread(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
     amy = fake_instagram.user("amy")
     fake_instagram.add_direct(amy, "hello")
     adapter = make_adapter()
     inbound = adapter.fetch("direct_messages", None).items[0]
-    assert adapter.find_own_reply(inbound) is None
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) is None
     message_id = adapter.reply(inbound, "Hello, how can we help?", Channel.PRIVATE)
     [(thread_id, item)] = fake_instagram.sent_directs()
     assert thread_id == inbound.thread_id and item.text == "Hello, how can we help?"
-    assert adapter.find_own_reply(inbound) == message_id
+    assert adapter.find_own_reply(inbound, Channel.PRIVATE) == message_id
     with pytest.raises(ActionRefused, match="in public"):
         adapter.reply(inbound, "hi", Channel.PUBLIC)
 
@@ -766,3 +781,54 @@ def test_an_action_that_never_connected_was_not_sent(tmp_path: Path, fake_instag
         adapter.block(Author("7000001", "amy"))
     assert caught.value.maybe_sent is False
     adapter.close()
+
+
+# -- malformed items and attachments -------------------------------------------------------------------
+@pytest.mark.parametrize("served", [
+    {"pk": "abc"}, {"created_at": DROP, "created_at_utc": DROP}, {"text": 7}, {"user": DROP},
+], ids=["non-numeric-pk", "no-time", "number-text", "no-user"])
+def test_one_malformed_comment_is_set_aside_and_the_rest_are_read(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, served: dict[str, Any]
+) -> None:
+    media = fake_instagram.add_media("Post")
+    amy = fake_instagram.user("amy")
+    first = fake_instagram.add_comment(media, amy, "first")
+    bad = fake_instagram.add_comment(media, amy, "broken")
+    bad.served.update(served)
+    last = fake_instagram.add_comment(media, amy, "last")
+    result = make_adapter().fetch("comments", None)
+    assert [i.native_id for i in result.items] == [first.pk, last.pk]
+    [unreadable] = result.unreadable
+    assert unreadable.native_id == str(served.get("pk", bad.pk)) and unreadable.reason
+    assert result.cursor == last.pk
+
+
+def test_one_malformed_direct_item_is_set_aside(make_adapter: MakeAdapter, fake_instagram: FakeInstagram) -> None:
+    amy = fake_instagram.user("amy")
+    first = fake_instagram.add_direct(amy, "hello")
+    bad = fake_instagram.add_direct(amy, "broken")
+    bad.served.update({"timestamp": "soon", "text": None, "item_id": DROP})
+    result = make_adapter().fetch("direct_messages", None)
+    assert [i.native_id for i in result.items] == [first.item_id]
+    assert [u.native_id for u in result.unreadable] == [""]
+    assert result.cursor == str(first.timestamp_us)
+
+
+def test_photo_video_voice_and_sticker_direct_items_carry_attachments(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    amy = fake_instagram.user("amy")
+    photo = fake_instagram.add_direct(amy, "", item_type="media")
+    photo.payload["media"] = {"id": "301", "media_type": 1, "image_versions2": {"candidates": [
+        {"width": 1080, "height": 1080, "url": "https://scontent.cdninstagram.com/301.jpg"}]}}
+    video = fake_instagram.add_direct(amy, "", item_type="media")
+    video.payload["media"] = {"id": "302", "media_type": 2, "video_versions": [
+        {"type": 101, "width": 720, "height": 1280, "url": "https://scontent.cdninstagram.com/302.mp4"}]}
+    voice = fake_instagram.add_direct(amy, "", item_type="voice_media")
+    voice.payload["voice_media"] = {"media": {"id": "303", "media_type": 11, "audio": {"duration": 4000}}}
+    gif = fake_instagram.add_direct(amy, "", item_type="animated_media")
+    gif.payload["animated_media"] = {"id": "304", "is_sticker": True, "images": {}}
+    items = make_adapter().fetch("direct_messages", None).items
+    assert [(i.text, i.attachments) for i in items] == [
+        ("", (Attachment(AttachmentKind.PHOTO),)), ("", (Attachment(AttachmentKind.VIDEO),)),
+        ("", (Attachment(AttachmentKind.AUDIO),)), ("", (Attachment(AttachmentKind.STICKER),))]

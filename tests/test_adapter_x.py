@@ -21,8 +21,8 @@ from adapters.base import (
 )
 from adapters.x import XAdapter, create
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
-from tests.fakes.server import Fault, Reply
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
+from tests.fakes.server import DROP, Fault, Reply
 from tests.fakes.x import OWN_ID, FakeX, fake_x, too_many_requests  # noqa: F401
 
 RESET_AT = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
@@ -130,7 +130,7 @@ def test_first_fetch_reads_only_the_newest_page_oldest_first(fake_x: FakeX) -> N
     assert result.cursor == posts[-1].id
     [sent] = requests_to(fake_x, f"/2/users/{OWN_ID}/mentions")
     assert sent.query["max_results"] == "10" and "since_id" not in sent.query
-    assert set(sent.query["expansions"].split(",")) == {"author_id", "referenced_tweets.id"}
+    assert set(sent.query["expansions"].split(",")) == {"author_id", "referenced_tweets.id", "attachments.media_keys"}
     assert {"created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets"} <= set(
         sent.query["tweet.fields"].split(","))
     assert sent.query["user.fields"] == "username,name"
@@ -241,7 +241,7 @@ def test_dms_first_fetch_reads_one_page_and_drops_the_accounts_own(fake_x: FakeX
     assert inbound.thread_id == first.dm_conversation_id and inbound.created_at == first.created_at
     sent = requests_to(fake_x, "/2/dm_events")[-1]
     assert sent.query["event_types"] == "MessageCreate" and sent.query["max_results"] == "10"
-    assert "sender_id" in sent.query["dm_event.fields"] and sent.query["expansions"] == "sender_id"
+    assert "sender_id" in sent.query["dm_event.fields"] and sent.query["expansions"] == "sender_id,attachments.media_keys"
 
 
 def test_dms_after_a_cursor_follow_pages_and_stop_at_the_cursor(fake_x: FakeX) -> None:
@@ -400,11 +400,11 @@ def test_find_own_reply_after_a_crash(fake_x: FakeX) -> None:
     event = fake_x.dm("bob", "question")
     x = adapter(fake_x)
     mention, dm = _inbound(fake_x, x, post.id), _inbound(fake_x, x, event.id)
-    assert x.find_own_reply(mention) is None and x.find_own_reply(dm) is None
+    assert x.find_own_reply(mention, Channel.PUBLIC) is None and x.find_own_reply(dm, Channel.PRIVATE) is None
     reply_id = x.reply(mention, "Answer", Channel.PUBLIC)
     dm_id = x.reply(dm, "Answer", Channel.PRIVATE)
-    assert x.find_own_reply(mention) == reply_id
-    assert x.find_own_reply(dm) == dm_id
+    assert x.find_own_reply(mention, Channel.PUBLIC) == reply_id
+    assert x.find_own_reply(dm, Channel.PRIVATE) == dm_id
     timeline = requests_to(fake_x, f"/2/users/{OWN_ID}/tweets")[-1]
     assert timeline.query["since_id"] == post.id
 
@@ -414,9 +414,10 @@ def test_find_own_reply_sees_a_private_answer_to_a_public_mention(fake_x: FakeX)
     post = fake_x.mention("amy", "my date of birth is 01/02/1960")
     x = adapter(fake_x)
     mention = _inbound(fake_x, x, post.id)
-    assert x.find_own_reply(mention) is None
+    assert x.find_own_reply(mention, Channel.PRIVATE) is None
     dm_id = x.reply(mention, "Please don't share personal details in public.", Channel.PRIVATE)
-    assert x.find_own_reply(mention) == dm_id
+    assert x.find_own_reply(mention, Channel.PRIVATE) == dm_id
+    assert x.find_own_reply(mention, Channel.PUBLIC) is None
 
 
 # -- faults -------------------------------------------------------------------------------------
@@ -613,3 +614,61 @@ def test_a_read_or_an_unreachable_x_is_never_maybe_sent(fake_x: FakeX) -> None:
     with pytest.raises(PlatformUnavailable) as refused:
         x.reply(inbound, "hello", Channel.PUBLIC)
     assert not refused.value.maybe_sent
+
+
+# -- malformed items and attachments -------------------------------------------------------------------
+@pytest.mark.parametrize("served", [
+    {"created_at": DROP},
+    {"created_at": "yesterday at noon"},
+    {"id": "not-a-number"},
+    {"referenced_tweets": "replied_to:1"},
+    {"referenced_tweets": [["replied_to", "1"]]},
+    {"text": None},
+], ids=["no-created_at", "garbage-created_at", "non-numeric-id", "referenced-string", "referenced-lists", "null-text"])
+def test_one_malformed_mention_is_set_aside_and_the_rest_of_the_page_is_read(fake_x: FakeX, served: dict) -> None:
+    before = fake_x.mention("amy", "first question")
+    bad = fake_x.mention("bob", "this one arrives broken")
+    bad.served.update(served)
+    after = fake_x.mention("cat", "second question")
+    x = adapter(fake_x)
+    result = x.fetch("mentions", before.id)
+    assert [i.native_id for i in result.items] == [after.id]
+    [unreadable] = result.unreadable
+    assert unreadable.native_id == str(served.get("id", bad.id)) and unreadable.reason
+    assert bad.author_id in unreadable.raw  # kept as X sent it
+    assert result.cursor == after.id  # the cursor moves past the bad item too
+    assert x.fetch("mentions", result.cursor).items == ()
+
+
+def test_a_lone_surrogate_in_text_is_read_as_a_replacement_character(fake_x: FakeX) -> None:
+    post = fake_x.mention("amy", "heart \ud83d broken")
+    [item] = adapter(fake_x).fetch("mentions", None).items
+    assert item.native_id == post.id and item.text.endswith("heart \ufffd broken")
+    item.text.encode("utf-8")  # storable and printable
+
+
+def test_one_malformed_direct_message_is_set_aside(fake_x: FakeX) -> None:
+    first = fake_x.dm("amy", "hello")
+    bad = fake_x.dm("bob", "broken")
+    bad.served.update({"id": "dm-x", "created_at": DROP})
+    last = fake_x.dm("cat", "hello again")
+    result = adapter(fake_x).fetch("direct_messages", first.id)
+    assert [i.native_id for i in result.items] == [last.id]
+    assert [u.native_id for u in result.unreadable] == ["dm-x"]
+    assert result.cursor == last.id
+
+
+def test_photos_and_videos_are_carried_with_their_alt_text(fake_x: FakeX) -> None:
+    post = fake_x.mention("amy", "https://t.co/abc")
+    post.media.extend([{"media_key": "3_1", "type": "photo", "alt_text": "a swollen ankle"},
+                       {"media_key": "7_2", "type": "video"}])
+    event = fake_x.dm("bob", "")
+    event.media.append({"media_key": "16_3", "type": "animated_gif"})
+    x = adapter(fake_x)
+    [mention] = x.fetch("mentions", None).items
+    [dm] = x.fetch("direct_messages", None).items
+    assert mention.native_id == post.id and mention.attachments == (
+        Attachment(AttachmentKind.PHOTO, "a swollen ankle"), Attachment(AttachmentKind.VIDEO, ""))
+    assert dm.native_id == event.id and dm.attachments == (Attachment(AttachmentKind.VIDEO, ""),)
+    mentions_call = requests_to(fake_x, f"/2/users/{OWN_ID}/mentions")[-1]
+    assert "attachments.media_keys" in mentions_call.query["expansions"]

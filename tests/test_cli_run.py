@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -83,3 +84,48 @@ def test_eval_and_explain_commands(tmp_path: Path, monkeypatch, capsys) -> None:
     explained = capsys.readouterr().out
     assert explained.startswith("category: urgent_care\ndanger tier: urgent")
     assert "x          rule danger.urgent_care: reply (public, urgent_care)" in explained
+
+
+def _start_run(tmp_path: Path) -> subprocess.Popen[str]:
+    """A real `housebot run` on the sandbox, returned once it says it is running."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / ".env").touch()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "--env", str(tmp_path / ".env"), "run"],
+                               cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("housebot is running"), first + (process.stderr.read() if process.poll() else "")
+    return process
+
+
+def test_a_second_run_on_the_same_state_refuses_to_start_and_names_the_first(tmp_path: Path) -> None:
+    first = _start_run(tmp_path)
+    try:
+        second = subprocess.run([sys.executable, "-m", "bot", "--env", str(tmp_path / ".env"), "run", "--once"],
+                                cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert second.stderr.strip().splitlines() == [
+            f"housebot: another housebot (pid {first.pid}) is already running on "
+            f"{tmp_path / 'state' / 'housebot.sqlite3'}; stop it first, or give this one its own HOUSEBOT_STATE"]
+    finally:
+        first.kill()  # kill -9: the OS releases the lock
+        first.communicate(timeout=30)
+    again = subprocess.run([sys.executable, "-m", "bot", "--env", str(tmp_path / ".env"), "run", "--once"],
+                           cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+
+
+def test_sigterm_at_any_moment_stops_cleanly_with_exit_0(tmp_path: Path) -> None:
+    """What systemd does: SIGTERM, sometimes twice, at random moments while steps run."""
+    chooser = random.Random(12)
+    for run in range(15):
+        process = _start_run(tmp_path / f"run{run}")
+        time.sleep(chooser.uniform(0.0, 1.5))  # a random moment: the point of this test is real timing
+        for _ in range(chooser.choice((1, 1, 2, 3))):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(chooser.uniform(0.0, 0.05))
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, (run, err)
+        assert "Traceback" not in err and "Error" not in err, (run, err)
+        assert out.rstrip().endswith("housebot stopped cleanly."), (run, out)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
-from bot.model import ActionKind, Author, AuthorHistory, Capabilities, Category, Channel, Finding, Inbound, Platform, Topic
+from bot.model import (
+    ActionKind, Attachment, AttachmentKind, Author, AuthorHistory, Capabilities, Category, Channel, Finding, Inbound, Platform,
+    Topic,
+)
 from bot.policy import DecideContext, Policy, decide, load_policy
 from bot.replies import TEMPLATE_NAMES
 from tests.helpers import REPO
@@ -251,3 +255,21 @@ def test_a_block_the_platform_cannot_do_becomes_a_task_for_a_person(tmp_path: Pa
 def test_only_rules_marked_strike_count_towards_the_ladder(policy: Policy) -> None:
     assert decide(inbound(), found(Category.ABUSE), AuthorHistory(), policy, context()).strike
     assert not decide(inbound(), found(Category.COMPLAINT), AuthorHistory(), policy, context()).strike
+
+
+@pytest.mark.parametrize("text", ["", "   ", "@NHSLeeds https://t.co/AbC123"], ids=["empty", "blank", "mention-and-link"])
+@pytest.mark.parametrize("channel", [Channel.PUBLIC, Channel.PRIVATE])
+def test_a_picture_or_video_with_no_words_goes_to_a_person_with_a_polite_reply(
+        policy: Policy, text: str, channel: Channel) -> None:
+    item = replace(inbound(text, channel=channel), attachments=(Attachment(AttachmentKind.PHOTO, "an arm"),))
+    decision = decide(item, (), AuthorHistory(), policy, context())
+    assert [(a.kind, a.template, a.channel) for a in decision.actions] == [
+        (ActionKind.REPLY, "attachment", channel), (ActionKind.REVIEW, "", None)]
+    assert decision.rule == "attachment.unread" and decision.actions[1].team == policy.review_team
+
+
+def test_a_picture_with_words_is_decided_by_its_words(policy: Policy) -> None:
+    item = replace(inbound("What time does the clinic open?"), attachments=(Attachment(AttachmentKind.PHOTO),))
+    decision = decide(item, (), AuthorHistory(), policy, context())
+    assert decision.rule != "attachment.unread"
+    assert not any(a.template == "attachment" for a in decision.actions)

@@ -52,12 +52,14 @@ def test_handled_messages_keep_only_their_redacted_text() -> None:
 def test_a_version_1_state_file_is_upgraded_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
+    from bot.store import SCHEMA_V1
+
     path = tmp_path / "state.sqlite3"
-    Store(path).close()
     with sqlite3.connect(path) as db:  # what version 1 looked like: no fallback column, X's "dms" stream
-        db.execute("ALTER TABLE actions DROP COLUMN fallback")
+        db.executescript(SCHEMA_V1)
         db.execute("INSERT INTO cursors VALUES ('leeds-x', 'dms', '99', '2026-01-01T00:00:00+00:00')")
         db.execute("PRAGMA user_version=1")
     store = Store(path)
     assert store.cursor("leeds-x", "direct_messages") == "99"
+    assert "fallback" in {row[1] for row in store._db.execute("PRAGMA table_info(actions)")}
     store.close()

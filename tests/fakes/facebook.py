@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request, as_served
 
 GRAPH_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 VERSION = r"/v\d+\.\d+"
@@ -118,6 +118,8 @@ class Comment:
     is_hidden: bool = False
     deleted: bool = False
     private_reply_conversation: str = ""
+    attachment: dict[str, Any] | None = None  # Graph's StoryAttachment: a photo, video or sticker
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
 
 @dataclass
@@ -126,6 +128,9 @@ class Message:
     author: Person
     text: str
     created_time: datetime
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # Messenger MessageAttachment objects
+    sticker: str = ""  # a sticker's image URL
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
 
 @dataclass
@@ -306,13 +311,20 @@ class FakeFacebook(FakePlatform):
                               "created_time": graph_time(parent.created_time)}
         if comment.private_reply_conversation:
             body["private_reply_conversation"] = {"id": comment.private_reply_conversation}
-        return body
+        if comment.attachment is not None:
+            body["attachment"] = comment.attachment
+        return as_served(body, comment.served)
 
     def _message_json(self, message: Message, conversation: Conversation) -> dict[str, Any]:
         other = self.page if message.author.id != self.page.id else conversation.person
-        return {"id": message.id, "from": {**message.author.as_from(), "email": f"{message.author.id}@facebook.com"},
+        body = {"id": message.id, "from": {**message.author.as_from(), "email": f"{message.author.id}@facebook.com"},
                 "to": {"data": [other.as_from()]}, "message": message.text,
                 "created_time": graph_time(message.created_time)}
+        if message.attachments:
+            body["attachments"] = {"data": message.attachments}
+        if message.sticker:
+            body["sticker"] = message.sticker
+        return as_served(body, message.served)
 
     # -- routes ---------------------------------------------------------------------------------
     def _add_routes(self) -> None:

@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 
 from instagrapi import Client
 
-from tests.fakes.server import FakePlatform, FakeServer, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Reply, Request, as_served
 
 API = r"/api/v1"
 
@@ -90,6 +90,7 @@ class FakeComment:
     text: str
     created_at: int
     replied_to_comment_id: str | None = None
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -111,7 +112,7 @@ class FakeComment:
         if self.replied_to_comment_id:
             body["replied_to_comment_id"] = self.replied_to_comment_id
             body["parent_comment_id"] = self.replied_to_comment_id
-        return body
+        return as_served(body, self.served)
 
 
 @dataclass
@@ -140,6 +141,8 @@ class FakeItem:
     timestamp_us: int
     text: str
     item_type: str = "text"
+    payload: dict[str, Any] = field(default_factory=dict)  # a media item's own object, e.g. {"media": {...}}
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -152,9 +155,10 @@ class FakeItem:
         }
         if self.item_type == "link":
             body["link"] = {"text": self.text, "link_context": {"link_url": ""}}
-        else:
+        elif self.item_type == "text" or self.text:
             body["text"] = self.text
-        return body
+        body.update(self.payload)
+        return as_served(body, self.served)
 
 
 @dataclass
@@ -301,6 +305,7 @@ class FakeInstagram(FakePlatform):
         route("POST", API + r"/friendships/(?P<verb>block|unblock)/(?P<user>\d+)/", self._authed(self._block))
         route("GET", API + r"/direct_v2/(?P<box>inbox|pending_inbox)/", self._authed(self._inbox))
         route("GET", API + r"/direct_v2/threads/(?P<thread>\d+)/", self._authed(self._thread))
+        route("GET", API + r"/direct_v2/threads/get_by_participants/", self._authed(self._thread_by_participants))
         route("POST", API + r"/direct_v2/threads/broadcast/(?P<kind>text|link)/", self._authed(self._broadcast))
         route("POST", r"/graphql_www", self._usdid_registration)
         route("POST", r"/rupload_igphoto/(?P<name>[\w-]+)", self._authed(self._rupload_photo))
@@ -607,6 +612,16 @@ class FakeInstagram(FakePlatform):
         limit = int(request.query.get("limit") or 20)
         page = items[max(0, end - limit) : end]
         return Reply(200, {"thread": self._thread_json(thread, page, end - limit > 0), "status": "ok"})
+
+    def _thread_by_participants(self, request: Request) -> Reply:
+        """The one-to-one thread with a user, if there is one (instagrapi's `direct_thread_by_participants`)."""
+        wanted = {str(pk) for pk in json.loads(request.query["recipient_users"])}
+        thread = next((t for t in self.threads.values() if {t.other.pk} == wanted), None)
+        if thread is None:
+            return Reply(200, {"users": [], "status": "ok"})
+        items = self._shown_items(thread)[-int(request.query.get("limit") or 20):]
+        return Reply(200, {"thread": self._thread_json(thread, items, len(self._shown_items(thread)) > len(items)),
+                           "users": [thread.other.short()], "status": "ok"})
 
     def _broadcast(self, request: Request) -> Reply:
         data = self._body(request)

@@ -60,6 +60,17 @@ class Fault:
     method: str | None = None
 
 
+# A malformed item, as a platform sometimes sends one: each fake item has a `served` mapping of
+# fields to send instead of its real ones, where DROP leaves a field out.
+DROP = object()
+
+
+def as_served(item: dict[str, Any], served: Mapping[str, Any]) -> dict[str, Any]:
+    """The item's JSON with `served` applied (DROP removes a field)."""
+    out = {**item, **served}
+    return {key: value for key, value in out.items() if value is not DROP}
+
+
 Handler = Callable[[Request], Reply]
 
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request
+from tests.fakes.server import FakePlatform, FakeServer, Fault, Reply, Request, as_served
 
 OWN_ID = "1500000000000000001"
 OWN_USERNAME = "NHSLeeds"
@@ -83,6 +83,8 @@ class Post:
     replied_to: str = ""
     hidden: bool = False
     deleted: bool = False
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
+    media: list[dict[str, Any]] = field(default_factory=list)  # X media objects, served in includes.media
 
     def fields(self, wanted: set[str]) -> dict[str, Any]:
         every = {
@@ -95,9 +97,11 @@ class Post:
             every["in_reply_to_user_id"] = self.in_reply_to_user_id
         if self.replied_to:
             every["referenced_tweets"] = [{"type": "replied_to", "id": self.replied_to}]
+        if self.media:
+            every["attachments"] = {"media_keys": [m["media_key"] for m in self.media]}
         out: dict[str, Any] = {"id": self.id, "text": self.text, "edit_history_tweet_ids": [self.id]}
         out.update({k: v for k, v in every.items() if k in wanted})
-        return out
+        return as_served(out, self.served)
 
 
 @dataclass
@@ -109,6 +113,8 @@ class DmEvent:
     participant_ids: tuple[str, str]
     created_at: datetime
     event_type: str = "MessageCreate"
+    served: dict[str, Any] = field(default_factory=dict)  # fields sent instead of the real ones (malformed)
+    media: list[dict[str, Any]] = field(default_factory=list)  # X media objects, served in includes.media
 
     def fields(self, wanted: set[str]) -> dict[str, Any]:
         every = {
@@ -117,9 +123,11 @@ class DmEvent:
             "participant_ids": list(self.participant_ids),
             "created_at": _stamp(self.created_at),
         }
+        if self.media:
+            every["attachments"] = {"media_keys": [m["media_key"] for m in self.media]}
         out: dict[str, Any] = {"id": self.id, "event_type": self.event_type, "text": self.text}
         out.update({k: v for k, v in every.items() if k in wanted})
-        return out
+        return as_served(out, self.served)
 
 
 def _stamp(moment: datetime) -> str:
@@ -342,6 +350,9 @@ class FakeX(FakePlatform):
         if "author_id" in expansions:
             author_ids = sorted({p.author_id for p in chunk})
             includes["users"] = [self._user_json(u, _csv(request, "user.fields")) for u in author_ids]
+        media = [m for p in chunk for m in p.media]
+        if "attachments.media_keys" in expansions and media:
+            includes["media"] = media
         if "referenced_tweets.id" in expansions:
             parents = [self.posts[p.replied_to] for p in chunk if p.replied_to in self.posts]
             if parents:
@@ -455,6 +466,9 @@ class FakeX(FakePlatform):
             if "sender_id" in _csv(request, "expansions"):
                 senders = sorted({e.sender_id for e in chunk})
                 body["includes"] = {"users": [self._user_json(u, _csv(request, "user.fields")) for u in senders]}
+            media = [m for e in chunk for m in e.media]
+            if "attachments.media_keys" in _csv(request, "expansions") and media:
+                body.setdefault("includes", {})["media"] = media
         return Reply(200, body)
 
     def _post_dm(self, request: Request) -> Reply:
