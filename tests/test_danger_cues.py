@@ -195,7 +195,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('category = "safeguarding"', 'category = "threat"', "family.suicide_named.category", "safeguarding or urgent_care"),
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
-    ("urgent_probability = 0.95", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("urgent_probability = 0.97", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -267,3 +267,17 @@ def test_a_listed_phrase_defers_to_the_family_that_read_the_same_words(data: Mod
     # A listed phrase no family reads keeps its own weight.
     finding = next(f for f in classify("I'm in a mental health crisis", CONTEXT, data) if f.category is Category.SAFEGUARDING)
     assert finding.score >= URGENT
+
+
+def test_an_emergency_the_model_also_reads_stays_an_emergency(data: ModerationData) -> None:
+    # The safeguarding model reads risk in an overdose too; the stronger urgent-care cue names the
+    # category, and the model's view stays in its evidence.
+    findings = [f for f in classify("my friend took an overdose of paracetamol an hour ago", CONTEXT, data)
+                if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    assert [f.category for f in findings] == [Category.URGENT_CARE]
+    assert findings[0].score >= URGENT and "safeguarding model" in findings[0].detail
+
+
+def test_the_model_alone_names_safeguarding_when_no_emergency_outscores_it(data: ModerationData) -> None:
+    findings = classify("everyone would have an easier life if I just wasn't around any more", CONTEXT, data)
+    assert Category.SAFEGUARDING in {f.category for f in findings}
