@@ -281,3 +281,35 @@ def test_an_emergency_the_model_also_reads_stays_an_emergency(data: ModerationDa
 def test_the_model_alone_names_safeguarding_when_no_emergency_outscores_it(data: ModerationData) -> None:
     findings = classify("everyone would have an easier life if I just wasn't around any more", CONTEXT, data)
     assert Category.SAFEGUARDING in {f.category for f in findings}
+
+
+# Round 2: urgent-care wordings from the NHS's 999 and 111 guidance that the first families missed.
+URGENT_NOW = [
+    "my grandad has had a fall in the bathroom and can't get up, he's been there for hours",
+    "my son hasn't slept for days, he's paranoid and keeps trying to run into the road",
+    "she had a lot of wine and took some of her sleeping tablets, now she's snoring and we can't wake her",
+    "he was knocked off his bike and now keeps asking the same questions",
+    "my dad is grey and clammy and says he feels awful",
+    "my mum can't find her words and her face looks wonky",
+    "I'm 30 weeks and the baby hasn't kicked since last night",
+    "my toddler swallowed a coin and is drooling",
+    "my nan hasn't had a wee all day and she's shivering",
+]
+
+
+@pytest.mark.parametrize("text", URGENT_NOW)
+def test_emergencies_told_in_other_words_reach_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.URGENT_CARE) >= URGENT
+
+
+NOT_NOW = [
+    "I fell over in the snow last week, just a bruised knee, all fine now",
+    "is it safe to have a glass of wine with my antidepressants at christmas",
+    "we did a first aid course on what to do if someone has had a fall and can't get up",
+    "my nan with dementia is paranoid about her purse but she's settled in well at the home",
+]
+
+
+@pytest.mark.parametrize("text", NOT_NOW)
+def test_their_near_misses_stay_below_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.URGENT_CARE) < URGENT
