@@ -313,3 +313,23 @@ NOT_NOW = [
 @pytest.mark.parametrize("text", NOT_NOW)
 def test_their_near_misses_stay_below_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert danger_score(text, data, Category.URGENT_CARE) < URGENT
+
+
+# Round 2: safeguarding wordings from Samaritans, NSPCC and Women's Aid guidance that the first families missed.
+AT_RISK_NOW = [
+    "I've paid off my debts and left instructions for my funeral",
+    "he counts the miles on the car and checks my receipts",
+    "my nan's carer took her to the bank and now her savings are gone",
+    "I've been carving into my leg again",
+    "my brother left a note saying sorry and he's not answering",
+]
+
+
+@pytest.mark.parametrize("text", AT_RISK_NOW)
+def test_risk_told_in_other_words_is_found_by_the_cues_alone(text: str, data: ModerationData) -> None:
+    without_model = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.99, model_urgent=1.0))
+    assert danger_score(text, without_model, Category.SAFEGUARDING) >= SUPPORT
+
+
+def test_a_baby_born_at_3am_is_good_news(data: ModerationData) -> None:
+    assert danger_score("Baby Isla arrived at 3am, the midwives were incredible", data, Category.SAFEGUARDING) < SUPPORT
