@@ -425,7 +425,7 @@ def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also]
-    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE]
+    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE, DANGER_VOICES_FILE]
     for source in sources:
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
