@@ -144,6 +144,7 @@ SPECS = (
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words and add everyday negatives from other sets and the project, so style is no sign.
     # Word prefixes let "overdosing", "overdosed" and "overdoses" share what one of them taught.
+    # Threats to others (threat_uk.csv) are negatives: "I'm going to do her in" is not a risk to oneself.
     ModelSpec(
         "safeguarding", "danger_suicide_tweets_rezwan.csv", "safeguarding", hold_out=True, threshold=0.5,
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
@@ -152,7 +153,8 @@ SPECS = (
         negative_weight=0.5, c=10.0, project_weight=6.0, max_words=60, prefixes=PREFIXES,
         own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
                    (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
-                   (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False)),
+                   (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
+                   (THREAT_FILE, "threat", False)),
     ),
 )
 
