@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.table import TABLE
 from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
-from bot.moderation.train import DANGER_FILE, PROJECT_FILE, read_rows, split
+from bot.moderation.train import DANGER_FILE, DANGER_VOICES_FILE, PROJECT_FILE, read_rows, split
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -34,6 +34,9 @@ SETS = (
     ("danger_uk held-out, safeguarding", DANGER_FILE, "safeguarding", True),
     ("danger_uk held-out, urgent care", DANGER_FILE, "urgent_care", True),
     ("danger_uk held-out, ordinary", DANGER_FILE, "ordinary", False),
+    ("danger_voices_uk held-out, safeguarding", DANGER_VOICES_FILE, "safeguarding", True),
+    ("danger_voices_uk held-out, urgent care", DANGER_VOICES_FILE, "urgent_care", True),
+    ("danger_voices_uk held-out, ordinary", DANGER_VOICES_FILE, "ordinary", False),
 )
 
 
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="directory holding the labelled CSV files")
     args = parser.parse_args(argv)
     data = load_moderation_data(CONFIG)
-    print(f"{'set':36} {'rows':>6} {'urgent':>8} {'support':>8} {'either':>8}")
+    print(f"{'set':42} {'rows':>6} {'urgent':>8} {'support':>8} {'either':>8}")
     for name, file, label, at_risk in SETS:
         path = file if isinstance(file, Path) else args.data / file
         _, held = split(read_rows(path))
@@ -54,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         urgent = sum(score >= URGENT for score in scores) / len(scores)
         support = sum(SUPPORT <= score < URGENT for score in scores) / len(scores)
         kind = "recall" if at_risk else "alarms"
-        print(f"{name:36} {len(scores):>6} {urgent:>8.3f} {support:>8.3f} {urgent + support:>8.3f}  ({kind})")
+        print(f"{name:42} {len(scores):>6} {urgent:>8.3f} {support:>8.3f} {urgent + support:>8.3f}  ({kind})")
     ordinary = [text for _, text, category in TABLE if category is Category.ORDINARY]
     urgent_rate = sum(danger_score(text, data) >= URGENT for text in ordinary) / len(ordinary)
-    print(f"{'table ordinary rows':36} {len(ordinary):>6} {urgent_rate:>8.3f}")
+    print(f"{'table ordinary rows':42} {len(ordinary):>6} {urgent_rate:>8.3f}")
     return 0
 
 

@@ -195,7 +195,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('category = "safeguarding"', 'category = "threat"', "family.suicide_named.category", "safeguarding or urgent_care"),
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
-    ("urgent_probability = 0.95", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("urgent_probability = 0.98", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -267,3 +267,69 @@ def test_a_listed_phrase_defers_to_the_family_that_read_the_same_words(data: Mod
     # A listed phrase no family reads keeps its own weight.
     finding = next(f for f in classify("I'm in a mental health crisis", CONTEXT, data) if f.category is Category.SAFEGUARDING)
     assert finding.score >= URGENT
+
+
+def test_an_emergency_the_model_also_reads_stays_an_emergency(data: ModerationData) -> None:
+    # The safeguarding model reads risk in an overdose too; the stronger urgent-care cue names the
+    # category, and the model's view stays in its evidence.
+    findings = [f for f in classify("my friend took an overdose of paracetamol an hour ago", CONTEXT, data)
+                if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    assert [f.category for f in findings] == [Category.URGENT_CARE]
+    assert findings[0].score >= URGENT and "safeguarding model" in findings[0].detail
+
+
+def test_the_model_alone_names_safeguarding_when_no_emergency_outscores_it(data: ModerationData) -> None:
+    findings = classify("everyone would have an easier life if I just wasn't around any more", CONTEXT, data)
+    assert Category.SAFEGUARDING in {f.category for f in findings}
+
+
+# Round 2: urgent-care wordings from the NHS's 999 and 111 guidance that the first families missed.
+URGENT_NOW = [
+    "my grandad has had a fall in the bathroom and can't get up, he's been there for hours",
+    "my son hasn't slept for days, he's paranoid and keeps trying to run into the road",
+    "she had a lot of wine and took some of her sleeping tablets, now she's snoring and we can't wake her",
+    "he was knocked off his bike and now keeps asking the same questions",
+    "my dad is grey and clammy and says he feels awful",
+    "my mum can't find her words and her face looks wonky",
+    "I'm 30 weeks and the baby hasn't kicked since last night",
+    "my toddler swallowed a coin and is drooling",
+    "my nan hasn't had a wee all day and she's shivering",
+]
+
+
+@pytest.mark.parametrize("text", URGENT_NOW)
+def test_emergencies_told_in_other_words_reach_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.URGENT_CARE) >= URGENT
+
+
+NOT_NOW = [
+    "I fell over in the snow last week, just a bruised knee, all fine now",
+    "is it safe to have a glass of wine with my antidepressants at christmas",
+    "we did a first aid course on what to do if someone has had a fall and can't get up",
+    "my nan with dementia is paranoid about her purse but she's settled in well at the home",
+]
+
+
+@pytest.mark.parametrize("text", NOT_NOW)
+def test_their_near_misses_stay_below_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert danger_score(text, data, Category.URGENT_CARE) < URGENT
+
+
+# Round 2: safeguarding wordings from Samaritans, NSPCC and Women's Aid guidance that the first families missed.
+AT_RISK_NOW = [
+    "I've paid off my debts and left instructions for my funeral",
+    "he counts the miles on the car and checks my receipts",
+    "my nan's carer took her to the bank and now her savings are gone",
+    "I've been carving into my leg again",
+    "my brother left a note saying sorry and he's not answering",
+]
+
+
+@pytest.mark.parametrize("text", AT_RISK_NOW)
+def test_risk_told_in_other_words_is_found_by_the_cues_alone(text: str, data: ModerationData) -> None:
+    without_model = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.99, model_urgent=1.0))
+    assert danger_score(text, without_model, Category.SAFEGUARDING) >= SUPPORT
+
+
+def test_a_baby_born_at_3am_is_good_news(data: ModerationData) -> None:
+    assert danger_score("Baby Isla arrived at 3am, the midwives were incredible", data, Category.SAFEGUARDING) < SUPPORT

@@ -16,6 +16,7 @@ The strongest source names the finding; the detail lists every family, phrase an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,4 +220,15 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= score else max(mine, key=lambda hit: hit.score)
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
-    return tuple(findings)
+    return _model_alone_defers(findings)
+
+
+def _model_alone_defers(findings: list[Finding]) -> tuple[Finding, ...]:
+    """The model reads risk in every danger message, an emergency's too ("took an overdose an hour
+    ago"): a safeguarding finding from the model alone that an urgent-care finding outscores is
+    that emergency's, so it is kept as the urgent-care finding's evidence, not as a category."""
+    by_category = {finding.category: finding for finding in findings}
+    safeguarding, urgent = by_category.get(Category.SAFEGUARDING), by_category.get(Category.URGENT_CARE)
+    if safeguarding is None or urgent is None or safeguarding.check != "safeguarding.model" or safeguarding.score >= urgent.score:
+        return tuple(findings)
+    return (dataclasses.replace(urgent, detail=f"{urgent.detail}; safeguarding {safeguarding.detail}"),)

@@ -50,6 +50,8 @@ SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
 THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
+# More danger messages and near misses in many voices, written for this project (training/README.md).
+DANGER_VOICES_FILE = Path(__file__).parent / "training" / "danger_voices_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -62,7 +64,9 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r3"
+RECIPE = "r4"
+# Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
+PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
 
 
@@ -139,14 +143,18 @@ SPECS = (
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words and add everyday negatives from other sets and the project, so style is no sign.
+    # Word prefixes let "overdosing", "overdosed" and "overdoses" share what one of them taught.
+    # Threats to others (threat_uk.csv) are negatives: "I'm going to do her in" is not a risk to oneself.
     ModelSpec(
         "safeguarding", "danger_suicide_tweets_rezwan.csv", "safeguarding", hold_out=True, threshold=0.5,
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary")),
-        negative_weight=0.5, c=4.0, project_weight=3.0, max_words=60,
+        negative_weight=0.5, c=10.0, project_weight=6.0, max_words=60, prefixes=PREFIXES,
         own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
-                   (DANGER_FILE, "ordinary", False)),
+                   (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
+                   (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
+                   (THREAT_FILE, "threat", False)),
     ),
 )
 
@@ -221,11 +229,21 @@ def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, f
     }
 
 
-def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]]:
+def own_validation(path: Path) -> set[str]:
+    """The texts of a project file's validation part: 20 % of its training part, by the same seed."""
+    from sklearn.model_selection import train_test_split
+
+    train, _ = split(read_rows(path))
+    _, validation = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
+    return {text for text, _ in validation}
+
+
+def _extra_rows(spec: ModelSpec, data_dir: Path, without: frozenset[str] = frozenset()) -> list[tuple[str, bool, float]]:
     """(text, positive, weight) from training parts beyond the model's own file.
 
     Other data sets' rows count as not-positive (weight `negative_weight`); the project's own
-    file's rows count as `project_labels` says. Held-out parts are never read here.
+    file's rows count as `project_labels` says. Held-out parts are never read here; texts in
+    `without` (a validation part) are left out of the project's own files.
     """
     rows: list[tuple[str, bool, float]] = []
     for file, label in spec.negatives:
@@ -243,7 +261,8 @@ def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]
         rows.extend((text, wanted[label], spec.project_weight) for text, label in train if label in wanted)
     for path, label, positive in spec.own_files:
         train, _ = split(read_rows(path))
-        rows.extend((text, positive, spec.project_weight) for text, row_label in train if not label or row_label == label)
+        rows.extend((text, positive, spec.project_weight) for text, row_label in train
+                    if (not label or row_label == label) and text not in without)
     return rows
 
 
@@ -285,13 +304,13 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
             str(threshold): round(f1(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
         }
         if spec.name == "safeguarding":  # the danger check maps probabilities onto tiers: precision and recall per threshold
-            from sklearn.metrics import precision_score, recall_score
-
-            scores["validation_precision_recall_by_threshold"] = {
-                str(threshold): [round(float(metric(validation_gold, [p >= threshold for p in validation_scores], zero_division=0)), 4)
-                                 for metric in (precision_score, recall_score)]
-                for threshold in (*VALIDATION_THRESHOLDS, 0.97, 0.98, 0.99)
-            }
+            scores["validation_precision_recall_by_threshold"] = precision_recall(validation_gold, list(validation_scores))
+            # The project's own UK messages: a second probe trained without their validation parts.
+            carved = frozenset().union(*(own_validation(path) for path in {path for path, _, _ in spec.own_files if path != PROJECT_FILE}))
+            own_probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, carved))
+            own_rows = [(text, positive) for text, positive, _ in extra if text in carved]
+            own_scores = own_probe.predict_proba([text for text, _ in own_rows])[:, 1]
+            scores["project_validation_precision_recall_by_threshold"] = precision_recall([positive for _, positive in own_rows], list(own_scores))
     pipeline = _fit(spec, lexicon, train, extra)
     if spec.hold_out and spec.name in ENGINE_PART:
         # The bot's threshold: the best whole-engine validation F1 among those at which no table or
@@ -320,6 +339,17 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     seen = [spec.file, *(file for file, _ in spec.positives + spec.negatives), *(file.name for file in spec.also),
             *([PROJECT_FILE.name] if spec.project_labels else []), *sorted({file.name for file, _, _ in spec.own_files})]
     return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
+
+
+def precision_recall(gold: list[bool], probabilities: list[float]) -> dict[str, list[float]]:
+    """Per threshold, [precision, recall] of the positive class."""
+    from sklearn.metrics import precision_score, recall_score
+
+    return {
+        str(threshold): [round(float(metric(gold, [p >= threshold for p in probabilities], zero_division=0)), 4)
+                         for metric in (precision_score, recall_score)]
+        for threshold in (*VALIDATION_THRESHOLDS, 0.97, 0.98, 0.99)
+    }
 
 
 # The engine's two thresholds for a model: any message, and a message that opens by asking.
@@ -397,7 +427,7 @@ def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also]
-    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE]
+    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE, DANGER_VOICES_FILE]
     for source in sources:
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
