@@ -48,13 +48,16 @@ PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
 SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
 # UK threats against staff and premises, and near misses, written for this project.
 THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
+# A second batch of each, in many voices (training/README.md).
+THREAT_VOICES_FILE = Path(__file__).parent / "training" / "threat_uk_voices.csv"
+SCAM_VOICES_FILE = Path(__file__).parent / "training" / "scam_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
-ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam"}
+ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
 # Models whose check asks a stronger score of a message that opens by asking (`model_question`).
 QUESTION_AWARE = frozenset({"misinformation", "complaint"})
 QUESTION_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
@@ -62,7 +65,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r3"
+RECIPE = "r4"
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
 
 
@@ -113,6 +116,16 @@ STYLE_WORDS = frozenset(
     "should shall may might must to of in on at for with from by about as and or but so if then than too very just".split()
 )
 
+# Who and where a threat names: nearly every UK threat row names staff or a place, far fewer
+# ordinary rows do, so a threat model that reads them learns "the doctor will..." as a threat.
+# The threat cues carry targets; the model is left to read harm, intent and menace.
+STAFF_AND_PLACES = frozenset(
+    "doctor doctors dr drs gp gps nurse nurses receptionist receptionists consultant consultants surgeon surgeons "
+    "midwife midwives paramedic paramedics pharmacist pharmacists porter manager managers staff sister matron "
+    "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
+    "office building entrance a&e ae".split()
+)
+
 
 SPECS = (
     ModelSpec("abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5),
@@ -129,13 +142,14 @@ SPECS = (
     ),
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE), drop_words=frozenset({"<user>"}),
-        project_labels=(("ordinary", False), ("complaint", False)),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE), drop_words=frozenset({"<user>"}),
+        project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
-        also=(THREAT_FILE,), project_labels=(("ordinary", False), ("complaint", False)),
+        also=(THREAT_FILE, THREAT_VOICES_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words and add everyday negatives from other sets and the project, so style is no sign.
@@ -221,11 +235,13 @@ def export(pipeline, spec: ModelSpec, files_seen: list[str], scores: dict[str, f
     }
 
 
-def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]]:
+def _extra_rows(spec: ModelSpec, data_dir: Path, validation: list[tuple[str, str]] | None = None) -> list[tuple[str, bool, float]]:
     """(text, positive, weight) from training parts beyond the model's own file.
 
     Other data sets' rows count as not-positive (weight `negative_weight`); the project's own
-    file's rows count as `project_labels` says. Held-out parts are never read here.
+    file's rows count as `project_labels` says. Held-out parts are never read here. Given a
+    `validation` list, each `also` file's validation part (20 % of its training part, the same
+    seed) goes there instead of training, so thresholds are chosen on every labelled source.
     """
     rows: list[tuple[str, bool, float]] = []
     for file, label in spec.negatives:
@@ -233,6 +249,9 @@ def _extra_rows(spec: ModelSpec, data_dir: Path) -> list[tuple[str, bool, float]
         rows.extend((text, False, spec.negative_weight) for text, row_label in train if not label or row_label == label)
     for file in spec.also:
         train, _ = split(read_rows(data_dir / file))
+        if validation is not None:
+            train, carved = split(train)
+            validation.extend(carved)
         rows.extend((text, label == spec.positive, 1.0) for text, label in train)
     for file, label in spec.positives:
         train, _ = split(read_rows(data_dir / file))
@@ -276,8 +295,9 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         scores["olid_cv5_macro_f1"] = f1(gold, [p >= spec.threshold for p in predicted], "macro")
     if spec.hold_out:
         # Thresholds are chosen here, on a part of the training rows, never on the held-out part.
-        fit_rows, validation = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
-        probe = _fit(spec, lexicon, list(fit_rows), extra)
+        fit_rows, carved = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
+        validation = list(carved)
+        probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, validation))
         validation_gold = [label == spec.positive for _, label in validation]
         validation_scores = probe.predict_proba([text for text, _ in validation])[:, 1]
         average = "weighted" if spec.name == "misinformation" else "macro"
