@@ -58,9 +58,11 @@ CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
 ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
-# Models whose check asks a stronger score of a message that opens by asking (`model_question`).
-QUESTION_AWARE = frozenset({"misinformation", "complaint"})
-QUESTION_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+# Models whose check asks a stronger score of some messages, and the field holding it: one that opens
+# by asking (`model_question`), or for threats one holding no word of violence (`model_alone`).
+SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
+                    "threat": "model_alone_threshold"}
+SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95)}
 ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -125,6 +127,8 @@ STAFF_AND_PLACES = frozenset(
     "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
     "office building entrance a&e ae".split()
 )
+# Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
+CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
 
 SPECS = (
@@ -149,7 +153,7 @@ SPECS = (
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE), project_labels=(("ordinary", False), ("complaint", False)),
-        prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STAFF_AND_PLACES,
+        prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words and add everyday negatives from other sets and the project, so style is no sign.
@@ -342,15 +346,15 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
 
 
-# The engine's two thresholds for a model: any message, and a message that opens by asking.
+# The engine's two thresholds for a model: any message, and the stronger one (SECOND_THRESHOLD) or None.
 Thresholds = tuple[float, float | None]
 
 
 def _threshold_pairs(spec: ModelSpec) -> list[Thresholds]:
-    """Every pair tried: the spam model has no question threshold; a question's is never the lower."""
-    if spec.name not in QUESTION_AWARE:
+    """Every pair tried: the spam model has no second threshold; a second one is never the lower."""
+    if spec.name not in SECOND_THRESHOLD:
         return [(threshold, None) for threshold in VALIDATION_THRESHOLDS]
-    return [(threshold, question) for threshold in VALIDATION_THRESHOLDS for question in QUESTION_THRESHOLDS if question >= threshold]
+    return [(threshold, second) for threshold in VALIDATION_THRESHOLDS for second in SECOND_THRESHOLDS[spec.name] if second >= threshold]
 
 
 def _label(pair: Thresholds) -> str:
@@ -367,7 +371,7 @@ def _engine_with(data: ModerationData, spec: ModelSpec, model: LinearModel, pair
     part = ENGINE_PART[spec.name]
     changes: dict[str, object] = {"model": model, "model_threshold": pair[0]}
     if pair[1] is not None:
-        changes["model_question_threshold"] = pair[1]
+        changes[SECOND_THRESHOLD[spec.name]] = pair[1]
     return dataclasses.replace(data, **{part: dataclasses.replace(getattr(data, part), **changes)})
 
 
