@@ -57,6 +57,7 @@ def test_questions_about_an_account_get_the_verification_answer(text: str, data:
     "my nan got a call from a man claiming to be from the surgery wanting her card number",
     "someone is impersonating you on Facebook",
     "Watch out, a fake NHS Leeds page is sharing covid booster links, is it yours?",
+    "someone has copied your page and is charging people for jabs",
 ])
 def test_reports_of_an_impersonating_account_alert_staff(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -105,6 +106,9 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
     ("NHS: your prescription payment failed, update your card today at nhs-pay-online.com", "sms"),
     ("Slimming gummies that actually work, 2 stone down, check my bio", "dm_offer"),
     ("10k followers for your page overnight, dm for details", "dm_offer"),
+    ("Quick loans, no credit checks, apply online today", "dm_offer"),
+    ("HSBC: your card is frozen, verify now https://hsbc-secure.example.net", "demand_link"),
+    ("Lost your wallet keys? Our team unlocked mine in a day, dm now", "recovery"),
 ])
 def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)

@@ -63,6 +63,14 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("don't be surprised if something happens to that receptionist", "veiled"),
     ("I'll get even with that receptionist", "revenge"),
     ("I'll make you pay for what you did to my dad", "revenge_said"),
+    # round 2: a weapon or a place named, arson and bombs, formal and implied threats, wishes, knowing
+    ("I'll be on level 2 of the car park with a can of petrol", "weapon"),
+    ("if she crosses that car park again I'll run her over", "harm_person"),
+    ("there's a device under the front desk, you have an hour", "veiled_said"),
+    ("Kindly inform the ward manager that I will not be responsible for what I do on Friday", "veiled_said"),
+    ("I hope the consultant crashes his car", "wish"),
+    ("My uncle knows where the GP lives", "knowing_where"),
+    ("I know her shift pattern and her route home", "knowing_detail"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -96,6 +104,11 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "hope the nurse who hurt my mum's arm is more careful next time",  # the clause ends at "who"
     "does the shampoo kill all the nits?",
     "my son was shot at school in America years ago and still has nightmares",
+    "My son cut himself on a kitchen knife, is minor injuries open?",     # round 2 near misses
+    "is there a petrol station near the hospital?",
+    "tell the doctor I'll see him on Monday",                           # the model reads no "I'll"
+    "the surgery will be shut on monday, the doctor will see you tuesday",
+    "does the shampoo kill all the nits?",                              # asked, not threatened
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)

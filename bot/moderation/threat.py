@@ -39,6 +39,8 @@ class ThreatSignals:
     # Below `model_alone_threshold`, the model counts only for a message holding a phrase of one of these cue families.
     model_needs: frozenset[str]
     model_alone_threshold: float
+    # A message that opens by asking ("does the shampoo kill all the nits?") needs at least this score.
+    model_question_threshold: float
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -50,7 +52,7 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
         if family not in families:
             raise file.error("thresholds.model_needs", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
     return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(needs),
-                         file.number("thresholds.model_alone", 0.01, 0.999))
+                         file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999))
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -72,9 +74,11 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
         span = span_of(message, start, end, "threat")
         return (Finding(Category.THREAT, SCORE, f"threat.cue.{first.combo}", f"cues: {first.describe(message.words)}", (span,)),)
     # The model learnt hate speech that wishes violence: without some word of violence it needs a
-    # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat.
+    # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
+    # a question about a word of violence ("does it kill nits?") is asked, not threatened.
     feats = signals.model.features_for(message.words, message.feats)
     score = signals.model.score(feats)
-    if score >= (signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold):
+    threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
+    if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.THREAT, round(score, 3), "threat.model", f"model {signals.model.version}: {', '.join(signals.model.top_features(feats))}"),)
     return ()

@@ -48,6 +48,9 @@ PROJECT_FILE = Path(__file__).parent / "training" / "everyday_uk.csv"
 SCAM_FILE = Path(__file__).parent / "training" / "scam_uk.csv"
 # UK threats against staff and premises, and near misses, written for this project.
 THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
+# A second batch of each, in many voices (training/README.md).
+THREAT_VOICES_FILE = Path(__file__).parent / "training" / "threat_uk_voices.csv"
+SCAM_VOICES_FILE = Path(__file__).parent / "training" / "scam_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 # More danger messages and near misses in many voices, written for this project (training/README.md).
@@ -56,10 +59,12 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
-ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam"}
-# Models whose check asks a stronger score of a message that opens by asking (`model_question`).
-QUESTION_AWARE = frozenset({"misinformation", "complaint"})
-QUESTION_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
+# Models whose check asks a stronger score of some messages, and the field holding it: one that opens
+# by asking (`model_question`), or for threats one holding no word of violence (`model_alone`).
+SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
+                    "threat": "model_alone_threshold"}
+SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95)}
 ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -117,6 +122,18 @@ STYLE_WORDS = frozenset(
     "should shall may might must to of in on at for with from by about as and or but so if then than too very just".split()
 )
 
+# Who and where a threat names: nearly every UK threat row names staff or a place, far fewer
+# ordinary rows do, so a threat model that reads them learns "the doctor will..." as a threat.
+# The threat cues carry targets; the model is left to read harm, intent and menace.
+STAFF_AND_PLACES = frozenset(
+    "doctor doctors dr drs gp gps nurse nurses receptionist receptionists consultant consultants surgeon surgeons "
+    "midwife midwives paramedic paramedics pharmacist pharmacists porter manager managers staff sister matron "
+    "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
+    "office building entrance a&e ae".split()
+)
+# Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
+CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
+
 
 SPECS = (
     ModelSpec("abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5),
@@ -133,13 +150,14 @@ SPECS = (
     ),
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE), drop_words=frozenset({"<user>"}),
-        project_labels=(("ordinary", False), ("complaint", False)),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE), drop_words=frozenset({"<user>"}),
+        project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
-        also=(THREAT_FILE,), project_labels=(("ordinary", False), ("complaint", False)),
+        also=(THREAT_FILE, THREAT_VOICES_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words and add everyday negatives from other sets and the project, so style is no sign.
@@ -238,12 +256,15 @@ def own_validation(path: Path) -> set[str]:
     return {text for text, _ in validation}
 
 
-def _extra_rows(spec: ModelSpec, data_dir: Path, without: frozenset[str] = frozenset()) -> list[tuple[str, bool, float]]:
+def _extra_rows(spec: ModelSpec, data_dir: Path, validation: list[tuple[str, str]] | None = None,
+                without: frozenset[str] = frozenset()) -> list[tuple[str, bool, float]]:
     """(text, positive, weight) from training parts beyond the model's own file.
 
     Other data sets' rows count as not-positive (weight `negative_weight`); the project's own
-    file's rows count as `project_labels` says. Held-out parts are never read here; texts in
-    `without` (a validation part) are left out of the project's own files.
+    file's rows count as `project_labels` says. Held-out parts are never read here. Given a
+    `validation` list, each `also` file's validation part (20 % of its training part, the same
+    seed) goes there instead of training, so thresholds are chosen on every labelled source;
+    texts in `without` (a validation part) are left out of the project's `own_files`.
     """
     rows: list[tuple[str, bool, float]] = []
     for file, label in spec.negatives:
@@ -251,6 +272,9 @@ def _extra_rows(spec: ModelSpec, data_dir: Path, without: frozenset[str] = froze
         rows.extend((text, False, spec.negative_weight) for text, row_label in train if not label or row_label == label)
     for file in spec.also:
         train, _ = split(read_rows(data_dir / file))
+        if validation is not None:
+            train, carved = split(train)
+            validation.extend(carved)
         rows.extend((text, label == spec.positive, 1.0) for text, label in train)
     for file, label in spec.positives:
         train, _ = split(read_rows(data_dir / file))
@@ -295,8 +319,9 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         scores["olid_cv5_macro_f1"] = f1(gold, [p >= spec.threshold for p in predicted], "macro")
     if spec.hold_out:
         # Thresholds are chosen here, on a part of the training rows, never on the held-out part.
-        fit_rows, validation = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
-        probe = _fit(spec, lexicon, list(fit_rows), extra)
+        fit_rows, carved = train_test_split(train, test_size=HOLDOUT_FRACTION, random_state=SEED, stratify=[label for _, label in train])
+        validation = list(carved)
+        probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, validation))
         validation_gold = [label == spec.positive for _, label in validation]
         validation_scores = probe.predict_proba([text for text, _ in validation])[:, 1]
         average = "weighted" if spec.name == "misinformation" else "macro"
@@ -307,7 +332,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
             scores["validation_precision_recall_by_threshold"] = precision_recall(validation_gold, list(validation_scores))
             # The project's own UK messages: a second probe trained without their validation parts.
             carved = frozenset().union(*(own_validation(path) for path in {path for path, _, _ in spec.own_files if path != PROJECT_FILE}))
-            own_probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, carved))
+            own_probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, without=carved))
             own_rows = [(text, positive) for text, positive, _ in extra if text in carved]
             own_scores = own_probe.predict_proba([text for text, _ in own_rows])[:, 1]
             scores["project_validation_precision_recall_by_threshold"] = precision_recall([positive for _, positive in own_rows], list(own_scores))
@@ -352,15 +377,15 @@ def precision_recall(gold: list[bool], probabilities: list[float]) -> dict[str, 
     }
 
 
-# The engine's two thresholds for a model: any message, and a message that opens by asking.
+# The engine's two thresholds for a model: any message, and the stronger one (SECOND_THRESHOLD) or None.
 Thresholds = tuple[float, float | None]
 
 
 def _threshold_pairs(spec: ModelSpec) -> list[Thresholds]:
-    """Every pair tried: the spam model has no question threshold; a question's is never the lower."""
-    if spec.name not in QUESTION_AWARE:
+    """Every pair tried: the spam model has no second threshold; a second one is never the lower."""
+    if spec.name not in SECOND_THRESHOLD:
         return [(threshold, None) for threshold in VALIDATION_THRESHOLDS]
-    return [(threshold, question) for threshold in VALIDATION_THRESHOLDS for question in QUESTION_THRESHOLDS if question >= threshold]
+    return [(threshold, second) for threshold in VALIDATION_THRESHOLDS for second in SECOND_THRESHOLDS[spec.name] if second >= threshold]
 
 
 def _label(pair: Thresholds) -> str:
@@ -377,7 +402,7 @@ def _engine_with(data: ModerationData, spec: ModelSpec, model: LinearModel, pair
     part = ENGINE_PART[spec.name]
     changes: dict[str, object] = {"model": model, "model_threshold": pair[0]}
     if pair[1] is not None:
-        changes["model_question_threshold"] = pair[1]
+        changes[SECOND_THRESHOLD[spec.name]] = pair[1]
     return dataclasses.replace(data, **{part: dataclasses.replace(getattr(data, part), **changes)})
 
 
