@@ -172,15 +172,15 @@ def abuse_beside_peer(data_dir: Path, engine: Engine, olid_cv: bool) -> dict[str
         rows = read_rows(data_dir / spec.file)
         texts = [text for text, _ in rows]
         gold = [label == "abuse" for _, label in rows]
-        engine = [False] * len(rows)
+        said = [False] * len(rows)
         for train_index, test_index in StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(texts, gold):
             pipeline = _pipeline(data.lexicon, spec)
             pipeline.fit([texts[i] for i in train_index], [gold[i] for i in train_index])
             fold = dataclasses.replace(engine, moderation=dataclasses.replace(
                 data, abuse=dataclasses.replace(data.abuse, model=trained_model(spec, pipeline))))
-            for i, said in zip(test_index, engine_says_abuse([texts[i] for i in test_index], fold)):
-                engine[i] = said
-        results["olid_cv5_engine_macro_f1"] = f1(gold, engine, "macro")
+            for i, abuse in zip(test_index, engine_says_abuse([texts[i] for i in test_index], fold)):
+                said[i] = abuse
+        results["olid_cv5_engine_macro_f1"] = f1(gold, said, "macro")
         results["olid_alt_profanity_check_macro_f1"] = f1(gold, [bool(p) for p in predict(texts)], "macro")
     _, held = split(read_rows(data_dir / "abuse_davidson2017.csv"))
     gold = [label == "abuse" for _, label in held]
