@@ -42,9 +42,9 @@ log = logging.getLogger("housebot")
 Clock = Callable[[], datetime]
 
 NOTICE_GRACE = timedelta(hours=1)  # a closing missed by more than this (bot was down) gets no late notice
-MAX_BACKOFF = timedelta(minutes=15)
-BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker
-BREAKER_COOLDOWN = timedelta(minutes=10)
+FIRST_RETRY = timedelta(seconds=15)  # the first wait after a failure; each failure in a row doubles it
+MAX_BACKOFF = timedelta(minutes=4)  # a platform that is back is tried again within this, however long it was down
+BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker (staff are told once)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
@@ -270,7 +270,6 @@ class Service:
             last = health.last_read.get(stream)
             if last is not None and now - last < self.stream_interval(account, stream):
                 continue
-            health.last_read[stream] = now
             cursor = self.store.cursor(account.name, stream)
             try:
                 result = adapter.fetch(stream, cursor)
@@ -282,6 +281,7 @@ class Service:
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
             fetched = True
+            health.last_read[stream] = now  # a failed read is tried again when its back-off ends, not an interval later
             for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
                 log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
                           bad.native_id, bad.reason)
@@ -342,17 +342,17 @@ class Service:
             self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
         health.failures += 1
-        delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
-        delay *= self.rng.uniform(0.5, 1.0)  # jitter, so accounts do not retry in step
-        if health.failures >= BREAKER_THRESHOLD:
-            delay = BREAKER_COOLDOWN
-            if not health.breaker_alerted:
-                health.breaker_alerted = True
-                log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
-                                   f"trying again every {BREAKER_COOLDOWN}")
-                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
-                                           f"trying again every {BREAKER_COOLDOWN}", now)
+        # Half-open probing: a short wait that grows with each failure in a row, capped, so a blip
+        # costs seconds and the bot follows the platform back within a minute or two, never ten.
+        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (health.failures - 1))
+        delay *= self.rng.uniform(0.75, 1.0)  # jitter, so accounts do not retry in step
+        if health.failures >= BREAKER_THRESHOLD and not health.breaker_alerted:
+            health.breaker_alerted = True
+            log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
+            self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
+                               f"trying again at least every {MAX_BACKOFF}")
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+                                       f"trying again at least every {MAX_BACKOFF}", now)
         health.wait_until["*"] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
                     account.name, stream, health.failures, delay, str(problem))
