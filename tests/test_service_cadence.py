@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import random
-import pytest
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from adapters.base import PlatformUnavailable
 from adapters.sandbox import SandboxAdapter, SandboxNetwork
