@@ -44,6 +44,8 @@ Clock = Callable[[], datetime]
 NOTICE_GRACE = timedelta(hours=1)  # a closing missed by more than this (bot was down) gets no late notice
 FIRST_RETRY = timedelta(seconds=15)  # the first wait after a failure; each failure in a row doubles it
 MAX_BACKOFF = timedelta(minutes=4)  # a platform that is back is tried again within this, however long it was down
+READ_TOLERANCE = timedelta(seconds=2)  # a run this early still reads: the scheduler's runs drift either side
+JOB_STEP = timedelta(seconds=5)  # the job wakes at least this often, so back-off probes and due reads are not late
 BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker (staff are told once)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
@@ -143,8 +145,13 @@ class Service:
         return max(configured, budget.per / budget.requests * same_platform)
 
     def poll_interval(self, account: AccountSettings) -> timedelta:
-        """How often the account's job runs: as often as its most frequent stream."""
+        """How often the account's streams are read at most: as often as its most frequent stream."""
         return min(self.stream_interval(account, stream) for stream in self.adapters[account.name].streams)
+
+    def job_interval(self, account: AccountSettings) -> timedelta:
+        """How often the account's job wakes: often enough that a stream is read when it is due and
+        a back-off probe runs when its wait ends, not a whole poll interval later."""
+        return min(self.poll_interval(account), JOB_STEP)
 
     def tick(self) -> None:
         """One pass over every account (what the scheduler does, one account at a time)."""
@@ -155,7 +162,7 @@ class Service:
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
             scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
-                              seconds=self.poll_interval(account).total_seconds(),
+                              seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
@@ -267,8 +274,7 @@ class Service:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
                 continue
-            last = health.last_read.get(stream)
-            if last is not None and now - last < self.stream_interval(account, stream):
+            if not self._read_due(health.last_read.get(stream), self.stream_interval(account, stream), now):
                 continue
             cursor = self.store.cursor(account.name, stream)
             try:
@@ -297,6 +303,12 @@ class Service:
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
+
+    @staticmethod
+    def _read_due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
+        """Due at the interval, less a small tolerance: a run a moment early must not push the read
+        to the run after, which doubled the real interval."""
+        return last is None or now - last >= interval - min(READ_TOLERANCE, interval / 10)
 
     def _answered_before(self, adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
         """On a stream's first read (a new or lost state), the items of history (said before this

@@ -56,3 +56,34 @@ def test_a_45_second_outage_is_followed_back_within_a_minute(tmp_path: Path, pol
     assert recovery_delay <= timedelta(seconds=60)
     service.tick()
     assert [a.target for a in network.activity if a.kind == "reply"] != []
+
+
+def test_streams_are_read_on_the_configured_cadence_though_the_scheduler_wakes_a_little_early_or_late(
+        tmp_path: Path) -> None:
+    """APScheduler's runs drift by milliseconds either side of the interval; a run that comes a
+    moment early must not skip the read and leave it for the run after (twice the interval)."""
+    service, clock, network = sandbox_account(tmp_path)
+    interval = service.poll_interval(service.settings.accounts[0])
+    drift = random.Random(3)
+    start = clock.now
+    for run in range(30):
+        clock.now = start + interval * run + timedelta(seconds=drift.uniform(-0.5, 0.5))
+        service.tick()
+    comment_reads = [moment for moment, stream in network.reads if stream == "comments"]
+    gaps = sorted((later - earlier).total_seconds() for earlier, later in zip(comment_reads, comment_reads[1:]))
+    print(f"read gaps at a {interval.total_seconds():.0f} s interval: median {gaps[len(gaps) // 2]:.1f} s, "
+          f"max {gaps[-1]:.1f} s")
+    assert gaps[-1] <= interval.total_seconds() + 1
+
+
+def test_reads_follow_the_interval_when_the_job_wakes_every_step(tmp_path: Path) -> None:
+    service, clock, network = sandbox_account(tmp_path)
+    account = service.settings.accounts[0]
+    step = service.job_interval(account)
+    start = clock.now
+    while clock.now < start + timedelta(minutes=10):
+        service.tick()
+        clock.now += step
+    comment_reads = [moment for moment, stream in network.reads if stream == "comments"]
+    gaps = {(later - earlier) for earlier, later in zip(comment_reads, comment_reads[1:])}
+    assert gaps == {service.poll_interval(account)}

@@ -114,7 +114,7 @@ def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: P
     scheduler = BackgroundScheduler(timezone=settings.organisation.timezone)
     service._schedule(scheduler)
     [job] = scheduler.get_jobs()
-    assert job.id == "demo" and job.func == service.poll_account and tuple(job.args) == ("demo",)
-    assert job.trigger.interval == service.poll_interval(settings.accounts[0])
+    assert job.id == "demo" and job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
+    assert job.trigger.interval == service.job_interval(settings.accounts[0]) < service.poll_interval(settings.accounts[0])
     assert job.max_instances == 1 and job.coalesce
     service.close()
