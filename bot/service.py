@@ -31,7 +31,7 @@ from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, Pla
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import is_open, open_periods
-from bot.model import Action, ActionKind, Category, Channel, Finding, Inbound, Urgency
+from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
 from bot.moderation import private_spans, redact
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
@@ -373,10 +373,15 @@ class Service:
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
+        """Decide every waiting message first (oldest first, so each sees the history before it),
+        then carry out danger before the rest: after an outage, someone at risk must not wait
+        behind a backlog of ordinary messages (deciding is cheap; the platform calls are not)."""
         context: HandleContext | None = None  # built when a message needs it: the own ids may need a call
+        danger_first: list[PendingItem] = []
+        the_rest: list[PendingItem] = []
         for pending in self.store.pending(account.name, with_held=open_now):
             if pending.decided:
-                self._carry_out(account, pending, now)
+                the_rest.append(pending)
                 continue
             if context is None:
                 context = replace(self._context(account, now), official_ids=self._own_ids(account))
@@ -389,7 +394,10 @@ class Service:
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
             self.console.decision(pending.inbound, decision)
-            self._carry_out(account, replace(pending, decided=True), now)
+            is_danger = decision.danger_tier is not DangerTier.NONE or decision.category in DANGER_CATEGORIES
+            (danger_first if is_danger else the_rest).append(replace(pending, decided=True))
+        for pending in danger_first + the_rest:
+            self._carry_out(account, pending, now)
 
     def _own_ids(self, account: AccountSettings) -> frozenset[str]:
         """The account's own author ids, asked of the platform once (the loop guard)."""
