@@ -460,10 +460,10 @@ class Service:
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+            # The fallback was fitted to this platform and worded when the message was decided.
+            self.store.fail_with_fallback(stored.id, f"refused: {self._error_text(refusal)}", pending.row_id, inbound,
+                                          action.fallback, now)
             self.console.action(action, f"refused: {self._error_text(refusal)}")
-            if action.fallback is not None:  # fitted to this platform and worded when the message was decided
-                self.store.plan_fallback(pending.row_id, inbound, action.fallback, now)
             return
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
