@@ -526,13 +526,25 @@ class Service:
 
     def _send_notice(self, account: AccountSettings, stored: StoredAction, now: datetime) -> None:
         adapter = self.adapters[account.name]
-        if stored.status == SENDING:
+        posts = stored.action.template != CLEAR_NOTICE  # undoing a notice is safe to repeat; posting one is not
+        if stored.status == SENDING and posts and not adapter.capabilities.can_find_notice:
             self.store.mark_unconfirmed(stored.id, "may have been posted before a restart; not posted again", now)
             self.console.alert(account.name, "routine", "an hours notice may not have been posted: please check")
             self.alerts.enqueue_system(account, Urgency.ROUTINE, "an hours notice may not have been posted: please check", now)
             return
-        self.store.mark_sending(stored.id)
         try:
+            if stored.status == SENDING and posts:
+                # A crash came between posting and recording: ask the platform, so the notice is neither
+                # posted twice nor missing, and one that is up is known (and so taken down at reopening).
+                found = adapter.find_notice(stored.action.text)
+                if found:
+                    self.store.mark_done(stored.id, found, now)
+                    self.console.notice(account.name, stored.action.text)
+                    return
+                if (stored.action.template == "offline_notice") == is_open(account.hours, now):
+                    self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
+                    return
+            self.store.mark_sending(stored.id)
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"
             else:
@@ -542,10 +554,9 @@ class Service:
             return
         except PlatformError as problem:
             if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):
-                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked, never reposted
+                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked before posting again
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
         if stored.action.text:
             self.console.notice(account.name, stored.action.text)
-
