@@ -189,6 +189,13 @@ class Adapter(ABC):
     def post_notice(self, text: str) -> str:
         """Publish an account-wide notice (the 'offline' message) and return its id."""
 
+    def find_notice(self, text: str) -> str | None:
+        """The id of our notice with exactly this text if it is up, else None; after a crash between
+        posting it and recording its id, so it is neither posted twice nor left up after reopening
+        (the adapter remembers it for `clear_notice`). Adapters that can answer set
+        `Capabilities.can_find_notice`."""
+        return None
+
     def clear_notice(self) -> str | None:
         """Undo a notice that replaced something (Instagram's biography) when monitoring resumes.
 

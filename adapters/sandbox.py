@@ -31,6 +31,7 @@ CAPABILITIES = Capabilities(
                        ActionKind.UNBLOCK, ActionKind.MUTE, ActionKind.POST_NOTICE}),
     max_reply_length={Channel.PUBLIC: 1000, Channel.PRIVATE: 1000},
     can_find_own_reply=True,
+    can_find_notice=True,
 )
 
 
@@ -213,6 +214,10 @@ class SandboxAdapter(Adapter):
     def post_notice(self, text: str) -> str:
         self.network.raise_fault("post_notice")
         return self.network.record(Activity("notice", self.account, text))
+
+    def find_notice(self, text: str) -> str | None:
+        posted = [a for a in self.network.activity if a.kind == "notice" and a.target == self.account and a.text == text]
+        return f"found: {self.account} notice" if posted else None
 
 
 def create(config: AccountConfig) -> SandboxAdapter:

@@ -90,6 +90,7 @@ CAPABILITIES = Capabilities(
     url_length=23,
     notice_kinds=("post",),
     can_find_own_reply=True,
+    can_find_notice=True,
     distinct_replies=True,  # "You are not allowed to create a Tweet with duplicate content."
 )
 
@@ -744,6 +745,19 @@ class XAdapter(Adapter):
         self._notice_file.parent.mkdir(parents=True, exist_ok=True)
         self._notice_file.write_text(tweet_id, encoding="utf-8")
         return tweet_id
+
+    def find_notice(self, text: str) -> str | None:
+        """Our newest post with exactly the notice's text (X keeps the text as posted), remembered so
+        `clear_notice` takes it down at reopening."""
+        body = self._call("looking for an offline post", lambda: self._client.get_users_tweets(
+            self.user_id(), max_results=PAGE_SIZE, user_auth=self._user_auth))
+        for tweet in body.get("data") or []:  # newest first
+            if tweet.get("text") == text:
+                tweet_id = str(tweet["id"])
+                self._notice_file.parent.mkdir(parents=True, exist_ok=True)
+                self._notice_file.write_text(tweet_id, encoding="utf-8")
+                return tweet_id
+        return None
 
     def clear_notice(self) -> str | None:
         """Delete the last offline post when monitoring resumes, so the timeline does not say "away"."""

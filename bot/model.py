@@ -130,6 +130,7 @@ class Capabilities:
     url_length: int | None = None
     notice_kinds: tuple[str, ...] = ("post",)
     can_find_own_reply: bool = False
+    can_find_notice: bool = False  # `Adapter.find_notice` can tell whether an offline notice is up
     distinct_replies: bool = False
 
     def supports(self, kind: ActionKind) -> bool:

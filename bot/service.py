@@ -31,7 +31,7 @@ from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, Pla
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import is_open, open_periods
-from bot.model import Action, ActionKind, Category, Channel, Finding, Inbound, Urgency
+from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
 from bot.moderation import private_spans, redact
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
@@ -42,9 +42,11 @@ log = logging.getLogger("housebot")
 Clock = Callable[[], datetime]
 
 NOTICE_GRACE = timedelta(hours=1)  # a closing missed by more than this (bot was down) gets no late notice
-MAX_BACKOFF = timedelta(minutes=15)
-BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker
-BREAKER_COOLDOWN = timedelta(minutes=10)
+FIRST_RETRY = timedelta(seconds=15)  # the first wait after a failure; each failure in a row doubles it
+MAX_BACKOFF = timedelta(minutes=4)  # a platform that is back is tried again within this, however long it was down
+READ_TOLERANCE = timedelta(seconds=2)  # a run this early still reads: the scheduler's runs drift either side
+JOB_STEP = timedelta(seconds=5)  # the job wakes at least this often, so back-off probes and due reads are not late
+BREAKER_THRESHOLD = 5  # consecutive failures that open an account's circuit breaker (staff are told once)
 MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this many tries
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
@@ -143,8 +145,13 @@ class Service:
         return max(configured, budget.per / budget.requests * same_platform)
 
     def poll_interval(self, account: AccountSettings) -> timedelta:
-        """How often the account's job runs: as often as its most frequent stream."""
+        """How often the account's streams are read at most: as often as its most frequent stream."""
         return min(self.stream_interval(account, stream) for stream in self.adapters[account.name].streams)
+
+    def job_interval(self, account: AccountSettings) -> timedelta:
+        """How often the account's job wakes: often enough that a stream is read when it is due and
+        a back-off probe runs when its wait ends, not a whole poll interval later."""
+        return min(self.poll_interval(account), JOB_STEP)
 
     def tick(self) -> None:
         """One pass over every account (what the scheduler does, one account at a time)."""
@@ -155,7 +162,7 @@ class Service:
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         for account in self.settings.accounts:
             scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
-                              seconds=self.poll_interval(account).total_seconds(),
+                              seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
@@ -267,10 +274,8 @@ class Service:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
                 continue
-            last = health.last_read.get(stream)
-            if last is not None and now - last < self.stream_interval(account, stream):
+            if not self._read_due(health.last_read.get(stream), self.stream_interval(account, stream), now):
                 continue
-            health.last_read[stream] = now
             cursor = self.store.cursor(account.name, stream)
             try:
                 result = adapter.fetch(stream, cursor)
@@ -282,6 +287,7 @@ class Service:
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
             fetched = True
+            health.last_read[stream] = now  # a failed read is tried again when its back-off ends, not an interval later
             for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
                 log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
                           bad.native_id, bad.reason)
@@ -297,6 +303,12 @@ class Service:
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
+
+    @staticmethod
+    def _read_due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
+        """Due at the interval, less a small tolerance: a run a moment early must not push the read
+        to the run after, which doubled the real interval."""
+        return last is None or now - last >= interval - min(READ_TOLERANCE, interval / 10)
 
     def _answered_before(self, adapter: Adapter, items: tuple[Inbound, ...]) -> dict[str, str]:
         """On a stream's first read (a new or lost state), the items of history (said before this
@@ -342,17 +354,17 @@ class Service:
             self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
         health.failures += 1
-        delay = min(MAX_BACKOFF, timedelta(seconds=self.settings.bot.poll_seconds) * 2 ** health.failures)
-        delay *= self.rng.uniform(0.5, 1.0)  # jitter, so accounts do not retry in step
-        if health.failures >= BREAKER_THRESHOLD:
-            delay = BREAKER_COOLDOWN
-            if not health.breaker_alerted:
-                health.breaker_alerted = True
-                log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-                self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
-                                   f"trying again every {BREAKER_COOLDOWN}")
-                self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
-                                           f"trying again every {BREAKER_COOLDOWN}", now)
+        # Half-open probing: a short wait that grows with each failure in a row, capped, so a blip
+        # costs seconds and the bot follows the platform back within a minute or two, never ten.
+        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (health.failures - 1))
+        delay *= self.rng.uniform(0.75, 1.0)  # jitter, so accounts do not retry in step
+        if health.failures >= BREAKER_THRESHOLD and not health.breaker_alerted:
+            health.breaker_alerted = True
+            log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
+            self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
+                               f"trying again at least every {MAX_BACKOFF}")
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+                                       f"trying again at least every {MAX_BACKOFF}", now)
         health.wait_until["*"] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
                     account.name, stream, health.failures, delay, str(problem))
@@ -361,10 +373,15 @@ class Service:
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
+        """Decide every waiting message first (oldest first, so each sees the history before it),
+        then carry out danger before the rest: after an outage, someone at risk must not wait
+        behind a backlog of ordinary messages (deciding is cheap; the platform calls are not)."""
         context: HandleContext | None = None  # built when a message needs it: the own ids may need a call
+        danger_first: list[PendingItem] = []
+        the_rest: list[PendingItem] = []
         for pending in self.store.pending(account.name, with_held=open_now):
             if pending.decided:
-                self._carry_out(account, pending, now)
+                the_rest.append(pending)
                 continue
             if context is None:
                 context = replace(self._context(account, now), official_ids=self._own_ids(account))
@@ -377,7 +394,10 @@ class Service:
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
             self.console.decision(pending.inbound, decision)
-            self._carry_out(account, replace(pending, decided=True), now)
+            is_danger = decision.danger_tier is not DangerTier.NONE or decision.category in DANGER_CATEGORIES
+            (danger_first if is_danger else the_rest).append(replace(pending, decided=True))
+        for pending in danger_first + the_rest:
+            self._carry_out(account, pending, now)
 
     def _own_ids(self, account: AccountSettings) -> frozenset[str]:
         """The account's own author ids, asked of the platform once (the loop guard)."""
@@ -440,10 +460,10 @@ class Service:
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
-            self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+            # The fallback was fitted to this platform and worded when the message was decided.
+            self.store.fail_with_fallback(stored.id, f"refused: {self._error_text(refusal)}", pending.row_id, inbound,
+                                          action.fallback, now)
             self.console.action(action, f"refused: {self._error_text(refusal)}")
-            if action.fallback is not None:  # fitted to this platform and worded when the message was decided
-                self.store.plan_fallback(pending.row_id, inbound, action.fallback, now)
             return
         except PlatformError as problem:
             if stored.attempts + 1 >= MAX_ATTEMPTS:
@@ -506,13 +526,25 @@ class Service:
 
     def _send_notice(self, account: AccountSettings, stored: StoredAction, now: datetime) -> None:
         adapter = self.adapters[account.name]
-        if stored.status == SENDING:
+        posts = stored.action.template != CLEAR_NOTICE  # undoing a notice is safe to repeat; posting one is not
+        if stored.status == SENDING and posts and not adapter.capabilities.can_find_notice:
             self.store.mark_unconfirmed(stored.id, "may have been posted before a restart; not posted again", now)
             self.console.alert(account.name, "routine", "an hours notice may not have been posted: please check")
             self.alerts.enqueue_system(account, Urgency.ROUTINE, "an hours notice may not have been posted: please check", now)
             return
-        self.store.mark_sending(stored.id)
         try:
+            if stored.status == SENDING and posts:
+                # A crash came between posting and recording: ask the platform, so the notice is neither
+                # posted twice nor missing, and one that is up is known (and so taken down at reopening).
+                found = adapter.find_notice(stored.action.text)
+                if found:
+                    self.store.mark_done(stored.id, found, now)
+                    self.console.notice(account.name, stored.action.text)
+                    return
+                if (stored.action.template == "offline_notice") == is_open(account.hours, now):
+                    self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
+                    return
+            self.store.mark_sending(stored.id)
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"
             else:
@@ -522,10 +554,9 @@ class Service:
             return
         except PlatformError as problem:
             if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):
-                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked, never reposted
+                self.store.mark_retry(stored.id, self._error_text(problem))  # else stays `sending`: checked before posting again
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
         if stored.action.text:
             self.console.notice(account.name, stored.action.text)
-

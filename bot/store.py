@@ -310,11 +310,17 @@ class Store:
             for position, action in enumerate(decision.actions):
                 self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, status, now, None)
 
-    def plan_fallback(self, row_id: int, inbound: Inbound, action: Action, now: datetime) -> None:
+    def fail_with_fallback(self, action_id: int, error: str, row_id: int, inbound: Inbound, fallback: Action | None,
+                           now: datetime) -> None:
+        """Mark a refused action failed and plan its fallback, all or nothing: a crash between the two
+        left the message handled with neither its reply nor its review."""
         with self._transaction() as db:
+            self._update_action(db, action_id, FAILED, error=error, finished_at=now)
+            if fallback is None:
+                return
             position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
                                   (row_id,)).fetchone()[0]
-            self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, PLANNED, now, None)
+            self._insert_action(db, fallback, inbound.account, inbound.author.id, row_id, position, PLANNED, now, None)
 
     def plan_notice(self, account: str, action: Action, notice_key: str, now: datetime) -> int | None:
         """Plan an account-wide notice once per key; None if that notice was planned already."""
@@ -381,11 +387,17 @@ class Store:
     def _set_action(self, action_id: int, status: str, *, platform_ref: str | None = None, error: str | None = None,
                     finished_at: datetime | None = None, attempts_increment: int = 0) -> None:
         with self._transaction() as db:
-            db.execute(
-                """UPDATE actions SET status=?, platform_ref=COALESCE(?, platform_ref), error=COALESCE(?, error),
-                   finished_at=COALESCE(?, finished_at), attempts=attempts+? WHERE id=?""",
-                (status, platform_ref, error, _iso(finished_at) if finished_at else None, attempts_increment, action_id),
-            )
+            self._update_action(db, action_id, status, platform_ref=platform_ref, error=error, finished_at=finished_at,
+                                attempts_increment=attempts_increment)
+
+    @staticmethod
+    def _update_action(db: sqlite3.Connection, action_id: int, status: str, *, platform_ref: str | None = None,
+                       error: str | None = None, finished_at: datetime | None = None, attempts_increment: int = 0) -> None:
+        db.execute(
+            """UPDATE actions SET status=?, platform_ref=COALESCE(?, platform_ref), error=COALESCE(?, error),
+               finished_at=COALESCE(?, finished_at), attempts=attempts+? WHERE id=?""",
+            (status, platform_ref, error, _iso(finished_at) if finished_at else None, attempts_increment, action_id),
+        )
 
     def complete_inbound(self, row_id: int, now: datetime) -> None:
         """The message is handled: forget its full text, keep the redacted one."""

@@ -672,3 +672,15 @@ def test_photos_and_videos_are_carried_with_their_alt_text(fake_x: FakeX) -> Non
     assert dm.native_id == event.id and dm.attachments == (Attachment(AttachmentKind.VIDEO, ""),)
     mentions_call = requests_to(fake_x, f"/2/users/{OWN_ID}/mentions")[-1]
     assert "attachments.media_keys" in mentions_call.query["expansions"]
+
+
+def test_a_notice_posted_before_a_crash_is_found_and_then_taken_down(fake_x: FakeX, tmp_path: Path) -> None:
+    text = "This account is not monitored until 8am. In an emergency call 999."
+    x = adapter(fake_x, state_dir=tmp_path)
+    assert x.find_notice(text) is None
+    notice_id = x.post_notice(text)
+    x._notice_file.unlink()  # the crash: X has the post, nothing of it was kept
+    restarted = adapter(fake_x, state_dir=tmp_path)
+    assert restarted.clear_notice() is None  # without the id the post would stay up
+    assert restarted.find_notice(text) == notice_id
+    assert restarted.clear_notice() == notice_id and fake_x.posts_by() == []

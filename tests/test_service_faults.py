@@ -11,7 +11,9 @@ from pathlib import Path
 
 from adapters.base import ActionRefused, AuthFailed, PlatformUnavailable, RateLimited
 from adapters.sandbox import SandboxAdapter, SandboxNetwork
+from bot.model import ActionKind
 from bot.service import BREAKER_THRESHOLD, Service
+from bot.store import Store
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, write_settings
 
 TWO_ACCOUNTS = ALWAYS_OPEN + ALWAYS_OPEN.replace('name = "demo"', 'name = "second"').replace(
@@ -151,5 +153,29 @@ def test_after_a_restart_a_refusal_follows_the_fallback_planned_with_the_decisio
     first.fail_next("hide", ActionRefused("this comment cannot be hidden"))
     restarted.poll_account("demo")
     assert "delete" in [a.kind for a in first.activity]
+    assert "delete:done" in str(restarted.store.audit(account="demo")[0]["actions"])
+    restarted.close()
+
+
+def test_a_crash_while_planning_the_fallback_loses_neither_the_refusal_nor_the_fallback(tmp_path: Path,
+                                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    service, clock, first, _ = two_services(tmp_path)
+    first.post("demo", message("t", "That receptionist had better watch herself. I know where she lives and I'll be waiting"))
+    first.fail_next("hide", ActionRefused("this comment cannot be hidden"))
+    real_insert = Store._insert_action
+
+    def crash_on_the_fallback(db, action, *args):  # type: ignore[no-untyped-def]
+        if action.kind is ActionKind.DELETE:
+            raise RuntimeError("the process died here")
+        return real_insert(db, action, *args)
+
+    monkeypatch.setattr(Store, "_insert_action", staticmethod(crash_on_the_fallback))
+    service.poll_account("demo")
+    monkeypatch.setattr(Store, "_insert_action", staticmethod(real_insert))
+    service.close()
+    restarted = Service(service.settings, clock=clock, adapters={"demo": SandboxAdapter(
+        service.settings.account_config(service.settings.accounts[0]), first)}, out=io.StringIO(), rng=random.Random(7))
+    first.fail_next("hide", ActionRefused("this comment cannot be hidden"))
+    restarted.poll_account("demo")
     assert "delete:done" in str(restarted.store.audit(account="demo")[0]["actions"])
     restarted.close()

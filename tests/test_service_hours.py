@@ -115,6 +115,29 @@ def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: P
     service._schedule(scheduler)
     [job] = scheduler.get_jobs()
     assert job.id == "demo" and job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
-    assert job.trigger.interval == service.poll_interval(settings.accounts[0])
+    assert job.trigger.interval == service.job_interval(settings.accounts[0]) < service.poll_interval(settings.accounts[0])
     assert job.max_instances == 1 and job.coalesce
     service.close()
+
+
+@pytest.mark.parametrize("posted_before_the_crash", [True, False], ids=["crash-after-posting", "crash-before-posting"])
+def test_an_offline_notice_interrupted_by_a_crash_is_up_exactly_once_and_recorded(tmp_path: Path,
+                                                                                  posted_before_the_crash: bool) -> None:
+    settings = write_settings(tmp_path, OFFICE_HOURS.format(safety_screen="false"))
+    clock = Clock(local("2026-05-20T16:58"))
+    service, network, _ = sandbox_service(settings, clock)
+    adapter = service.adapters["demo"]
+    real_post_notice = adapter.post_notice
+
+    def crash(text: str) -> str:
+        if posted_before_the_crash:
+            real_post_notice(text)
+        raise RuntimeError("the process died here")
+
+    adapter.post_notice = crash  # type: ignore[method-assign]
+    travel(service, clock, local("2026-05-20T17:02"), step=timedelta(minutes=1))
+    del adapter.post_notice
+    travel(service, clock, local("2026-05-20T17:10"), step=timedelta(minutes=1))
+    assert len([a for a in network.activity if a.kind == "notice"]) == 1
+    [notice] = service.store.notices()
+    assert notice.status == DONE

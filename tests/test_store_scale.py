@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.model import Action, ActionKind, Author, Channel, Inbound, Platform
+from bot.model import Action, ActionKind, Author, Category, Channel, Decision, Inbound, Platform
 from bot.store import SCHEMA_V1, SCHEMA_VERSION, Store, WAITING
 
 NOW = datetime(2026, 6, 3, 9, 0, tzinfo=timezone.utc)
@@ -109,7 +109,7 @@ def test_a_review_is_waiting_until_settled() -> None:
     store.record_fetch("demo", "comments", [item], "1", NOW, str)
     [pending] = store.pending("demo")
     review = Action(ActionKind.REVIEW, "r", "a person decides", team="comms")
-    store.plan_fallback(pending.row_id, item, review, NOW)
+    store.save_decision(pending.row_id, item, Decision(("sandbox", "demo", "1"), Category.ORDINARY, (), (review,), "r"), NOW)
     [stored] = store.actions_for(pending.row_id)
     store.mark_waiting(stored.id, "review:comms")
     assert [s.status for s in store.waiting_reviews()] == [WAITING]
