@@ -38,10 +38,12 @@ from bot.model import (
 from bot.moderation import ENGINE_ERROR_CHECK, ModerationData, classify, load_moderation_data
 from bot.policy import SUPPORT_LINE, DecideContext, Policy, decide, load_policy
 from bot.replies import (
+    NAME_FALLBACK,
     SAMPLE_VALUES,
     TEMPLATE_NAMES,
     Limits,
     ReplyBook,
+    clean_user_value,
     limit_for,
     load_replies,
     next_opening_words,
@@ -183,6 +185,8 @@ def name_to_greet(inbound: Inbound, data: ModerationData) -> str:
     details in it: the official account never repeats "F*** the NHS" or a phone number as a
     greeting. '' lets the reply greet neutrally."""
     name = inbound.author.display_name or inbound.author.handle
+    if clean_user_value("author_name", name) == NAME_FALLBACK:
+        return ""  # the reply greets neutrally whatever the checks would say: no need to ask them
     context = ClassifyContext(now=inbound.created_at, platform=inbound.platform, channel=inbound.channel)
     findings = classify(name, context, data)  # a check that fails gives a finding of its category
     return "" if any(f.category in _NOT_A_NAME for f in findings) else name
