@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pytest
 
 from adapters.sandbox import CAPABILITIES as SANDBOX
 from bot.evaluate import engine_from
-from bot.model import Category, ClassifyContext, Finding
-from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.model import Category
+from bot.moderation import ModerationData, classify
 from bot.moderation.concepts import find_cues
 from bot.moderation.message import read_message
 from bot.pipeline import handle_text, text_context
 from bot.policy import primary_category
-
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
-CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
-
-
-@pytest.fixture(scope="module")
-def data() -> ModerationData:
-    return load_moderation_data(CONFIG)
-
-
-def check_of(finding: Finding) -> str:
-    """The id of the check that made a finding (its third field, whatever it is called)."""
-    return str(getattr(finding, dataclasses.fields(finding)[2].name))
+from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
 
 
 def verification_checks(text: str, data: ModerationData) -> list[str]:
-    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.VERIFICATION]
+    return [f.check for f in classify(text, CONTEXT, data) if f.category is Category.VERIFICATION]
 
 
 @pytest.mark.parametrize("text", [
@@ -45,7 +29,7 @@ def verification_checks(text: str, data: ModerationData) -> list[str]:
 ])
 def test_questions_about_an_account_get_the_verification_answer(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.VERIFICATION, [check_of(f) for f in found]
+    assert primary_category(found) is Category.VERIFICATION, [f.check for f in found]
     assert "verification.impersonation" not in verification_checks(text, data)
 
 
@@ -61,7 +45,7 @@ def test_questions_about_an_account_get_the_verification_answer(text: str, data:
 ])
 def test_reports_of_an_impersonating_account_alert_staff(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.VERIFICATION, [check_of(f) for f in found]
+    assert primary_category(found) is Category.VERIFICATION, [f.check for f in found]
     assert "verification.impersonation" in verification_checks(text, data)
 
 
@@ -95,7 +79,7 @@ def test_a_greeting_before_a_complaint_still_counts(data: ModerationData) -> Non
 
 
 def spam_checks(text: str, data: ModerationData) -> list[str]:
-    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.SPAM]
+    return [f.check for f in classify(text, CONTEXT, data) if f.category is Category.SPAM]
 
 
 @pytest.mark.parametrize(("text", "cue"), [
@@ -113,7 +97,7 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
 def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
-    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM, [check_of(f) for f in classify(text, CONTEXT, data)]
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM, [f.check for f in classify(text, CONTEXT, data)]
 
 
 @pytest.mark.parametrize("text", [

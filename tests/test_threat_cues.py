@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from datetime import datetime, timezone
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.model import Category, ClassifyContext, Finding
+from bot.model import Category, ClassifyContext
 from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
 from bot.moderation.concepts import find_cues
@@ -27,13 +26,8 @@ def data() -> ModerationData:
     return load_moderation_data(CONFIG)
 
 
-def check_of(finding: Finding) -> str:
-    """The id of the check that made a finding (its third field, whatever it is called)."""
-    return str(getattr(finding, dataclasses.fields(finding)[2].name))
-
-
 def threat_checks(text: str, data: ModerationData) -> list[str]:
-    return [check_of(f) for f in classify(text, CONTEXT, data) if f.category is Category.THREAT]
+    return [f.check for f in classify(text, CONTEXT, data) if f.category is Category.THREAT]
 
 
 @pytest.mark.parametrize(("text", "cue"), [
@@ -74,7 +68,7 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.THREAT, [check_of(f) for f in found]
+    assert primary_category(found) is Category.THREAT, [f.check for f in found]
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert cue in {match.combo for match in find_cues(data.threat_signals.cues, message)}
 
@@ -82,7 +76,7 @@ def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: 
 def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationData) -> None:
     text = "bring a machete next time"
     finding = next(f for f in classify(text, CONTEXT, data) if f.category is Category.THREAT)
-    assert check_of(finding) == "threat.cue.weapon"
+    assert finding.check == "threat.cue.weapon"
     assert "weapon 'machete'" in finding.detail and "intent 'next time'" in finding.detail
     assert [span.text_in(text) for span in finding.spans] == ["machete next time"]
 
