@@ -80,10 +80,6 @@ class AlertSettings:
         return tuple(value for value in found if value)
 
 
-def _is_loopback_url(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS
-
-
 def _check_url(file: Path, key: str, value: str) -> str:
     """https:// everywhere; plain http only to this machine (a local catcher or a test server)."""
     parts = urlsplit(value)
