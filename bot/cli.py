@@ -324,6 +324,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, engine)
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    """`review`, `undo` and `appeal`: the staff actions of the console, from a terminal."""
+    from bot.staff_cli import run
+
+    return run(args, _settings(args), sys.stdout, sys.stderr)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "run": ("run the bot until Ctrl-C (the sandbox when no accounts are configured)", cmd_run),
     "check": ("validate settings, policy, replies and word lists, then check each account with its platform", cmd_check),
@@ -334,6 +341,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
     "preview": ("print each wording of a situation filled with example values", cmd_preview),
     "test-alert": ("send a test alert through every alert channel of one team", cmd_test_alert),
+    "review": ("list the reviews waiting for a person, or approve, reply to or dismiss one (acts as an admin "
+               "named by --as)", cmd_staff),
+    "undo": ("undo a hide, block or mute: the running bot unhides, unblocks or unmutes (acts as an admin named "
+             "by --as)", cmd_staff),
+    "appeal": ("record an appeal against a take-down, or decide one (acts as an admin named by --as)", cmd_staff),
 }
 
 
@@ -371,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="also send a test alert through every alert channel of every team")
         if name == "test-alert":
             command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
+        if name in ("review", "undo", "appeal"):
+            from bot.staff_cli import add_arguments
+
+            add_arguments(name, command)
     return parser
 
 
