@@ -78,11 +78,14 @@ CORE = PersonalData(
                       ORDER BY at""",
     },
     purge_text=(
+        # a private conversation's id names the person on some platforms (the sandbox's dm-@name)
         """UPDATE inbound SET text=NULL, text_redacted='', author_handle='', author_name='', evidence='',
-           extras='{}', attachments='[]' WHERE status='handled' AND decided_at < :before
-           AND (text_redacted<>'' OR author_handle<>'' OR author_name<>'' OR evidence<>'')""",
-        """UPDATE actions SET text='' WHERE inbound_id IS NOT NULL AND planned_at < :before AND text<>''
-           AND status NOT IN ('planned', 'sending', 'waiting')""",
+           extras='{}', attachments='[]', thread_id=CASE WHEN channel='private' THEN '' ELSE thread_id END
+           WHERE status='handled' AND decided_at < :before
+           AND (text_redacted<>'' OR author_handle<>'' OR author_name<>'' OR evidence<>'' OR extras<>'{}')""",
+        # the words said to the person, and the fallback's words (needed only while the action is unfinished)
+        """UPDATE actions SET text='', fallback='' WHERE inbound_id IS NOT NULL AND planned_at < :before
+           AND (text<>'' OR fallback<>'') AND status NOT IN ('planned', 'sending', 'waiting')""",
         "DELETE FROM unreadable WHERE fetched_at < :before",
     ),
     purge_decisions=(
