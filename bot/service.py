@@ -271,7 +271,7 @@ class Service:
             self._ops_url = server.start()
         except OSError as problem:
             raise ConfigError(self.settings.env_file or "(environment)", "HOUSEBOT_OPS_LISTEN",
-                              f"{problem}: is another program using it? Choose another address, or off") from None
+                              f"{problem}: choose another address, or off") from None
         return server
 
     def close(self) -> None:

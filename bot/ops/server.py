@@ -7,6 +7,8 @@ service's transaction.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from typing import Sequence
@@ -22,24 +24,35 @@ class OpsServer:
     """Serve routes on host:port until `stop`; `start` returns once it listens, or raises OSError."""
 
     def __init__(self, routes: Sequence[BaseRoute], host: str, port: int) -> None:
-        config = uvicorn.Config(Starlette(routes=list(routes)), host=host, port=port, log_level="warning",
-                                access_log=False, lifespan="off", server_header=False)
+        # log_config=None: uvicorn's lines go through housebot's own handler (scrubbed, JSON if asked)
+        config = uvicorn.Config(Starlette(routes=list(routes)), host=host, port=port, log_config=None,
+                                log_level="warning", access_log=False, lifespan="off", server_header=False)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="housebot-ops", daemon=True)
-        self.host = host
+        self.host, self.port = host, port
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        """Listen, and return the address (the port the OS chose when 0 was asked)."""
+        """Listen, and return the address (the port the OS chose when 0 was asked). The socket is
+        bound here, so a port in use is an OSError naming the address, not a line from uvicorn."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        try:
+            listener = socket.create_server((self.host, self.port), family=family)
+        except OSError as problem:
+            raise OSError(f"cannot listen on {self.host}:{self.port} ({os.strerror(problem.errno) if problem.errno else problem})") from None
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [listener]}, name="housebot-ops",
+                                        daemon=True)
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise OSError(f"cannot listen on {self.host}:{self._server.config.port}")
+                listener.close()
+                raise OSError(f"cannot serve on {self.host}:{self.port}")
             time.sleep(0.02)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
+        port = listener.getsockname()[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
