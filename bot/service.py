@@ -30,6 +30,7 @@ from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
+from bot.errors import ConfigError
 from bot.hours import is_open, open_periods
 from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
 from bot.moderation import private_spans, redact
@@ -38,7 +39,6 @@ from bot.ops.retention import purge
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
 from bot.settings import AccountSettings, Settings
-from bot.errors import ConfigError
 from bot.store import PLANNED, SENDING, PendingItem, StoredAction, Store
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ class Service:
         self.metrics = Metrics([AccountStreams(name, tuple(self.adapters[name].streams)) for name in self.accounts],
                                started_at=clock())
         self._ops: OpsServer | None = None
+        self._ops_reader: Store | None = None  # the endpoints' own read-only connection
         self._ops_url = ""
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
@@ -249,13 +250,16 @@ class Service:
         if self._ops is not None:
             self._ops.stop()
             self._ops = None
+        if self._ops_reader is not None:
+            self._ops_reader.close()
+            self._ops_reader = None
         if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
             log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
             return
         self.close()
         self.console.stopped()
 
-    def _start_ops(self) -> "OpsServer | None":
+    def _start_ops(self) -> OpsServer | None:
         """/healthz, /readyz and /metrics on the address from the settings, over a read-only
         connection of their own; a port that cannot be had stops the start (exit 2), naming the setting."""
         from bot.ops.health import ops_routes
@@ -264,12 +268,13 @@ class Service:
         if self.settings.ops_address is None:
             return None
         host, port = self.settings.ops_address
-        reader = Store(self.settings.state_path, read_only=True)
-        server = OpsServer(ops_routes(reader, self.settings, self.clock, self.metrics,
+        self._ops_reader = Store(self.settings.state_path, read_only=True)
+        server = OpsServer(ops_routes(self._ops_reader, self.settings, self.clock, self.metrics,
                                       {a.name: self.poll_interval(a) for a in self.settings.accounts}), host, port)
         try:
             self._ops_url = server.start()
         except OSError as problem:
+            self._ops_reader.close()
             raise ConfigError(self.settings.env_file or "(environment)", "HOUSEBOT_OPS_LISTEN",
                               f"{problem}: choose another address, or off") from None
         return server
