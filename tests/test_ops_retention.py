@@ -211,3 +211,12 @@ def test_retention_settings_are_checked_naming_file_and_key(tmp_path: Path, tabl
 def test_retention_defaults_are_30_days_a_year_and_six_years(tmp_path: Path) -> None:
     retention = write_settings(tmp_path, ALWAYS_OPEN).retention
     assert (retention.message_text.days, retention.decisions.days, retention.staff_audit.days) == (30, 365, 2190)
+
+
+@pytest.mark.parametrize("author", ["", "@", " @x "])
+def test_forget_refuses_an_author_that_would_match_everyone(tmp_path: Path, author: str) -> None:
+    store = Store(tmp_path / "state.sqlite3")
+    with pytest.raises(ConfigError) as raised:
+        find_person(store, "sandbox", author)
+    assert raised.value.key == "--author"
+    store.close()

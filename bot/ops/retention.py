@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Mapping
 
+from bot.errors import ConfigError
 from bot.settings import Retention
 from bot.store import Store
 
@@ -134,6 +135,8 @@ def find_person(store: Store, platform: str, author: str) -> Person:
     platform id, which `housebot export` shows, still finds the decisions and strikes.
     """
     given = author.strip()
+    if len(given.lstrip("@")) < 2:
+        raise ConfigError("(command line)", "--author", f"{author!r} is not a handle or an id")
     handles = {given.lower(), "@" + given.lstrip("@").lower()}
     rows = store.read(
         f"""SELECT DISTINCT author_id, author_handle FROM inbound WHERE platform=?
