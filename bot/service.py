@@ -1,7 +1,8 @@
 """The running bot: the scheduler, the executor, and what happens when platforms misbehave.
 
 This is the only module that reads the clock (through an injectable `clock`), calls platforms and
-writes state. Each account is polled on its own schedule; a failure on one account (outage, 429,
+writes state. Each account is polled on its own schedule by its own worker (a thread of its own), so
+a slow or stuck platform delays only its own account; a failure on one account (outage, 429,
 expired token) is handled there and never stops the others.
 
 Flow for one account: fetch each stream since its cursor and keep the new messages together with
@@ -18,6 +19,7 @@ import random
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, TextIO
@@ -51,7 +53,8 @@ MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
-STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
+STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the steps under way (platform timeouts are shorter)
+ALERTS_WORKER = "alerts"  # the worker that delivers alerts, beside one worker per account
 
 
 def stop_like_ctrl_c(signum: int, frame: object) -> None:
@@ -90,13 +93,22 @@ class _StopAccount(Exception):
 
 @dataclass
 class AccountHealth:
-    """In-memory back-off state of one account; the pause for auth failures lives in the store."""
+    """In-memory back-off state of one account; the pause for auth failures lives in the store.
+
+    A failing read backs off its own stream alone (mentions returning 5xx must not delay a
+    safeguarding DM on the other stream); a failing action or notice backs off the whole account
+    under the key "*", since replies and hides share the platform's write side."""
 
     wait_until: dict[str, datetime] = field(default_factory=dict)  # stream name or "*" -> time
     last_read: dict[str, datetime] = field(default_factory=dict)  # stream name -> last fetch
-    failures: int = 0
-    breaker_alerted: bool = False
+    failures: dict[str, int] = field(default_factory=dict)  # stream name or "*" -> failures in a row
+    breaker_alerted: set[str] = field(default_factory=set)  # stream names (or "*") staff were told about
     last_closed_poll: datetime | None = None
+
+    def recovered(self, key: str) -> None:
+        """A call under `key` reached the platform: its run of failures is over."""
+        self.failures.pop(key, None)
+        self.breaker_alerted.discard(key)
 
 
 class Service:
@@ -130,7 +142,10 @@ class Service:
         self.health = {name: AccountHealth() for name in self.accounts}
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
-        self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
+        # One lock per worker: held by its step while it runs (so an account's step never runs twice
+        # at once), and by stop once that worker is done.
+        self._workers = {name: threading.Lock() for name in (*self.accounts, ALERTS_WORKER)}
+        self._stopping = threading.Event()
         self._started_at = clock()  # what was said before this moment is history the account may have answered
 
     # -- scheduling -------------------------------------------------------------------------------
@@ -160,13 +175,16 @@ class Service:
         self.deliver_alerts()
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+        """Each account's job runs in its own executor of one thread: X answering slowly (or a
+        long backlog) must not delay the Page's replies, as one shared job loop did."""
         for account in self.settings.accounts:
+            scheduler.add_executor(ThreadPoolExecutor(1), alias=account.name)
             scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
-                              seconds=self.job_interval(account).total_seconds(),
+                              executor=account.name, seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
-            scheduler.add_job(self.deliver_alerts, "interval", id="alerts", next_run_time=utc_now(),
+            scheduler.add_job(self._scheduled_alerts, "interval", id="alerts", next_run_time=utc_now(),
                               seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
                               misfire_grace_time=None)
 
@@ -178,13 +196,23 @@ class Service:
             log.exception("event=alert_delivery_error")
 
     def _scheduled_poll(self, name: str) -> None:
-        """One scheduled step; none starts once `stop` holds the step lock."""
-        if not self._step.acquire(blocking=False):
-            return
+        """One scheduled step of one account, in that account's worker."""
+        self._in_worker(name, lambda: self.poll_account(name))
+
+    def _scheduled_alerts(self) -> None:
+        self._in_worker(ALERTS_WORKER, self.deliver_alerts)
+
+    def _in_worker(self, worker: str, step: Callable[[], None]) -> None:
+        """Run a step holding its worker's lock: never two of one worker's steps at once, and none
+        once `stop` has begun (stop sets the flag first, then takes every worker's lock)."""
+        lock = self._workers[worker]
+        if not lock.acquire(blocking=False):
+            return  # this worker's previous step is still under way, or stop holds it
         try:
-            self.poll_account(name)
+            if not self._stopping.is_set():
+                step()
         finally:
-            self._step.release()
+            lock.release()
 
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
@@ -209,17 +237,22 @@ class Service:
         self.stop()
 
     def stop(self) -> None:
-        """Stop scheduling, wait (at most STOP_GRACE) for the step under way, then close the state.
+        """Stop scheduling, wait (at most STOP_GRACE in all) for every worker's step under way, then
+        close the state.
 
         The state is closed only once no step can touch it: closing SQLite under a running step
         is what crashed. A step still running after the grace is left to finish on its own.
         """
+        self._stopping.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
-        if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
-            log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
-            return
+        deadline = time.monotonic() + STOP_GRACE.total_seconds()
+        for worker, lock in self._workers.items():
+            if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                log.error("event=stop_timeout worker=%s grace=%s: a step is still running; the state is left open",
+                          worker, STOP_GRACE)
+                return
         self.close()
         self.console.stopped()
 
@@ -243,13 +276,9 @@ class Service:
         try:
             self._post_due_notices(account, now)
             open_now = is_open(account.hours, now)
-            fetched = False
             if open_now or self._closed_poll_due(account, health, now):
-                fetched = self._fetch(account, now)
+                self._fetch(account, now)
             self._handle_pending(account, now, open_now)
-            if fetched:  # only a pass that really reached the platform ends a run of failures
-                health.failures = 0
-                health.breaker_alerted = False
         except _StopAccount:
             pass
         except Exception:  # a bug must not stop the other accounts; ops see it in the log
@@ -265,11 +294,10 @@ class Service:
         health.last_closed_poll = now
         return True
 
-    def _fetch(self, account: AccountSettings, now: datetime) -> bool:
-        """Read every stream that is due; True if at least one read succeeded."""
+    def _fetch(self, account: AccountSettings, now: datetime) -> None:
+        """Read every stream that is due; a stream that fails backs off alone, the others are read."""
         adapter = self.adapters[account.name]
         health = self.health[account.name]
-        fetched = False
         for stream in adapter.streams:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
@@ -286,7 +314,7 @@ class Service:
                 log.exception("account=%s stream=%s event=fetch_bug", account.name, stream)
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
-            fetched = True
+            health.recovered(stream)
             health.last_read[stream] = now  # a failed read is tried again when its back-off ends, not an interval later
             for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
                 log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
@@ -302,7 +330,6 @@ class Service:
                                           answered)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
-        return fetched
 
     @staticmethod
     def _read_due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
@@ -337,7 +364,10 @@ class Service:
 
     # -- trouble ----------------------------------------------------------------------------------
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
-        """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
+        """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now.
+
+        `stream` is the stream whose read failed (it waits alone) or "*" for an action or a notice
+        (the whole account waits)."""
         health = self.health[account.name]
         if isinstance(problem, RateLimited):
             health.wait_until[stream] = problem.reset_at
@@ -353,23 +383,25 @@ class Service:
             self.console.alert(account.name, "urgent", f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.")
             self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
-        health.failures += 1
+        failures = health.failures[stream] = health.failures.get(stream, 0) + 1
         # Half-open probing: a short wait that grows with each failure in a row, capped, so a blip
         # costs seconds and the bot follows the platform back within a minute or two, never ten.
-        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (health.failures - 1))
+        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (failures - 1))
         delay *= self.rng.uniform(0.75, 1.0)  # jitter, so accounts do not retry in step
-        if health.failures >= BREAKER_THRESHOLD and not health.breaker_alerted:
-            health.breaker_alerted = True
-            log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-            self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
+        if failures >= BREAKER_THRESHOLD and stream not in health.breaker_alerted:
+            health.breaker_alerted.add(stream)
+            what = account.platform.value if stream == "*" else f"{account.platform.value} {stream}"
+            log.error("account=%s stream=%s event=circuit_open failures=%d", account.name, stream, failures)
+            self.console.alert(account.name, "routine", f"{what} keeps failing ({self._error_text(problem)}); "
                                f"trying again at least every {MAX_BACKOFF}")
-            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{what} keeps failing ({problem}); "
                                        f"trying again at least every {MAX_BACKOFF}", now)
-        health.wait_until["*"] = now + delay
+        health.wait_until[stream] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
-                    account.name, stream, health.failures, delay, str(problem))
+                    account.name, stream, failures, delay, str(problem))
         self.console.trouble(account.name, f"{problem.__class__.__name__} on {stream}; retrying in {delay.seconds}s")
-        raise _StopAccount
+        if stream == "*":
+            raise _StopAccount
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
@@ -477,6 +509,7 @@ class Service:
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
+        self.health[account.name].recovered("*")
         self.console.action(action, "done")
 
     @staticmethod
@@ -558,5 +591,6 @@ class Service:
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
+        self.health[account.name].recovered("*")
         if stored.action.text:
             self.console.notice(account.name, stored.action.text)
