@@ -569,7 +569,7 @@ class Service:
             if stored.status == SENDING and posts:
                 # A crash came between posting and recording: ask the platform, so the notice is neither
                 # posted twice nor missing, and one that is up is known (and so taken down at reopening).
-                found = adapter.find_notice(stored.action.text)
+                found = adapter.find_notice(stored.action.text, since=stored.planned_at)
                 if found:
                     self.store.mark_done(stored.id, found, now)
                     self.console.notice(account.name, stored.action.text)

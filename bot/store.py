@@ -172,6 +172,7 @@ class StoredAction:
     action: Action
     status: str
     attempts: int
+    planned_at: datetime | None = None  # a notice found after a crash was posted after this
 
 
 class Store:
@@ -594,4 +595,5 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
         urgency=Urgency(row["urgency"]),
         fallback=_action_from(json.loads(row["fallback"])) if row["fallback"] else None,
     )
-    return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"])
+    return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"],
+                        planned_at=_when(row["planned_at"]))
