@@ -33,9 +33,10 @@ from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, Pla
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import is_open, open_periods
-from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
+from bot.model import (DANGER_CATEGORIES, Action, ActionKind, AuthorHistory, Category, Channel, DangerTier, Decision, Finding,
+                       Inbound, Urgency)
 from bot.moderation import private_spans, redact
-from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
+from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engine, reply_values
 from bot.replies import render
 from bot.settings import AccountSettings, Settings
 from bot.store import PLANNED, SENDING, PendingItem, StoredAction, Store
@@ -115,11 +116,14 @@ class Service:
     """Everything the bot does, for every configured account."""
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now, adapters: Mapping[str, Adapter] | None = None,
-                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None) -> None:
+                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         """`clock` lets tests travel in time: they move it by hand and call `tick` (or `poll_account`)
-        where the scheduler would, so no test waits on wall time."""
+        where the scheduler would, so no test waits on wall time. `monotonic` times each decision
+        against the budget, and tests move it by hand too."""
         self.settings = settings
         self.clock = clock
+        self.monotonic = monotonic
         self._settings_values = settings_values(settings)
         self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
@@ -418,7 +422,7 @@ class Service:
             if context is None:
                 context = replace(self._context(account, now), official_ids=self._own_ids(account))
             history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
-            decision = handle(pending.inbound, history, context, self.engine)
+            decision = self._timed_handle(pending.inbound, history, context)
             if decision.waits_for_opening:  # only danger is acted on while closed
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
@@ -430,6 +434,21 @@ class Service:
             (danger_first if is_danger else the_rest).append(replace(pending, decided=True))
         for pending in danger_first + the_rest:
             self._carry_out(account, pending, now)
+
+    def _timed_handle(self, inbound: Inbound, history: AuthorHistory, context: HandleContext) -> Decision:
+        """`handle`, timed after the fact: a message over the budget is held for a person (with the
+        reason) and the worker goes on. Measuring after the fact keeps the core pure and needs no
+        thread per message; what bounds the wait itself is classify being linear in a text it reads
+        at most MAX_TEXT_CHARS of, and each account having its own worker."""
+        started = self.monotonic()
+        decision = handle(inbound, history, context, self.engine)
+        seconds = self.monotonic() - started
+        budget = self.settings.bot.decide_budget_seconds
+        if seconds <= budget or decision.waits_for_opening:  # one that waits is decided (and timed) again at opening
+            return decision
+        log.warning("account=%s inbound=%s event=slow_decision seconds=%.2f budget=%g", inbound.account,
+                    inbound.native_id, seconds, budget)
+        return held_as_slow(decision, seconds, budget, self.engine.policy.review_team)
 
     def _own_ids(self, account: AccountSettings) -> frozenset[str]:
         """The account's own author ids, asked of the platform once (the loop guard)."""
