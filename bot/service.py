@@ -182,9 +182,10 @@ class Service:
         """Each account's job runs in its own executor of one thread: X answering slowly (or a
         long backlog) must not delay the Page's replies, as one shared job loop did."""
         for account in self.settings.accounts:
-            scheduler.add_executor(ThreadPoolExecutor(1), alias=account.name)
+            worker = f"account:{account.name}"  # never "default", whatever the account is called
+            scheduler.add_executor(ThreadPoolExecutor(1), alias=worker)
             scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
-                              executor=account.name, seconds=self.job_interval(account).total_seconds(),
+                              executor=worker, seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
