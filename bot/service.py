@@ -33,8 +33,8 @@ from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, Pla
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.hours import is_open, open_periods
-from bot.model import (DANGER_CATEGORIES, Action, ActionKind, AuthorHistory, Category, Channel, DangerTier, Decision, Finding,
-                       Inbound, Urgency)
+from bot.model import (DANGER_CATEGORIES, Action, ActionKind, AuthorHistory, Category, Channel, DangerTier, Decision,
+                       Finding, Inbound, Urgency)
 from bot.moderation import private_spans, redact
 from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engine, reply_values
 from bot.replies import render

@@ -3,7 +3,8 @@
 A fake registers routes (method + path pattern -> handler returning a `Reply`), keeps its own
 platform state, and can be told to misbehave for the next matching requests: a status with
 headers (429 with reset headers, 500, 503, 401), a body that is not JSON, a delay longer than
-the client's timeout, or an answer held open until the test lets it go (a slow platform). Every request is logged so tests can check what the library really sent.
+the client's timeout, or an answer held open until the test lets it go (a slow platform). Every
+request is logged so tests can check what the library really sent.
 """
 
 from __future__ import annotations
