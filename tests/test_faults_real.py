@@ -659,3 +659,26 @@ def test_stop_waits_for_the_step_under_way_then_closes(
     assert len(rig.x_replies(question)) == 1
     assert [row[:3] for row in rig.action_rows(question.id)] == [("reply", "", "done")]
     assert "housebot stopped cleanly" in rig.out.getvalue()
+
+
+# -- per-stream back-off ---------------------------------------------------------------------------------
+def test_x_mentions_failing_back_off_alone_and_a_danger_dm_is_answered_meanwhile(rig: Rig) -> None:
+    """Mentions return 503 again and again; the account's DMs keep their cadence, so a safeguarding
+    DM that arrives during the outage is answered on the next read, not after the outage."""
+    (question,) = rig.x_questions(1)
+    rig.x.inject(Fault(r"/mentions$", problem(503, "Service Unavailable", "Service Unavailable"), times=4))
+    rig.tick()
+    assert rig.wait_until(X_NAME, "mentions") > rig.clock.now
+    assert "*" not in rig.service.health[X_NAME].wait_until  # the account itself does not wait
+    danger = rig.x.dm("quietone22", "I don't see the point in carrying on anymore. I've been stockpiling my "
+                                    "tablets and I think tonight is the night")
+    dm_reads = len(rig.x_requests(r"/dm_events$"))
+    rig.advance(minutes=1)
+    rig.tick()
+    assert len(rig.x_requests(r"/dm_events$")) == dm_reads + 1
+    answers = [e for e in rig.x.dms_from() if e.dm_conversation_id == danger.dm_conversation_id]
+    assert len(answers) == 1 and "999" in answers[0].text
+    assert rig.x_replies(question) == []  # mentions are still failing
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS)
+    assert len(waits) >= 1
+    assert_one_reply_each(rig, [question], [])
