@@ -192,11 +192,12 @@ class Adapter(ABC):
     def post_notice(self, text: str) -> str:
         """Publish an account-wide notice (the 'offline' message) and return its id."""
 
-    def find_notice(self, text: str) -> str | None:
+    def find_notice(self, text: str, since: datetime | None = None) -> str | None:
         """The id of our notice with exactly this text if it is up, else None; after a crash between
         posting it and recording its id, so it is neither posted twice nor left up after reopening
-        (the adapter remembers it for `clear_notice`). Adapters that can answer set
-        `Capabilities.can_find_notice`."""
+        (the adapter remembers it for `clear_notice`). `since` is when the notice was planned: an
+        identical notice of an earlier closing, still up where notices stay, does not count.
+        Adapters that can answer set `Capabilities.can_find_notice`."""
         return None
 
     def clear_notice(self) -> str | None:

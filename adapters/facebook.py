@@ -60,6 +60,7 @@ COMMENT_FIELDS = ("id,from,message,created_time,parent,can_hide,can_remove,can_r
 MESSAGE_FIELDS = "id,from,message,created_time,attachments,sticker"
 CONVERSATION_FIELDS = f"participants,updated_time,can_reply,messages{{{MESSAGE_FIELDS}}}"
 PAGE_SIZE = 100  # Graph's largest page for posts and comments
+NOTICE_CLOCK_SKEW = timedelta(minutes=5)  # Facebook's clock and ours may differ by this much
 
 # Comments can become visible a little after their created_time; each fetch looks this far behind
 # its watermark and skips the ids it has already returned, so a late one is still read once.
@@ -94,6 +95,7 @@ CAPABILITIES = Capabilities(
     url_length=None,
     notice_kinds=("post",),
     can_find_own_reply=True,
+    can_find_notice=True,
 )
 
 
@@ -626,6 +628,21 @@ class FacebookAdapter(Adapter):
 
     def post_notice(self, text: str) -> str:
         return str(self._post("post a notice on the Page", self.page_id, "feed", {"message": text})["id"])
+
+    def find_notice(self, text: str, since: datetime | None = None) -> str | None:
+        """The Page's own post with exactly the notice's text, made since `since` (less a few minutes
+        for the clocks): notices stay on the Page, so yesterday's identical one must not count.
+        `published_posts` lists only what the Page itself posted, newest first."""
+        floor = since - NOTICE_CLOCK_SKEW if since is not None else None
+        with self._readable("look for the offline notice"):
+            posts = self._pages(self.page_id, "published_posts", "look for the offline notice",
+                                fields="id,message,created_time", limit=PAGE_SIZE)
+            for count, post in enumerate(posts):
+                if count >= PAGE_SIZE or (floor is not None and parse_graph_time(post["created_time"]) < floor):
+                    return None
+                if post.get("message") == text:
+                    return str(post["id"])
+        return None
 
     # -- checking -------------------------------------------------------------------------------
     def check(self) -> AccountCheck:

@@ -61,6 +61,8 @@ DIRECT_MAX_LENGTH = 1000
 BIOGRAPHY_MAX_LENGTH = 150
 CAPTION_MAX_LENGTH = 2200
 NOTICE_KINDS: tuple[str, ...] = ("biography", "post", "story")
+NOTICE_LOOKUP_COUNT = 12  # the account's newest posts searched for a notice a crash left unrecorded
+NOTICE_CLOCK_SKEW = timedelta(minutes=5)  # Instagram's clock and ours may differ by this much
 
 # The offline notice as a picture: Instagram's square feed size and its 9:16 story size, the NHS
 # blue with white text (contrast 6.7:1, above WCAG AA's 4.5:1), and Pillow's own scalable font so
@@ -87,6 +89,7 @@ CAPABILITIES = Capabilities(
     private_reply_window=None,  # the private API has no 24-hour rule (the official Messaging API does)
     notice_kinds=NOTICE_KINDS,  # the account's options choose one
     can_find_own_reply=True,
+    can_find_notice=True,
 )
 
 # The private API documents no rate limits (instagrapi's "Best Practices" guide only advises delays,
@@ -802,6 +805,30 @@ class InstagramAdapter(Adapter):
         self._remember_notice("stories" if story else "posts", media_id)
         return media_id
 
+    def find_notice(self, text: str, since: datetime | None = None) -> str | None:
+        """Look where the account's options put the notice: a biography that is exactly its text, or
+        the account's own post (or story) captioned exactly with it, made since `since` less a few
+        minutes (an earlier closing's story may still be up). A picture found is remembered, so
+        reopening deletes it as if its post had been recorded."""
+        with self._calling(acting=False) as client:
+            if self.options.notice_kind == "biography":
+                return f"biography:{client.user_id}" if (client.account_info().biography or "") == text else None
+            own = str(client.user_id)
+            story = self.options.notice_kind == "story"
+            if story:
+                items = (client.private_request(f"feed/user/{own}/story/").get("reel") or {}).get("items") or []
+            else:
+                items = client.private_request(f"feed/user/{own}/", params={
+                    "count": NOTICE_LOOKUP_COUNT, "rank_token": client.rank_token, "ranked_content": "true"})["items"]
+            floor = since - NOTICE_CLOCK_SKEW if since is not None else None
+            for media in items[:NOTICE_LOOKUP_COUNT]:
+                if floor is not None and _epoch_utc(int(media["taken_at"])) < floor:
+                    continue
+                if str((media.get("caption") or {}).get("text") or "") == text:
+                    self._remember_notice("stories" if story else "posts", str(media["id"]))
+                    return str(media["id"])
+        return None
+
     def _recorded_notices(self) -> dict[str, list[str]]:
         if not self.notice_path.exists():
             return {"posts": [], "stories": []}
@@ -818,7 +845,8 @@ class InstagramAdapter(Adapter):
     def _remember_notice(self, kind: str, media_id: str) -> None:
         """Every notice picture still up, so a missed reopening still deletes them all at the next."""
         recorded = self._recorded_notices()
-        recorded[kind].append(media_id)
+        if media_id not in recorded[kind]:
+            recorded[kind].append(media_id)
         self._write_notices(recorded)
 
     def clear_notice(self) -> str | None:

@@ -106,7 +106,8 @@ class SandboxNetwork:
             return f"sbx-{next(self._ids)}"
 
     def fail_next(self, method: str, error: Exception, times: int = 1) -> None:
-        """Make the next `times` calls of an adapter method fail, as a real platform sometimes does."""
+        """Make the next `times` calls of an adapter method fail, as a real platform sometimes does
+        (`fetch:<stream>` fails only that stream's reads)."""
         with self._lock:
             self.faults.extend([(method, error)] * times)
 
@@ -157,6 +158,7 @@ class SandboxAdapter(Adapter):
 
     def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         self.network.raise_fault("fetch")
+        self.network.raise_fault(f"fetch:{stream}")
         self._deliver_due()
         self.network.reads.append((self.network.clock(), stream))
         run_id, _, position = (cursor or "").partition(":")
@@ -220,7 +222,7 @@ class SandboxAdapter(Adapter):
         self.network.raise_fault("post_notice")
         return self.network.record(Activity("notice", self.account, text))
 
-    def find_notice(self, text: str) -> str | None:
+    def find_notice(self, text: str, since: datetime | None = None) -> str | None:
         posted = [a for a in self.network.activity if a.kind == "notice" and a.target == self.account and a.text == text]
         return f"found: {self.account} notice" if posted else None
 

@@ -753,9 +753,10 @@ class XAdapter(Adapter):
         self._notice_file.write_text(tweet_id, encoding="utf-8")
         return tweet_id
 
-    def find_notice(self, text: str) -> str | None:
+    def find_notice(self, text: str, since: datetime | None = None) -> str | None:
         """Our newest post with exactly the notice's text (X keeps the text as posted), remembered so
-        `clear_notice` takes it down at reopening."""
+        `clear_notice` takes it down at reopening. (`since` is not needed: every notice post is
+        deleted at reopening, so an earlier one is not up.)"""
         body = self._call("looking for an offline post", lambda: self._client.get_users_tweets(
             self.user_id(), max_results=PAGE_SIZE, user_auth=self._user_auth))
         for tweet in body.get("data") or []:  # newest first

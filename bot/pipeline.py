@@ -28,12 +28,14 @@ from bot.model import (
     Category,
     Channel,
     ClassifyContext,
+    DANGER_CATEGORIES,
     DangerTier,
     Decision,
     Finding,
     Inbound,
     Platform,
     Topic,
+    Urgency,
 )
 from bot.moderation import ENGINE_ERROR_CHECK, ModerationData, classify, load_moderation_data
 from bot.policy import SUPPORT_LINE, DecideContext, Policy, decide, load_policy
@@ -111,6 +113,26 @@ def handle(inbound: Inbound, history: AuthorHistory, context: HandleContext, eng
     waited = open_now and _arrived_while_closed(inbound, context)
     return _with_words(inbound, replace(decision, arrived_while_closed=waited), history, context, engine.book,
                        name_to_greet(inbound, engine.moderation))
+
+
+SLOW_RULE = "engine.slow"
+
+
+def held_as_slow(decision: Decision, seconds: float, budget_seconds: float, review_team: str) -> Decision:
+    """A message whose decision took longer than its budget goes to a person, who sees why.
+
+    Taking that long means something about the message is unusual (classify is linear and reads at
+    most MAX_TEXT_CHARS), so the bot does not act alone on what it found: its replies, hides and
+    strike are dropped for a review. Danger keeps its actions, with the review beside them:
+    signposting someone at risk must not wait for a person. The time is measured by the caller
+    (the service, with its injected monotonic clock), so this stays pure."""
+    is_danger = decision.danger_tier is not DangerTier.NONE or decision.category in DANGER_CATEGORIES
+    reason = f"deciding this message took {seconds:.1f} s (the budget is {budget_seconds:g} s): a person decides"
+    review = Action(ActionKind.REVIEW, SLOW_RULE, reason, team=review_team, text=f"{decision.category.value}: {reason}",
+                    urgency=Urgency.URGENT if is_danger else Urgency.ROUTINE)
+    kept = decision.actions if is_danger else ()
+    return replace(decision, actions=(*kept, review), rule=f"{decision.rule}+{SLOW_RULE}",
+                   strike=decision.strike and is_danger)
 
 
 def handle_text(text: str, engine: Engine, context: HandleContext, *, platform: Platform = Platform.SANDBOX,

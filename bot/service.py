@@ -1,7 +1,8 @@
 """The running bot: the scheduler, the executor, and what happens when platforms misbehave.
 
 This is the only module that reads the clock (through an injectable `clock`), calls platforms and
-writes state. Each account is polled on its own schedule; a failure on one account (outage, 429,
+writes state. Each account is polled on its own schedule by its own worker (a thread of its own), so
+a slow or stuck platform delays only its own account; a failure on one account (outage, 429,
 expired token) is handled there and never stops the others.
 
 Flow for one account: fetch each stream since its cursor and keep the new messages together with
@@ -18,6 +19,7 @@ import random
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
@@ -32,11 +34,12 @@ from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.errors import ConfigError
 from bot.hours import is_open, open_periods
-from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
+from bot.model import (DANGER_CATEGORIES, Action, ActionKind, AuthorHistory, Category, Channel, DangerTier, Decision,
+                       Finding, Inbound, Urgency)
 from bot.moderation import private_spans, redact
 from bot.ops.metrics import AccountStreams, Metrics
 from bot.ops.retention import purge
-from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
+from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engine, reply_values
 from bot.replies import render
 from bot.settings import AccountSettings, Settings
 from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
@@ -58,7 +61,9 @@ CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline not
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
 PURGE_HOURS = 24  # how often data past its retention is purged
-STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
+STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the steps under way (platform timeouts are shorter)
+ALERTS_WORKER = "alerts"  # the worker that delivers alerts, beside one worker per account
+PURGE_WORKER = "purge"  # the worker that applies the retention settings
 
 
 def stop_like_ctrl_c(signum: int, frame: object) -> None:
@@ -97,24 +102,36 @@ class _StopAccount(Exception):
 
 @dataclass
 class AccountHealth:
-    """In-memory back-off state of one account; the pause for auth failures lives in the store."""
+    """In-memory back-off state of one account; the pause for auth failures lives in the store.
+
+    A failing read backs off its own stream alone (mentions returning 5xx must not delay a
+    safeguarding DM on the other stream); a failing action or notice backs off the whole account
+    under the key "*", since replies and hides share the platform's write side."""
 
     wait_until: dict[str, datetime] = field(default_factory=dict)  # stream name or "*" -> time
     last_read: dict[str, datetime] = field(default_factory=dict)  # stream name -> last fetch
-    failures: int = 0
-    breaker_alerted: bool = False
+    failures: dict[str, int] = field(default_factory=dict)  # stream name or "*" -> failures in a row
+    breaker_alerted: set[str] = field(default_factory=set)  # stream names (or "*") staff were told about
     last_closed_poll: datetime | None = None
+
+    def recovered(self, key: str) -> None:
+        """A call under `key` reached the platform: its run of failures is over."""
+        self.failures.pop(key, None)
+        self.breaker_alerted.discard(key)
 
 
 class Service:
     """Everything the bot does, for every configured account."""
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now, adapters: Mapping[str, Adapter] | None = None,
-                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None) -> None:
+                 store: Store | None = None, out: TextIO | None = None, rng: random.Random | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         """`clock` lets tests travel in time: they move it by hand and call `tick` (or `poll_account`)
-        where the scheduler would, so no test waits on wall time."""
+        where the scheduler would, so no test waits on wall time. `monotonic` times each decision
+        against the budget, and tests move it by hand too."""
         self.settings = settings
         self.clock = clock
+        self.monotonic = monotonic
         self._settings_values = settings_values(settings)
         self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
@@ -142,7 +159,10 @@ class Service:
         self._ops_url = ""
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
-        self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
+        # One lock per worker: held by its step while it runs (so an account's step never runs twice
+        # at once), and by stop once that worker is done.
+        self._workers = {name: threading.Lock() for name in (*self.accounts, ALERTS_WORKER, PURGE_WORKER)}
+        self._stopping = threading.Event()
         self._started_at = clock()  # what was said before this moment is history the account may have answered
 
     # -- scheduling -------------------------------------------------------------------------------
@@ -173,32 +193,33 @@ class Service:
         self.deliver_alerts()
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+        """Each account's job runs in its own executor of one thread: X answering slowly (or a
+        long backlog) must not delay the Page's replies, as one shared job loop did."""
         for account in self.settings.accounts:
+            worker = f"account:{account.name}"  # never "default", whatever the account is called
+            scheduler.add_executor(ThreadPoolExecutor(1), alias=worker)
             scheduler.add_job(self._scheduled_poll, "interval", args=[account.name], id=account.name,
-                              seconds=self.job_interval(account).total_seconds(),
+                              executor=worker, seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
-        scheduler.add_job(self._scheduled_staff_actions, "interval", id="staff", next_run_time=utc_now(),
-                          seconds=JOB_STEP.total_seconds(), max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
-            scheduler.add_job(self.deliver_alerts, "interval", id="alerts", next_run_time=utc_now(),
+            scheduler.add_job(self._scheduled_alerts, "interval", id="alerts", next_run_time=utc_now(),
                               seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
                               misfire_grace_time=None)
-        scheduler.add_job(self.purge_expired, "interval", id="purge", next_run_time=utc_now(), hours=PURGE_HOURS,
+        scheduler.add_job(self._scheduled_purge, "interval", id="purge", next_run_time=utc_now(), hours=PURGE_HOURS,
                           max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def purge_expired(self) -> None:
-        """Apply the retention settings (daily). Never raises: a purge that fails is logged and tried
-        tomorrow. Like a poll, it holds the step lock, so `stop` never closes the state under it."""
-        if not self._step.acquire(blocking=False):
-            return
+        """Apply the retention settings (daily). Never raises: a purge that fails is logged and tried tomorrow."""
         try:
             changed = purge(self.store, self.settings.retention, self.clock())
             log.info("event=purged %s", " ".join(f"{clock}={rows}" for clock, rows in changed.items()))
         except Exception:
             log.exception("event=purge_error")
-        finally:
-            self._step.release()
+
+    def _scheduled_purge(self) -> None:
+        """The purge in a worker of its own, so `stop` never closes the state under it."""
+        self._in_worker(PURGE_WORKER, self.purge_expired)
 
     def deliver_alerts(self) -> None:
         """Send the alerts and digests that are due. Never raises: a failing channel must not stop the bot."""
@@ -208,22 +229,24 @@ class Service:
             log.exception("event=alert_delivery_error")
 
     def _scheduled_poll(self, name: str) -> None:
-        """One scheduled step; none starts once `stop` holds the step lock."""
-        if not self._step.acquire(blocking=False):
-            return
-        try:
-            self.poll_account(name)
-        finally:
-            self._step.release()
+        """One scheduled step of one account, in that account's worker: its reads and messages, then
+        what staff asked for on it (so no two steps ever call one account's platform at once)."""
+        self._in_worker(name, lambda: (self.poll_account(name), self.carry_out_staff_actions(name)))
 
-    def _scheduled_staff_actions(self) -> None:
-        """The staff-actions step, under the same lock as the polls, so `stop` waits for it."""
-        if not self._step.acquire(blocking=False):
-            return
+    def _scheduled_alerts(self) -> None:
+        self._in_worker(ALERTS_WORKER, self.deliver_alerts)
+
+    def _in_worker(self, worker: str, step: Callable[[], None]) -> None:
+        """Run a step holding its worker's lock: never two of one worker's steps at once, and none
+        once `stop` has begun (stop sets the flag first, then takes every worker's lock)."""
+        lock = self._workers[worker]
+        if not lock.acquire(blocking=False):
+            return  # this worker's previous step is still under way, or stop holds it
         try:
-            self.carry_out_staff_actions()
+            if not self._stopping.is_set():
+                step()
         finally:
-            self._step.release()
+            lock.release()
 
     def start(self) -> None:
         """Run in the background (tests, embedding); `stop` ends it."""
@@ -251,11 +274,13 @@ class Service:
         self.stop()
 
     def stop(self) -> None:
-        """Stop scheduling, wait (at most STOP_GRACE) for the step under way, then close the state.
+        """Stop scheduling, wait (at most STOP_GRACE in all) for every worker's step under way, then
+        close the state.
 
         The state is closed only once no step can touch it: closing SQLite under a running step
         is what crashed. A step still running after the grace is left to finish on its own.
         """
+        self._stopping.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -265,9 +290,12 @@ class Service:
         if self._ops_reader is not None:
             self._ops_reader.close()
             self._ops_reader = None
-        if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
-            log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
-            return
+        deadline = time.monotonic() + STOP_GRACE.total_seconds()
+        for worker, lock in self._workers.items():
+            if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                log.error("event=stop_timeout worker=%s grace=%s: a step is still running; the state is left open",
+                          worker, STOP_GRACE)
+                return
         self.close()
         self.console.stopped()
 
@@ -311,13 +339,9 @@ class Service:
         try:
             self._post_due_notices(account, now)
             open_now = is_open(account.hours, now)
-            fetched = False
             if open_now or self._closed_poll_due(account, health, now):
-                fetched = self._fetch(account, now)
+                self._fetch(account, now)
             self._handle_pending(account, now, open_now)
-            if fetched:  # only a pass that really reached the platform ends a run of failures
-                health.failures = 0
-                health.breaker_alerted = False
         except _StopAccount:
             pass
         except Exception:  # a bug must not stop the other accounts; ops see it in the log
@@ -334,11 +358,10 @@ class Service:
         health.last_closed_poll = now
         return True
 
-    def _fetch(self, account: AccountSettings, now: datetime) -> bool:
-        """Read every stream that is due; True if at least one read succeeded."""
+    def _fetch(self, account: AccountSettings, now: datetime) -> None:
+        """Read every stream that is due; a stream that fails backs off alone, the others are read."""
         adapter = self.adapters[account.name]
         health = self.health[account.name]
-        fetched = False
         for stream in adapter.streams:
             waiting = max(health.wait_until.get(stream, now), health.wait_until.get("*", now))
             if waiting > now:
@@ -355,7 +378,7 @@ class Service:
                 log.exception("account=%s stream=%s event=fetch_bug", account.name, stream)
                 self._platform_trouble(account, stream, PlatformUnavailable(f"unexpected error: {problem!r}"), now)
                 continue
-            fetched = True
+            health.recovered(stream)
             health.last_read[stream] = now  # a failed read is tried again when its back-off ends, not an interval later
             for bad in self.store.keep_unreadable(account.name, stream, result.unreadable, now):
                 log.error("account=%s stream=%s item=%s event=unreadable reason=%r", account.name, stream,
@@ -372,7 +395,6 @@ class Service:
             self.metrics.read(account.name, stream, new, now)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
-        return fetched
 
     @staticmethod
     def _read_due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
@@ -407,7 +429,10 @@ class Service:
 
     # -- trouble ----------------------------------------------------------------------------------
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
-        """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
+        """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now.
+
+        `stream` is the stream whose read failed (it waits alone) or "*" for an action or a notice
+        (the whole account waits)."""
         health = self.health[account.name]
         self.metrics.platform_error(account.name, stream, problem)
         if isinstance(problem, RateLimited):
@@ -424,23 +449,25 @@ class Service:
             self.console.alert(account.name, "urgent", f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.")
             self.alerts.enqueue_system(account, Urgency.URGENT, f"account paused: {self._error_text(problem)}. Fix the credentials, then run `housebot check`.", now)
             raise _StopAccount
-        health.failures += 1
+        failures = health.failures[stream] = health.failures.get(stream, 0) + 1
         # Half-open probing: a short wait that grows with each failure in a row, capped, so a blip
         # costs seconds and the bot follows the platform back within a minute or two, never ten.
-        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (health.failures - 1))
+        delay = min(MAX_BACKOFF, FIRST_RETRY * 2 ** (failures - 1))
         delay *= self.rng.uniform(0.75, 1.0)  # jitter, so accounts do not retry in step
-        if health.failures >= BREAKER_THRESHOLD and not health.breaker_alerted:
-            health.breaker_alerted = True
-            log.error("account=%s event=circuit_open failures=%d", account.name, health.failures)
-            self.console.alert(account.name, "routine", f"{account.platform.value} keeps failing ({self._error_text(problem)}); "
+        if failures >= BREAKER_THRESHOLD and stream not in health.breaker_alerted:
+            health.breaker_alerted.add(stream)
+            what = account.platform.value if stream == "*" else f"{account.platform.value} {stream}"
+            log.error("account=%s stream=%s event=circuit_open failures=%d", account.name, stream, failures)
+            self.console.alert(account.name, "routine", f"{what} keeps failing ({self._error_text(problem)}); "
                                f"trying again at least every {MAX_BACKOFF}")
-            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{account.platform.value} keeps failing ({problem}); "
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, f"{what} keeps failing ({problem}); "
                                        f"trying again at least every {MAX_BACKOFF}", now)
-        health.wait_until["*"] = now + delay
+        health.wait_until[stream] = now + delay
         log.warning("account=%s stream=%s event=unavailable failures=%d retry_in=%s detail=%r",
-                    account.name, stream, health.failures, delay, str(problem))
+                    account.name, stream, failures, delay, str(problem))
         self.console.trouble(account.name, f"{problem.__class__.__name__} on {stream}; retrying in {delay.seconds}s")
-        raise _StopAccount
+        if stream == "*":
+            raise _StopAccount
 
     # -- handling messages --------------------------------------------------------------------------
     def _handle_pending(self, account: AccountSettings, now: datetime, open_now: bool) -> None:
@@ -457,7 +484,7 @@ class Service:
             if context is None:
                 context = replace(self._context(account, now), official_ids=self._own_ids(account))
             history = self.store.author_history(pending.inbound, pending.row_id, now, self.settings.bot.repetition_window)
-            decision = handle(pending.inbound, history, context, self.engine)
+            decision = self._timed_handle(pending.inbound, history, context)
             if decision.waits_for_opening:  # only danger is acted on while closed
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
@@ -470,6 +497,21 @@ class Service:
             (danger_first if is_danger else the_rest).append(replace(pending, decided=True))
         for pending in danger_first + the_rest:
             self._carry_out(account, pending, now)
+
+    def _timed_handle(self, inbound: Inbound, history: AuthorHistory, context: HandleContext) -> Decision:
+        """`handle`, timed after the fact: a message over the budget is held for a person (with the
+        reason) and the worker goes on. Measuring after the fact keeps the core pure and needs no
+        thread per message; what bounds the wait itself is classify being linear in a text it reads
+        at most MAX_TEXT_CHARS of, and each account having its own worker."""
+        started = self.monotonic()
+        decision = handle(inbound, history, context, self.engine)
+        seconds = self.monotonic() - started
+        budget = self.settings.bot.decide_budget_seconds
+        if seconds <= budget or decision.waits_for_opening:  # one that waits is decided (and timed) again at opening
+            return decision
+        log.warning("account=%s inbound=%s event=slow_decision seconds=%.2f budget=%g", inbound.account,
+                    inbound.native_id, seconds, budget)
+        return held_as_slow(decision, seconds, budget, self.engine.policy.review_team)
 
     def _own_ids(self, account: AccountSettings) -> frozenset[str]:
         """The account's own author ids, asked of the platform once (the loop guard)."""
@@ -552,6 +594,7 @@ class Service:
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
+        self.health[account.name].recovered("*")
         self.console.action(action, "done")
 
     @staticmethod
@@ -577,14 +620,14 @@ class Service:
         raise ActionRefused(f"{kind.value} is not a platform action")
 
     # -- staff actions ------------------------------------------------------------------------------
-    def carry_out_staff_actions(self) -> None:
+    def carry_out_staff_actions(self, account: str | None = None) -> None:
         """Carry out what people asked for in the console or the terminal (`bot.staff` plans it), on
-        any account and on messages handled long ago, through `_execute` like the bot's own actions.
+        one account (or every one) and on messages handled long ago, through `_execute` like the bot's own actions.
         A paused or backing-off account keeps its staff actions until it is well. Never raises."""
         now = self.clock()
         resting: set[str] = set()  # accounts that must not be called again in this pass
         try:
-            due = self.store.staff_actions_due()
+            due = self.store.staff_actions_due(account)
         except Exception:
             log.exception("event=staff_actions_error")
             return
@@ -665,7 +708,7 @@ class Service:
             if stored.status == SENDING and posts:
                 # A crash came between posting and recording: ask the platform, so the notice is neither
                 # posted twice nor missing, and one that is up is known (and so taken down at reopening).
-                found = adapter.find_notice(stored.action.text)
+                found = adapter.find_notice(stored.action.text, since=stored.planned_at)
                 if found:
                     self.store.mark_done(stored.id, found, now)
                     self.console.notice(account.name, stored.action.text)
@@ -688,5 +731,6 @@ class Service:
             return
         self.store.mark_done(stored.id, ref, now)
         self.metrics.acted(account.name, stored.action.kind.value, "done")
+        self.health[account.name].recovered("*")
         if stored.action.text:
             self.console.notice(account.name, stored.action.text)

@@ -72,6 +72,7 @@ class BotSettings:
     max_replies_per_author_per_hour: int
     repetition_window: timedelta
     bot_marker: str
+    decide_budget_seconds: float = 2.0  # a message that takes longer to decide is held for a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +244,14 @@ def _organisation(root: _Table) -> Organisation:
 def _bot(root: _Table) -> BotSettings:
     bot = root.table("bot", required=False)
     bot.only(("poll_seconds", "closed_poll_seconds", "max_replies_per_author_per_hour",
-              "repetition_window_hours", "bot_marker"))
+              "repetition_window_hours", "bot_marker", "decide_budget_seconds"))
     return BotSettings(
         poll_seconds=bot.number("poll_seconds", 60, 0.01),
         closed_poll_seconds=bot.number("closed_poll_seconds", 300, 0.01),
         max_replies_per_author_per_hour=int(bot.number("max_replies_per_author_per_hour", 3, 1)),
         repetition_window=timedelta(hours=bot.number("repetition_window_hours", 24, 0.1)),
         bot_marker=bot.text("bot_marker", ""),
+        decide_budget_seconds=bot.number("decide_budget_seconds", 2.0, 0.01),
     )
 
 

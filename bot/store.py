@@ -1,6 +1,8 @@
 """Durable state in SQLite: cursors, every inbound message, every action, strikes, account health.
 
-One connection, WAL, a busy timeout, and one short explicit transaction per step. An action is
+One connection, WAL, a busy timeout, and one short explicit transaction per step. Each account
+has its own worker thread, so the connection serialises its use: a statement, and a transaction as
+a whole, runs under one lock, and one worker's statements never land inside another's transaction. An action is
 written as `planned` with its decision, becomes `sending` just before the platform call and
 `done` (with the platform's id) just after, so after a crash a `sending` row means "may have been
 sent": the service checks with the platform before it would ever send again.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -125,6 +128,46 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+class _Fetched:
+    """A statement's whole result, read while the lock was held (a cursor read later could see
+    another worker's transaction half done)."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rows: list[sqlite3.Row] = cursor.fetchall()
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+
+    def fetchone(self) -> sqlite3.Row | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[sqlite3.Row]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[sqlite3.Row]:
+        return iter(self.rows)
+
+
+class _SerialisedConnection(sqlite3.Connection):
+    """A connection the accounts' workers share: every statement runs under `lock`, which
+    `Store._transaction` also holds from BEGIN to COMMIT (it is re-entrant for that)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, parameters: object = (), /) -> _Fetched:  # type: ignore[override]
+        with self.lock:
+            return _Fetched(super().execute(sql, parameters))  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, parameters: object, /) -> _Fetched:  # type: ignore[override]
+        with self.lock:
+            return _Fetched(super().executemany(sql, parameters))  # type: ignore[arg-type]
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        with self.lock:
+            return super().executescript(script)
+
+
 @dataclass(frozen=True, slots=True)
 class PendingItem:
     row_id: int
@@ -144,6 +187,7 @@ class StoredAction:
     platform_ref: str | None = None
     error: str | None = None
     inbound_id: int | None = None
+    planned_at: datetime | None = None  # a notice found after a crash was posted after this
 
 
 class Store:
@@ -162,8 +206,9 @@ class Store:
             if str(path) != ":memory:" and not read_only:
                 _make_private(Path(path))
             target = Path(path).resolve().as_uri() + "?mode=ro" if read_only else str(path)
-            self._db = sqlite3.connect(target, isolation_level=None, timeout=10, check_same_thread=False,
-                                       uri=read_only)
+            self._db: _SerialisedConnection = sqlite3.connect(
+                target, isolation_level=None, timeout=10, check_same_thread=False, uri=read_only,
+                factory=_SerialisedConnection)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA busy_timeout=10000")
             if not read_only:
@@ -203,18 +248,20 @@ class Store:
             version += 1
 
     def close(self) -> None:
-        self._db.close()
+        with self._db.lock:
+            self._db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
+        with self._db.lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
 
     # -- cursors and inbound ----------------------------------------------------------------------
     def cursor(self, account: str, stream: str) -> str | None:
@@ -370,10 +417,11 @@ class Store:
         return self._insert_action(db, action, row["account"], row["author_id"], row_id, position, PLANNED, now, None,
                                    requested_by, undoes)
 
-    def staff_actions_due(self) -> list[StoredAction]:
+    def staff_actions_due(self, account: str | None = None) -> list[StoredAction]:
         """Staff actions not yet carried out (planned, or sending when a crash came), oldest first."""
-        rows = self._db.execute("SELECT * FROM actions WHERE requested_by IS NOT NULL AND status IN ('planned','sending') "
-                                "ORDER BY id").fetchall()
+        rows = self._db.execute("SELECT * FROM actions WHERE requested_by IS NOT NULL AND status IN ('planned','sending')"
+                                + (" AND account=?" if account else "") + " ORDER BY id",
+                                (account,) if account else ()).fetchall()
         return [_stored_action(row) for row in rows]
 
     def action(self, action_id: int) -> StoredAction | None:
@@ -604,4 +652,4 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
     )
     return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"],
                         requested_by=row["requested_by"], platform_ref=row["platform_ref"], error=row["error"],
-                        inbound_id=row["inbound_id"])
+                        inbound_id=row["inbound_id"], planned_at=_when(row["planned_at"]))

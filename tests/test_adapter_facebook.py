@@ -436,6 +436,25 @@ def test_post_notice_publishes_on_the_page(fake_facebook: FakeFacebook, adapter:
     assert notice.id == notice_id and notice.message.startswith("We're offline until 8am.")
 
 
+def test_a_notice_posted_before_a_crash_is_found_but_not_an_earlier_closings(
+        fake_facebook: FakeFacebook, adapter: FacebookAdapter) -> None:
+    """Notices stay on the Page, so yesterday's identical words must not pass for today's."""
+    text = "We're offline until 8am. In an emergency call 999, or NHS 111."
+    assert adapter.capabilities.can_find_notice
+    fake_facebook.now = NOW - timedelta(days=1)
+    yesterday = adapter.post_notice(text)
+    fake_facebook.now = NOW
+    fake_facebook.add_post("Flu jabs this week.", NOW - timedelta(minutes=30))
+    planned = NOW - timedelta(minutes=1)
+    assert adapter.find_notice(text, since=planned) is None
+    assert adapter.find_notice(text) == yesterday  # without a moment, any notice with the words counts
+    notice_id = adapter.post_notice(text)  # the crash came after Facebook made it, before it was recorded
+    fake_facebook.add_post("Our winter health advice.", NOW + timedelta(minutes=2))
+    assert adapter.find_notice(text, since=planned) == notice_id
+    assert adapter.find_notice(text.replace("8am", "9am"), since=planned) is None
+    assert fake_facebook.calls("GET", "/published_posts")[-1].query["fields"] == "id,message,created_time"
+
+
 # -- finding our own reply after a crash ----------------------------------------------------------------
 def test_find_own_reply_sees_a_public_reply(fake_facebook: FakeFacebook, adapter: FacebookAdapter,
                                             comment: Inbound) -> None:

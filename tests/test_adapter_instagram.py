@@ -441,6 +441,21 @@ def test_offline_notice_in_the_biography_keeps_the_original_to_restore(
         adapter.post_notice("x" * 151)
 
 
+def test_a_notice_in_the_biography_is_found_after_a_crash_and_the_original_comes_back(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram
+) -> None:
+    original = fake_instagram.biography
+    text = "We're offline until 8am. In an emergency call 999."
+    assert make_adapter().find_notice(text) is None
+    make_adapter().post_notice(text)  # the crash came before its id was recorded
+    restarted = make_adapter()
+    assert restarted.capabilities.can_find_notice
+    assert restarted.find_notice(text, since=NOW) == f"biography:{fake_instagram.account.pk}"
+    assert restarted.find_notice("We're offline until Monday 8am.") is None
+    restarted.clear_notice()
+    assert fake_instagram.biography == original
+
+
 OFFLINE = (
     "We're offline until 8am on Monday. In an emergency call 999; for urgent advice call NHS 111; "
     "Samaritans 116 123. Complaints: https://www.example.nhs.uk/complaints"
@@ -507,6 +522,38 @@ def test_offline_notice_as_a_story_is_a_tall_picture_that_expires_by_itself(
     assert adapter.clear_notice() is None  # nothing to undo
     assert not fake_instagram.requests_to("/delete/") and fake_instagram.stories == [story]
     assert not (tmp_path / "instagram-leeds-ig-notice.json").exists()
+
+
+@pytest.mark.parametrize("kind", ["post", "story"])
+def test_a_notice_picture_posted_before_a_crash_is_found_by_its_caption_and_then_cleared(
+    make_adapter: MakeAdapter, fake_instagram: FakeInstagram, tmp_path: Path, kind: str
+) -> None:
+    """Found in the account's own recent posts (or live stories) by caption, made since the notice
+    was planned: an earlier closing's identical picture (a post whose delete failed, a story of
+    20 hours ago) is not taken for it. Once found it is cleared at reopening like a recorded one."""
+    earlier = make_adapter(notice_kind=kind)
+    fake_instagram.clock = lambda: NOW - timedelta(hours=20)
+    earlier_id = earlier.post_notice(OFFLINE)
+    (tmp_path / "instagram-leeds-ig-notice.json").unlink()  # as if that one was cleared long ago
+    fake_instagram.clock = lambda: NOW
+    fake_instagram.add_media("Flu jabs are available this week.")
+    planned = NOW - timedelta(minutes=1)
+    adapter = make_adapter(notice_kind=kind)
+    assert adapter.find_notice(OFFLINE, since=planned) is None
+    media_id = adapter.post_notice(OFFLINE)
+    (tmp_path / "instagram-leeds-ig-notice.json").unlink()  # the crash: Instagram has it, we kept nothing
+    restarted = make_adapter(notice_kind=kind)
+    assert restarted.clear_notice() is None  # unrecorded, it would stay up
+    assert restarted.find_notice(OFFLINE, since=planned) == media_id != earlier_id
+    assert restarted.find_notice(OFFLINE, since=planned) == media_id  # asked twice, remembered once
+    recorded = json.loads((tmp_path / "instagram-leeds-ig-notice.json").read_text())
+    assert recorded == ({"posts": [media_id], "stories": []} if kind == "post" else {"posts": [], "stories": [media_id]})
+    if kind == "post":
+        assert restarted.clear_notice() == f"deleted:{media_id}"
+        assert [m.id for m in fake_instagram.deleted_medias] == [media_id]
+        assert earlier_id in [m.id for m in fake_instagram.medias]
+    else:  # stories expire by themselves: reopening only forgets it
+        assert restarted.clear_notice() is None and not (tmp_path / "instagram-leeds-ig-notice.json").exists()
 
 
 def test_every_notice_post_still_up_is_deleted_even_after_the_kind_changed(

@@ -15,6 +15,7 @@ import logging
 import random
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -168,26 +169,39 @@ def assert_one_reply_each(rig: Rig, x_posts: list[Post], comments: list[Comment]
         assert len(rig.fb_replies(comment)) == 1, (comment.message, [c.message for c in rig.fb_replies(comment)])
 
 
-def ride_out_outage(rig: Rig, name: str, requests: list[Request], step: timedelta = timedelta(seconds=30)) -> list[timedelta]:
-    """Tick until account `name` stops failing. Between failures, move the clock in small steps and
-    check that not one request reaches the failing platform before the back-off ends. Returns the
-    back-off waits, in order."""
+# The reads of one stream, as paths on its fake: a failing stream backs off alone, so only these
+# must stay quiet during its back-off (the account's other stream and its replies go on).
+X_MENTIONS = r"/mentions$"
+FB_COMMENTS = r"/published_posts$|/comments$"
+
+
+def ride_out_outage(rig: Rig, name: str, key: str, endpoint: str | None = None,
+                    step: timedelta = timedelta(seconds=30)) -> list[timedelta]:
+    """Tick until account `name` stops failing under `key`: a stream whose reads fail, or "*" when
+    an action failed and the whole account waits. Between failures, move the clock in small steps
+    and check that not one request reaches what failed before the back-off ends: GETs of the
+    stream's `endpoint`, or (None) any request to that platform. Returns the back-off waits, in order."""
+    fake = rig.x if name == X_NAME else rig.fb
+
+    def calls() -> int:
+        return len([r for r in fake.requests if endpoint is None or (r.method == "GET" and re.search(endpoint, r.path))])
+
     waits: list[timedelta] = []
     for _ in range(10):
-        before = rig.service.health[name].wait_until.get("*")
+        before = rig.service.health[name].wait_until.get(key)
         rig.tick()
-        wait_until = rig.service.health[name].wait_until.get("*")
+        wait_until = rig.service.health[name].wait_until.get(key)
         if wait_until is None or wait_until <= rig.clock.now:
             return waits
         if wait_until != before:  # this tick failed (else it fell inside an earlier back-off)
             waits.append(wait_until - rig.clock.now)
         while rig.clock.now + step < wait_until:
             rig.advance(seconds=step.total_seconds())
-            asked = len(requests)
+            asked = calls()
             rig.tick()
-            assert len(requests) == asked, f"{name} was called during its back-off"
+            assert calls() == asked, f"{name} {key} was called during its back-off"
         rig.at(wait_until)
-    raise AssertionError(f"{name} never recovered")
+    raise AssertionError(f"{name} {key} never recovered")
 
 
 # -- 1. a 429 ------------------------------------------------------------------------------------
@@ -240,13 +254,14 @@ def test_facebook_5xx_backs_off_x_goes_on_and_no_comment_is_skipped(rig: Rig) ->
     assert rig.service.store.cursor(FB_NAME, "comments") is None  # nothing recorded, nothing skipped
     assert all(rig.x_replies(p) for p in asked)
     asked += rig.x_questions(1, first=2)  # X carries on during the Page's back-off
-    asked_facebook = len(rig.fb.requests)
-    page_wait = rig.wait_until(FB_NAME) - START
+    comment_reads = len(rig.fb.calls("GET", "/published_posts"))
+    page_wait = rig.wait_until(FB_NAME, "comments") - START
     assert page_wait > timedelta(0)
-    rig.advance(seconds=page_wait.total_seconds() / 2)  # inside the Page's back-off: not one request
+    rig.advance(seconds=page_wait.total_seconds() / 2)  # inside the comments' back-off: not one read of them
     rig.tick()
-    assert len(rig.fb.requests) == asked_facebook
-    waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+    assert len(rig.fb.calls("GET", "/published_posts")) == comment_reads
+    assert "*" not in rig.service.health[FB_NAME].wait_until  # Messenger is read meanwhile
+    waits = ride_out_outage(rig, FB_NAME, "comments", FB_COMMENTS)
     assert len(waits) == 2  # the next two reads fail after the newer post's comments were read
     assert len([r for r in rig.fb.requests if r.path.endswith(f"/{newer.id}/comments") and r.method == "GET"]) == 3
     assert_one_reply_each(rig, asked, comments)  # X answered during the outage, then every comment once
@@ -266,7 +281,7 @@ def test_x_5xx_on_mentions_backs_off_and_the_page_goes_on(rig: Rig) -> None:
     assert all(rig.x_replies(p) == [] for p in asked)
     comments += rig.fb_questions(post, 1, first=2)
     rig.advance(seconds=20)
-    waits = ride_out_outage(rig, X_NAME, rig.x.requests)
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS)
     assert len(waits) == 2  # the failures after the one in the tick above
     assert_one_reply_each(rig, asked, comments)
 
@@ -287,7 +302,7 @@ def test_a_malformed_graph_answer_backs_off_and_loses_nothing(rig: Rig, body: Re
     comments = rig.fb_questions(post, 3)
     asked = rig.x_questions(2)
     rig.fb.inject(Fault(r"/published_posts$", body, method="GET"))
-    waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+    waits = ride_out_outage(rig, FB_NAME, "comments", FB_COMMENTS)
     assert len(waits) == 1
     assert_one_reply_each(rig, asked, comments)
 
@@ -299,7 +314,7 @@ def test_a_malformed_comment_is_set_aside_without_backing_off_and_loses_nothing(
     bad.served.update({"created_time": DROP, "from": DROP})
     comments = first + rig.fb_questions(post, 2, first=2)
     asked = rig.x_questions(2)
-    waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+    waits = ride_out_outage(rig, FB_NAME, "comments", FB_COMMENTS)
     assert waits == []  # one bad item is not an outage
     assert [u["native_id"] for u in rig.service.store.unreadable_items(FB_NAME)] == [bad.id]
     assert_one_reply_each(rig, asked, comments)
@@ -318,7 +333,7 @@ def test_a_malformed_x_answer_backs_off_and_loses_nothing(rig: Rig, body: Reply)
     post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
     comments = rig.fb_questions(post, 2)
     rig.x.inject(Fault(r"/mentions$", body, method="GET"))
-    waits = ride_out_outage(rig, X_NAME, rig.x.requests)
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS)
     assert len(waits) == 1
     assert_one_reply_each(rig, asked, comments)
 
@@ -330,7 +345,7 @@ def test_a_malformed_x_post_is_set_aside_without_backing_off(rig: Rig, served: d
     bad = rig.x.mention("mal", "hi")
     bad.served.update(served)
     asked += rig.x_questions(1, first=1)
-    waits = ride_out_outage(rig, X_NAME, rig.x.requests)
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS)
     assert waits == []
     kept = [u["native_id"] for u in rig.service.store.unreadable_items(X_NAME)]
     if "text" in served:  # readable once the surrogate is replaced: answered like any other
@@ -507,7 +522,7 @@ def test_abuse_in_someone_elses_x_conversation_goes_to_review_and_x_is_never_ask
 def test_back_off_grows_and_the_breaker_opens_while_the_scheduler_polls_during_the_wait(rig: Rig) -> None:
     rig.x.inject(Fault(r"/mentions$", problem(503, "Service Unavailable", "Service Unavailable"),
                        times=BREAKER_THRESHOLD))
-    waits = ride_out_outage(rig, X_NAME, rig.x.requests, step=timedelta(seconds=30))
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS, step=timedelta(seconds=30))
     assert len(waits) == BREAKER_THRESHOLD
     assert waits[0] < waits[1] < waits[2] <= MAX_BACKOFF  # growing, and capped so a platform that is back is soon followed
     assert "keeps failing" in rig.out.getvalue()
@@ -519,7 +534,7 @@ def test_a_reply_that_got_a_5xx_is_not_retried_before_the_back_off_ends(rig: Rig
     asked = rig.x_questions(1)
     rig.fb.inject(Fault(rf"/{comment.id}/comments$", Reply(503, "<html>Service Unavailable</html>"),
                         method="POST"))
-    waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+    waits = ride_out_outage(rig, FB_NAME, "*")
     assert len(waits) == 1
     assert_one_reply_each(rig, asked, [comment])
 
@@ -569,7 +584,7 @@ def test_a_page_read_that_times_out_backs_off_and_loses_nothing(
         comments = rig.fb_questions(post, 2)
         asked = rig.x_questions(1)
         rig.fb.inject(Fault(rf"/{post.id}/comments$", delay_seconds=SLOW_SECONDS, method="GET"))
-        waits = ride_out_outage(rig, FB_NAME, rig.fb.requests)
+        waits = ride_out_outage(rig, FB_NAME, "comments", FB_COMMENTS)
         assert len(waits) == 1
         assert_one_reply_each(rig, asked, comments)
     finally:
@@ -594,3 +609,76 @@ def test_a_token_refused_on_a_reply_pauses_the_page_and_the_reply_goes_once_afte
     rig.tick()
     assert_one_reply_each(rig, asked, [comment])
     assert len(rig.fb.calls("POST", f"/{comment.id}/comments")) == 2  # refused once, then sent once
+
+
+# -- a worker per account -------------------------------------------------------------------------------
+def test_x_answering_slowly_does_not_delay_the_pages_replies(
+        tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook) -> None:
+    """The scheduler really runs (real threads): X holds the bot's reply open, inside its timeout,
+    and the Page's comment is answered meanwhile; X's own step is never started a second time while
+    it runs. With one worker for all accounts the Page waited behind X (p50 1.0 s -> 14.2 s)."""
+    rig = make_rig(tmp_path, fake_x, fake_facebook, timeout=30)
+    x_is_slow = threading.Event()
+    try:
+        (question,) = rig.x_questions(1)
+        post = rig.fb.add_post("Flu jabs are available this week.", START - timedelta(hours=2))
+        (comment,) = rig.fb_questions(post, 1)
+        rig.x.inject(Fault(r"^/2/tweets$", method="POST", gate=x_is_slow))
+        rig.service.start()
+        wait_for(lambda: bool(rig.x_requests(r"^/2/tweets$")), "X is asked to reply")
+        wait_for(lambda: len(rig.fb_replies(comment)) == 1, "the Page answers while X is slow")
+        assert rig.x_replies(question) == []  # X's answer is still held open
+        mentions_read = len(rig.x_requests(r"/mentions$"))
+        rig.service._scheduled_poll(X_NAME)  # what a second run of X's job would do: nothing while one runs
+        assert len(rig.x_requests(r"/mentions$")) == mentions_read
+        x_is_slow.set()
+        wait_for(lambda: len(rig.x_replies(question)) == 1, "X's reply completes")
+    finally:
+        x_is_slow.set()
+        rig.service.stop()
+    assert_one_reply_each(rig, [question], [comment])
+
+
+def test_stop_waits_for_the_step_under_way_then_closes(
+        tmp_path: Path, fake_x: FakeX, fake_facebook: FakeFacebook) -> None:
+    """SIGTERM while X's worker is inside a platform call: stop lets that step record its reply
+    before the state is closed (closing under a running step crashed)."""
+    rig = make_rig(tmp_path, fake_x, fake_facebook, timeout=30)
+    x_is_slow = threading.Event()
+    (question,) = rig.x_questions(1)
+    rig.x.inject(Fault(r"^/2/tweets$", method="POST", gate=x_is_slow))
+    rig.service.start()
+    stopper = threading.Thread(target=rig.service.stop)
+    try:
+        wait_for(lambda: bool(rig.x_requests(r"^/2/tweets$")), "X is asked to reply")
+        stopper.start()
+        wait_for(rig.service._stopping.is_set, "stop begins")
+    finally:
+        x_is_slow.set()
+        stopper.join()
+    assert len(rig.x_replies(question)) == 1
+    assert [row[:3] for row in rig.action_rows(question.id)] == [("reply", "", "done")]
+    assert "housebot stopped cleanly" in rig.out.getvalue()
+
+
+# -- per-stream back-off ---------------------------------------------------------------------------------
+def test_x_mentions_failing_back_off_alone_and_a_danger_dm_is_answered_meanwhile(rig: Rig) -> None:
+    """Mentions return 503 again and again; the account's DMs keep their cadence, so a safeguarding
+    DM that arrives during the outage is answered on the next read, not after the outage."""
+    (question,) = rig.x_questions(1)
+    rig.x.inject(Fault(r"/mentions$", problem(503, "Service Unavailable", "Service Unavailable"), times=4))
+    rig.tick()
+    assert rig.wait_until(X_NAME, "mentions") > rig.clock.now
+    assert "*" not in rig.service.health[X_NAME].wait_until  # the account itself does not wait
+    danger = rig.x.dm("quietone22", "I don't see the point in carrying on anymore. I've been stockpiling my "
+                                    "tablets and I think tonight is the night")
+    dm_reads = len(rig.x_requests(r"/dm_events$"))
+    rig.advance(minutes=1)
+    rig.tick()
+    assert len(rig.x_requests(r"/dm_events$")) == dm_reads + 1
+    answers = [e for e in rig.x.dms_from() if e.dm_conversation_id == danger.dm_conversation_id]
+    assert len(answers) == 1 and "999" in answers[0].text
+    assert rig.x_replies(question) == []  # mentions are still failing
+    waits = ride_out_outage(rig, X_NAME, "mentions", X_MENTIONS)
+    assert len(waits) >= 1
+    assert_one_reply_each(rig, [question], [])

@@ -60,12 +60,12 @@ def test_a_429_makes_that_stream_wait_until_the_reset_and_the_other_account_goes
 def test_outages_back_off_with_jitter_then_recover_without_losing_anything(tmp_path: Path) -> None:
     service, clock, first, second = two_services(tmp_path)
     first.post("demo", message("a", QUESTION))
-    first.fail_next("fetch", PlatformUnavailable("503 Service Unavailable"), times=3)
+    first.fail_next("fetch:comments", PlatformUnavailable("503 Service Unavailable"), times=3)
     waits = []
     for _ in range(3):
         service.tick()
-        waits.append(service.health["demo"].wait_until["*"] - clock.now)
-        clock.now = service.health["demo"].wait_until["*"]
+        waits.append(service.health["demo"].wait_until["comments"] - clock.now)
+        clock.now = service.health["demo"].wait_until["comments"]
     assert waits[0] < waits[1] < waits[2]  # exponential, each with jitter
     service.tick()
     assert len(replies(first)) == 1
@@ -105,12 +105,38 @@ def test_a_timeout_that_may_have_sent_is_checked_with_the_platform_before_sendin
 
 def test_the_circuit_breaker_opens_after_repeated_failures_and_tells_staff(tmp_path: Path) -> None:
     service, clock, first, second = two_services(tmp_path)
-    first.fail_next("fetch", PlatformUnavailable("502 Bad Gateway"), times=BREAKER_THRESHOLD)
+    first.fail_next("fetch:comments", PlatformUnavailable("502 Bad Gateway"), times=BREAKER_THRESHOLD)
     for _ in range(BREAKER_THRESHOLD):
         service.tick()
-        clock.now = service.health["demo"].wait_until["*"]
-    assert service.health["demo"].breaker_alerted
-    assert "keeps failing" in service.console.out.getvalue()  # type: ignore[attr-defined]
+        clock.now = service.health["demo"].wait_until["comments"]
+    assert service.health["demo"].breaker_alerted == {"comments"}
+    assert "sandbox comments keeps failing" in service.console.out.getvalue()  # type: ignore[attr-defined]
+
+
+DANGER_DM = "I don't see the point in carrying on anymore. I've been stockpiling my tablets and tonight is the night"
+
+
+def test_a_failing_stream_backs_off_alone_and_a_danger_dm_keeps_its_cadence(tmp_path: Path) -> None:
+    """Comments returning 5xx wait out their growing back-off; the account's private messages are
+    read every interval meanwhile, and a safeguarding message there is answered on the next read."""
+    service, clock, first, _ = two_services(tmp_path)
+    first.fail_next("fetch:comments", PlatformUnavailable("503 Service Unavailable"), times=4)
+    question = first.post("demo", message("a", QUESTION))
+    service.tick()
+    assert service.health["demo"].wait_until["comments"] > clock.now and "*" not in service.health["demo"].wait_until
+    reads_before = len(first.reads)
+    clock.advance(minutes=1)
+    danger = first.post("demo", message("d", DANGER_DM, stream="direct_messages", handle="@quietone22"))
+    service.tick()
+    assert first.replies.get(danger.native_id), "the DM waited behind the failing comments"
+    for _ in range(3):  # the DMs keep their one-minute cadence while comments back off
+        clock.advance(minutes=1)
+        service.tick()
+    dm_reads = [s for _, s in first.reads[reads_before:] if s == "direct_messages"]
+    assert len(dm_reads) == 4
+    clock.advance(minutes=10)
+    service.tick()
+    assert len(first.replies[question.native_id]) == 1 and len(first.replies[danger.native_id]) == 1
 
 
 def test_auth_failure_pauses_only_that_account_until_check_passes(tmp_path: Path) -> None:

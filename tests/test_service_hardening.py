@@ -8,6 +8,7 @@ answered, nor read the Page's own replies back as inbound.
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,10 +21,10 @@ from bot.cli import main
 from bot.service import Service
 from bot.store import ANSWERED_BEFORE_RULE, Store
 from tests.fakes.facebook import FakeFacebook, Person, facebook_server, fake_facebook
-from tests.fakes.server import DROP
+from tests.fakes.server import DROP, Fault
 from tests.fakes.x import FakeX, fake_x
-from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, Clock, environment, message,
-                           sandbox_service, write_settings)
+from tests.helpers import (ALWAYS_OPEN, ALWAYS_OPEN_TABLE, LONDON, OFFICE_HOURS, OFFICE_HOURS_TABLE, Clock,
+                           environment, message, sandbox_service, write_settings)
 
 __all__ = ["facebook_server", "fake_facebook", "fake_x"]  # fixtures, imported so pytest finds them here
 
@@ -198,3 +199,34 @@ def test_fifty_abuse_and_threat_replies_on_x_are_all_distinct_and_none_is_refuse
     assert all(len(p.text) <= 280 for p in replies)
     assert not any("duplicate" in str(row["actions"]) for row in service.store.audit(limit=100))
     service.close()
+
+
+def test_a_page_notice_that_timed_out_after_facebook_posted_it_is_found_and_not_posted_again(
+        fake_facebook: FakeFacebook, tmp_path: Path) -> None:
+    """Item 13 on Facebook, through python-facebook-api: the notice's post times out after the Page
+    made it (a crash there is the same: `sending`, no id). After the back-off the bot looks for it
+    among the Page's posts instead of posting it again (before, it gave up with an alert)."""
+    account = ACCOUNT.replace(ALWAYS_OPEN_TABLE, OFFICE_HOURS_TABLE).replace("timeout_seconds = 2", "timeout_seconds = 0.3")
+    secrets = {"LEEDS_FACEBOOK_PAGE_ACCESS_TOKEN": fake_facebook.token, "LEEDS_FACEBOOK_PAGE_ID": fake_facebook.page.id}
+    settings = write_settings(tmp_path, account.format(url=fake_facebook.url), secrets)
+    clock = Clock(datetime(2026, 11, 24, 17, 0, 30, tzinfo=LONDON))  # a Tuesday, just after closing
+    fake_facebook.now = clock.now
+    adapter = create(settings.account_config(settings.accounts[0]), clock=clock)
+    service = Service(settings, clock=clock, adapters={"leeds-facebook": adapter}, out=io.StringIO())
+    try:
+        fake_facebook.inject(Fault(r"/feed$", delay_seconds=0.6, method="POST"))  # made, but the answer is late
+        service.poll_account("leeds-facebook")
+        [notice] = service.store.notices("leeds-facebook")
+        assert notice.status == "sending"
+        deadline = time.monotonic() + 5  # real time: the fake finishes the slow post in its own thread
+        while not fake_facebook.notices:
+            assert time.monotonic() < deadline, "the fake never made the slow post"
+            time.sleep(0.02)
+        clock.now = fake_facebook.now = service.health["leeds-facebook"].wait_until["*"]
+        service.poll_account("leeds-facebook")
+        [notice] = service.store.notices("leeds-facebook")
+        assert notice.status == "done" and len(fake_facebook.notices) == 1
+        assert len(fake_facebook.calls("POST", "/feed")) == 1  # looked for, never posted twice
+        assert "may not have been posted" not in service.console.out.getvalue()  # type: ignore[attr-defined]
+    finally:
+        service.close()

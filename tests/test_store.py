@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from bot.model import Author, Channel, Inbound, Platform
@@ -63,3 +65,32 @@ def test_a_version_1_state_file_is_upgraded_in_place(tmp_path) -> None:  # type:
     assert store.cursor("leeds-x", "direct_messages") == "99"
     assert "fallback" in {row[1] for row in store._db.execute("PRAGMA table_info(actions)")}
     store.close()
+
+
+def test_workers_of_several_accounts_share_one_store_without_mixing_their_transactions() -> None:
+    """Each account's worker is a thread; on one connection, a transaction begun by one while
+    another's is open failed ("cannot start a transaction within a transaction") or took the other's
+    statements into it. Every write must land, each cursor with its own messages."""
+    store = Store(":memory:")
+    accounts = [f"account{n}" for n in range(4)]
+    problems: list[BaseException] = []
+    start = threading.Barrier(len(accounts))
+
+    def worker(account: str) -> None:
+        try:
+            start.wait()
+            for batch in range(40):
+                items = [replace(inbound(f"{account}-{batch}-{n}"), account=account) for n in range(3)]
+                store.record_fetch(account, "comments", items, str(batch), NOW, str.upper)
+                assert len(store.pending(account)) == 3 * (batch + 1)
+        except BaseException as problem:  # noqa: BLE001 - reported below, in the test's thread
+            problems.append(problem)
+
+    threads = [threading.Thread(target=worker, args=(account,)) for account in accounts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    for account in accounts:
+        assert store.cursor(account, "comments") == "39" and len(store.pending(account)) == 120

@@ -294,6 +294,7 @@ class FakeInstagram(FakePlatform):
         route("GET", API + r"/accounts/current_user/", self._authed(self._current_user))
         route("POST", API + r"/accounts/set_biography/", self._authed(self._set_biography))
         route("GET", API + r"/feed/user/(?P<user>\d+)/", self._authed(self._user_feed))
+        route("GET", API + r"/feed/user/(?P<user>\d+)/story/", self._authed(self._user_story))
         route("GET", API + r"/media/(?P<media>\d+_\d+)/comments/", self._authed(self._media_comments))
         route(
             "GET",
@@ -369,6 +370,13 @@ class FakeInstagram(FakePlatform):
         if more:
             body["next_max_id"] = str(start + count)
         return Reply(200, body)
+
+    def _user_story(self, request: Request) -> Reply:
+        """A user's stories of the last day, oldest first, inside their `reel` (what `user_stories_v1` reads)."""
+        owner = request.params["user"]
+        live = [s for s in self.stories if s.owner.pk == owner and self.now - 24 * 3600 < s.taken_at <= self.now]
+        reel = {"id": owner, "user": self.account.short(), "items": [self._media_json(s) for s in live]} if live else None
+        return Reply(200, {"reel": reel, "status": "ok"})
 
     def _media_json(self, media: FakeMedia) -> dict[str, Any]:
         """A media as the private API lists it (the fields `extract_media_v1` requires, and more)."""

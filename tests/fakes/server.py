@@ -2,8 +2,9 @@
 
 A fake registers routes (method + path pattern -> handler returning a `Reply`), keeps its own
 platform state, and can be told to misbehave for the next matching requests: a status with
-headers (429 with reset headers, 500, 503, 401), a body that is not JSON, or a delay longer than
-the client's timeout. Every request is logged so tests can check what the library really sent.
+headers (429 with reset headers, 500, 503, 401), a body that is not JSON, a delay longer than
+the client's timeout, or an answer held open until the test lets it go (a slow platform). Every
+request is logged so tests can check what the library really sent.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class Fault:
     delay_seconds: float = 0.0
     times: int = 1
     method: str | None = None
+    gate: threading.Event | None = None  # the answer waits until the test sets this (at most GATE_LIMIT_SECONDS)
+
+
+GATE_LIMIT_SECONDS = 20.0  # a test that never opens its gate still ends
 
 
 # A malformed item, as a platform sometimes sends one: each fake item has a `served` mapping of
@@ -166,6 +171,8 @@ class FakeServer:
         if fault is not None:
             if fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
+            if fault.gate is not None:
+                fault.gate.wait(GATE_LIMIT_SECONDS)
             if fault.reply is not None:
                 return fault.reply
         for method, pattern, handler in self._routes:
