@@ -105,6 +105,15 @@ def verify_login(store: Store, name: str, password: str) -> StaffUser | None:
     return StaffUser(rows[0]["name"], Role(rows[0]["role"]))
 
 
+def set_password(store: Store, name: str, password: str) -> bool:
+    """A new password for an existing account; False if there is no such account."""
+    check_password(password)
+    store.extend_schema(USERS_SCHEMA)
+    with store.transaction() as db:
+        return db.execute("UPDATE console_users SET password_hash=? WHERE name=?",
+                          (_HASHER.hash(password), name)).rowcount == 1
+
+
 def list_users(store: Store) -> list[StaffUser]:
     store.extend_schema(USERS_SCHEMA)
     return [StaffUser(r["name"], Role(r["role"]), bool(r["disabled"]))
@@ -118,7 +127,3 @@ def set_role(store: Store, name: str, role: Role, disabled: bool) -> bool:
         return db.execute("UPDATE console_users SET role=?, disabled=? WHERE name=?",
                           (role.value, int(disabled), name)).rowcount == 1
 
-
-def has_users(store: Store) -> bool:
-    store.extend_schema(USERS_SCHEMA)
-    return bool(store.read("SELECT 1 FROM console_users LIMIT 1"))
