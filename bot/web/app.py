@@ -214,6 +214,20 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         user = signed_in(request)
         return render(request, "rows.html", user, **inbox_context(request))
 
+    async def inbox_csv(request: Request) -> Response:
+        """The filtered inbox as CSV (text redacted), every cell safe to open in a spreadsheet."""
+        signed_in(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["time", "account", "platform", "channel", "author", "category", "rule", "actions", "outcome",
+                         "text"])
+        for row in reads.inbox(store, filters_from(request), zone, limit=10_000):
+            writer.writerow([_safe_cell(v) for v in (local(row.at, "%Y-%m-%d %H:%M:%S %Z"), row.account, row.platform,
+                                                     row.channel, row.author, row.category, row.rule, row.did,
+                                                     row.outcome, row.text)])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="housebot-inbox.csv"'})
+
     async def message_page(request: Request) -> Response:
         user = signed_in(request)
         view = reads.message(store, int(request.path_params["inbound_id"]))
@@ -379,6 +393,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         Route("/logout", logout, methods=["POST"]),
         Route("/inbox", inbox_page),
         Route("/inbox/rows", inbox_rows),
+        Route("/inbox.csv", inbox_csv),
         Route("/messages/{inbound_id:int}", message_page),
         Route("/queue", queue_page),
         Route("/undo", undo_page),

@@ -11,18 +11,24 @@ from typing import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from adapters import reply_limits
 from adapters.sandbox import SandboxNetwork
-from bot.service import Service
+from bot.pipeline import Engine, load_engine
+from bot.service import Service, settings_values
 from bot.store import Store
 from bot.web.app import create_app
 from bot.web.users import Role, add_user
 from tests.helpers import ALWAYS_OPEN, Clock, message, sandbox_service, write_settings
 
 PASSWORD = "correct horse battery"
+SIGNING_KEY = "k" * 40
 CONSOLE = """
 [console]
 urgent_review_minutes = 15
 review_minutes = 240
+
+[alerts]
+console_url = "http://127.0.0.1:8080"
 """
 
 
@@ -61,17 +67,26 @@ def token(html: str) -> str:
     return html[start:html.index('"', start)]
 
 
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The decision engine, read once: it is immutable data, and reading it takes seconds."""
+    settings = write_settings(tmp_path_factory.mktemp("engine"), ALWAYS_OPEN)
+    return load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir, teams=settings.teams,
+                       limits=reply_limits(), values=settings_values(settings), values_file=str(settings.config_file))
+
+
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
+def console(tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+    monkeypatch.setattr("bot.service.load_engine", lambda *args, **kwargs: engine)
     settings = write_settings(tmp_path, ALWAYS_OPEN + CONSOLE,
-                              {"HOUSEBOT_CONSOLE_SECRET": "s" * 40})
+                              {"HOUSEBOT_CONSOLE_SECRET": "s" * 40, "HOUSEBOT_ALERT_SIGNING_KEY": SIGNING_KEY})
     clock = Clock(datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc))
     network = SandboxNetwork(clock=clock)
     service, network, _ = sandbox_service(settings, clock, network)
     store = Store(settings.state_path)
     for name, role in (("vera", Role.VIEWER), ("mo", Role.MODERATOR), ("ada", Role.ADMIN)):
         add_user(store, name, role, PASSWORD, clock.now)
-    app = create_app(settings, store, clock=clock, engine=service.engine)
+    app = create_app(settings, store, clock=clock, engine=engine)
     with TestClient(app, base_url="http://127.0.0.1:8080") as client:
         yield Console(service, network, store, clock, client)
     store.close()
