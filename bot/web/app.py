@@ -272,12 +272,14 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         rows = []
         for account in settings.accounts:
             open_now = is_open(account.hours, now)
+            closing = next_close(account.hours, now)
             health = known.get(account.name)
             rows.append({
                 "account": account, "open": open_now,
                 "next_open": None if open_now else next_open(account.hours, now),
-                "next_close": next_close(account.hours, now),
-                "notice": "offline notice at the next closing" if open_now else (
+                "next_close": closing,
+                "notice": (f"offline notice at {local(closing)}" if closing else "none: open round the clock")
+                if open_now else (
                     "back-online notice at the next opening" if account.online_notice else "none until it opens"),
                 "last_fetch": (health.last_read if health and health.last_read else fetched.get(account.name)),
                 "paused": store.paused_reason(account.name), "health": health,
