@@ -185,6 +185,9 @@ class Adapter(ABC):
     def mute(self, author: Author) -> str:
         raise ActionRefused(f"{self.platform.value} cannot mute")
 
+    def unmute(self, author: Author) -> str:
+        raise ActionRefused(f"{self.platform.value} cannot unmute")
+
     @abstractmethod
     def post_notice(self, text: str) -> str:
         """Publish an account-wide notice (the 'offline' message) and return its id."""

@@ -2,7 +2,7 @@
 
 It lets a new user run the bot with no accounts, and lets tests watch everything the bot does.
 `SandboxNetwork` is the "platform" (it outlives the bot, as a real one does across a restart):
-it delivers a scenario of messages, and records every reply, hide, delete, block and notice.
+it delivers a scenario of messages, and records every reply, hide, delete, block and notice, and every undo (unhide, unblock, unmute).
 `SandboxAdapter` is the account's view of it, exactly as a real adapter would be.
 """
 
@@ -28,7 +28,7 @@ OWN_POST_ID = "post-1"
 
 CAPABILITIES = Capabilities(
     actions=frozenset({ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.DELETE, ActionKind.BLOCK,
-                       ActionKind.UNBLOCK, ActionKind.MUTE, ActionKind.POST_NOTICE}),
+                       ActionKind.UNBLOCK, ActionKind.MUTE, ActionKind.UNMUTE, ActionKind.POST_NOTICE}),
     max_reply_length={Channel.PUBLIC: 1000, Channel.PRIVATE: 1000},
     can_find_own_reply=True,
     can_find_notice=True,
@@ -210,6 +210,11 @@ class SandboxAdapter(Adapter):
         self.network.raise_fault("mute")
         self.network.muted.add(author.id)
         return self.network.record(Activity("mute", author.id))
+
+    def unmute(self, author: Author) -> str:
+        self.network.raise_fault("unmute")
+        self.network.muted.discard(author.id)
+        return self.network.record(Activity("unmute", author.id))
 
     def post_notice(self, text: str) -> str:
         self.network.raise_fault("post_notice")

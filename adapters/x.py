@@ -82,7 +82,8 @@ CAPABILITIES = Capabilities(
     # No DELETE: X deletes only the account's own posts. No BLOCK: X API v2 has no endpoint that
     # creates a block (only GET /2/users/{id}/blocking); MUTE is offered instead.
     actions=frozenset(
-        {ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE, ActionKind.POST_NOTICE}
+        {ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE, ActionKind.UNMUTE,
+         ActionKind.POST_NOTICE}
     ),
     max_reply_length=MappingProxyType({Channel.PUBLIC: 280, Channel.PRIVATE: 10_000}),
     hide_own_threads_only=True,
@@ -736,6 +737,12 @@ class XAdapter(Adapter):
     def mute(self, author: Author) -> str:
         self._act(f"muting {author.handle or author.id}",
                   lambda: self._client.mute(author.id, user_auth=self._user_auth), "muting")
+        return author.id
+
+    def unmute(self, author: Author) -> str:
+        """Staff undo a mute (DELETE /2/users/{me}/muting/{id}); X answers `muting: false`."""
+        self._act(f"unmuting {author.handle or author.id}",
+                  lambda: self._client.unmute(author.id, user_auth=self._user_auth), "muting")
         return author.id
 
     def post_notice(self, text: str) -> str:

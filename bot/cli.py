@@ -392,6 +392,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_command([Path(p) for p in args.files], args.show, args.json, sys.stdout, engine)
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    """`review`, `undo` and `appeal`: the staff actions of the console, from a terminal."""
+    from bot.staff_cli import run
+
+    return run(args, _settings(args), sys.stdout, sys.stderr)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "run": ("run the bot until Ctrl-C (the sandbox when no accounts are configured)", cmd_run),
     "check": ("validate settings, policy, replies and word lists, then check each account with its platform", cmd_check),
@@ -404,6 +411,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "test-alert": ("send a test alert through every alert channel of one team", cmd_test_alert),
     "console": ("serve the staff web console (default http://127.0.0.1:8080)", cmd_console),
     "user": ("manage staff accounts of the web console: user add NAME --role viewer|moderator|admin", cmd_user),
+    "review": ("list the reviews waiting for a person, or approve, reply to or dismiss one (acts as an admin "
+               "named by --as)", cmd_staff),
+    "undo": ("undo a hide, block or mute: the running bot unhides, unblocks or unmutes (acts as an admin named "
+             "by --as)", cmd_staff),
+    "appeal": ("record an appeal against a take-down, or decide one (acts as an admin named by --as)", cmd_staff),
 }
 
 
@@ -447,6 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         if name == "test-alert":
             command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
+        if name in ("review", "undo", "appeal"):
+            from bot.staff_cli import add_arguments
+
+            add_arguments(name, command)
     return parser
 
 

@@ -61,6 +61,7 @@ class ActionKind(StrEnum):
     BLOCK = "block"
     UNBLOCK = "unblock"
     MUTE = "mute"
+    UNMUTE = "unmute"  # staff undo a mute (X, where the API cannot block)
     POST_NOTICE = "post_notice"
     ALERT = "alert"  # a message to a staff team; no platform call
     REVIEW = "review"  # hold for a person to decide; no platform call
@@ -75,6 +76,7 @@ PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
         ActionKind.BLOCK,
         ActionKind.UNBLOCK,
         ActionKind.MUTE,
+        ActionKind.UNMUTE,
         ActionKind.POST_NOTICE,
     }
 )

@@ -873,6 +873,10 @@ def _variant_problems(template: str, text: str, style: _Style) -> Iterator[str]:
         if required not in text:
             yield f"must include {required} in every wording"
     yield from _link_problems(_PLACEHOLDER.sub(" ", text))
+    yield from _style_problems(text, style)
+
+
+def _style_problems(text: str, style: _Style) -> Iterator[str]:
     lowered = text.lower()
     for phrase in style.avoid_phrases:
         if re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", lowered):
@@ -880,6 +884,23 @@ def _variant_problems(template: str, text: str, style: _Style) -> Iterator[str]:
     for spelling, british in style.spellings.items():
         if re.search(rf"\b{re.escape(spelling.lower())}\b", lowered):
             yield f"uses {spelling!r}; write {british!r} (plain British English)"
+
+
+def written_reply_problems(text: str, platform: Platform, limit: int, directory: Path) -> list[str]:
+    """Why a reply a person wrote must not be sent, by the checks `check-replies` makes of every
+    wording: the platform's length, well-formed https links and e-mail addresses, and the avoid
+    list and spellings of the style file in `directory` (placeholders are not filled: a person
+    writes the words themselves)."""
+    if not text.strip():
+        return ["the reply is empty"]
+    problems = []
+    length = reply_length(text, platform)
+    if length > limit:
+        problems.append(f"it is {length} characters long as {platform.value} counts them; the limit is {limit}")
+    problems += _link_problems(text)
+    style, _ = _load_style(directory / STYLE_FILE)  # a broken style file stops the bot at start-up anyway
+    problems += _style_problems(text, style)
+    return problems
 
 
 def _inside_placeholder(text: str, index: int) -> bool:

@@ -36,7 +36,7 @@ from bot.moderation import private_spans, redact
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
 from bot.settings import AccountSettings, Settings
-from bot.store import PLANNED, SENDING, PendingItem, StoredAction, Store
+from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
 
 log = logging.getLogger("housebot")
 Clock = Callable[[], datetime]
@@ -157,6 +157,7 @@ class Service:
         """One pass over every account (what the scheduler does, one account at a time)."""
         for name in self.accounts:
             self.poll_account(name)
+        self.carry_out_staff_actions()
         self.deliver_alerts()
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
@@ -165,6 +166,8 @@ class Service:
                               seconds=self.job_interval(account).total_seconds(),
                               next_run_time=utc_now(),
                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(self._scheduled_staff_actions, "interval", id="staff", next_run_time=utc_now(),
+                          seconds=JOB_STEP.total_seconds(), max_instances=1, coalesce=True, misfire_grace_time=None)
         if self.settings.alerts is not None:
             scheduler.add_job(self.deliver_alerts, "interval", id="alerts", next_run_time=utc_now(),
                               seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
@@ -183,6 +186,15 @@ class Service:
             return
         try:
             self.poll_account(name)
+        finally:
+            self._step.release()
+
+    def _scheduled_staff_actions(self) -> None:
+        """The staff-actions step, under the same lock as the polls, so `stop` waits for it."""
+        if not self._step.acquire(blocking=False):
+            return
+        try:
+            self.carry_out_staff_actions()
         finally:
             self._step.release()
 
@@ -497,7 +509,61 @@ class Service:
             return adapter.unblock(inbound.author)
         if kind is ActionKind.MUTE:
             return adapter.mute(inbound.author)
+        if kind is ActionKind.UNMUTE:
+            return adapter.unmute(inbound.author)
         raise ActionRefused(f"{kind.value} is not a platform action")
+
+    # -- staff actions ------------------------------------------------------------------------------
+    def carry_out_staff_actions(self) -> None:
+        """Carry out what people asked for in the console or the terminal (`bot.staff` plans it), on
+        any account and on messages handled long ago, through `_execute` like the bot's own actions.
+        A paused or backing-off account keeps its staff actions until it is well. Never raises."""
+        now = self.clock()
+        resting: set[str] = set()  # accounts that must not be called again in this pass
+        try:
+            due = self.store.staff_actions_due()
+        except Exception:
+            log.exception("event=staff_actions_error")
+            return
+        for stored in due:
+            try:
+                self._carry_out_staff_action(stored, now, resting)
+            except _StopAccount:
+                pass
+            except Exception:  # one bad row must not stop the others
+                log.exception("action=%d event=staff_action_error", stored.id)
+
+    def _carry_out_staff_action(self, stored: StoredAction, now: datetime, resting: set[str]) -> None:
+        pending = self.store.inbound_item(stored.inbound_id) if stored.inbound_id is not None else None
+        if pending is None:
+            self.store.mark_failed(stored.id, "the message it concerns is not in the state", now)
+            return
+        name = pending.inbound.account
+        account = self.accounts.get(name)
+        if account is None:
+            self.store.mark_failed(stored.id, f"account {name} is no longer configured", now)
+            return
+        health = self.health[name]
+        if name in resting or self.store.paused_reason(name) or health.wait_until.get("*", now) > now:
+            return
+        action = stored.action
+        if stored.status == SENDING and action.kind is ActionKind.REPLY and self._replied_before(pending, stored):
+            # `find_own_reply` would find the earlier reply and take it for this one: never risk sending twice.
+            self.store.mark_unconfirmed(stored.id, "may have been sent before a restart; not sent again", now)
+            return
+        log.info("account=%s action=%d kind=%s event=staff_action requested_by=%s", name, stored.id,
+                 action.kind.value, stored.requested_by)
+        try:
+            self._execute(account, pending, stored, now)
+        except _StopAccount:
+            resting.add(name)
+            raise
+
+    def _replied_before(self, pending: PendingItem, stored: StoredAction) -> bool:
+        channel = stored.action.channel or pending.inbound.channel
+        return any(a.id < stored.id and a.action.kind is ActionKind.REPLY and a.status == DONE
+                   and (a.action.channel or pending.inbound.channel) is channel
+                   for a in self.store.actions_for(pending.row_id))
 
     # -- notices ------------------------------------------------------------------------------------
     def _post_due_notices(self, account: AccountSettings, now: datetime) -> None:

@@ -84,6 +84,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "UPDATE inbound SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')",
         "UPDATE cursors SET stream='direct_messages' WHERE stream IN ('dms','messages','direct')",
     ),
+    2: (
+        # staff actions: who asked for it (NULL for the bot's own), and the action an undo reverses
+        "ALTER TABLE actions ADD COLUMN requested_by TEXT",
+        "ALTER TABLE actions ADD COLUMN undoes INTEGER REFERENCES actions (id)",
+        "CREATE INDEX actions_staff ON actions (status, id) WHERE requested_by IS NOT NULL",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
@@ -125,10 +131,16 @@ class PendingItem:
 
 @dataclass(frozen=True, slots=True)
 class StoredAction:
+    """An action as recorded; `requested_by` names the person who asked for a staff action."""
+
     id: int
     action: Action
     status: str
     attempts: int
+    requested_by: str | None = None
+    platform_ref: str | None = None
+    error: str | None = None
+    inbound_id: int | None = None
 
 
 class Store:
@@ -331,15 +343,43 @@ class Store:
 
     @staticmethod
     def _insert_action(db: sqlite3.Connection, action: Action, account: str, author_id: str | None,
-                       row_id: int | None, position: int, status: str, now: datetime, notice_key: str | None) -> int:
+                       row_id: int | None, position: int, status: str, now: datetime, notice_key: str | None,
+                       requested_by: str | None = None, undoes: int | None = None) -> int:
         cursor = db.execute(
             """INSERT INTO actions (inbound_id, account, author_id, position, kind, channel, template, text, team,
-               urgency, rule, reason, status, notice_key, planned_at, fallback) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               urgency, rule, reason, status, notice_key, planned_at, fallback, requested_by, undoes)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (row_id, account, author_id, position, action.kind.value, action.channel.value if action.channel else None,
              action.template, action.text, action.team, action.urgency.value, action.rule, action.reason, status,
-             notice_key, _iso(now), json.dumps(_action_fields(action.fallback)) if action.fallback else ""),
+             notice_key, _iso(now), json.dumps(_action_fields(action.fallback)) if action.fallback else "",
+             requested_by, undoes),
         )
         return int(cursor.lastrowid or 0)
+
+    # -- staff actions (bot/staff.py plans them; the service carries them out) ----------------------
+    def plan_staff_action(self, db: sqlite3.Connection, row_id: int, action: Action, requested_by: str, now: datetime,
+                          undoes: int | None = None) -> int:
+        """Plan a person's action on a message, inside the caller's transaction (with its audit row)."""
+        row = db.execute("SELECT account, author_id FROM inbound WHERE id=?", (row_id,)).fetchone()
+        position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
+                              (row_id,)).fetchone()[0]
+        return self._insert_action(db, action, row["account"], row["author_id"], row_id, position, PLANNED, now, None,
+                                   requested_by, undoes)
+
+    def staff_actions_due(self) -> list[StoredAction]:
+        """Staff actions not yet carried out (planned, or sending when a crash came), oldest first."""
+        rows = self._db.execute("SELECT * FROM actions WHERE requested_by IS NOT NULL AND status IN ('planned','sending') "
+                                "ORDER BY id").fetchall()
+        return [_stored_action(row) for row in rows]
+
+    def action(self, action_id: int) -> StoredAction | None:
+        row = self._db.execute("SELECT * FROM actions WHERE id=?", (action_id,)).fetchone()
+        return _stored_action(row) if row else None
+
+    def inbound_item(self, row_id: int) -> PendingItem | None:
+        """One stored message (its full text only while it is kept), as the executor needs it."""
+        row = self._db.execute("SELECT * FROM inbound WHERE id=?", (row_id,)).fetchone()
+        return PendingItem(row["id"], _inbound(row), row["decided_at"] is not None) if row else None
 
     def actions_for(self, row_id: int) -> list[StoredAction]:
         rows = self._db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position", (row_id,)).fetchall()
@@ -353,10 +393,16 @@ class Store:
     def settle_review(self, action_id: int, outcome: str, now: datetime) -> bool:
         """A person has decided about a waiting review; False if it was not waiting (settled already)."""
         with self._transaction() as db:
-            return db.execute(
-                "UPDATE actions SET status=?, platform_ref=?, finished_at=? WHERE id=? AND status=?",
-                (DONE, f"settled: {outcome}", _iso(now), action_id, WAITING),
-            ).rowcount == 1
+            return self.settle_review_in(db, action_id, outcome, now)
+
+    @staticmethod
+    def settle_review_in(db: sqlite3.Connection, action_id: int, outcome: str, now: datetime) -> bool:
+        """`settle_review` inside the caller's transaction, so a person's decision and what it plans
+        are kept together; of two people settling at once, exactly one gets True."""
+        return db.execute(
+            "UPDATE actions SET status=?, platform_ref=?, finished_at=? WHERE id=? AND status=?",
+            (DONE, f"settled: {outcome}", _iso(now), action_id, WAITING),
+        ).rowcount == 1
 
     def open_notices(self, account: str) -> list[StoredAction]:
         rows = self._db.execute(
@@ -548,4 +594,6 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
         urgency=Urgency(row["urgency"]),
         fallback=_action_from(json.loads(row["fallback"])) if row["fallback"] else None,
     )
-    return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"])
+    return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"],
+                        requested_by=row["requested_by"], platform_ref=row["platform_ref"], error=row["error"],
+                        inbound_id=row["inbound_id"])

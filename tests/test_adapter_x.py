@@ -107,7 +107,7 @@ def test_capabilities_and_rate_budgets_are_declared(fake_x: FakeX) -> None:
     x = adapter(fake_x)
     caps = x.capabilities
     assert caps.actions == {ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE,
-                            ActionKind.POST_NOTICE}
+                            ActionKind.UNMUTE, ActionKind.POST_NOTICE}
     assert not caps.supports(ActionKind.BLOCK) and not caps.supports(ActionKind.DELETE)
     assert caps.max_reply_length == {Channel.PUBLIC: 280, Channel.PRIVATE: 10_000}
     assert caps.hide_own_threads_only and caps.url_length == 23 and caps.can_find_own_reply
@@ -381,6 +381,8 @@ def test_block_is_refused_and_mute_is_offered(fake_x: FakeX) -> None:
     assert len(fake_x.requests) == before
     assert x.mute(author) == troll.id and fake_x.mutes == {troll.id}
     assert requests_to(fake_x, f"/2/users/{OWN_ID}/muting", "POST")[-1].json() == {"target_user_id": troll.id}
+    assert x.unmute(author) == troll.id and fake_x.mutes == set()
+    assert len(requests_to(fake_x, f"/2/users/{OWN_ID}/muting/{troll.id}", "DELETE")) == 1
 
 
 def test_post_notice_publishes_a_post_and_clear_notice_takes_it_down(fake_x: FakeX, tmp_path: Path) -> None:

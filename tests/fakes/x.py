@@ -175,6 +175,7 @@ class FakeX(FakePlatform):
             ("DELETE", r"/2/tweets/(?P<id>\d+)", self._delete_tweet),
             ("PUT", r"/2/tweets/(?P<id>\d+)/hidden", self._put_hidden),
             ("POST", r"/2/users/(?P<id>\d+)/muting", self._post_muting),
+            ("DELETE", r"/2/users/(?P<id>\d+)/muting/(?P<target>\d+)", self._delete_muting),
             ("GET", r"/2/dm_events", self._get_dm_events),
             ("GET", r"/2/dm_conversations/with/(?P<participant>\d+)/dm_events", self._get_dm_events),
             ("POST", r"/2/dm_conversations/with/(?P<participant>\d+)/messages", self._post_dm),
@@ -444,6 +445,20 @@ class FakeX(FakePlatform):
                            "https://api.x.com/2/problems/invalid-request")
         self.mutes.add(target)
         return Reply(200, {"data": {"muting": True}})
+
+    def _delete_muting(self, request: Request) -> Reply:
+        """Unmute (`DELETE /2/users/{source_user_id}/muting/{target_user_id}`): `UnmuteUserResponse`."""
+        refused = self._writes_refused()
+        if refused:
+            return refused
+        if request.params["id"] != OWN_ID:
+            return problem(403, "Forbidden", "You are not permitted to unmute on behalf of another user.")
+        target = request.params["target"]
+        if target not in self.users:
+            return problem(400, "Invalid Request", f"The `target_user_id` [{target}] does not exist.",
+                           "https://api.x.com/2/problems/invalid-request")
+        self.mutes.discard(target)
+        return Reply(200, {"data": {"muting": False}})
 
     def _get_dm_events(self, request: Request) -> Reply:
         if not self.can_read_dms or self.access_level != "read-write-directmessages":
