@@ -33,7 +33,9 @@ from bot.model import ActionKind, Category, Channel, Platform
 from bot.pipeline import Engine, handle_text, text_context
 from bot.settings import Settings
 from bot.store import Store
+from bot import staff
 from bot.web import reads
+from bot.web.actions import FormTools, staff_routes
 from bot.web.config import ConsoleSettings
 from bot.web.security import (LoginThrottle, SecurityHeaders, cross_site_refusal, csrf_token, session_user,
                               start_session)
@@ -240,19 +242,24 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
                                    channel=Channel(view.row.channel))
             findings = [f for f in decision.findings if f.check != "platform.capability"]
         spans = [(s.start, s.end, s.label) for f in findings for s in f.spans]
+        platform = Platform(view.row.platform)
         return render(request, "message.html", user, view=view, shown=shown, full=shown is view.full_text,
                       parts=_highlight(shown, spans), findings=findings,
-                      kinds=("hide", "delete", "block", "mute"))
+                      take_downs=[(kind.value, staff.cannot(platform, kind)) for kind in staff.TAKE_DOWNS],
+                      appeals=staff.appeals(store, inbound_id=view.row.id))
 
     async def queue_page(request: Request) -> Response:
         user = signed_in(request)
         rows = reads.review_queue(store, clock(), config.urgent_review_target, config.review_target)
-        return render(request, "queue.html", user, rows=rows, teammates=[u.name for u in list_users(store)])
+        blocks = {p.value: (staff.cannot(p, ActionKind.BLOCK), staff.cannot(p, ActionKind.MUTE)) for p in Platform}
+        return render(request, "queue.html", user, rows=rows, blocks=blocks, assigned=staff.assignments(store),
+                      teammates=[u.name for u in list_users(store) if u.can_act and not u.disabled])
 
     async def undo_page(request: Request) -> Response:
         user = signed_in(request)
         return render(request, "undo.html", user, take_downs=reads.take_downs(store, clock()),
-                      strikes=reads.strikes(store))
+                      strikes=reads.strikes(store), appeals=list(reversed(staff.appeals(store))),
+                      undoes={kind.value for kind in staff.UNDOES}, audit=staff.audit_trail(store, limit=30))
 
     async def alerts_page(request: Request) -> Response:
         user = signed_in(request)
@@ -262,7 +269,8 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         for row in rows:
             teams.setdefault(row.team, []).append(row)
         names = {key: team.name for key, team in settings.teams.items()}
-        return render(request, "alerts.html", user, teams=teams, team_names=names, show_all=show_all)
+        notes = {row.id: staff.alert_notes(store, row.id) for row in rows}
+        return render(request, "alerts.html", user, teams=teams, team_names=names, show_all=show_all, notes=notes)
 
     async def accounts_page(request: Request) -> Response:
         user = signed_in(request)
@@ -310,15 +318,6 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
                         headers={"content-disposition": 'attachment; filename="housebot-report.csv"'})
 
     # -- alerts: acknowledge from the console or by the signed link in an email ---------------------------
-    async def acknowledge(request: Request) -> Response:
-        form = await checked_form(request)
-        user = acting(request)
-        alert_id = int(request.path_params["alert_id"])
-        done = store.acknowledge_alert(alert_id, user.name, clock())
-        flash(request, f"Alert {alert_id} acknowledged." if done else f"Alert {alert_id} was acknowledged already.",
-              "success" if done else "warning")
-        return RedirectResponse(form.get("back", "/alerts") if form.get("back", "").startswith("/alerts") else "/alerts", 303)
-
     def link_is_good(request: Request, alert_id: int, expires: str, signature: str) -> bool:
         key = settings.alerts.signing_key if settings.alerts else ""
         return bool(key) and verify_acknowledge(key, alert_id, expires, signature, clock())
@@ -402,7 +401,6 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         Route("/alerts", alerts_page),
         Route("/alerts/{alert_id:int}/acknowledge", acknowledge_link_page, methods=["GET"]),
         Route("/alerts/{alert_id:int}/acknowledge", acknowledge_by_link, methods=["POST"]),
-        Route("/alerts/{alert_id:int}/ack", acknowledge, methods=["POST"]),
         Route("/accounts", accounts_page),
         Route("/reports", reports_page),
         Route("/reports.csv", reports_csv),
@@ -410,6 +408,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         Route("/users", users_add, methods=["POST"]),
         Route("/users/{name}", users_change, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        *staff_routes(store, settings, FormTools(checked_form, acting, flash, clock)),
     ]
     middleware = [
         Middleware(SecurityHeaders, https=config.https),

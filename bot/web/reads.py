@@ -76,7 +76,7 @@ FROM inbound i"""
 
 def _inbox_row(row: object) -> InboxRow:
     r = row  # sqlite3.Row
-    return InboxRow(id=r["id"], at=_when(r["created_at"]) or datetime.now(timezone.utc), account=r["account"],
+    return InboxRow(id=r["id"], at=datetime.fromisoformat(r["created_at"]), account=r["account"],
                     platform=r["platform"], channel=r["channel"], author=r["author_handle"],
                     author_name=r["author_name"], text=r["text_redacted"], category=r["category"] or "not decided yet",
                     rule=r["rule"] or "", did=r["did"] or "nothing yet",
@@ -140,13 +140,15 @@ class ActionRow:
     attempts: int
     planned_at: datetime | None
     finished_at: datetime | None
+    requested_by: str  # the person who asked for a staff action; "" for the bot's own
 
 
 def _action_row(r: object) -> ActionRow:
     return ActionRow(id=r["id"], kind=r["kind"], status=r["status"], channel=r["channel"] or "", team=r["team"],
                      urgency=r["urgency"], rule=r["rule"], reason=r["reason"], text=r["text"],
                      platform_ref=r["platform_ref"] or "", error=r["error"] or "", attempts=r["attempts"],
-                     planned_at=_when(r["planned_at"]), finished_at=_when(r["finished_at"]))
+                     planned_at=_when(r["planned_at"]), finished_at=_when(r["finished_at"]),
+                     requested_by=r["requested_by"] or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,7 @@ class MessageView:
     actions: tuple[ActionRow, ...]
     history: tuple[InboxRow, ...]  # the author's other messages on this account, newest first
     strikes: tuple[tuple[str, datetime], ...]  # category, when
+    struck: bool  # this message earned one of them
 
 
 def message(store: Store, inbound_id: int) -> MessageView | None:
@@ -176,7 +179,8 @@ def message(store: Store, inbound_id: int) -> MessageView | None:
     return MessageView(row=_inbox_row(r), full_text=r["text"], evidence=r["evidence"] or "", stream=r["stream"],
                        native_id=r["native_id"], author_id=r["author_id"], actions=actions,
                        history=tuple(_inbox_row(h) for h in history),
-                       strikes=tuple((s["category"], _when(s["at"]) or datetime.now(timezone.utc)) for s in strikes))
+                       strikes=tuple((s["category"], datetime.fromisoformat(s["at"])) for s in strikes),
+                       struck=bool(store.read("SELECT 1 FROM strikes WHERE inbound_id=?", (inbound_id,))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +235,7 @@ class StrikeRow:
 def strikes(store: Store, limit: int = 200) -> list[StrikeRow]:
     rows = store.read("""SELECT s.*, i.author_handle FROM strikes s JOIN inbound i ON i.id=s.inbound_id
                          ORDER BY s.at DESC LIMIT ?""", (limit,))
-    return [StrikeRow(r["inbound_id"], r["account"], r["author_handle"], r["category"], _when(r["at"]) or datetime.now(timezone.utc))
+    return [StrikeRow(r["inbound_id"], r["account"], r["author_handle"], r["category"], datetime.fromisoformat(r["at"]))
             for r in rows]
 
 
@@ -261,13 +265,13 @@ def alerts(store: Store, *, open_only: bool, limit: int = 200) -> list[AlertRow]
                           ORDER BY urgency='urgent' DESC, created_at DESC LIMIT ?""", (limit,))
     return [AlertRow(r["id"], r["team"], r["urgency"], r["account"], r["category"],
                      AlertContent.from_json(r["content"]).title if r["content"] else r["category"], r["text"],
-                     r["inbound_id"], _when(r["created_at"]) or datetime.now(timezone.utc), _when(r["acknowledged_at"]),
+                     r["inbound_id"], datetime.fromisoformat(r["created_at"]), _when(r["acknowledged_at"]),
                      r["acknowledged_by"] or "", r["repeats"]) for r in rows]
 
 
 def last_fetches(store: Store) -> dict[str, datetime]:
     """Each account's last successful read that moved a cursor (kept across restarts)."""
-    return {r["account"]: _when(r["last"]) or datetime.now(timezone.utc)
+    return {r["account"]: datetime.fromisoformat(r["last"])
             for r in store.read("SELECT account, MAX(updated_at) AS last FROM cursors GROUP BY account")}
 
 

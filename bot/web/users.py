@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.staff import Role, StaffMember
 from bot.store import Store
 
 USERS_SCHEMA = """
@@ -32,19 +32,18 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("housebot: no such staff member")
 
 
-class Role(StrEnum):
-    """Viewers read; moderators also act on messages; admins also manage staff accounts."""
-
-    VIEWER = "viewer"
-    MODERATOR = "moderator"
-    ADMIN = "admin"
-
-
 @dataclass(frozen=True, slots=True)
 class StaffUser:
+    """A signed-in person: viewers read; moderators also act on messages; admins also manage staff."""
+
     name: str
     role: Role
     disabled: bool = False
+
+    @property
+    def member(self) -> StaffMember:
+        """Who `bot.staff` records as doing what this person asks."""
+        return StaffMember(self.name, self.role)
 
     @property
     def can_act(self) -> bool:
