@@ -210,16 +210,25 @@ def review_queue(store: Store, now: datetime, urgent_target: timedelta, target: 
     return result
 
 
-def take_downs(store: Store, now: datetime, days: int = 30) -> list[tuple[ActionRow, InboxRow]]:
-    """Hides, deletes, blocks and mutes of the last `days` days that are done: what may be undone."""
+@dataclass(frozen=True, slots=True)
+class TakeDown:
+    action: ActionRow
+    message: InboxRow
+    undo: ActionRow | None  # the unhide, unblock or unmute a person asked for, if any
+
+
+def take_downs(store: Store, now: datetime, days: int = 30) -> list[TakeDown]:
+    """Hides, deletes, blocks and mutes of the last `days` days that are done: what may be undone,
+    each with the undo already asked for (so nobody undoes it twice)."""
     rows = store.read(f"""SELECT * FROM actions WHERE kind IN ({','.join('?' * len(TAKE_DOWN_KINDS))}) AND status='done'
-                          AND inbound_id IS NOT NULL AND planned_at>=? ORDER BY planned_at DESC LIMIT 200""",
+                          AND inbound_id IS NOT NULL AND planned_at>=? ORDER BY planned_at DESC, id DESC LIMIT 200""",
                       (*TAKE_DOWN_KINDS, _iso(now - timedelta(days=days))))
     result = []
     for r in rows:
         found = store.read(f"{_INBOX_SELECT} WHERE i.id=?", (r["inbound_id"],))
+        undone = store.read("SELECT * FROM actions WHERE undoes=? ORDER BY id DESC LIMIT 1", (r["id"],))
         if found:
-            result.append((_action_row(r), _inbox_row(found[0])))
+            result.append(TakeDown(_action_row(r), _inbox_row(found[0]), _action_row(undone[0]) if undone else None))
     return result
 
 

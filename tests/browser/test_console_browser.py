@@ -180,3 +180,27 @@ def test_an_admin_manages_staff_and_a_mobile_screen_reads_the_inbox(browser: Bro
     phone.get_by_role("button", name="Sign in").click()
     expect(phone.get_by_role("link", name="Is the walk-in centre open")).to_be_visible()
     _shot(phone, "inbox-phone")
+
+
+def test_a_moderator_approves_a_block_and_undoes_a_hide_and_the_sandbox_records_both(browser: Browser, bot: Bot) -> None:
+    for n in range(3):  # a third breach: each is hidden, and staff are asked to approve a block
+        bot.say(f"a{n}", f"You are useless idiots, the lot of you {n}", handle="@repeat")
+    assert len(bot.network.hidden) == 3
+    page = _signed_in(browser, bot, "mo")
+    page.get_by_role("link", name="Review queue").click()
+    _shot(page, "queue-waiting")
+    page.get_by_label("Why", exact=True).fill("third breach of the house rules")
+    page.get_by_role("button", name="Approve the block of @repeat").click()
+    expect(page.get_by_text("Block approved")).to_be_visible()
+    expect(page.get_by_text("Nothing is waiting for a person.")).to_be_visible()
+    bot.service.tick()  # the running bot carries out what staff asked
+    assert "repeat" in bot.network.blocked
+    page.get_by_role("link", name="Undo and appeals").click()
+    page.get_by_role("button", name="Undo hide").first.click()
+    expect(page.get_by_text("Undo planned")).to_be_visible()
+    bot.service.tick()
+    assert len(bot.network.hidden) == 2
+    assert [a.kind for a in bot.network.activity if a.kind in ("block", "unhide")] == ["block", "unhide"]
+    page.reload()
+    expect(page.get_by_role("cell", name="mo (moderator)").first).to_be_visible()  # the audit trail
+    _shot(page, "undo-after")
