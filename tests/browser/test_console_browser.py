@@ -31,10 +31,12 @@ from tests.web.conftest import CONSOLE, PASSWORD, SIGNING_KEY, engine  # noqa: F
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("HOUSEBOT_CHROMIUM", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium")
+    """HOUSEBOT_CHROMIUM if set (only it), else Debian's chromium."""
+    if "HOUSEBOT_CHROMIUM" in os.environ:
+        given = os.environ["HOUSEBOT_CHROMIUM"]
+        return given if given and Path(given).exists() else None
+    return next((c for c in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(c).exists()),
+                shutil.which("chromium"))
 
 
 CHROMIUM = _chromium()
