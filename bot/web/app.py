@@ -298,7 +298,8 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
     async def reports_page(request: Request) -> Response:
         user = signed_in(request)
         days = reads.daily_report(store, clock(), zone)
-        return render(request, "reports.html", user, days=days, charts=_charts(days, clock(), zone),
+        return render(request, "reports.html", user, days=days, weeks=reads.weekly(days),
+                      charts=_charts(days, clock(), zone),
                       categories=[c.value for c in Category])
 
     async def reports_csv(request: Request) -> Response:
@@ -306,12 +307,13 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         out = io.StringIO()
         writer = csv.writer(out)
         categories = [c.value for c in Category]
-        writer.writerow(["day", "account", "messages", *categories, "hides", "median_minutes_to_first_reply",
+        writer.writerow(["day", "account", "messages", *categories, "hides", "appeals_upheld", "median_minutes_to_first_reply",
                          "median_minutes_to_settle_review"])
         for day in reads.daily_report(store, clock(), zone):
             counts = dict(day.by_category)
             writer.writerow([_safe_cell(v) for v in (day.day.isoformat(), day.account, day.messages,
                                                      *(counts.get(c, 0) for c in categories), day.hides,
+                                                     day.appeals_upheld,
                                                      day.first_reply_minutes if day.first_reply_minutes is not None else "",
                                                      day.settle_minutes if day.settle_minutes is not None else "")])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
@@ -481,8 +483,10 @@ def _charts(days: list[reads.DayReport], now: datetime, zone: Any) -> list[Chart
 
     return [
         replace(bars(by_category, "messages"), title="Messages per day, by category"),
-        replace(bars(lambda rows: (("hides", sum(r.hides for r in rows), "#7c2855"),) if rows else (), "hides"),
-                title="Messages hidden per day"),
+        replace(bars(lambda rows: (("hidden", sum(r.hides for r in rows), "#7c2855"),
+                                   ("appeals upheld", sum(r.appeals_upheld for r in rows), "#ffb81c")) if rows else (),
+                     "taken down or upheld"),
+                title="Hidden per day (purple), appeals upheld (yellow)"),
         replace(bars(median_of("first_reply_minutes"), "min"), title="Time to first reply (median minutes, slowest account)"),
         replace(bars(median_of("settle_minutes"), "min"), title="Time to settle a review (median minutes, slowest account)"),
     ]

@@ -14,6 +14,7 @@ from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.model import Category
+from bot.staff import STAFF_SCHEMA
 from bot.store import Store
 
 DANGER = ("safeguarding", "urgent_care", "threat")
@@ -292,6 +293,7 @@ class DayReport:
     by_category: tuple[tuple[str, int], ...]
     messages: int
     hides: int
+    appeals_upheld: int
     first_reply_minutes: float | None  # median, from the message to the first reply sent
     settle_minutes: float | None  # median, from a review's planning to a person settling it
 
@@ -308,7 +310,8 @@ def _median(values: Sequence[float | None]) -> float | None:
 
 
 def daily_report(store: Store, now: datetime, zone: ZoneInfo, days: int = 14) -> list[DayReport]:
-    """Per local day and account: messages by category, hides, median time to first reply and to settle."""
+    """Per local day and account: messages by category, hides, appeals upheld, and the median time
+    to a first reply and to settle a review."""
     since = datetime.combine((now.astimezone(zone) - timedelta(days=days - 1)).date(), datetime.min.time(), zone)
     rows = store.read("""SELECT i.id, i.account, i.category, i.created_at,
                            (SELECT MIN(a.finished_at) FROM actions a WHERE a.inbound_id=i.id AND a.kind='reply'
@@ -317,21 +320,49 @@ def daily_report(store: Store, now: datetime, zone: ZoneInfo, days: int = 14) ->
                          FROM inbound i WHERE i.created_at>=? AND i.category IS NOT NULL""", (_iso(since),))
     settled = store.read("""SELECT a.account, a.planned_at, a.finished_at FROM actions a WHERE a.kind='review'
                             AND a.status='done' AND a.planned_at>=?""", (_iso(since),))
+    store.extend_schema(STAFF_SCHEMA)
+    upheld = store.read("""SELECT i.account, p.decided_at FROM appeals p JOIN inbound i ON i.id=p.inbound_id
+                           WHERE p.upheld=1 AND p.decided_at>=?""", (_iso(since),))
     groups: dict[tuple[date, str], dict[str, list]] = {}
+
+    def group(key: tuple[date, str]) -> dict[str, list]:
+        return groups.setdefault(key, {"categories": [], "hides": [], "reply": [], "settle": [], "upheld": []})
+
     for r in rows:
         key = (datetime.fromisoformat(r["created_at"]).astimezone(zone).date(), r["account"])
-        group = groups.setdefault(key, {"categories": [], "hides": [], "reply": [], "settle": []})
-        group["categories"].append(r["category"])
-        group["hides"].append(r["hides"])
-        group["reply"].append(_minutes(r["created_at"], r["first_reply"]))
+        group(key)["categories"].append(r["category"])
+        group(key)["hides"].append(r["hides"])
+        group(key)["reply"].append(_minutes(r["created_at"], r["first_reply"]))
     for r in settled:
         key = (datetime.fromisoformat(r["planned_at"]).astimezone(zone).date(), r["account"])
-        groups.setdefault(key, {"categories": [], "hides": [], "reply": [], "settle": []})["settle"].append(
-            _minutes(r["planned_at"], r["finished_at"]))
+        group(key)["settle"].append(_minutes(r["planned_at"], r["finished_at"]))
+    for r in upheld:
+        group((datetime.fromisoformat(r["decided_at"]).astimezone(zone).date(), r["account"]))["upheld"].append(1)
     order = [c.value for c in Category]
     result = []
-    for (day, account), group in sorted(groups.items()):
-        counts = tuple((c, group["categories"].count(c)) for c in order if c in group["categories"])
-        result.append(DayReport(day, account, counts, len(group["categories"]), sum(group["hides"]),
-                                _median(group["reply"]), _median(group["settle"])))
+    for (day, account), found in sorted(groups.items()):
+        counts = tuple((c, found["categories"].count(c)) for c in order if c in found["categories"])
+        result.append(DayReport(day, account, counts, len(found["categories"]), sum(found["hides"]),
+                                len(found["upheld"]), _median(found["reply"]), _median(found["settle"])))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class WeekReport:
+    week_start: date  # the Monday
+    account: str
+    messages: int
+    hides: int
+    appeals_upheld: int
+
+
+def weekly(days: Sequence[DayReport]) -> list[WeekReport]:
+    """The days added up per account and week (Monday to Sunday)."""
+    totals: dict[tuple[date, str], list[int]] = {}
+    for day in days:
+        key = (day.day - timedelta(days=day.day.weekday()), day.account)
+        sums = totals.setdefault(key, [0, 0, 0])
+        sums[0] += day.messages
+        sums[1] += day.hides
+        sums[2] += day.appeals_upheld
+    return [WeekReport(week, account, *sums) for (week, account), sums in sorted(totals.items())]

@@ -3,6 +3,9 @@ out the platform step on the sandbox, and what cannot be done is said on the pag
 
 from __future__ import annotations
 
+import csv
+import io
+
 from bot.store import WAITING
 from tests.web.conftest import Console
 
@@ -99,6 +102,8 @@ def test_an_appeal_is_recorded_upheld_and_undoes_the_hide_and_strike(console: Co
     assert native not in console.network.hidden
     assert not console.store.read("SELECT 1 FROM strikes WHERE inbound_id=?", (row,))
     assert "upheld" in console.client.get(f"/messages/{row}").text
+    report = list(csv.reader(io.StringIO(console.client.get("/reports.csv").text)))
+    assert report[1][report[0].index("appeals_upheld")] == "1"
 
 
 def test_an_alert_note_is_shown_to_everyone(console: Console) -> None:
