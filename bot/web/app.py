@@ -238,8 +238,8 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         shown = view.full_text if user.can_act and view.full_text is not None else view.row.text
         findings = []
         if engine is not None:
-            decision = handle_text(shown, engine, text_context(clock(), _capabilities(view.row.platform)),
-                                   channel=Channel(view.row.channel))
+            capabilities = staff.capabilities_for(Platform(view.row.platform))
+            decision = handle_text(shown, engine, text_context(clock(), capabilities), channel=Channel(view.row.channel))
             findings = [f for f in decision.findings if f.check != "platform.capability"]
         spans = [(s.start, s.end, s.label) for f in findings for s in f.spans]
         platform = Platform(view.row.platform)
@@ -419,12 +419,6 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
                    same_site="lax", https_only=config.https),
     ]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error_page})
-
-
-def _capabilities(platform: str) -> Any:
-    from adapters import adapter_module
-
-    return adapter_module(platform).CAPABILITIES
 
 
 # -- charts: plain SVG made on the server (no script, nothing to load) ------------------------------------

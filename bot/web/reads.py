@@ -20,6 +20,7 @@ from bot.store import Store
 DANGER = ("safeguarding", "urgent_care", "threat")
 TAKE_DOWN_KINDS = ("hide", "delete", "block", "mute")
 INBOX_LIMIT = 100
+SUGGESTED = " Suggested reply: "  # how bot.pipeline words a review's suggested reply
 
 
 def _when(text: str | None) -> datetime | None:
@@ -142,6 +143,11 @@ class ActionRow:
     planned_at: datetime | None
     finished_at: datetime | None
     requested_by: str  # the person who asked for a staff action; "" for the bot's own
+
+    @property
+    def suggested_reply(self) -> str:
+        """The reply the bot suggests with a review (a possible false claim's), for staff to edit."""
+        return self.text.partition(SUGGESTED)[2]
 
 
 def _action_row(r: object) -> ActionRow:

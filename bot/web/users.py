@@ -2,8 +2,9 @@
 
 Passwords are hashed with argon2id at the parameters OWASP's Password Storage Cheat Sheet gives
 (19 MiB, 2 passes, 1 lane: strong, and quick enough on a small server) and are never stored or
-logged in any other form; a hash made with other parameters is redone at the next sign-in. The table lives in the state database, created by this
-room itself (`Store.extend_schema`), so the bot's own schema does not change.
+logged in any other form; a hash made with other parameters is redone at the next sign-in. The
+table lives in the state database, created by this room itself (`Store.extend_schema`), so the
+bot's own schema does not change.
 """
 
 from __future__ import annotations

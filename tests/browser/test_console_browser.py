@@ -21,6 +21,7 @@ from typing import Iterator
 import pytest
 
 from adapters.sandbox import SandboxNetwork
+from bot.alerts.content import acknowledge_link
 from bot.pipeline import Engine
 from bot.service import Service
 from bot.web.config import ConsoleSettings
@@ -163,6 +164,17 @@ def test_a_viewer_reads_but_has_no_buttons_and_a_forged_post_is_refused(browser:
     assert refused.status == 403
     page.goto("/users")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    # The email's acknowledge link: no sign-in, a page that asks first, then the alert stops repeating.
+    stranger = browser.new_page(base_url=bot.url)
+    stranger.goto(acknowledge_link(bot.url, SIGNING_KEY, 1, bot.clock.now))
+    expect(stranger.get_by_role("heading", name="Acknowledge alert 1")).to_be_visible()
+    stranger.get_by_label("Your name").fill("Sam (on call)")
+    _shot(stranger, "acknowledge-link")
+    stranger.get_by_role("button", name="Acknowledge").click()
+    expect(stranger.get_by_role("heading", name="Alert 1 acknowledged")).to_be_visible()
+    _shot(stranger, "acknowledged")
+    page.goto("/alerts?all=1")
+    expect(page.get_by_text("by email link (Sam (on call))")).to_be_visible()
 
 
 def test_an_admin_manages_staff_and_a_mobile_screen_reads_the_inbox(browser: Browser, bot: Bot) -> None:

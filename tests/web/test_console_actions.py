@@ -116,3 +116,12 @@ def test_an_alert_note_is_shown_to_everyone(console: Console) -> None:
     page = console.client.get("/alerts?all=1").text
     assert "called the safeguarding lead" in page and "&lt;b&gt;lead&lt;/b&gt; rang back" in page
     assert "acknowledged</strong> by mo" in page
+
+
+def test_a_possible_false_claim_waits_with_its_suggested_reply_ready_to_edit(console: Console) -> None:
+    console.say("c1", "The MMR vaccine causes autism, everyone knows it", handle="@claimer")
+    console.sign_in("mo")
+    page = console.client.get("/queue").text
+    assert "@claimer" in page and "the suggested reply" in page
+    suggested = page.split('name="text" rows="3">')[1].split("</textarea>")[0]
+    assert suggested.strip()
