@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.errors import AlreadyRunning, ConfigError
-from bot.model import ActionKind, Category
+from bot.model import ActionKind, Category, Platform
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from bot.ops.retention import Person
     from bot.service import Service
     from bot.web.server import ConsoleServer
 
@@ -46,9 +47,15 @@ def _own_or_warning(record: logging.LogRecord) -> bool:
 
 
 def _configure_logging(settings: Settings, scrubber: logging.Filter) -> None:
-    """One line per event on standard error, with every secret and private detail scrubbed."""
+    """One line per event on standard error, with every secret and private detail scrubbed: text in
+    local time with its offset, or JSON (`HOUSEBOT_LOG_FORMAT=json`) in UTC."""
+    from bot.ops.logs import JsonLines
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%d %H:%M:%S%z"))
     handler.addFilter(_own_or_warning)
     handler.addFilter(scrubber)
     logging.basicConfig(level=settings.log_level, handlers=[handler])
@@ -397,6 +404,67 @@ def cmd_staff(args: argparse.Namespace) -> int:
     from bot.staff_cli import run
 
     return run(args, _settings(args), sys.stdout, sys.stderr)
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the state to a new file, safely while the bot runs."""
+    from bot.ops.backup import backup
+
+    settings = _settings(args)
+    version = backup(settings.state_path, Path(args.file))
+    print(f"backed up {settings.state_path} to {args.file} (schema {version})")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the state with a backup; refused while `housebot run` holds the state."""
+    from bot.ops.backup import restore
+
+    settings = _settings(args)
+    replaced = settings.state_path.with_name(
+        f"{settings.state_path.name}.before-restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+    with _only_instance(settings.state_path):
+        version = restore(Path(args.file), settings.state_path, replaced)
+    kept = f"; the state it replaced is in {replaced}" if replaced.exists() else ""
+    print(f"restored {settings.state_path} from {args.file} (schema {version}){kept}")
+    return EXIT_OK
+
+
+def _person(args: argparse.Namespace) -> tuple["Service", "Person"]:
+    """The service (so every room registers its personal data) and the person the request names."""
+    from bot.ops.retention import find_person
+    from bot.service import Service
+
+    service = Service(_settings(args))
+    return service, find_person(service.store, args.platform, args.author)
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase a person's data from every table, and record that it was done (not who)."""
+    from bot.ops.retention import forget
+
+    service, person = _person(args)
+    erasure = forget(service.store, person, datetime.now(timezone.utc))
+    service.close()
+    counts = ", ".join(f"{room} {rows}" for room, rows in sorted(erasure.rows.items()))
+    if not erasure.complete:
+        print(f"erased rows ({counts}), but the person is still found in: {', '.join(erasure.remaining)}; "
+              "that room must register its tables (Store.register_personal_data)")
+        return EXIT_PROBLEM
+    print(f"erased: {counts} rows; the erasure is recorded without the person's details")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Everything held about a person, as JSON on standard output (a subject access request)."""
+    import json
+
+    from bot.ops.retention import export
+
+    service, person = _person(args)
+    data = export(service.store, person, datetime.now(timezone.utc))
+    service.close()
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    print()
+    return EXIT_OK
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
@@ -416,6 +484,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "undo": ("undo a hide, block or mute: the running bot unhides, unblocks or unmutes (acts as an admin named "
              "by --as)", cmd_staff),
     "appeal": ("record an appeal against a take-down, or decide one (acts as an admin named by --as)", cmd_staff),
+    "backup": ("copy the state to a new file (safe while the bot runs)", cmd_backup),
+    "restore": ("replace the state with a backup (refused while the bot runs)", cmd_restore),
+    "forget": ("erase a person's data from every table (UK GDPR erasure), recording that it was done", cmd_forget),
+    "export": ("everything held about a person, as JSON (a subject access request)", cmd_export),
 }
 
 
@@ -463,6 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
             from bot.staff_cli import add_arguments
 
             add_arguments(name, command)
+        if name in ("backup", "restore"):
+            command.add_argument("file", help="the backup file" + (" to write (must not exist)" if name == "backup" else ""))
+        if name in ("forget", "export"):
+            command.add_argument("--platform", required=True, choices=[p.value for p in Platform])
+            command.add_argument("--author", required=True,
+                                 help="the person's handle (@name; a Facebook name) or the platform's id for them")
     return parser
 
 

@@ -90,6 +90,9 @@ class Console:
                          f"read every {intervals[account.name].total_seconds():g}s while open")
         self._write(*lines, "")
 
+    def listening(self, url: str) -> None:
+        self._write(f"Health and metrics: {url}/healthz, {url}/readyz, {url}/metrics", "")
+
     def stopped(self) -> None:
         self._write("housebot stopped cleanly.")
 

@@ -20,7 +20,7 @@ import sys
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Mapping, TextIO
+from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,13 +30,19 @@ from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
+from bot.errors import ConfigError
 from bot.hours import is_open, open_periods
 from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
 from bot.moderation import private_spans, redact
+from bot.ops.metrics import AccountStreams, Metrics
+from bot.ops.retention import purge
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
 from bot.settings import AccountSettings, Settings
 from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
+
+if TYPE_CHECKING:
+    from bot.ops.server import OpsServer
 
 log = logging.getLogger("housebot")
 Clock = Callable[[], datetime]
@@ -51,6 +57,7 @@ MAX_ATTEMPTS = 5  # an action that keeps failing is given to a person after this
 CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline notice replaced
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
+PURGE_HOURS = 24  # how often data past its retention is purged
 STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
 
 
@@ -128,6 +135,11 @@ class Service:
             if account.name not in self.adapters:
                 self.adapters[account.name] = adapter_module(account.platform.value).create(settings.account_config(account))
         self.health = {name: AccountHealth() for name in self.accounts}
+        self.metrics = Metrics([AccountStreams(name, tuple(self.adapters[name].streams)) for name in self.accounts],
+                               started_at=clock())
+        self._ops: OpsServer | None = None
+        self._ops_reader: Store | None = None  # the endpoints' own read-only connection
+        self._ops_url = ""
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
         self._step = threading.Lock()  # held by a scheduled step while it runs, and by stop once it is done
@@ -172,6 +184,21 @@ class Service:
             scheduler.add_job(self.deliver_alerts, "interval", id="alerts", next_run_time=utc_now(),
                               seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
                               misfire_grace_time=None)
+        scheduler.add_job(self.purge_expired, "interval", id="purge", next_run_time=utc_now(), hours=PURGE_HOURS,
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def purge_expired(self) -> None:
+        """Apply the retention settings (daily). Never raises: a purge that fails is logged and tried
+        tomorrow. Like a poll, it holds the step lock, so `stop` never closes the state under it."""
+        if not self._step.acquire(blocking=False):
+            return
+        try:
+            changed = purge(self.store, self.settings.retention, self.clock())
+            log.info("event=purged %s", " ".join(f"{clock}={rows}" for clock, rows in changed.items()))
+        except Exception:
+            log.exception("event=purge_error")
+        finally:
+            self._step.release()
 
     def deliver_alerts(self) -> None:
         """Send the alerts and digests that are due. Never raises: a failing channel must not stop the bot."""
@@ -213,8 +240,11 @@ class Service:
         self._schedule(scheduler)
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, stop_like_ctrl_c)
+        self._ops = self._start_ops()
         try:
             self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
+            if self._ops is not None:
+                self.console.listening(self._ops_url)
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             pass
@@ -229,11 +259,37 @@ class Service:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        if self._ops is not None:
+            self._ops.stop()
+            self._ops = None
+        if self._ops_reader is not None:
+            self._ops_reader.close()
+            self._ops_reader = None
         if not self._step.acquire(timeout=STOP_GRACE.total_seconds()):
             log.error("event=stop_timeout grace=%s: a step is still running; the state is left open", STOP_GRACE)
             return
         self.close()
         self.console.stopped()
+
+    def _start_ops(self) -> OpsServer | None:
+        """/healthz, /readyz and /metrics on the address from the settings, over a read-only
+        connection of their own; a port that cannot be had stops the start (exit 2), naming the setting."""
+        from bot.ops.health import ops_routes
+        from bot.ops.server import OpsServer
+
+        if self.settings.ops_address is None:
+            return None
+        host, port = self.settings.ops_address
+        self._ops_reader = Store(self.settings.state_path, read_only=True)
+        server = OpsServer(ops_routes(self._ops_reader, self.settings, self.clock, self.metrics,
+                                      {a.name: self.poll_interval(a) for a in self.settings.accounts}), host, port)
+        try:
+            self._ops_url = server.start()
+        except OSError as problem:
+            self._ops_reader.close()
+            raise ConfigError(self.settings.env_file or "(environment)", "HOUSEBOT_OPS_LISTEN",
+                              f"{problem}: choose another address, or off") from None
+        return server
 
     def close(self) -> None:
         for adapter in self.adapters.values():
@@ -266,6 +322,7 @@ class Service:
             pass
         except Exception:  # a bug must not stop the other accounts; ops see it in the log
             log.exception("account=%s event=unexpected_error", name)
+        self.metrics.polled(name, (self.clock() - now).total_seconds())
 
     def _closed_poll_due(self, account: AccountSettings, health: AccountHealth, now: datetime) -> bool:
         """The safety screen: a slow poll while closed that acts only on danger."""
@@ -312,6 +369,7 @@ class Service:
                 continue
             new = self.store.record_fetch(account.name, stream, result.items, result.cursor, now, self._redact,
                                           answered)
+            self.metrics.read(account.name, stream, new, now)
             if new:
                 log.info("account=%s stream=%s event=fetched new=%d", account.name, stream, new)
         return fetched
@@ -351,6 +409,7 @@ class Service:
     def _platform_trouble(self, account: AccountSettings, stream: str, problem: PlatformError, now: datetime) -> None:
         """Wait, back off or pause as the failure demands; raise _StopAccount when nothing more should run now."""
         health = self.health[account.name]
+        self.metrics.platform_error(account.name, stream, problem)
         if isinstance(problem, RateLimited):
             health.wait_until[stream] = problem.reset_at
             log.warning("account=%s stream=%s event=rate_limited until=%s", account.name, stream, problem.reset_at.isoformat())
@@ -403,6 +462,7 @@ class Service:
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
             self.store.save_decision(pending.row_id, pending.inbound, decision, now)
+            self.metrics.decided(account.name, decision.category.value)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
             self.console.decision(pending.inbound, decision)
@@ -435,9 +495,12 @@ class Service:
     def _carry_out(self, account: AccountSettings, pending: PendingItem, now: datetime) -> None:
         """Run every unfinished action; a refused one may plan a fallback, which runs in the next round."""
         for _ in range(MAX_FALLBACK_ROUNDS):
-            unfinished = [s for s in self.store.actions_for(pending.row_id) if s.status in (PLANNED, SENDING)]
+            actions = self.store.actions_for(pending.row_id)
+            unfinished = [s for s in actions if s.status in (PLANNED, SENDING)]
             if not unfinished:
                 self.store.complete_inbound(pending.row_id, now)
+                for stored in actions:
+                    self.metrics.acted(account.name, stored.action.kind.value, stored.status)
                 return
             for stored in unfinished:
                 self._execute(account, pending, stored, now)
@@ -624,5 +687,6 @@ class Service:
             self._platform_trouble(account, "*", problem, now)
             return
         self.store.mark_done(stored.id, ref, now)
+        self.metrics.acted(account.name, stored.action.kind.value, "done")
         if stored.action.text:
             self.console.notice(account.name, stored.action.text)

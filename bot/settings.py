@@ -39,6 +39,8 @@ ENV_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "HOUSEBOT_RESPONSES": "responses",
         "HOUSEBOT_STATE": "var/housebot.sqlite3",
         "HOUSEBOT_LOG_LEVEL": "WARNING",
+        "HOUSEBOT_LOG_FORMAT": "text",
+        "HOUSEBOT_OPS_LISTEN": "127.0.0.1:9464",
     }
 )
 # The folder holding config/ and responses/ when housebot runs from its own checkout.
@@ -47,6 +49,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # `explain` and the other commands that need no account work from any folder.
 PROJECT_DEFAULTS = frozenset({"HOUSEBOT_CONFIG", "HOUSEBOT_POLICY", "HOUSEBOT_MODERATION", "HOUSEBOT_RESPONSES"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -70,6 +73,19 @@ class BotSettings:
     max_replies_per_author_per_hour: int
     repetition_window: timedelta
     bot_marker: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long personal data is kept (UK GDPR storage limitation); the daily purge applies it.
+
+    Message text, handles and display names go first; the decision (category, rule, actions, the
+    author's platform id for strikes) later; the record of what staff did (erasures among it) last.
+    """
+
+    message_text: timedelta = timedelta(days=30)
+    decisions: timedelta = timedelta(days=365)
+    staff_audit: timedelta = timedelta(days=6 * 365)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +125,9 @@ class Settings:
     accounts: tuple[AccountSettings, ...]
     secrets: Mapping[str, Mapping[str, str]] = field(repr=False)
     alerts: AlertSettings | None = field(default=None, repr=False)  # None: alerts are printed and logged only
+    log_format: str = "text"
+    ops_address: tuple[str, int] | None = None  # where /healthz, /readyz and /metrics listen; None: off
+    retention: Retention = field(default_factory=Retention)
     console: ConsoleSettings | None = field(default=None, repr=False)  # the staff web console's [console] table
 
     @property
@@ -264,6 +283,34 @@ def _topics(root: _Table, teams: Mapping[str, Team]) -> tuple[Topic, ...]:
     return tuple(result)
 
 
+def _retention(root: _Table) -> Retention:
+    """Days each kind of data is kept; text cannot outlive the decision it belongs to, nor a
+    decision the audit of what staff did about it."""
+    table = root.table("retention", required=False)
+    table.only(("message_text_days", "decisions_days", "staff_audit_days"))
+    text = table.number("message_text_days", 30, 1)
+    decisions = table.number("decisions_days", 365, 1)
+    audit = table.number("staff_audit_days", 6 * 365, 1)
+    if decisions < text:
+        raise table.error("decisions_days", f"must be at least message_text_days ({text:g}), not {decisions:g}")
+    if audit < decisions:
+        raise table.error("staff_audit_days", f"must be at least decisions_days ({decisions:g}), not {audit:g}")
+    return Retention(message_text=timedelta(days=text), decisions=timedelta(days=decisions),
+                     staff_audit=timedelta(days=audit))
+
+
+def _ops_address(value: str, where: Path) -> tuple[str, int] | None:
+    """`off`, or host:port for the health and metrics endpoints (`[::1]:9464` for IPv6; port 0: any
+    free port, printed at start)."""
+    if value.lower() == "off":
+        return None
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(where, "HOUSEBOT_OPS_LISTEN", f"{value!r} is not like 127.0.0.1:9464 or off")
+    return host, int(port)
+
+
 ACCOUNT_KEYS = ("name", "type", "handle", "display_name", "safety_screen", "online_notice", "env_prefix",
                 "poll_seconds", "hours", "options")
 
@@ -372,6 +419,10 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     log_level = env_value("HOUSEBOT_LOG_LEVEL").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(where, "HOUSEBOT_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
+    log_format = env_value("HOUSEBOT_LOG_FORMAT").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(where, "HOUSEBOT_LOG_FORMAT", f"must be one of {', '.join(LOG_FORMATS)}")
+    ops_address = _ops_address(env_value("HOUSEBOT_OPS_LISTEN"), where)
     config_file = env_path(env, "HOUSEBOT_CONFIG")
     try:
         data = tomllib.loads(config_file.read_text(encoding="utf-8"))
@@ -383,7 +434,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         raise ConfigError(config_file, "(file)", "is not UTF-8 text") from None
 
     root = _Table(data, config_file, "")
-    root.only(("organisation", "bot", "teams", "topics", "accounts", "alerts", "console"))
+    root.only(("organisation", "bot", "teams", "topics", "accounts", "alerts", "retention", "console"))
     organisation = _organisation(root)
     teams = _teams(root)
     accounts = _accounts(root, organisation.timezone)
@@ -402,5 +453,8 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         accounts=accounts,
         secrets=MappingProxyType(_secrets(accounts, env, env_path_found)),
         alerts=load_alert_settings(data.get("alerts"), config_file, {k: t.email for k, t in teams.items()}, env, where),
+        log_format=log_format,
+        ops_address=ops_address,
+        retention=_retention(root),
         console=load_console_settings(data.get("console"), config_file, env, where),
     )

@@ -19,12 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, Mapping, Sequence
 
 from adapters.base import Unreadable
 from bot.errors import ConfigError
 from bot.model import (Action, ActionKind, Attachment, AttachmentKind, Author, AuthorHistory, Channel, Decision, Inbound,
                        Platform, Urgency)
+
+if TYPE_CHECKING:
+    from bot.ops.retention import PersonalData
 
 # Version 1's schema; every later version is reached by MIGRATIONS, so a new state file and an
 # upgraded old one go through the same steps and end up the same.
@@ -154,6 +157,7 @@ class Store:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.read_only = read_only
+        self.personal_data: dict[str, PersonalData] = {}  # room -> how erasure and purges reach its tables
         try:
             if str(path) != ":memory:" and not read_only:
                 _make_private(Path(path))
@@ -478,6 +482,10 @@ class Store:
     def extend_schema(self, schema: str) -> None:
         """Create a room's own tables (`CREATE TABLE IF NOT EXISTS`) on this connection."""
         self._db.executescript(schema)
+
+    def register_personal_data(self, data: PersonalData) -> None:
+        """A room with its own tables names how `housebot forget`, `export` and the daily purge reach them."""
+        self.personal_data[data.room] = data
 
     def transaction(self) -> ContextManager[sqlite3.Connection]:
         """One short write transaction, for rooms that keep their own tables."""

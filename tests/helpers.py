@@ -99,6 +99,7 @@ def environment(tmp_path: Path, config: Path) -> dict[str, str]:
         "HOUSEBOT_MODERATION": str(REPO / "config" / "moderation"),
         "HOUSEBOT_RESPONSES": str(REPO / "responses"),
         "HOUSEBOT_STATE": str(tmp_path / "state" / "housebot.sqlite3"),
+        "HOUSEBOT_OPS_LISTEN": "127.0.0.1:0",  # any free port: tests running at once never collide
     }
 
 

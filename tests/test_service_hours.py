@@ -113,8 +113,11 @@ def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: P
     service, _, _ = sandbox_service(settings, Clock(local("2026-05-22T15:00")))
     scheduler = BackgroundScheduler(timezone=settings.organisation.timezone)
     service._schedule(scheduler)
-    [job] = scheduler.get_jobs()
-    assert job.id == "demo" and job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["demo", "purge"]  # one poll job per account, and the daily retention purge
+    assert jobs["purge"].func == service.purge_expired and jobs["purge"].trigger.interval == timedelta(hours=24)
+    job = jobs["demo"]
+    assert job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
     assert job.trigger.interval == service.job_interval(settings.accounts[0]) < service.poll_interval(settings.accounts[0])
     assert job.max_instances == 1 and job.coalesce
     service.close()

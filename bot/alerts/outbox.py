@@ -27,6 +27,7 @@ from bot.alerts.content import (AlertContent, DigestItem, acknowledge_link, aler
                                 latest_digest_slot, local_time_words, message_link, redact_for_alert)
 from bot.model import Action, Inbound, Urgency
 from bot.moderation import ModerationData
+from bot.ops.retention import PersonalData
 from bot.settings import AccountSettings, Settings
 from bot.store import Store
 
@@ -56,6 +57,31 @@ CREATE TABLE IF NOT EXISTS alert_channels (
     failing_since TEXT, reported INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (team, channel)
 );
 """
+
+_PERSON_ALERTS = """SELECT id FROM alerts WHERE inbound_id IN
+    (SELECT id FROM inbound WHERE platform=:platform AND author_id=:author_id)"""
+_ERASED = '{"title": "(erased: its words named a person and are no longer kept)", "facts": [], "lines": [], "links": []}'
+_FINISHED = "NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.alert_id = alerts.id AND d.status IN ('planned', 'sending'))"
+# What the outbox keeps about people (their redacted words and handle, in alerts and digests), so
+# `housebot forget`, `export` and the daily purge reach it; alerts still being delivered are left alone.
+ALERTS_PERSONAL_DATA = PersonalData(
+    room="alerts",
+    erase=(
+        f"UPDATE alerts SET text='', link='', content='{_ERASED}' WHERE id IN (SELECT digest_id FROM alerts "
+        f"WHERE id IN ({_PERSON_ALERTS}))",
+        f"DELETE FROM alert_deliveries WHERE alert_id IN ({_PERSON_ALERTS})",
+        f"DELETE FROM alerts WHERE id IN ({_PERSON_ALERTS})",
+    ),
+    export={"alerts": f"""SELECT kind, team, urgency, category, text, created_at, acknowledged_at FROM alerts
+                          WHERE id IN ({_PERSON_ALERTS}) ORDER BY id"""},
+    purge_text=(f"UPDATE alerts SET text='', link='', content='{_ERASED}' WHERE created_at < :before "
+                f"AND content <> '{_ERASED}' AND {_FINISHED}",),
+    purge_decisions=(
+        "DELETE FROM alert_deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE created_at < :before) "
+        "AND status NOT IN ('planned', 'sending')",
+        f"DELETE FROM alerts WHERE created_at < :before AND {_FINISHED}",
+    ),
+)
 
 # Alert kinds: about a message, about the bot itself (paused account, failed action), a notice that
 # a channel is failing (sent once, never escalated), and a digest of routine alerts.
@@ -112,6 +138,7 @@ class Alerts:
         self.zone = settings.organisation.timezone
         self._recovered = False
         store.extend_schema(OUTBOX_SCHEMA)
+        store.register_personal_data(ALERTS_PERSONAL_DATA)
 
     # -- planning (called by the executor) --------------------------------------------------------
     def enqueue_action(self, action_id: int, account: AccountSettings, inbound_id: int, item: Inbound, action: Action,
