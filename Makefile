@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/housebot run
+	$(BIN)/housebot run --console
 
 check: $(STAMP)
 	$(BIN)/housebot check

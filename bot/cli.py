@@ -28,6 +28,7 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from bot.ops.retention import Person
     from bot.service import Service
+    from bot.web.server import ConsoleServer
 
 EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
 
@@ -97,11 +98,78 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _only_instance(settings.state_path):
         service = Service(settings)
         _configure_logging(settings, service.log_scrubber)
-        if args.once:
-            service.tick()
-            service.stop()
-        else:
-            service.run()
+        console = _start_console(settings, service) if args.console and not args.once else None
+        try:
+            if args.once:
+                service.tick()
+                service.stop()
+            else:
+                service.run()
+        finally:
+            if console is not None:
+                console.stop()
+    return EXIT_OK
+
+
+def _start_console(settings: Settings, service: "Service") -> "ConsoleServer":
+    """The staff web console in a thread beside the bot, with the URL (and, on a sandbox-only
+    state with no staff yet, a demo sign-in) printed where the person running it looks."""
+    from bot.web.server import ConsoleServer, live_accounts, sandbox_demo_user
+
+    console = ConsoleServer(settings, service.engine, service.clock, live_accounts(service, service.clock))
+    console.start()
+    print(f"Staff console: {console.config.url}")
+    password = sandbox_demo_user(settings, console.store, service.clock())
+    if password:
+        print(f"  sign in as demo with password {password} (new at each start while every account is a sandbox; "
+              "add real staff with `housebot user add NAME --role admin`)")
+    return console
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Serve the staff web console on its own (the bot may run in another process)."""
+    import uvicorn
+
+    from bot.service import utc_now
+    from bot.store import Store
+    from bot.web.app import create_app
+    from bot.web.server import console_engine, console_settings
+
+    settings = _settings(args)
+    config = console_settings(settings)
+    store = Store(settings.state_path)
+    app = create_app(settings, store, clock=utc_now, engine=console_engine(settings))
+    print(f"Staff console: {config.url} (Ctrl-C stops it)")
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="off")
+    store.close()
+    return EXIT_OK
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """`housebot user add NAME --role ROLE`: a staff account for the web console."""
+    import getpass
+
+    from bot.service import utc_now
+    from bot.store import Store
+    from bot.web.users import Role, UserError, add_user
+
+    settings = _settings(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            print("the two passwords differ: nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+    store = Store(settings.state_path)
+    try:
+        user = add_user(store, args.name, Role(args.role), password, utc_now())
+    except UserError as problem:
+        print(f"housebot: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+    finally:
+        store.close()
+    print(f"{user.name} can now sign in to the staff console as a {user.role.value}")
     return EXIT_OK
 
 
@@ -409,6 +477,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "check-replies": ("validate every reply template in responses/ and report the hardest to read", cmd_check_replies),
     "preview": ("print each wording of a situation filled with example values", cmd_preview),
     "test-alert": ("send a test alert through every alert channel of one team", cmd_test_alert),
+    "console": ("serve the staff web console (default http://127.0.0.1:8080)", cmd_console),
+    "user": ("manage staff accounts of the web console: user add NAME --role viewer|moderator|admin", cmd_user),
     "review": ("list the reviews waiting for a person, or approve, reply to or dismiss one (acts as an admin "
                "named by --as)", cmd_staff),
     "undo": ("undo a hide, block or mute: the running bot unhides, unblocks or unmutes (acts as an admin named "
@@ -430,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)
         if name == "run":
             command.add_argument("--once", action="store_true", help="one pass over every account, then stop")
+            command.add_argument("--console", action="store_true", help="also serve the staff web console")
         if name == "log":
             command.add_argument("--account")
             command.add_argument("--category", choices=[c.value for c in Category])
@@ -453,6 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "check":
             command.add_argument("--test-alerts", action="store_true",
                                  help="also send a test alert through every alert channel of every team")
+        if name == "user":
+            command.add_argument("action", choices=["add"])
+            command.add_argument("name", help="the staff member's sign-in name, e.g. jane.smith")
+            command.add_argument("--role", choices=["viewer", "moderator", "admin"], required=True)
+            command.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         if name == "test-alert":
             command.add_argument("team", help="a team key from the settings file, e.g. safeguarding")
         if name in ("review", "undo", "appeal"):

@@ -27,6 +27,7 @@ from bot.model import Platform, Topic
 
 if TYPE_CHECKING:
     from bot.alerts.config import AlertSettings
+    from bot.web.config import ConsoleSettings
 
 DEFAULT_ENV_FILE = Path(".env")
 # Environment keys housebot reads for itself; each account's secrets come under its env_prefix.
@@ -128,6 +129,7 @@ class Settings:
     log_format: str = "text"
     ops_address: tuple[str, int] | None = None  # where /healthz, /readyz and /metrics listen; None: off
     retention: Retention = field(default_factory=Retention)
+    console: ConsoleSettings | None = field(default=None, repr=False)  # the staff web console's [console] table
 
     @property
     def official_handles(self) -> frozenset[str]:
@@ -408,6 +410,7 @@ def env_path(env: Mapping[str, str], key: str) -> Path:
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Read `.env` and the settings file it names; raise ConfigError on the first problem."""
     from bot.alerts.config import load_alert_settings  # it reads tables with this module's helpers
+    from bot.web.config import load_console_settings
 
     env, env_path_found = read_environment(environ, env_file)
     where = env_path_found if env_path_found is not None else Path("(environment)")
@@ -433,7 +436,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         raise ConfigError(config_file, "(file)", "is not UTF-8 text") from None
 
     root = _Table(data, config_file, "")
-    root.only(("organisation", "bot", "teams", "topics", "accounts", "alerts", "retention"))
+    root.only(("organisation", "bot", "teams", "topics", "accounts", "alerts", "retention", "console"))
     organisation = _organisation(root)
     teams = _teams(root)
     accounts = _accounts(root, organisation.timezone)
@@ -455,4 +458,5 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         log_format=log_format,
         ops_address=ops_address,
         retention=_retention(root),
+        console=load_console_settings(data.get("console"), config_file, env, where),
     )
