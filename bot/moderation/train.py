@@ -71,7 +71,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r4"
+RECIPE = "r5"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -162,7 +162,8 @@ SPECS = (
         prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
-    # first words and add everyday negatives from other sets and the project, so style is no sign.
+    # first words (40: most UK messages are shorter) and add everyday negatives from other sets and
+    # the project (weight 10), so style is no sign.
     # Word prefixes let "overdosing", "overdosed" and "overdoses" share what one of them taught.
     # Threats to others (threat_uk.csv) are negatives: "I'm going to do her in" is not a risk to oneself.
     ModelSpec(
@@ -170,7 +171,7 @@ SPECS = (
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary")),
-        negative_weight=0.5, c=10.0, project_weight=6.0, max_words=60, prefixes=PREFIXES,
+        negative_weight=0.5, c=10.0, project_weight=10.0, max_words=40, prefixes=PREFIXES,
         own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
                    (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
                    (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
