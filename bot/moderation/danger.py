@@ -181,11 +181,16 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData) -> li
         words, feats = message.words, message.feats
     found = []
     last = len(message.words)
+    # Both models read the same word prefixes: build each feature list once per message.
+    read_by: dict[tuple[tuple[int, ...], frozenset[str]], list[str]] = {}
     for category, model, support, urgent in (
         (Category.SAFEGUARDING, data.model, data.model_support, data.model_urgent),
         (Category.URGENT_CARE, data.urgent_model, data.urgent_model_support, data.urgent_model_urgent),
     ):
-        score = scaled(model.score(model.features_for(words, feats)), support, urgent)
+        reads = (model.prefixes, model.words_without)
+        if reads not in read_by:
+            read_by[reads] = model.features_for(words, feats)
+        score = scaled(model.score(read_by[reads]), support, urgent)
         if score <= 0.0:
             continue
         family = Family("model", category, (), 1, score)
