@@ -381,3 +381,29 @@ def test_urgent_care_model_probabilities_must_be_ordered(tmp_path: Path) -> None
     cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.95", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
     with pytest.raises(ConfigError, match="urgent_care_urgent_probability"):
         load_moderation_data(directory)
+
+
+# --- round 3: how other people say the same thing (Scots and text-speak spellings, more kinds)
+
+ROUND3_URGENT = [
+    ("honestly cannae dae this anymore, am gonnae end it tonite", Category.SAFEGUARDING),
+    ("my wee lad swallied a button battery fae the remote", Category.URGENT_CARE),
+    ("ma da's got a sair chest and his arm has gone numb", Category.URGENT_CARE),
+    ("her carer has been taking money out of her account and she has dementia", Category.SAFEGUARDING),
+    ("a grown man keeps asking my daughter for pics and says he'll share the photos if she tells anyone", Category.SAFEGUARDING),
+    ("my baby had a fit and now she's floppy", Category.URGENT_CARE),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), ROUND3_URGENT)
+def test_round3_wordings_reach_the_urgent_tier(text: str, category: Category, data: ModerationData) -> None:
+    assert danger_score(text, data, category) >= URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "my mum had a fit when she saw my new tattoo",
+    "we're doing a sponsored walk for the sepsis trust, please sponsor us",
+    "my mum kicked off when she saw the bill",
+])
+def test_round3_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
