@@ -195,7 +195,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('category = "safeguarding"', 'category = "threat"', "family.suicide_named.category", "safeguarding or urgent_care"),
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
-    ("urgent_probability = 0.98", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -270,9 +270,10 @@ def test_a_listed_phrase_defers_to_the_family_that_read_the_same_words(data: Mod
 
 
 def test_an_emergency_the_model_also_reads_stays_an_emergency(data: ModerationData) -> None:
-    # The safeguarding model reads risk in an overdose too; the stronger urgent-care cue names the
-    # category, and the model's view stays in its evidence.
-    findings = [f for f in classify("my friend took an overdose of paracetamol an hour ago", CONTEXT, data)
+    # The safeguarding model reads risk in an overdose too (here made to speak at any probability);
+    # the stronger urgent-care cue names the category, and the model's view stays in its evidence.
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.01, model_urgent=0.999))
+    findings = [f for f in classify("my friend took an overdose of paracetamol an hour ago", CONTEXT, eager)
                 if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
     assert [f.category for f in findings] == [Category.URGENT_CARE]
     assert findings[0].score >= URGENT and "safeguarding model" in findings[0].detail
@@ -333,3 +334,76 @@ def test_risk_told_in_other_words_is_found_by_the_cues_alone(text: str, data: Mo
 
 def test_a_baby_born_at_3am_is_good_news(data: ModerationData) -> None:
     assert danger_score("Baby Isla arrived at 3am, the midwives were incredible", data, Category.SAFEGUARDING) < SUPPORT
+
+
+# --- round 3: the urgent-care model
+
+HYPO_WITHOUT_LISTED_WORDS = "my husband is shaking and sweating and talking nonsense, he's on insulin"
+
+
+def test_the_urgent_care_model_reads_an_emergency_no_cue_family_lists(data: ModerationData) -> None:
+    finding = next(f for f in classify(HYPO_WITHOUT_LISTED_WORDS, CONTEXT, data) if f.category is Category.URGENT_CARE)
+    assert finding.check == "urgent_care.model" and finding.score >= SUPPORT
+
+
+def test_the_urgent_care_model_maps_onto_the_tiers_by_its_own_probabilities(data: ModerationData) -> None:
+    from bot.moderation.danger import scaled
+
+    danger = data.danger
+    support, urgent = danger.urgent_model_support, danger.urgent_model_urgent
+    assert (support, urgent) != (danger.model_support, danger.model_urgent)
+    assert scaled(support - 0.01, support, urgent) == 0.0
+    assert SUPPORT <= scaled(support, support, urgent) < URGENT
+    assert scaled(urgent, support, urgent) >= URGENT
+
+
+def test_an_urgent_care_model_finding_defers_to_a_stronger_safeguarding_one(data: ModerationData) -> None:
+    # Made to speak at any probability, the urgent-care model reads a plan to end one's life too; the
+    # safeguarding finding names the category and keeps the model's view as evidence.
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, urgent_model_support=0.01, urgent_model_urgent=0.999))
+    findings = [f for f in classify("I've written my goodbye letters and I'm going to end it tonight", CONTEXT, eager)
+                if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    assert [f.category for f in findings] == [Category.SAFEGUARDING]
+    assert "urgent_care model" in findings[0].detail
+
+
+def test_talk_about_the_topic_caps_the_urgent_care_model(data: ModerationData) -> None:
+    talk = "we learned on the first aid course what a hypo looks like: shaking, sweating and talking nonsense"
+    assert danger_score(talk, data, Category.URGENT_CARE) < URGENT
+    assert not [f for f in classify("my husband is on insulin, when is the next diabetes clinic?", CONTEXT, data)
+                if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+
+
+def test_urgent_care_model_probabilities_must_be_ordered(tmp_path: Path) -> None:
+    directory = tmp_path / "moderation"
+    shutil.copytree(CONFIG, directory)
+    cue_file = directory / cues.FILE
+    cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.95", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="urgent_care_urgent_probability"):
+        load_moderation_data(directory)
+
+
+# --- round 3: how other people say the same thing (Scots and text-speak spellings, more kinds)
+
+ROUND3_URGENT = [
+    ("honestly cannae dae this anymore, am gonnae end it tonite", Category.SAFEGUARDING),
+    ("my wee lad swallied a button battery fae the remote", Category.URGENT_CARE),
+    ("ma da's got a sair chest and his arm has gone numb", Category.URGENT_CARE),
+    ("her carer has been taking money out of her account and she has dementia", Category.SAFEGUARDING),
+    ("a grown man keeps asking my daughter for pics and says he'll share the photos if she tells anyone", Category.SAFEGUARDING),
+    ("my baby had a fit and now she's floppy", Category.URGENT_CARE),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), ROUND3_URGENT)
+def test_round3_wordings_reach_the_urgent_tier(text: str, category: Category, data: ModerationData) -> None:
+    assert danger_score(text, data, category) >= URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "my mum had a fit when she saw my new tattoo",
+    "we're doing a sponsored walk for the sepsis trust, please sponsor us",
+    "my mum kicked off when she saw the bill",
+])
+def test_round3_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT

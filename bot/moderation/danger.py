@@ -9,8 +9,9 @@ Three sources, one score per category (the score sets the tier, see config/polic
   years ago", "no chest pain") is not an emergency now, unless the words after it say it is
   happening now; the cue guards cap it too (an idiom drops it, talk about the topic keeps it
   below the urgent tier);
-- the safeguarding model (`safeguarding.model`), whose probability maps onto the same score scale
-  by the two probabilities in danger_cues.toml's [model] table.
+- the safeguarding model (`safeguarding.model`) and the urgent-care model (`urgent_care.model`),
+  whose probabilities map onto the same score scale by the probabilities in danger_cues.toml's
+  [model] table.
 The strongest source names the finding; the detail lists every family, phrase and model that spoke.
 """
 
@@ -58,15 +59,25 @@ class DangerData:
     model: LinearModel
     model_support: float  # the model's probability that gives the lowest support-tier score
     model_urgent: float  # ... and the lowest urgent-tier score (1.0: never from the model alone)
+    urgent_model: LinearModel  # emergencies told by their symptoms, trained on the project's danger files
+    urgent_model_support: float  # the same two probabilities for the urgent-care model
+    urgent_model_urgent: float
 
 
-def load_danger(directory: Path, model: LinearModel) -> DangerData:
+def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
+    """A model's (support, urgent) probabilities from danger_cues.toml's [model] table."""
+    support = cue_file.number(f"model.{prefix}support_probability", 0.01, 0.99)
+    urgent = cue_file.number(f"model.{prefix}urgent_probability", 0.01, 1.0)
+    if urgent <= support:
+        raise cue_file.error(f"model.{prefix}urgent_probability", f"must be above {prefix}support_probability ({support}), found {urgent}")
+    return support, urgent
+
+
+def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) -> DangerData:
     file = TomlFile(directory / FILE)
     cue_file = TomlFile(directory / cues.FILE)
-    support = cue_file.number("model.support_probability", 0.01, 0.99)
-    urgent = cue_file.number("model.urgent_probability", 0.01, 1.0)
-    if urgent <= support:
-        raise cue_file.error("model.urgent_probability", f"must be above support_probability ({support}), found {urgent}")
+    support, urgent = _probabilities(cue_file, "")
+    urgent_model_support, urgent_model_urgent = _probabilities(cue_file, "urgent_care_")
     return DangerData(
         safeguarding=file.regex("safeguarding.patterns", file.strings("safeguarding.patterns")),
         urgent_care=file.regex("urgent_care.patterns", file.strings("urgent_care.patterns")),
@@ -77,18 +88,26 @@ def load_danger(directory: Path, model: LinearModel) -> DangerData:
         model=model,
         model_support=support,
         model_urgent=urgent,
+        urgent_model=urgent_model,
+        urgent_model_support=urgent_model_support,
+        urgent_model_urgent=urgent_model_urgent,
     )
 
 
 def model_score(probability: float, data: DangerData) -> float:
-    """The model's probability on the danger score scale: 0 below `model_support`; from there the
-    support tier (0.3 up to just under 0.7); from `model_urgent` the urgent tier (0.7 to 0.9)."""
-    if probability < data.model_support:
+    """The safeguarding model's probability on the danger score scale (`scaled`)."""
+    return scaled(probability, data.model_support, data.model_urgent)
+
+
+def scaled(probability: float, support: float, urgent: float) -> float:
+    """A model's probability on the danger score scale: 0 below `support`; from there the support
+    tier (0.3 up to just under 0.7); from `urgent` the urgent tier (0.7 to 0.9)."""
+    if probability < support:
         return 0.0
-    if probability < data.model_urgent:
-        share = (probability - data.model_support) / (data.model_urgent - data.model_support)
+    if probability < urgent:
+        share = (probability - support) / (urgent - support)
         return round(SUPPORT_SCORE + share * (URGENT_SCORE - 0.01 - SUPPORT_SCORE), 4)
-    share = (probability - data.model_urgent) / (1.0 - data.model_urgent) if data.model_urgent < 1.0 else 1.0
+    share = (probability - urgent) / (1.0 - urgent) if urgent < 1.0 else 1.0
     return round(URGENT_SCORE + share * 0.2, 4)
 
 
@@ -152,23 +171,35 @@ def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, fami
     return found
 
 
-def _model_hit(message: Message, reading: cues.Reading, data: DangerData) -> Hit | None:
-    """The safeguarding model's view, read without the words of idioms ("kill myself laughing")
-    and capped like a guarded family when the message talks about the topic or jokes."""
+def _model_hits(message: Message, reading: cues.Reading, data: DangerData) -> list[Hit]:
+    """Each model's view, read without the words of idioms ("kill myself laughing") and capped
+    like a guarded family when the message talks about the topic or jokes."""
     if reading.idiom_words:
         words = tuple(word for index, word in enumerate(message.words) if index not in reading.idiom_words)
         feats = features(words)
     else:
         words, feats = message.words, message.feats
-    score = model_score(data.model.score(data.model.features_for(words, feats)), data)
-    if score <= 0.0:
-        return None
-    family = Family("model", Category.SAFEGUARDING, (), 1, score)
+    found = []
     last = len(message.words)
-    for guard in (cues.TALK, cues.JOKE):
-        if reading.guard_starts[guard]:
-            return Hit(family, 0, last, cues.capped(data.cues, guard, Category.SAFEGUARDING, score), (), guard.removeprefix("guard:"))
-    return Hit(family, 0, last, score, ())
+    # Both models read the same word prefixes: build each feature list once per message.
+    read_by: dict[tuple[tuple[int, ...], frozenset[str]], list[str]] = {}
+    for category, model, support, urgent in (
+        (Category.SAFEGUARDING, data.model, data.model_support, data.model_urgent),
+        (Category.URGENT_CARE, data.urgent_model, data.urgent_model_support, data.urgent_model_urgent),
+    ):
+        reads = (model.prefixes, model.words_without)
+        if reads not in read_by:
+            read_by[reads] = model.features_for(words, feats)
+        score = scaled(model.score(read_by[reads]), support, urgent)
+        if score <= 0.0:
+            continue
+        family = Family("model", category, (), 1, score)
+        guard = next((guard for guard in (cues.TALK, cues.JOKE) if reading.guard_starts[guard]), None)
+        if guard is None:
+            found.append(Hit(family, 0, last, score, ()))
+        else:
+            found.append(Hit(family, 0, last, cues.capped(data.cues, guard, category, score), (), guard.removeprefix("guard:")))
+    return found
 
 
 def _describe(hit: Hit, message: Message) -> str:
@@ -204,12 +235,11 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
     reading = cues.read(message.words, danger.cues)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
-    model = _model_hit(message, reading, danger)
+    models = _model_hits(message, reading, danger)
     findings = []
     for category in cues.DANGER:
         mine = sorted((hit for hit in found if hit.family.category is category), key=lambda hit: -hit.score)
-        if model is not None and category is Category.SAFEGUARDING:
-            mine.append(model)
+        mine += [hit for hit in models if hit.family.category is category]
         if not mine:
             continue
         cue_hits = [hit for hit in mine if hit.family.name != "model"]
@@ -224,11 +254,14 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
 
 
 def _model_alone_defers(findings: list[Finding]) -> tuple[Finding, ...]:
-    """The model reads risk in every danger message, an emergency's too ("took an overdose an hour
-    ago"): a safeguarding finding from the model alone that an urgent-care finding outscores is
-    that emergency's, so it is kept as the urgent-care finding's evidence, not as a category."""
-    by_category = {finding.category: finding for finding in findings}
-    safeguarding, urgent = by_category.get(Category.SAFEGUARDING), by_category.get(Category.URGENT_CARE)
-    if safeguarding is None or urgent is None or safeguarding.check != "safeguarding.model" or safeguarding.score >= urgent.score:
+    """Each model reads some risk in the other category's messages (the safeguarding model in "took
+    an overdose an hour ago", the urgent-care model in a plan to take tablets tonight): a finding
+    from a model alone that the other danger category's finding outscores is that finding's, so it
+    is kept as its evidence, not as a category."""
+    if len(findings) < 2:
         return tuple(findings)
-    return (dataclasses.replace(urgent, detail=f"{urgent.detail}; safeguarding {safeguarding.detail}"),)
+    first, second = findings
+    for alone, other in ((first, second), (second, first)):
+        if alone.check.endswith(".model") and alone.score < other.score:
+            return (dataclasses.replace(other, detail=f"{other.detail}; {alone.category.value} {alone.detail}"),)
+    return tuple(findings)

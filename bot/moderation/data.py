@@ -24,7 +24,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
 MODEL_VERSIONS = {
     "abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-",
-    "threat": "threat-", "safeguarding": "safeguarding-",
+    "threat": "threat-", "safeguarding": "safeguarding-", "urgent_care": "urgent_care-",
 }
 
 
@@ -58,7 +58,7 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     models = {name: load_model(models_dir / f"{name}.json", name, prefix) for name, prefix in MODEL_VERSIONS.items()}
     idioms = idiom_pattern(safe_file.strings("safe.idioms"), lexicon)
     abuse = load_abuse(directory, medical, models["abuse"])
-    danger = load_danger(directory, models["safeguarding"])
+    danger = load_danger(directory, models["safeguarding"], models["urgent_care"])
     threat = load_pattern_list(directory, "threat")
     spam = load_spam(directory, models["spam"], lexicon)
     complaint = load_complaint(directory, models["complaint"])

@@ -55,6 +55,8 @@ SCAM_VOICES_FILE = Path(__file__).parent / "training" / "scam_uk_voices.csv"
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 # More danger messages and near misses in many voices, written for this project (training/README.md).
 DANGER_VOICES_FILE = Path(__file__).parent / "training" / "danger_voices_uk.csv"
+# A third batch, written in round 3 of issue 10 by a writer who had not seen the cue lists (training/README.md).
+DANGER_VOICES3_FILE = Path(__file__).parent / "training" / "danger_voices3_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -69,7 +71,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r4"
+RECIPE = "r5"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -160,7 +162,8 @@ SPECS = (
         prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
-    # first words and add everyday negatives from other sets and the project, so style is no sign.
+    # first words (40: most UK messages are shorter) and add everyday negatives from other sets and
+    # the project (weight 10), so style is no sign.
     # Word prefixes let "overdosing", "overdosed" and "overdoses" share what one of them taught.
     # Threats to others (threat_uk.csv) are negatives: "I'm going to do her in" is not a risk to oneself.
     ModelSpec(
@@ -168,13 +171,28 @@ SPECS = (
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary")),
-        negative_weight=0.5, c=10.0, project_weight=6.0, max_words=60, prefixes=PREFIXES,
+        negative_weight=0.5, c=10.0, project_weight=10.0, max_words=40, prefixes=PREFIXES,
         own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
                    (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
                    (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
-                   (THREAT_FILE, "threat", False)),
+                   (DANGER_VOICES3_FILE, "safeguarding", True), (DANGER_VOICES3_FILE, "urgent_care", False),
+                   (DANGER_VOICES3_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
+    ),
+    # No public set holds emergencies told by their symptoms: the project's danger files train this
+    # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
+    # everyday posts, at-risk posts included, negative), so "swallied a button battery" or "lips gone
+    # blue" are read by word prefixes the cue lists never listed.
+    ModelSpec(
+        "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
+        also=(DANGER_FILE, DANGER_VOICES3_FILE),
+        negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
+                   ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
+        negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
+        max_words=60, prefixes=PREFIXES,
     ),
 )
+# The models the danger check maps onto tiers by probability: precision and recall per threshold.
+DANGER_MODELS = frozenset({"safeguarding", "urgent_care"})
 
 
 def read_rows(path: Path) -> list[tuple[str, str]]:
@@ -328,8 +346,9 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
         scores["validation_f1_by_threshold"] = {
             str(threshold): round(f1(validation_gold, [p >= threshold for p in validation_scores], average), 4) for threshold in VALIDATION_THRESHOLDS
         }
-        if spec.name == "safeguarding":  # the danger check maps probabilities onto tiers: precision and recall per threshold
+        if spec.name in DANGER_MODELS:
             scores["validation_precision_recall_by_threshold"] = precision_recall(validation_gold, list(validation_scores))
+        if spec.name == "safeguarding":
             # The project's own UK messages: a second probe trained without their validation parts.
             carved = frozenset().union(*(own_validation(path) for path in {path for path, _, _ in spec.own_files if path != PROJECT_FILE}))
             own_probe = _fit(spec, lexicon, list(fit_rows), _extra_rows(spec, data_dir, without=carved))
@@ -361,7 +380,7 @@ def train_one(spec: ModelSpec, data_dir: Path, lexicon: frozenset[str], config_d
     for key, value in scores.items():
         print(f"{spec.name}: {key} = {round(value, 4) if isinstance(value, float) else value}", file=sys.stderr)
     rounded = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
-    seen = [spec.file, *(file for file, _ in spec.positives + spec.negatives), *(file.name for file in spec.also),
+    seen = [Path(spec.file).name, *(file for file, _ in spec.positives + spec.negatives), *(file.name for file in spec.also),
             *([PROJECT_FILE.name] if spec.project_labels else []), *sorted({file.name for file, _, _ in spec.own_files})]
     return export(pipeline, spec, seen, rounded)  # type: ignore[arg-type]
 
@@ -452,8 +471,8 @@ def write_holdout(data_dir: Path, out_dir: Path) -> None:
     """Write the held-out 20 % of each held-out file, so `housebot eval` can score exactly that part."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also]
-    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE, DANGER_VOICES_FILE]
-    for source in sources:
+    sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE]
+    for source in dict.fromkeys(sources):
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
