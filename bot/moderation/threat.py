@@ -19,6 +19,7 @@ from bot.moderation.concepts import Cues, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
+from bot.moderation.text import features
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -61,6 +62,12 @@ def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
     return offset, offset + len(" ".join(message.words[start:end]))
 
 
+def _words_outside_idioms(message: Message) -> tuple[tuple[str, ...], list[str]]:
+    """The words outside safe idioms, and their features (only messages holding an idiom pay for this)."""
+    words = tuple(message.masked.split())
+    return words, features(words)
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     match = message.search(data.threat, message.masked)
     if match:
@@ -76,7 +83,9 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # The model learnt hate speech that wishes violence: without some word of violence it needs a
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
-    feats = signals.model.features_for(message.words, message.feats)
+    # The model reads the idiom-masked words, as the cues do: "I could kill for a coffee" names no violence.
+    words, word_features = (message.words, message.feats) if message.masked == message.joined else _words_outside_idioms(message)
+    feats = signals.model.features_for(words, word_features)
     score = signals.model.score(feats)
     threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):

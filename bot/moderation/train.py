@@ -51,6 +51,9 @@ THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
 # A second batch of each, in many voices (training/README.md).
 THREAT_VOICES_FILE = Path(__file__).parent / "training" / "threat_uk_voices.csv"
 SCAM_VOICES_FILE = Path(__file__).parent / "training" / "scam_uk_voices.csv"
+# A third batch, written in round 3 of issue 10 (bomb hoaxes, doxxing with intent, fake NHS refunds; training/README.md).
+THREAT_ROUND3_FILE = Path(__file__).parent / "training" / "threat_uk_round3.csv"
+SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 # More danger messages and near misses in many voices, written for this project (training/README.md).
@@ -150,13 +153,13 @@ SPECS = (
     ),
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE), drop_words=frozenset({"<user>"}),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE), drop_words=frozenset({"<user>"}),
         project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
-        also=(THREAT_FILE, THREAT_VOICES_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE), project_labels=(("ordinary", False), ("complaint", False)),
         prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
