@@ -65,6 +65,14 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("I hope the consultant crashes his car", "wish"),
     ("My uncle knows where the GP lives", "knowing_where"),
     ("I know her shift pattern and her route home", "knowing_detail"),
+    # round 3: an act of harm aimed at someone's body, bomb hoaxes, formal, slang and veiled wordings
+    ("Wallahi I will break that security guards jaw", "harm_body"),
+    ("Fuck the doctor I'll snap his arms", "harm_body"),
+    ("Your building has been rigged. Evacuate or don't", "veiled_said"),
+    ("Kindly inform Dr Brown that I intend to cause him serious bodily harm", "veiled_said"),
+    ("yall gonna learn when i pull up with the strap", "veiled_said"),
+    ("That GP will be six feet under before my review date", "veiled"),
+    ("Any NHS worker I see in uniform this week is fair game", "veiled_said"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -103,6 +111,16 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "tell the doctor I'll see him on Monday",                           # the model reads no "I'll"
     "the surgery will be shut on monday, the doctor will see you tuesday",
     "does the shampoo kill all the nits?",                              # asked, not threatened
+    "I could kill for a coffee after that night shift",                 # round 3: idioms reach neither cues nor model
+    "Off to smash it at the gym tonight",
+    "my grandad was in bomb disposal during the war",
+    "going to break the news to my mum about the diagnosis",            # an act on a body part, or none
+    "I broke my arm skiing, will the fracture clinic see me?",
+    "I hope the nurses on ward 18 get a proper break this Christmas",
+    "The knife wound on my hand has gone red and hot, should I come in?",
+    "That quiz was a massacre, our team came last",
+    "I'll be taking this to my MP",                                     # angry but lawful
+    "you'll be hearing from my solicitor",
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
