@@ -96,6 +96,9 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
     ("Lost your wallet keys? Our team unlocked mine in a day, dm now", "recovery"),
     # round 3: a bare link on a cheap domain is a link too
     ("Evri: reschedule your delivery, a small fee applies: evri-rebook.top", "sms"),
+    # ... and its link may sit in the next sentence
+    ("DVLA: your car tax payment has failed. Update your details at dvla-tax-renew.site", "sms"),
+    ("Your parcel is on hold with an unpaid fee. Pay today: parcel-hold.top", "demand_link"),
 ])
 def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
@@ -112,6 +115,7 @@ def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationD
     "@NHSLeeds any updates please",
     "Is the free flu jab at the pharmacy, details on www.nhs.uk/flu please?",
     "I lost access to the NHS app after changing my phone, who can help?",
+    "My prescription payment failed at the chemist. Is there a number I can ring?",   # a demand, no link
 ])
 def test_scam_talk_and_ordinary_requests_are_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)

@@ -139,6 +139,7 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     ('"knife", "knives",', '"knife", "knife",', "cues.families.weapon", "listed twice"),
     ('"knife", "knives",', '"knife", "a b c d e f g",', "cues.families.weapon", "1 to 6 words"),
     ('negation_reach = 3', 'negation_reach = "three"', "cues.negation_reach", "must be a number"),
+    ('id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3', 'id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3\nacross_sentences = "yes"', "cues.combos[", "true or false"),
 ])
 def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     config, models = _copy(tmp_path)
