@@ -228,13 +228,14 @@ def find_cues(cues: Cues, message: Message) -> tuple[CueMatch, ...]:
     return read_cues(cues, message)[0]
 
 
-def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str]]:
-    """`find_cues`, and the families any of whose phrases the message holds, combined or not."""
+def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str], list[bool]]:
+    """`find_cues`; the families any of whose phrases the message holds, combined or not; and
+    whether each word lies in a safe idiom or an `ignore` phrase ("burn off", "knife crime")."""
     words = message.words
     ignored = idiom_words(message) if message.masked != message.joined else [False] * len(words)
     spots = _spots(cues, words, ignored)
     if not spots:  # most messages: nothing more to read
-        return (), frozenset()
+        return (), frozenset(), ignored
     clause_of = clauses(message, cues.breakers)
     found = occurrences(cues, words, spots, clause_of, ignored)
     present = frozenset(occurrence.family for occurrence in found if not occurrence.negated)
@@ -247,4 +248,4 @@ def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], froze
             chain = _chain(combo.steps[::-1], combo.window, found, clause_of, combo.across_sentences)
         if chain is not None:
             matches.append(CueMatch(combo.id, chain))
-    return tuple(matches), present
+    return tuple(matches), present, ignored

@@ -62,9 +62,12 @@ def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
     return offset, offset + len(" ".join(message.words[start:end]))
 
 
-def _words_outside_idioms(message: Message) -> tuple[tuple[str, ...], list[str]]:
-    """The words outside safe idioms, and their features (only messages holding an idiom pay for this)."""
-    words = tuple(message.masked.split())
+def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
+    """The words the model reads, and their features: those outside safe idioms and the cues'
+    `ignore` phrases (only a message holding one pays for working out features again)."""
+    if not any(ignored):
+        return message.words, message.feats
+    words = tuple(word for word, skip in zip(message.words, ignored) if not skip)
     return words, features(words)
 
 
@@ -74,7 +77,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
         span = span_of(message, match.start(), match.end(), "threat")
         return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
     signals = data.threat_signals
-    cues, families = read_cues(signals.cues, message)
+    cues, families, ignored = read_cues(signals.cues, message)
     if cues:
         first = cues[0]
         start, end = _word_span(message, first.parts[0].start, first.parts[-1].end)
@@ -83,8 +86,8 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # The model learnt hate speech that wishes violence: without some word of violence it needs a
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
-    # The model reads the idiom-masked words, as the cues do: "I could kill for a coffee" names no violence.
-    words, word_features = (message.words, message.feats) if message.masked == message.joined else _words_outside_idioms(message)
+    # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
+    words, word_features = _model_words(message, ignored)
     feats = signals.model.features_for(words, word_features)
     score = signals.model.score(feats)
     threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
