@@ -193,3 +193,19 @@ def test_a_model_gate_naming_no_family_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_moderation_data(config, models)
     assert caught.value.key.startswith("thresholds.model_needs") and "weapons" in caught.value.problem
+
+
+def test_the_threat_model_is_not_asked_about_one_or_two_words_it_knows(data: ModerationData) -> None:
+    # On a message of one known word a normalised score is large and means nothing ("I'm watching this").
+    signals = data.threat_signals
+    text = "I'm watching this in 2014"
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    feats = signals.model.features_for(message.words, message.feats)
+    assert signals.model.known(feats) < signals.model_min_features <= 3
+    assert not threat_checks(text, data)
+
+
+def test_the_threat_model_reads_no_words_of_an_ignored_phrase(data: ModerationData) -> None:
+    # "burn off" is in threat.toml's ignore family: the model never sees its "burn".
+    assert not threat_checks("the doctor will burn off the wart next week", data)
+    assert not threat_checks("I could kill for a coffee", data)

@@ -42,6 +42,9 @@ class ThreatSignals:
     model_alone_threshold: float
     # A message that opens by asking ("does the shampoo kill all the nits?") needs at least this score.
     model_question_threshold: float
+    # With fewer known features than this the model is not asked: on one or two words ("I'm watching
+    # this", "put down") a normalised score is large and says nothing.
+    model_min_features: int
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -53,7 +56,8 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
         if family not in families:
             raise file.error("thresholds.model_needs", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
     return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(needs),
-                         file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999))
+                         file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
+                         int(file.number("thresholds.model_min_features", 1, 20)))
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -89,6 +93,8 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
     words, word_features = _model_words(message, ignored)
     feats = signals.model.features_for(words, word_features)
+    if signals.model.known(feats) < signals.model_min_features:
+        return ()
     score = signals.model.score(feats)
     threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
