@@ -137,3 +137,11 @@ def test_the_spam_model_learnt_nothing_from_handles(data: ModerationData) -> Non
     # Every reply on X opens with an @handle: it must not count towards spam.
     assert "<user>" in data.spam.model.words_without
     assert not any("<user>" in feature.split(" ") for feature in data.spam.model.weights)
+
+
+@pytest.mark.parametrize("text", ["https://t.co/X1abc", "wow https://t.co/X1abc", "omg pic.twitter.com/abc123"])
+def test_the_spam_model_is_not_asked_about_a_bare_link_and_a_word(text: str, data: ModerationData) -> None:
+    # A link and a word or two give a large normalised score (0.9 to 1.0) that means nothing.
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert data.spam.model.known(data.spam.model.features_for(message.words, message.feats)) < data.spam.model_min_features
+    assert not spam_checks(text, data)
