@@ -10,6 +10,7 @@ from bot.model import Category
 from bot.moderation import ModerationData, classify
 from bot.moderation.concepts import find_cues
 from bot.moderation.message import read_message
+from bot.moderation.text import prepare
 from bot.pipeline import handle_text, text_context
 from bot.policy import primary_category
 from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
@@ -93,6 +94,11 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
     ("Quick loans, no credit checks, apply online today", "dm_offer"),
     ("HSBC: your card is frozen, verify now https://hsbc-secure.example.net", "demand_link"),
     ("Lost your wallet keys? Our team unlocked mine in a day, dm now", "recovery"),
+    # round 3: a bare link on a cheap domain is a link too
+    ("Evri: reschedule your delivery, a small fee applies: evri-rebook.top", "sms"),
+    # ... and its link may sit in the next sentence
+    ("DVLA: your car tax payment has failed. Update your details at dvla-tax-renew.site", "sms"),
+    ("Your parcel is on hold with an unpaid fee. Pay today: parcel-hold.top", "demand_link"),
 ])
 def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
@@ -109,12 +115,33 @@ def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationD
     "@NHSLeeds any updates please",
     "Is the free flu jab at the pharmacy, details on www.nhs.uk/flu please?",
     "I lost access to the NHS app after changing my phone, who can help?",
+    "My prescription payment failed at the chemist. Is there a number I can ring?",   # a demand, no link
 ])
 def test_scam_talk_and_ordinary_requests_are_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)
+
+
+@pytest.mark.parametrize(("text", "links"), [
+    ("claim at gov-uk-rebate.help now", 1),
+    ("evri-rebook.top", 1),
+    ("win big at lucky-spins.vip or prizes.club", 2),
+    ("the top.of the morning", 0),                 # no domain ending
+    ("see you at 3.30 on Monday", 0),
+])
+def test_bare_links_on_cheap_domains_are_links(text: str, links: int) -> None:
+    # SMS scams send a bare domain on a cheap ending (.top, .help, .vip): the scam cues need it read as a link.
+    assert prepare(text).words.count("<url>") == links
 
 
 def test_the_spam_model_learnt_nothing_from_handles(data: ModerationData) -> None:
     # Every reply on X opens with an @handle: it must not count towards spam.
     assert "<user>" in data.spam.model.words_without
     assert not any("<user>" in feature.split(" ") for feature in data.spam.model.weights)
+
+
+@pytest.mark.parametrize("text", ["https://t.co/X1abc", "wow https://t.co/X1abc", "omg pic.twitter.com/abc123"])
+def test_the_spam_model_is_not_asked_about_a_bare_link_and_a_word(text: str, data: ModerationData) -> None:
+    # A link and a word or two give a large normalised score (0.9 to 1.0) that means nothing.
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert data.spam.model.known(data.spam.model.features_for(message.words, message.feats)) < data.spam.model_min_features
+    assert not spam_checks(text, data)

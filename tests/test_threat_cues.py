@@ -65,6 +65,14 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("I hope the consultant crashes his car", "wish"),
     ("My uncle knows where the GP lives", "knowing_where"),
     ("I know her shift pattern and her route home", "knowing_detail"),
+    # round 3: an act of harm aimed at someone's body, bomb hoaxes, formal, slang and veiled wordings
+    ("Wallahi I will break that security guards jaw", "harm_body"),
+    ("Fuck the doctor I'll snap his arms", "harm_body"),
+    ("Your building has been rigged. Evacuate or don't", "veiled_said"),
+    ("Kindly inform Dr Brown that I intend to cause him serious bodily harm", "veiled_said"),
+    ("yall gonna learn when i pull up with the strap", "veiled_said"),
+    ("That GP will be six feet under before my review date", "veiled"),
+    ("Any NHS worker I see in uniform this week is fair game", "veiled_said"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -103,6 +111,16 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "tell the doctor I'll see him on Monday",                           # the model reads no "I'll"
     "the surgery will be shut on monday, the doctor will see you tuesday",
     "does the shampoo kill all the nits?",                              # asked, not threatened
+    "I could kill for a coffee after that night shift",                 # round 3: idioms reach neither cues nor model
+    "Off to smash it at the gym tonight",
+    "my grandad was in bomb disposal during the war",
+    "going to break the news to my mum about the diagnosis",            # an act on a body part, or none
+    "I broke my arm skiing, will the fracture clinic see me?",
+    "I hope the nurses on ward 18 get a proper break this Christmas",
+    "The knife wound on my hand has gone red and hot, should I come in?",
+    "That quiz was a massacre, our team came last",
+    "I'll be taking this to my MP",                                     # angry but lawful
+    "you'll be hearing from my solicitor",
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -121,6 +139,7 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     ('"knife", "knives",', '"knife", "knife",', "cues.families.weapon", "listed twice"),
     ('"knife", "knives",', '"knife", "a b c d e f g",', "cues.families.weapon", "1 to 6 words"),
     ('negation_reach = 3', 'negation_reach = "three"', "cues.negation_reach", "must be a number"),
+    ('id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3', 'id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3\nacross_sentences = "yes"', "cues.combos[", "true or false"),
 ])
 def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     config, models = _copy(tmp_path)
@@ -174,3 +193,19 @@ def test_a_model_gate_naming_no_family_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_moderation_data(config, models)
     assert caught.value.key.startswith("thresholds.model_needs") and "weapons" in caught.value.problem
+
+
+def test_the_threat_model_is_not_asked_about_one_or_two_words_it_knows(data: ModerationData) -> None:
+    # On a message of one known word a normalised score is large and means nothing ("I'm watching this").
+    signals = data.threat_signals
+    text = "I'm watching this in 2014"
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    feats = signals.model.features_for(message.words, message.feats)
+    assert signals.model.known(feats) < signals.model_min_features <= 3
+    assert not threat_checks(text, data)
+
+
+def test_the_threat_model_reads_no_words_of_an_ignored_phrase(data: ModerationData) -> None:
+    # "burn off" is in threat.toml's ignore family: the model never sees its "burn".
+    assert not threat_checks("the doctor will burn off the wart next week", data)
+    assert not threat_checks("I could kill for a coffee", data)

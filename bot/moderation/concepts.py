@@ -37,12 +37,15 @@ IGNORE = "ignore"
 @dataclass(frozen=True, slots=True)
 class Combo:
     """One cue: a phrase of each step's families, in order, each at most `window` words after the
-    previous one; `either_order` (two steps only) also accepts the second step first."""
+    previous one; `either_order` (two steps only) also accepts the second step first;
+    `across_sentences` lets a step sit in a later clause (an SMS scam puts its link in the next
+    sentence: "Your parcel is held. Pay the fee at <url>"), the window still bounding it."""
 
     id: str
     steps: tuple[frozenset[str], ...]
     window: int
     either_order: bool
+    across_sentences: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,10 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
         either = raw.get("either_order", False)
         if not isinstance(either, bool) or (either and len(steps) != 2):
             raise file.error(f"{key}.either_order", "must be true or false, and true only for two steps", raw["id"])
-        combos.append(Combo(raw["id"], tuple(frozenset(step) for step in steps), window, either))
+        across = raw.get("across_sentences", False)
+        if not isinstance(across, bool):
+            raise file.error(f"{key}.across_sentences", f"must be true or false, found {across!r}", raw["id"])
+        combos.append(Combo(raw["id"], tuple(frozenset(step) for step in steps), window, either, across))
     not_after_raw = file.value(f"{section}.not_after")
     if not isinstance(not_after_raw, dict):
         raise file.error(f"{section}.not_after", "must be a table of family = [words]")
@@ -192,8 +198,10 @@ def occurrences(cues: Cues, words: tuple[str, ...], spots: list[tuple[int, int, 
     return result
 
 
-def _chain(steps: tuple[frozenset[str], ...], window: int, found: list[Occurrence], clause_of: list[int]) -> tuple[Occurrence, ...] | None:
-    """The first chain of occurrences, one per step in order, each at most `window` words after the last."""
+def _chain(steps: tuple[frozenset[str], ...], window: int, found: list[Occurrence], clause_of: list[int],
+           across_sentences: bool = False) -> tuple[Occurrence, ...] | None:
+    """The first chain of occurrences, one per step in order, each at most `window` words after the
+    last and, unless `across_sentences`, in its clause."""
     latest: list[tuple[Occurrence, ...] | None] = [None] * len(steps)
     for occurrence in found:
         if occurrence.negated:
@@ -208,7 +216,7 @@ def _chain(steps: tuple[frozenset[str], ...], window: int, found: list[Occurrenc
             if before is None:
                 continue
             last = before[-1]
-            if 0 <= occurrence.start - last.end <= window and clause_of[last.start] == clause_of[occurrence.start]:
+            if 0 <= occurrence.start - last.end <= window and (across_sentences or clause_of[last.start] == clause_of[occurrence.start]):
                 latest[step] = before + (occurrence,)
         if latest[-1] is not None:
             return latest[-1]
@@ -220,13 +228,14 @@ def find_cues(cues: Cues, message: Message) -> tuple[CueMatch, ...]:
     return read_cues(cues, message)[0]
 
 
-def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str]]:
-    """`find_cues`, and the families any of whose phrases the message holds, combined or not."""
+def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], frozenset[str], list[bool]]:
+    """`find_cues`; the families any of whose phrases the message holds, combined or not; and
+    whether each word lies in a safe idiom or an `ignore` phrase ("burn off", "knife crime")."""
     words = message.words
     ignored = idiom_words(message) if message.masked != message.joined else [False] * len(words)
     spots = _spots(cues, words, ignored)
     if not spots:  # most messages: nothing more to read
-        return (), frozenset()
+        return (), frozenset(), ignored
     clause_of = clauses(message, cues.breakers)
     found = occurrences(cues, words, spots, clause_of, ignored)
     present = frozenset(occurrence.family for occurrence in found if not occurrence.negated)
@@ -234,9 +243,9 @@ def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], froze
     for combo in cues.combos:
         if any(step.isdisjoint(present) for step in combo.steps):
             continue
-        chain = _chain(combo.steps, combo.window, found, clause_of)
+        chain = _chain(combo.steps, combo.window, found, clause_of, combo.across_sentences)
         if chain is None and combo.either_order:
-            chain = _chain(combo.steps[::-1], combo.window, found, clause_of)
+            chain = _chain(combo.steps[::-1], combo.window, found, clause_of, combo.across_sentences)
         if chain is not None:
             matches.append(CueMatch(combo.id, chain))
-    return tuple(matches), present
+    return tuple(matches), present, ignored

@@ -56,6 +56,10 @@ class LinearModel:
         kept = [word for word in words if word not in self.words_without] if self.words_without else words
         return feats + prefix_features(kept, self.prefixes)
 
+    def known(self, feats: list[str]) -> int:
+        """How many distinct features of these the model has a weight for: the evidence a score rests on."""
+        return len(self._vocabulary.intersection(feats))
+
     def score(self, feats: list[str]) -> float:
         """Probability (0..1) that the text with these features belongs to the model's class."""
         present = self._vocabulary.intersection(feats)

@@ -46,6 +46,8 @@ class SpamData:
     model_threshold: float
     model_threshold_with_link: float
     model_question_threshold: float
+    # With fewer known features than this the model is not asked: a bare link ("<url>") scores high and says nothing.
+    model_min_features: int
     cues: Cues
     raw_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)  # see needles.clue_of
 
@@ -66,6 +68,7 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_threshold_with_link=file.number("thresholds.model_with_link", 0.01, 0.999),
         model_question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
+        model_min_features=int(file.number("thresholds.model_min_features", 1, 20)),
         cues=load_cues(file, "cues", lexicon),
     )
 
@@ -117,6 +120,8 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     if cues:
         return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
     feats = spam.model.features_for(message.words, message.feats)
+    if spam.model.known(feats) < spam.model_min_features:
+        return ()
     score = spam.model.score(feats)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
     # which learnt adverts, needs a stronger score for it.

@@ -59,7 +59,7 @@ _FOLD = _FoldTable()
 _PIECE = re.compile(r"\S+")
 _URL_ANYWHERE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,!?)\]]"
-    r"|(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|org\.uk|nhs\.uk|gov\.uk|uk|org|net|io|ly|me|info|biz|xyz|shop|link|click)\b(?:/[^\s<>\"']*[^\s<>\"'.,!?)\]])?"
+    r"|(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|org\.uk|nhs\.uk|gov\.uk|uk|org|net|io|ly|me|info|biz|xyz|shop|link|click|co|top|site|store|online|live|club|help|ru|cc|vip|life|pro|win|icu|buzz|cfd|sbs|support|services)\b(?:/[^\s<>\"']*[^\s<>\"'.,!?)\]])?"
 )
 _MENTION = re.compile(r"@\w+")
 _WORD_CHARS = re.compile(r"[a-z0-9]+")

@@ -19,6 +19,7 @@ from bot.moderation.concepts import Cues, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
+from bot.moderation.text import features
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -41,6 +42,9 @@ class ThreatSignals:
     model_alone_threshold: float
     # A message that opens by asking ("does the shampoo kill all the nits?") needs at least this score.
     model_question_threshold: float
+    # With fewer known features than this the model is not asked: on one or two words ("I'm watching
+    # this", "put down") a normalised score is large and says nothing.
+    model_min_features: int
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -52,7 +56,8 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
         if family not in families:
             raise file.error("thresholds.model_needs", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
     return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(needs),
-                         file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999))
+                         file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
+                         int(file.number("thresholds.model_min_features", 1, 20)))
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -61,13 +66,22 @@ def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
     return offset, offset + len(" ".join(message.words[start:end]))
 
 
+def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
+    """The words the model reads, and their features: those outside safe idioms and the cues'
+    `ignore` phrases (only a message holding one pays for working out features again)."""
+    if not any(ignored):
+        return message.words, message.feats
+    words = tuple(word for word, skip in zip(message.words, ignored) if not skip)
+    return words, features(words)
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     match = message.search(data.threat, message.masked)
     if match:
         span = span_of(message, match.start(), match.end(), "threat")
         return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
     signals = data.threat_signals
-    cues, families = read_cues(signals.cues, message)
+    cues, families, ignored = read_cues(signals.cues, message)
     if cues:
         first = cues[0]
         start, end = _word_span(message, first.parts[0].start, first.parts[-1].end)
@@ -76,7 +90,11 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # The model learnt hate speech that wishes violence: without some word of violence it needs a
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
-    feats = signals.model.features_for(message.words, message.feats)
+    # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
+    words, word_features = _model_words(message, ignored)
+    feats = signals.model.features_for(words, word_features)
+    if signals.model.known(feats) < signals.model_min_features:
+        return ()
     score = signals.model.score(feats)
     threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):

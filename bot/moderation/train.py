@@ -51,6 +51,9 @@ THREAT_FILE = Path(__file__).parent / "training" / "threat_uk.csv"
 # A second batch of each, in many voices (training/README.md).
 THREAT_VOICES_FILE = Path(__file__).parent / "training" / "threat_uk_voices.csv"
 SCAM_VOICES_FILE = Path(__file__).parent / "training" / "scam_uk_voices.csv"
+# A third batch, written in round 3 of issue 10 (bomb hoaxes, doxxing with intent, fake NHS refunds; training/README.md).
+THREAT_ROUND3_FILE = Path(__file__).parent / "training" / "threat_uk_round3.csv"
+SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
 DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 # More danger messages and near misses in many voices, written for this project (training/README.md).
@@ -133,6 +136,16 @@ STAFF_AND_PLACES = frozenset(
     "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
     "office building entrance a&e ae".split()
 )
+# When and to whom a message is passed on: round 3's threats often name a day ("by Monday") or a
+# go-between ("tell the OT..."), and a model trained on them scored "tell the doctor I'll see him on
+# Monday" 0.97. A time is an intent cue's job (threat.toml's `intent`), beside a word of harm.
+WHEN_AND_TELLING = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday mon tues wed thurs fri sat sun today tonight "
+    "tomorrow tmrw tmw next weekend morning afternoon evening week month tell told telling inform see seeing".split()
+)
+# A wish is the `wish` cue's job, beside a target and a harm: trained on ETHOS's wishes, the model
+# scored "I hope the nurses get a proper break this Christmas" 0.83 on "hope" alone.
+WISHING = frozenset({"hope", "hoping", "hopefully"})
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
@@ -152,14 +165,14 @@ SPECS = (
     ),
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE), drop_words=frozenset({"<user>"}),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE), drop_words=frozenset({"<user>"}),
         project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
-        also=(THREAT_FILE, THREAT_VOICES_FILE), project_labels=(("ordinary", False), ("complaint", False)),
-        prefixes=(4,), c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES,
+        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        c=1.0, project_weight=3.0, drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words (40: most UK messages are shorter) and add everyday negatives from other sets and
