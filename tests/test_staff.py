@@ -9,16 +9,19 @@ file through a second `Store`, as the web console's process does.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from adapters.base import ActionRefused
 from adapters.sandbox import SandboxNetwork
+import bot.service as service_module
 from bot import staff
 from bot.model import ActionKind, Channel, Platform
+from bot.pipeline import Engine, load_engine
 from bot.service import Service
 from bot.staff import NotAllowed, ReplyTarget, Role, StaffMember
 from bot.store import DONE, FAILED, UNCONFIRMED, WAITING, Store
@@ -71,8 +74,24 @@ class Desk:
         return found
 
 
+_engines: dict[tuple[object, ...], Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_engine_per_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here has the same policy, word lists, replies and settings (only the folder of
+    the settings file differs), so the engine, seconds to load, is loaded once; it is immutable."""
+    def load_once(*args: object, **kwargs: object) -> Engine:
+        key = args  # the policy, moderation and responses paths
+        if key not in _engines:
+            _engines[key] = load_engine(*args, **kwargs)  # type: ignore[arg-type]
+        return _engines[key]
+
+    monkeypatch.setattr(service_module, "load_engine", load_once)
+
+
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path) -> Iterator[Desk]:
     settings = write_settings(tmp_path, ALWAYS_OPEN + ALERTS, {"HOUSEBOT_ALERT_SIGNING_KEY": "s" * 40})
     clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
     service, network, _ = sandbox_service(settings, clock)
