@@ -440,3 +440,15 @@ def test_undoing_an_approved_block_unblocks_and_the_sandbox_records_unblock_and_
     adapter.unmute(author)
     assert [a.kind for a in desk.network.activity_for("truthseeker")][-2:] == ["mute", "unmute"]
     assert desk.network.muted == set()
+
+
+def test_a_second_take_down_and_hiding_a_private_message_are_refused(desk: Desk) -> None:
+    with pytest.raises(NotAllowed, match="This message is hidden already"):
+        staff.take_down(desk.store, ALEX, desk.abuse_id, ActionKind.HIDE, "", later(desk))
+    staff.take_down(desk.store, ALEX, desk.question_id, ActionKind.DELETE, "", later(desk))
+    with pytest.raises(NotAllowed, match="This message is deleted already"):
+        staff.take_down(desk.store, BEA, desk.question_id, ActionKind.DELETE, "", later(desk))
+    desk.network.post("demo", message("dm", "When can I get my flu jab?", stream="direct_messages"))
+    desk.service.tick()
+    with pytest.raises(NotAllowed, match="A private message cannot be hidden by the account"):
+        staff.take_down(desk.store, ALEX, desk.inbound_id("dm"), ActionKind.HIDE, "", later(desk))
