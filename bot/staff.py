@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS staff_audit (
     target TEXT NOT NULL, reason TEXT NOT NULL, inbound_id INTEGER, action_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS staff_audit_at ON staff_audit (at);
+CREATE INDEX IF NOT EXISTS staff_audit_inbound ON staff_audit (inbound_id);
 CREATE TABLE IF NOT EXISTS review_assignments (
     review_id INTEGER PRIMARY KEY, assignee TEXT NOT NULL, assigned_by TEXT NOT NULL, at TEXT NOT NULL
 );
@@ -372,11 +373,15 @@ def alert_notes(store: Store, alert_id: int) -> list[AlertNote]:
 
 
 # -- the audit trail ----------------------------------------------------------------------------------
-def audit_trail(store: Store, *, since: datetime | None = None, staff: str | None = None,
-                limit: int = 100) -> list[AuditEntry]:
-    """What people did, newest first: who, what, when, why and the target."""
+def audit_trail(store: Store, *, since: datetime | None = None, staff: str | None = None, limit: int = 100,
+                inbound_id: int | None = None) -> list[AuditEntry]:
+    """What people did, newest first: who, what, when, why and the target; `inbound_id` keeps what
+    concerns one message (for its page)."""
     store.extend_schema(STAFF_SCHEMA)
     clauses, params = ["1=1"], []
+    if inbound_id is not None:
+        clauses.append("inbound_id=?")
+        params.append(inbound_id)
     if since is not None:
         clauses.append("at>=?")
         params.append(_iso(since))

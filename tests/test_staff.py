@@ -396,6 +396,9 @@ def test_the_audit_trail_filters_by_person_and_time(desk: Desk) -> None:
     assert [e.who for e in staff.audit_trail(desk.store, since=second)] == ["bea"]
     assert [e.who for e in staff.audit_trail(desk.store, limit=1)] == ["bea"]
     assert staff.audit_trail(desk.store)[0].at == second
+    staff.restore_strike(desk.store, ALEX, desk.abuse_id, "a joke", later(desk))
+    assert [e.what for e in staff.audit_trail(desk.store, inbound_id=desk.abuse_id)] == ["restore_strike"]
+    assert [e.what for e in staff.audit_trail(desk.store, inbound_id=desk.claim_id)] == ["left", "assign"]
 
 
 @pytest.mark.parametrize("platform, kind, words", [
