@@ -113,10 +113,14 @@ def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: P
     service, _, _ = sandbox_service(settings, Clock(local("2026-05-22T15:00")))
     scheduler = BackgroundScheduler(timezone=settings.organisation.timezone)
     service._schedule(scheduler)
-    [job] = scheduler.get_jobs()
-    assert job.id == "demo" and job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"demo", "staff"}  # one poll per account, and the staff actions of every account
+    job = jobs["demo"]
+    assert job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
     assert job.trigger.interval == service.job_interval(settings.accounts[0]) < service.poll_interval(settings.accounts[0])
     assert job.max_instances == 1 and job.coalesce
+    staff_job = jobs["staff"]
+    assert staff_job.func == service._scheduled_staff_actions and staff_job.max_instances == 1 and staff_job.coalesce
     service.close()
 
 
