@@ -2,7 +2,8 @@
 
 It lets a new user run the bot with no accounts, and lets tests watch everything the bot does.
 `SandboxNetwork` is the "platform" (it outlives the bot, as a real one does across a restart):
-it delivers a scenario of messages, and records every reply, hide, delete, block and notice, and every undo (unhide, unblock, unmute).
+it delivers a scenario of messages, and records every reply, hide, delete, block and notice, and
+every undo staff ask for (unhide, unblock, unmute).
 `SandboxAdapter` is the account's view of it, exactly as a real adapter would be.
 """
 

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS staff_audit (
     target TEXT NOT NULL, reason TEXT NOT NULL, inbound_id INTEGER, action_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS staff_audit_at ON staff_audit (at);
+CREATE INDEX IF NOT EXISTS staff_audit_inbound ON staff_audit (inbound_id);
 CREATE TABLE IF NOT EXISTS review_assignments (
     review_id INTEGER PRIMARY KEY, assignee TEXT NOT NULL, assigned_by TEXT NOT NULL, at TEXT NOT NULL
 );
@@ -235,6 +236,9 @@ def take_down(store: Store, who: StaffMember, inbound_id: int, kind: ActionKind,
         raise NotAllowed(f"A message can be hidden or deleted, not {kind.value}.")
     item = _message(store, inbound_id)
     _platform_can(item.inbound, kind)
+    if any(a.action.kind in (kind, ActionKind.DELETE) for a in _standing(store, inbound_id)):
+        raise NotAllowed(f"This message is {'deleted' if kind is ActionKind.DELETE else 'hidden'} already "
+                         "(or about to be).")
     action = Action(kind, f"staff.{kind.value}", reason or f"{kind.value} by staff")
     with _writing(store) as db:
         for review in _reviews_waiting_on(store, inbound_id):
@@ -369,11 +373,15 @@ def alert_notes(store: Store, alert_id: int) -> list[AlertNote]:
 
 
 # -- the audit trail ----------------------------------------------------------------------------------
-def audit_trail(store: Store, *, since: datetime | None = None, staff: str | None = None,
-                limit: int = 100) -> list[AuditEntry]:
-    """What people did, newest first: who, what, when, why and the target."""
+def audit_trail(store: Store, *, since: datetime | None = None, staff: str | None = None, limit: int = 100,
+                inbound_id: int | None = None) -> list[AuditEntry]:
+    """What people did, newest first: who, what, when, why and the target; `inbound_id` keeps what
+    concerns one message (for its page)."""
     store.extend_schema(STAFF_SCHEMA)
     clauses, params = ["1=1"], []
+    if inbound_id is not None:
+        clauses.append("inbound_id=?")
+        params.append(inbound_id)
     if since is not None:
         clauses.append("at>=?")
         params.append(_iso(since))
@@ -450,20 +458,33 @@ def _platform_can(inbound: Inbound, kind: ActionKind) -> None:
     problem = cannot(inbound.platform, kind)
     if problem:
         raise NotAllowed(_sentence(problem))
-    capabilities = capabilities_for(inbound.platform)
-    if kind in (ActionKind.HIDE, ActionKind.UNHIDE) and inbound.channel is Channel.PRIVATE:
-        raise NotAllowed("A private message cannot be hidden or unhidden: only public comments can.")
-    if kind in (ActionKind.HIDE, ActionKind.UNHIDE) and capabilities.hide_own_threads_only and not inbound.in_reply_to_own:
-        raise NotAllowed(f"{PLATFORM_NAMES[inbound.platform]} lets the account {kind.value} only replies in "
-                         "conversations it started; this one is in someone else's.")
+    name = PLATFORM_NAMES[inbound.platform]
+    on_message = kind in (ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.DELETE)
+    if on_message and inbound.channel is Channel.PRIVATE:
+        done = {ActionKind.HIDE: "hidden", ActionKind.UNHIDE: "unhidden", ActionKind.DELETE: "deleted"}[kind]
+        raise NotAllowed(f"A private message cannot be {done} by the account: only public comments can.")
+    if kind in (ActionKind.HIDE, ActionKind.UNHIDE) and capabilities_for(inbound.platform).hide_own_threads_only \
+            and not inbound.in_reply_to_own:
+        raise NotAllowed(f"{name} lets the account {kind.value} only replies in conversations it started; "
+                         "this one is in someone else's.")
+    # Facebook says per comment whether the Page may hide or remove it (`can_hide`, `can_remove`).
+    allowed = {ActionKind.HIDE: "can_hide", ActionKind.UNHIDE: "can_hide", ActionKind.DELETE: "can_remove"}
+    if on_message and inbound.extras.get(allowed[kind]) is False:
+        raise NotAllowed(f"{name} does not let the account {kind.value} this comment.")
+
+
+def _standing(store: Store, inbound_id: int) -> list[StoredAction]:
+    """The message's take-downs, blocks and mutes that are done or under way and not undone."""
+    undone = {row["undoes"] for row in store.read(
+        "SELECT undoes FROM actions WHERE inbound_id=? AND undoes IS NOT NULL AND status<>'failed'", (inbound_id,))}
+    return [a for a in store.actions_for(inbound_id)
+            if a.action.kind in (*UNDOES, ActionKind.DELETE) and a.status in (PLANNED, SENDING, DONE)
+            and a.id not in undone]
 
 
 def _undoable(store: Store, inbound_id: int) -> list[StoredAction]:
     """The message's done hides, blocks and mutes not undone yet."""
-    undone = {row["undoes"] for row in store.read(
-        "SELECT undoes FROM actions WHERE inbound_id=? AND undoes IS NOT NULL AND status<>'failed'", (inbound_id,))}
-    return [a for a in store.actions_for(inbound_id)
-            if a.action.kind in UNDOES and a.status == DONE and a.id not in undone]
+    return [a for a in _standing(store, inbound_id) if a.action.kind in UNDOES and a.status == DONE]
 
 
 def _plan_undo(store: Store, db: sqlite3.Connection, who: StaffMember, action_id: int, reason: str,

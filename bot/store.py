@@ -587,7 +587,8 @@ class Store:
                     "rule": row["rule"],
                     "evidence": row["evidence"],
                     "actions": "; ".join(
-                        f"{a.action.kind.value}{'(' + a.action.team + ')' if a.action.team else ''}:{a.status}" for a in actions
+                        f"{a.action.kind.value}{'(' + a.action.team + ')' if a.action.team else ''}:{a.status}"
+                        f"{' by ' + a.requested_by if a.requested_by else ''}" for a in actions
                     ),
                     "reply": " | ".join(a.action.text for a in actions if a.action.kind is ActionKind.REPLY),
                     "outcome": "dry run" if row["dry_run"] else row["status"],
@@ -650,6 +651,8 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
         urgency=Urgency(row["urgency"]),
         fallback=_action_from(json.loads(row["fallback"])) if row["fallback"] else None,
     )
+    # A state file only looked at (read-only, so not migrated) may predate `requested_by`.
+    requested_by = row["requested_by"] if "requested_by" in row.keys() else None
     return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"],
-                        requested_by=row["requested_by"], platform_ref=row["platform_ref"], error=row["error"],
+                        requested_by=requested_by, platform_ref=row["platform_ref"], error=row["error"],
                         inbound_id=row["inbound_id"], planned_at=_when(row["planned_at"]))

@@ -9,16 +9,19 @@ file through a second `Store`, as the web console's process does.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from adapters.base import ActionRefused
 from adapters.sandbox import SandboxNetwork
+import bot.service as service_module
 from bot import staff
 from bot.model import ActionKind, Channel, Platform
+from bot.pipeline import Engine, load_engine
 from bot.service import Service
 from bot.staff import NotAllowed, ReplyTarget, Role, StaffMember
 from bot.store import DONE, FAILED, UNCONFIRMED, WAITING, Store
@@ -71,8 +74,24 @@ class Desk:
         return found
 
 
+_engines: dict[tuple[object, ...], Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_engine_per_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here has the same policy, word lists, replies and settings (only the folder of
+    the settings file differs), so the engine, seconds to load, is loaded once; it is immutable."""
+    def load_once(*args: object, **kwargs: object) -> Engine:
+        key = args  # the policy, moderation and responses paths
+        if key not in _engines:
+            _engines[key] = load_engine(*args, **kwargs)  # type: ignore[arg-type]
+        return _engines[key]
+
+    monkeypatch.setattr(service_module, "load_engine", load_once)
+
+
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path) -> Iterator[Desk]:
     settings = write_settings(tmp_path, ALWAYS_OPEN + ALERTS, {"HOUSEBOT_ALERT_SIGNING_KEY": "s" * 40})
     clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
     service, network, _ = sandbox_service(settings, clock)
@@ -377,6 +396,9 @@ def test_the_audit_trail_filters_by_person_and_time(desk: Desk) -> None:
     assert [e.who for e in staff.audit_trail(desk.store, since=second)] == ["bea"]
     assert [e.who for e in staff.audit_trail(desk.store, limit=1)] == ["bea"]
     assert staff.audit_trail(desk.store)[0].at == second
+    staff.restore_strike(desk.store, ALEX, desk.abuse_id, "a joke", later(desk))
+    assert [e.what for e in staff.audit_trail(desk.store, inbound_id=desk.abuse_id)] == ["restore_strike"]
+    assert [e.what for e in staff.audit_trail(desk.store, inbound_id=desk.claim_id)] == ["left", "assign"]
 
 
 @pytest.mark.parametrize("platform, kind, words", [
@@ -421,3 +443,15 @@ def test_undoing_an_approved_block_unblocks_and_the_sandbox_records_unblock_and_
     adapter.unmute(author)
     assert [a.kind for a in desk.network.activity_for("truthseeker")][-2:] == ["mute", "unmute"]
     assert desk.network.muted == set()
+
+
+def test_a_second_take_down_and_hiding_a_private_message_are_refused(desk: Desk) -> None:
+    with pytest.raises(NotAllowed, match="This message is hidden already"):
+        staff.take_down(desk.store, ALEX, desk.abuse_id, ActionKind.HIDE, "", later(desk))
+    staff.take_down(desk.store, ALEX, desk.question_id, ActionKind.DELETE, "", later(desk))
+    with pytest.raises(NotAllowed, match="This message is deleted already"):
+        staff.take_down(desk.store, BEA, desk.question_id, ActionKind.DELETE, "", later(desk))
+    desk.network.post("demo", message("dm", "When can I get my flu jab?", stream="direct_messages"))
+    desk.service.tick()
+    with pytest.raises(NotAllowed, match="A private message cannot be hidden by the account"):
+        staff.take_down(desk.store, ALEX, desk.inbound_id("dm"), ActionKind.HIDE, "", later(desk))

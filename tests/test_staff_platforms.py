@@ -154,10 +154,15 @@ def test_on_facebook_a_ban_and_a_hide_are_undone_once_each(fake_facebook: FakeFa
     post = fake_facebook.add_post("Flu clinics this week", fake_facebook.now - timedelta(minutes=30))
     abuse = fake_facebook.add_comment(post, troll, ABUSE, fake_facebook.now - timedelta(minutes=5))
     claim = fake_facebook.add_comment(post, truther, CLAIM, fake_facebook.now - timedelta(minutes=4))
+    question = fake_facebook.add_comment(post, Person("7104", "Sarah"), "Is the clinic open late on Thursday?",
+                                         fake_facebook.now - timedelta(minutes=3))
+    fake_facebook.unhideable.add(question.id)
     service, clock, store = facebook_service(tmp_path, fake_facebook)
     try:
         service.tick()
         assert abuse.is_hidden
+        with pytest.raises(NotAllowed, match="Facebook does not let the account hide this comment"):
+            staff.take_down(store, ALEX, row_of(store, question.id), ActionKind.HIDE, "", clock.now)
         [review] = store.waiting_reviews("leeds-facebook")
         assert review.inbound_id == row_of(store, claim.id)
 
