@@ -64,6 +64,8 @@ class ActionKind(StrEnum):
     POST_NOTICE = "post_notice"
     ALERT = "alert"  # a message to a staff team; no platform call
     REVIEW = "review"  # hold for a person to decide; no platform call
+    FOLLOW = "follow"  # follow an account back (bot.follow plans it, never a policy rule)
+    UNFOLLOW = "unfollow"  # stop following someone the account has since blocked or muted
 
 
 PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
@@ -78,6 +80,8 @@ PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
         ActionKind.POST_NOTICE,
     }
 )
+# Following is account housekeeping, not an answer to a message: no policy rule may ask for it.
+FOLLOW_ACTIONS: frozenset[ActionKind] = frozenset({ActionKind.FOLLOW, ActionKind.UNFOLLOW})
 
 
 class Urgency(StrEnum):
@@ -132,6 +136,7 @@ class Capabilities:
     can_find_own_reply: bool = False
     can_find_notice: bool = False  # `Adapter.find_notice` can tell whether an offline notice is up
     distinct_replies: bool = False
+    can_read_followers: bool = False  # `Adapter.followers` can list who follows the account
 
     def supports(self, kind: ActionKind) -> bool:
         return kind in self.actions
@@ -145,6 +150,17 @@ class AuthorHistory:
     strikes: int = 0
     replies_last_hour: int = 0
     last_reply_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """Someone who follows the account, as the platform describes them (their profile's own words)."""
+
+    author: Author
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", printable_text(self.description))
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +285,9 @@ class ClassifyContext:
 @dataclass(frozen=True, slots=True)
 class Action:
     """One step of a decision. `template` names a file in responses/; `text` holds the words.
+
+    For FOLLOW and UNFOLLOW, which answer no message, `text` is the handle of the account followed
+    (its id is kept beside the action in the store).
 
     `fallback` is what to do instead if the platform refuses this step at run time, already fitted
     to the platform (and it carries its own fallback in turn), so the executor never asks the

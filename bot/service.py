@@ -30,8 +30,10 @@ from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
+from bot.follow import FollowMode, Standing, is_partner, plan_follows, plan_unfollows, profile_findings
 from bot.hours import is_open, open_periods
-from bot.model import DANGER_CATEGORIES, Action, ActionKind, Category, Channel, DangerTier, Finding, Inbound, Urgency
+from bot.model import (DANGER_CATEGORIES, Action, ActionKind, Author, Category, Channel, DangerTier, Finding, Follower,
+                       Inbound, Urgency)
 from bot.moderation import private_spans, redact
 from bot.pipeline import Engine, HandleContext, handle, load_engine, reply_values
 from bot.replies import render
@@ -52,6 +54,10 @@ CLEAR_NOTICE = "clear_notice"  # the notice step that undoes what an offline not
 MAX_FALLBACK_ROUNDS = 4  # refused -> fallback -> its fallback ... is never longer than this
 ALERT_SECONDS = 15  # how often the alerts outbox is checked for what is due
 STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the step under way (platform timeouts are shorter)
+# Followers are read at most this often: new followers can wait an hour, and X allows only 15 reads
+# of a follower list per 15 minutes per user, shared with anything else that reads it.
+FOLLOWERS_READ_EVERY = timedelta(hours=1)
+FOLLOW_CAP_WINDOW = timedelta(hours=24)  # `follow_per_day` counts the follows planned in any 24 hours
 
 
 def stop_like_ctrl_c(signum: int, frame: object) -> None:
@@ -97,6 +103,8 @@ class AccountHealth:
     failures: int = 0
     breaker_alerted: bool = False
     last_closed_poll: datetime | None = None
+    last_followers_read: datetime | None = None
+    follow_state: str = ""  # one line on following back, logged when it changes (e.g. X's access tier refuses)
 
 
 class Service:
@@ -247,6 +255,8 @@ class Service:
             if open_now or self._closed_poll_due(account, health, now):
                 fetched = self._fetch(account, now)
             self._handle_pending(account, now, open_now)
+            if open_now:
+                self._follow(account, now)
             if fetched:  # only a pass that really reached the platform ends a run of failures
                 health.failures = 0
                 health.breaker_alerted = False
@@ -498,6 +508,105 @@ class Service:
         if kind is ActionKind.MUTE:
             return adapter.mute(inbound.author)
         raise ActionRefused(f"{kind.value} is not a platform action")
+
+    # -- following ----------------------------------------------------------------------------------
+    def _follow(self, account: AccountSettings, now: datetime) -> None:
+        """Unfollow whom the account has blocked or muted, follow back new followers as the policy
+        says (decided by the pure `bot.follow`), then carry out what is planned. Followers are read
+        at most every FOLLOWERS_READ_EVERY; the unfollows need only the store, so they are planned each pass."""
+        adapter = self.adapters[account.name]
+        policy = self.engine.policy
+        restricted = self.store.restricted_ids(account.name)
+        for step in plan_unfollows(self.store.followed_by_bot(account.name), restricted, adapter.capabilities):
+            self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
+        health = self.health[account.name]
+        due = health.last_followers_read is None or now - health.last_followers_read >= FOLLOWERS_READ_EVERY
+        if due and self._follows_back(adapter):
+            health.last_followers_read = now
+            self._follow_back(account, adapter, restricted, now)
+        self._carry_out_follows(account, adapter, now)
+
+    def _follows_back(self, adapter: Adapter) -> bool:
+        caps = adapter.capabilities
+        return (self.engine.policy.follow.mode is not FollowMode.OFF and caps.supports(ActionKind.FOLLOW)
+                and caps.can_read_followers)
+
+    def _follow_back(self, account: AccountSettings, adapter: Adapter, restricted: frozenset[str], now: datetime) -> None:
+        policy = self.engine.policy
+        try:
+            followers = adapter.followers()
+        except ActionRefused as refusal:  # an access tier or permission that does not allow it
+            self._set_follow_state(account, f"cannot follow back: {self._error_text(refusal)}")
+            return
+        except AuthFailed:
+            raise
+        except PlatformError as problem:  # tried again at the next read; messages are not held up by it
+            log.warning("account=%s event=followers_unavailable detail=%r", account.name, self._error_text(problem))
+            return
+        own = self._own_ids(account)
+        followers = tuple(f for f in followers if f.author.id not in own)
+        self._set_follow_state(account, f"following back {policy.follow.mode.value} (at most {policy.follow.per_day} a day)")
+        ids = [f.author.id for f in followers]
+        planned = self.store.follow_planned_ids(account.name, ids)
+        strikes = self.store.strike_counts(account.platform.value, account.name, ids)
+        standings = {i: Standing(strikes.get(i, 0), i in restricted, i in planned) for i in ids}
+        findings = {f.author.id: profile_findings(f, self.engine.moderation, now, account.platform)
+                    for f in followers if self._profile_matters(f, standings[f.author.id])}
+        followed_recently = self.store.follows_planned_since(account.name, now - FOLLOW_CAP_WINDOW)
+        for step in plan_follows(followers, standings, findings, policy.follow, followed_recently, adapter.capabilities):
+            self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
+
+    def _profile_matters(self, follower: Follower, standing: Standing) -> bool:
+        """Whether the checks need to read this follower's profile (they cost time; most followers
+        were looked at before or are ruled out by their standing)."""
+        follow = self.engine.policy.follow
+        return (follow.mode is FollowMode.FOLLOWERS and not is_partner(follower.author, follow)
+                and standing == Standing())
+
+    def _set_follow_state(self, account: AccountSettings, state: str) -> None:
+        health = self.health[account.name]
+        if state != health.follow_state:
+            health.follow_state = state
+            log.info("account=%s event=follow_state state=%r", account.name, state)
+            self.console.trouble(account.name, state)
+
+    def follow_status(self, account: AccountSettings) -> tuple[bool, str]:
+        """For `housebot check`: whether following works as the policy asks, and one line saying so."""
+        adapter = self.adapters[account.name]
+        mode = self.engine.policy.follow.mode
+        if mode is FollowMode.OFF:
+            return True, "following back is off"
+        if not adapter.capabilities.supports(ActionKind.FOLLOW):
+            return True, f"{account.platform.value} cannot follow anyone through its API: the follow policy does nothing here"
+        try:
+            adapter.followers()
+        except PlatformError as problem:
+            return False, f"cannot follow back: {self._error_text(problem)}"
+        return True, f"following back {mode.value} (at most {self.engine.policy.follow.per_day} a day)"
+
+    def _carry_out_follows(self, account: AccountSettings, adapter: Adapter, now: datetime) -> None:
+        """Each planned follow or unfollow: sending before the call, done after. Both calls are safe to
+        repeat on every platform that offers them, so one left `sending` by a crash is simply sent again."""
+        for stored, author_id in self.store.open_follow_steps(account.name):
+            action = stored.action
+            author = Author(author_id, action.text)
+            self.store.mark_sending(stored.id)
+            try:
+                ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
+            except ActionRefused as refusal:
+                self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+                self.console.action(action, f"{action.text} refused: {self._error_text(refusal)}")
+                continue
+            except PlatformError as problem:
+                if stored.attempts + 1 >= MAX_ATTEMPTS:
+                    self.store.mark_failed(stored.id, self._error_text(problem), now)
+                else:
+                    self.store.mark_retry(stored.id, self._error_text(problem))
+                self._platform_trouble(account, "*", problem, now)
+                return
+            self.store.mark_done(stored.id, ref, now)
+            log.info("account=%s event=%s author=%s rule=%s", account.name, action.kind.value, author_id, action.rule)
+            self.console.action(action, f"{action.text} done")
 
     # -- notices ------------------------------------------------------------------------------------
     def _post_due_notices(self, account: AccountSettings, now: datetime) -> None:
