@@ -118,9 +118,8 @@ def plan_follows(followers: tuple[Follower, ...], standings: Mapping[str, Standi
         seen.add(author.id)
         if why_not_follow(follower, standings.get(author.id, Standing()), findings.get(author.id, ()), policy):
             continue
-        whom = "a partner account" if is_partner(author, policy) else "a follower in good standing"
-        steps.append(FollowStep(author, Action(ActionKind.FOLLOW, FOLLOW_RULE,
-                                               f"follow back {whom} (following is not endorsement)",
+        whom = "a partner account" if is_partner(author, policy) else "follows us, in good standing"
+        steps.append(FollowStep(author, Action(ActionKind.FOLLOW, FOLLOW_RULE, f"{whom}; not an endorsement",
                                                text=author.handle)))
     return tuple(steps)
 
