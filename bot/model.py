@@ -153,17 +153,6 @@ class AuthorHistory:
 
 
 @dataclass(frozen=True, slots=True)
-class Follower:
-    """Someone who follows the account, as the platform describes them (their profile's own words)."""
-
-    author: Author
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "description", printable_text(self.description))
-
-
-@dataclass(frozen=True, slots=True)
 class Topic:
     """Messages that mention one of `keywords` are routed to `team` (from the settings file)."""
 
@@ -183,6 +172,17 @@ class Author:
     def __post_init__(self) -> None:
         object.__setattr__(self, "handle", printable_text(self.handle))
         object.__setattr__(self, "display_name", printable_text(self.display_name))
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """Someone who follows the account, as the platform describes them (their profile's own words)."""
+
+    author: Author
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", printable_text(self.description))
 
 
 class AttachmentKind(StrEnum):

@@ -538,8 +538,9 @@ class Service:
         except ActionRefused as refusal:  # an access tier or permission that does not allow it
             self._set_follow_state(account, f"cannot follow back: {self._error_text(refusal)}")
             return
-        except AuthFailed:
-            raise
+        except AuthFailed as problem:  # as on any read: pause the account and tell staff
+            self._platform_trouble(account, "followers", problem, now)
+            return
         except PlatformError as problem:  # tried again at the next read; messages are not held up by it
             log.warning("account=%s event=followers_unavailable detail=%r", account.name, self._error_text(problem))
             return

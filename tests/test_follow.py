@@ -25,7 +25,7 @@ from bot.cli import main
 from bot.errors import ConfigError
 from bot.follow import FollowMode, FollowPolicy, Standing, plan_follows, plan_unfollows, profile_findings, why_not_follow
 from bot.model import ActionKind, Author, Capabilities, Channel, Finding, Follower, Category, Platform
-from bot.moderation import load_moderation_data
+from bot.moderation import ModerationData, load_moderation_data
 from bot.policy import load_policy
 from bot.replies import TEMPLATE_NAMES
 from bot.replies_cli import check_replies_command
@@ -102,15 +102,20 @@ def test_the_steps_say_what_they_are_and_that_following_is_not_endorsement() -> 
     assert (unfollow.author, unfollow.action.kind) == (Author("8", "@sam"), ActionKind.UNFOLLOW)
 
 
+@pytest.fixture(scope="module")
+def moderation() -> ModerationData:
+    return load_moderation_data(REPO / "config" / "moderation")
+
+
 @pytest.mark.parametrize(("name", "description", "unfit"), [
     ("Sam Patel", "Nurse in Leeds. Views my own.", set()),
     ("Leeds Runners", "Running club for all abilities in Leeds", set()),
     ("Crypto King", "DM me to earn £5000 a week from home with bitcoin trading! Guaranteed returns", {"spam"}),
     ("Vax Truth", "Vaccines cause autism. Do your own research.", {"misinformation"}),
 ])
-def test_the_message_checks_read_the_name_and_profile(name: str, description: str, unfit: set[str]) -> None:
-    data = load_moderation_data(REPO / "config" / "moderation")
-    findings = profile_findings(follower("@someone", name, description), data, NOW, Platform.X)
+def test_the_message_checks_read_the_name_and_profile(moderation: ModerationData, name: str, description: str,
+                                                     unfit: set[str]) -> None:
+    findings = profile_findings(follower("@someone", name, description), moderation, NOW, Platform.X)
     assert {f.category.value for f in findings} & {"spam", "misinformation", "abuse", "threat"} == unfit
 
 
@@ -242,13 +247,17 @@ def test_the_daily_cap_holds_across_hours_and_lifts_after_a_day(fake_x: FakeX, t
     clock = Clock(NOW)
     people = [fake_x.follows_us(f"neighbour{i}", f"Neighbour {i}", "Proud of Leeds") for i in range(4)]
     service = x_service(fake_x, tmp_path, policy_file(tmp_path, per_day=2), clock)
+    following = []
     try:
-        run_until(service, clock, NOW + timedelta(hours=23))
-        assert fake_x.following == {people[3].id, people[2].id}  # the newest followers first
-        run_until(service, clock, NOW + timedelta(hours=25))
+        for hours in (0, 1, 23, 24, 25):  # followers are read at each of these passes
+            clock.now = NOW + timedelta(hours=hours)
+            service.tick()
+            following.append(set(fake_x.following))
     finally:
         service.stop()
-    assert fake_x.following == {p.id for p in people}
+    newest_two = {people[3].id, people[2].id}  # the newest followers first
+    assert following == [newest_two, newest_two, newest_two, newest_two, {p.id for p in people}]
+    assert len([r for r in fake_x.requests if r.method == "GET" and r.path.endswith("/followers")]) == 5
 
 
 def test_a_follow_left_sending_by_a_crash_is_sent_once_after_restart(fake_x: FakeX, tmp_path: Path) -> None:  # noqa: F811
@@ -268,7 +277,7 @@ def test_a_follow_left_sending_by_a_crash_is_sent_once_after_restart(fake_x: Fak
     try:
         [(stored, _)] = restarted.store.open_follow_steps("leeds_x")
         assert stored.status == SENDING
-        run_until(restarted, clock, NOW + timedelta(hours=2, minutes=5))
+        run_until(restarted, clock, NOW + timedelta(minutes=10))
         rows = restarted.store.read("SELECT status, platform_ref FROM actions WHERE kind='follow'")
     finally:
         restarted.stop()
@@ -298,7 +307,7 @@ def test_an_access_tier_without_followers_is_one_clear_line_and_nothing_else_sto
     clock, out = Clock(NOW), io.StringIO()
     service = x_service(fake_x, tmp_path, policy_file(tmp_path), clock, out)
     try:
-        run_until(service, clock, NOW + timedelta(hours=2, minutes=5))
+        run_until(service, clock, NOW + timedelta(hours=1, minutes=5))
         paused = service.store.paused_reason("leeds_x")
     finally:
         service.stop()
