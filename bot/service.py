@@ -516,14 +516,15 @@ class Service:
         at most every FOLLOWERS_READ_EVERY; the unfollows need only the store, so they are planned each pass."""
         adapter = self.adapters[account.name]
         policy = self.engine.policy
-        restricted = self.store.restricted_ids(account.name)
-        for step in plan_unfollows(self.store.followed_by_bot(account.name), restricted, adapter.capabilities):
+        followed = self.store.followed_by_bot(account.name)
+        restricted = self.store.restricted_ids(account.name, list(followed))
+        for step in plan_unfollows(followed, restricted, adapter.capabilities):
             self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
         health = self.health[account.name]
         due = health.last_followers_read is None or now - health.last_followers_read >= FOLLOWERS_READ_EVERY
         if due and self._follows_back(adapter):
             health.last_followers_read = now
-            self._follow_back(account, adapter, restricted, now)
+            self._follow_back(account, adapter, now)
         self._carry_out_follows(account, adapter, now)
 
     def _follows_back(self, adapter: Adapter) -> bool:
@@ -531,7 +532,7 @@ class Service:
         return (self.engine.policy.follow.mode is not FollowMode.OFF and caps.supports(ActionKind.FOLLOW)
                 and caps.can_read_followers)
 
-    def _follow_back(self, account: AccountSettings, adapter: Adapter, restricted: frozenset[str], now: datetime) -> None:
+    def _follow_back(self, account: AccountSettings, adapter: Adapter, now: datetime) -> None:
         policy = self.engine.policy
         try:
             followers = adapter.followers()
@@ -550,6 +551,7 @@ class Service:
         ids = [f.author.id for f in followers]
         planned = self.store.follow_planned_ids(account.name, ids)
         strikes = self.store.strike_counts(account.platform.value, account.name, ids)
+        restricted = self.store.restricted_ids(account.name, ids)
         standings = {i: Standing(strikes.get(i, 0), i in restricted, i in planned) for i in ids}
         findings = {f.author.id: profile_findings(f, self.engine.moderation, now, account.platform)
                     for f in followers if self._profile_matters(f, standings[f.author.id])}

@@ -537,13 +537,13 @@ class Store:
                AND u.kind='unfollow' AND u.author_id=f.author_id AND u.inbound_id IS NULL)""", (account,)).fetchall()
         return {row["author_id"]: row["text"] for row in rows}
 
-    def restricted_ids(self, account: str) -> frozenset[str]:
-        """People the account has blocked or muted (done), and not unblocked since."""
-        rows = self._db.execute(
+    def restricted_ids(self, account: str, author_ids: Sequence[str]) -> frozenset[str]:
+        """Which of these people the account has blocked or muted (done), and not unblocked since."""
+        return frozenset(row[0] for row in self._each_chunk(
             """SELECT DISTINCT author_id FROM actions r WHERE account=? AND kind IN ('block','mute') AND status='done'
-               AND NOT EXISTS (SELECT 1 FROM actions u WHERE u.account=r.account AND u.author_id=r.author_id
-               AND u.kind='unblock' AND u.status='done' AND u.id>r.id)""", (account,)).fetchall()
-        return frozenset(row[0] for row in rows)
+               AND author_id IN ({}) AND NOT EXISTS (SELECT 1 FROM actions u WHERE u.account=r.account
+               AND u.author_id=r.author_id AND u.kind='unblock' AND u.status='done' AND u.id>r.id)""",
+            (account,), author_ids))
 
     def strike_counts(self, platform: str, account: str, author_ids: Sequence[str]) -> dict[str, int]:
         """Strikes of each of these people (those with none are left out)."""
