@@ -28,7 +28,7 @@ from bot.model import ActionKind, Author, Capabilities, Channel, Finding, Follow
 from bot.moderation import ModerationData, load_moderation_data
 from bot.policy import load_policy
 from bot.replies import TEMPLATE_NAMES
-from bot.replies_cli import check_replies_command
+from bot.replies_cli import check_replies_command, preview_command
 from bot.service import Service
 from bot.store import DONE, SENDING
 from tests.fakes.instagram import FakeInstagram
@@ -385,3 +385,11 @@ def test_the_shipped_profile_text_fits_every_profile_and_names_nobody() -> None:
     assert check_replies_command(REPO / "responses", out) == 0
     text = (REPO / "responses" / "profile_text.toml").read_text(encoding="utf-8")
     assert "[private]" not in text and "{author_name}" not in text
+
+
+def test_the_profile_text_preview_shows_the_profile_limit_and_no_reply_marker() -> None:
+    out = io.StringIO()
+    assert preview_command("profile_text", "x", None, REPO / "responses", out, bot_marker="(automated reply)") == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "profile_text on x, public (limit 150):"
+    assert all("/150) " in line and "automated reply" not in line for line in lines[1:4])
