@@ -105,6 +105,8 @@ class AccountHealth:
     last_closed_poll: datetime | None = None
     last_followers_read: datetime | None = None
     follow_state: str = ""  # one line on following back, logged when it changes (e.g. X's access tier refuses)
+    # The checks' findings on each follower's profile at the last read: a profile is read once, not every hour.
+    profile_findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
 class Service:
@@ -553,8 +555,11 @@ class Service:
         strikes = self.store.strike_counts(account.platform.value, account.name, ids)
         restricted = self.store.restricted_ids(account.name, ids)
         standings = {i: Standing(strikes.get(i, 0), i in restricted, i in planned) for i in ids}
-        findings = {f.author.id: profile_findings(f, self.engine.moderation, now, account.platform)
+        known = self.health[account.name].profile_findings
+        findings = {f.author.id: known[f.author.id] if f.author.id in known
+                    else profile_findings(f, self.engine.moderation, now, account.platform)
                     for f in followers if self._profile_matters(f, standings[f.author.id])}
+        self.health[account.name].profile_findings = findings  # only this read's followers: bounded by its page
         followed_recently = self.store.follows_planned_since(account.name, now - FOLLOW_CAP_WINDOW)
         for step in plan_follows(followers, standings, findings, policy.follow, followed_recently, adapter.capabilities):
             self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
