@@ -530,11 +530,13 @@ class Service:
         self._carry_out_follows(account, adapter, now)
 
     def _follows_back(self, adapter: Adapter) -> bool:
+        """Whether the policy asks to follow back and this platform can both list followers and follow."""
         caps = adapter.capabilities
         return (self.engine.policy.follow.mode is not FollowMode.OFF and caps.supports(ActionKind.FOLLOW)
                 and caps.can_read_followers)
 
     def _follow_back(self, account: AccountSettings, adapter: Adapter, now: datetime) -> None:
+        """Read the newest followers, gather what the store knows of each, and plan whom `bot.follow` picks."""
         policy = self.engine.policy
         try:
             followers = adapter.followers()
