@@ -17,7 +17,7 @@ from types import MappingProxyType
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from bot.model import Author, Capabilities, Channel, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
+from bot.model import Author, Capabilities, Channel, Follower, Inbound, Platform  # noqa: F401 - Capabilities is re-exported for adapters
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +187,19 @@ class Adapter(ABC):
 
     def unmute(self, author: Author) -> str:
         raise ActionRefused(f"{self.platform.value} cannot unmute")
+    def follow(self, author: Author) -> str:
+        """Follow `author`; following someone already followed is not an error (the call is safe to repeat)."""
+        raise ActionRefused(f"{self.platform.value} cannot follow anyone")
+
+    def unfollow(self, author: Author) -> str:
+        """Stop following `author`; safe to repeat, like `follow`."""
+        raise ActionRefused(f"{self.platform.value} cannot unfollow anyone")
+
+    def followers(self) -> tuple[Follower, ...]:
+        """The newest page of the account's followers, newest first. Adapters that can answer set
+        `Capabilities.can_read_followers`; one that may not (an access tier, a permission) raises
+        `ActionRefused` with one line saying why, which the service shows as the follow state."""
+        raise ActionRefused(f"{self.platform.value} cannot list the account's followers")
 
     @abstractmethod
     def post_notice(self, text: str) -> str:

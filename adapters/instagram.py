@@ -47,7 +47,7 @@ from adapters.base import (
 )
 from adapters.transport import RedirectingAdapter
 from bot.errors import ConfigError
-from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Follower, Inbound, Platform
 
 REQUIRED_ENV: tuple[str, ...] = ("USERNAME", "PASSWORD")
 OPTIONAL_ENV: tuple[str, ...] = ("TOTP_SEED",)
@@ -80,7 +80,8 @@ CAPABILITIES = Capabilities(
     # instagrapi has no call to hide a single comment, so HIDE is not offered: `decide` falls back
     # to DELETE, which Instagram allows on comments under the account's own posts.
     actions=frozenset(
-        {ActionKind.REPLY, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.UNBLOCK, ActionKind.POST_NOTICE}
+        {ActionKind.REPLY, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.UNBLOCK, ActionKind.POST_NOTICE,
+         ActionKind.FOLLOW, ActionKind.UNFOLLOW}  # instagrapi's user_follow / user_unfollow
     ),
     max_reply_length={
         Channel.PUBLIC: COMMENT_MAX_LENGTH - USERNAME_MAX_LENGTH - 2,
@@ -90,7 +91,9 @@ CAPABILITIES = Capabilities(
     notice_kinds=NOTICE_KINDS,  # the account's options choose one
     can_find_own_reply=True,
     can_find_notice=True,
+    can_read_followers=True,  # instagrapi's user_followers
 )
+FOLLOWERS_PAGE = 200  # one page of instagrapi's followers call (its MAX_USER_COUNT)
 
 # The private API documents no rate limits (instagrapi's "Best Practices" guide only advises delays,
 # one stable IP and a saved session). We borrow the official Instagram API's documented budget,
@@ -755,6 +758,29 @@ class InstagramAdapter(Adapter):
             if not client.user_unblock(author.id):
                 raise ActionRefused(f"Instagram did not confirm the unblock of @{author.handle}")
         return author.id
+
+    def follow(self, author: Author) -> str:
+        """instagrapi answers False when we follow them already (or have asked a private account):
+        asked once more which, so a repeat after a restart counts as done."""
+        with self._calling(acting=True) as client:
+            if not client.user_follow(author.id):
+                relationship = client.user_friendship_v1(author.id)
+                if relationship is None or not (relationship.following or relationship.outgoing_request):
+                    raise ActionRefused(f"Instagram did not confirm following @{author.handle.lstrip('@')}")
+        return author.id
+
+    def unfollow(self, author: Author) -> str:
+        with self._calling(acting=True) as client:
+            if not client.user_unfollow(author.id):
+                raise ActionRefused(f"Instagram did not confirm unfollowing @{author.handle.lstrip('@')}")
+        return author.id
+
+    def followers(self) -> tuple[Follower, ...]:
+        """The newest FOLLOWERS_PAGE followers; instagrapi's short profiles carry no biography."""
+        with self._calling(acting=False) as client:
+            users = client.user_followers(str(client.user_id), use_cache=False, amount=FOLLOWERS_PAGE)
+        return tuple(Follower(Author(str(user.pk), f"@{user.username}", user.full_name or ""))
+                     for user in users.values())
 
     def post_notice(self, text: str) -> str:
         """Publish the offline notice as the account's options say: biography, post or story."""

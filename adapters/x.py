@@ -49,7 +49,7 @@ from adapters.base import (
 )
 from adapters.transport import redirect_session
 from bot.errors import ConfigError
-from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Inbound, Platform
+from bot.model import ActionKind, Attachment, AttachmentKind, Author, Channel, Follower, Inbound, Platform
 
 # Secrets, named without the account's env_prefix. Either the four OAuth 1.0a values or an OAuth
 # 2.0 user access token must be present; the settings check says which are missing, by their real names.
@@ -80,10 +80,11 @@ DEFAULT_RATE_BUDGETS: Mapping[str, int] = MappingProxyType({"mentions": 180, "di
 
 CAPABILITIES = Capabilities(
     # No DELETE: X deletes only the account's own posts. No BLOCK: X API v2 has no endpoint that
-    # creates a block (only GET /2/users/{id}/blocking); MUTE is offered instead.
+    # creates a block (only GET /2/users/{id}/blocking); MUTE is offered instead. FOLLOW and UNFOLLOW:
+    # POST /2/users/{id}/following and DELETE /2/users/{source}/following/{target}.
     actions=frozenset(
         {ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE, ActionKind.UNMUTE,
-         ActionKind.POST_NOTICE}
+         ActionKind.POST_NOTICE, ActionKind.FOLLOW, ActionKind.UNFOLLOW}
     ),
     max_reply_length=MappingProxyType({Channel.PUBLIC: 280, Channel.PRIVATE: 10_000}),
     hide_own_threads_only=True,
@@ -93,6 +94,7 @@ CAPABILITIES = Capabilities(
     can_find_own_reply=True,
     can_find_notice=True,
     distinct_replies=True,  # "You are not allowed to create a Tweet with duplicate content."
+    can_read_followers=True,  # GET /2/users/{id}/followers, on an access tier that includes it
 )
 
 TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
@@ -104,6 +106,8 @@ MEDIA_FIELDS = ["media_key", "type", "alt_text"]
 # X's media types (OpenAPI `Media.type`); an animated GIF is sent as a looping video.
 MEDIA_KINDS: Mapping[str, AttachmentKind] = MappingProxyType(
     {"photo": AttachmentKind.PHOTO, "video": AttachmentKind.VIDEO, "animated_gif": AttachmentKind.VIDEO})
+FOLLOWER_FIELDS = ["username", "name", "description"]
+FOLLOWERS_PAGE = 1000  # the most GET /2/users/{id}/followers returns at once (newest followers first)
 ROOT_AUTHOR_CACHE_SIZE = 5_000
 CLIENT_NOT_ENROLLED = "client-not-enrolled"
 
@@ -744,6 +748,38 @@ class XAdapter(Adapter):
         self._act(f"unmuting {author.handle or author.id}",
                   lambda: self._client.unmute(author.id, user_auth=self._user_auth), "muting")
         return author.id
+
+    def follow(self, author: Author) -> str:
+        """POST /2/users/{id}/following. A protected account answers `pending_follow`: asked, not refused."""
+        self._act(f"following {author.handle or author.id}",
+                  lambda: self._client.follow_user(author.id, user_auth=self._user_auth), "following")
+        return author.id
+
+    def unfollow(self, author: Author) -> str:
+        """DELETE /2/users/{me}/following/{id}; X answers the same when we did not follow them."""
+        self._act(f"unfollowing {author.handle or author.id}",
+                  lambda: self._client.unfollow_user(author.id, user_auth=self._user_auth), "following")
+        return author.id
+
+    def followers(self) -> tuple[Follower, ...]:
+        """The newest FOLLOWERS_PAGE followers. An access tier without this endpoint is a refusal in one
+        line, never a pause: the account's messages do not depend on it."""
+        what = "reading its followers"
+        try:
+            body = self._call(what, lambda: self._client.get_users_followers(
+                self.user_id(), max_results=FOLLOWERS_PAGE, user_fields=FOLLOWER_FIELDS, user_auth=self._user_auth))
+        except _ReadForbidden as error:
+            if error.not_enrolled:
+                raise ActionRefused(f"X account {self.handle}: the API access tier cannot read followers "
+                                    "(GET /2/users/:id/followers); following back needs a tier that includes it") from error
+            raise ActionRefused(f"X account {self.handle}: X does not allow reading followers ({error.reason})") from error
+        found = []
+        for user in body.get("data") or []:
+            if not isinstance(user, dict) or not _is_snowflake(user.get("id")):
+                continue  # not a user as documented: nobody to follow
+            found.append(Follower(Author(str(user["id"]), f"@{user.get('username', '')}", str(user.get("name") or "")),
+                                  str(user.get("description") or "")))
+        return tuple(found)
 
     def post_notice(self, text: str) -> str:
         tweet_id = str(self._act("posting a notice", lambda: self._client.create_tweet(

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import tomllib
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
@@ -192,11 +193,16 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         cadence = ", ".join(f"{stream} every {service.stream_interval(account, stream).total_seconds():g}s"
                             for stream in adapter.streams)
+        follow_line = ""
+        if result.ok:  # an account that cannot work at all gets no extra line about following
+            follows_work, follow_line = service.follow_status(account)
+            if not follows_work:
+                result = replace(result, ok=False, problems=(*result.problems, follow_line))
         if result.ok and not result.problems:
             if service.store.paused_reason(account.name):
                 service.store.resume(account.name)
                 print(f"{account.name}: was paused; check passed, so it is resumed")
-            print(f"{account.name}: ok ({result.identity}); while open reads {cadence}")
+            print(f"{account.name}: ok ({result.identity}); while open reads {cadence}; {follow_line}")
         else:
             problems += 1
             for line in result.problems or ("not ok",):
@@ -297,8 +303,12 @@ def cmd_log(args: argparse.Namespace) -> int:
         store.close()
         print(f"no decisions yet: {settings.state_path} is empty")
         return EXIT_OK
-    rows = store.audit(account=args.account, category=args.category, action=args.action, since=since,
-                       waiting=args.waiting, limit=args.limit)
+    following = args.action in (ActionKind.FOLLOW.value, ActionKind.UNFOLLOW.value)
+    if following:  # account actions that answer no message: both kinds, newest first
+        rows = store.follow_log(account=args.account, since=since, limit=args.limit)
+    else:
+        rows = store.audit(account=args.account, category=args.category, action=args.action, since=since,
+                           waiting=args.waiting, limit=args.limit)
     store.close()
     zone = settings.organisation.timezone
     columns = ["time", "account", "channel", "author", "category", "rule", "actions", "text", "reply", "evidence", "outcome"]
@@ -312,7 +322,10 @@ def cmd_log(args: argparse.Namespace) -> int:
         print("no decisions match")
         return EXIT_OK
     shown = ["time", "account", "author", "category", "actions", "text"]
-    widths = {"time": 20, "account": 10, "author": 16, "category": 14, "actions": 34, "text": 60}
+    if following:
+        shown = ["time", "account", "author", "actions", "outcome", "evidence"]
+    widths = {"time": 20, "account": 10, "author": 16, "category": 14, "actions": 34, "text": 60, "outcome": 24,
+              "evidence": 60}
     print("  ".join(c.upper().ljust(widths[c]) for c in shown))
     for row in rows:
         row = {**row, "time": _local(row["time"], zone).strftime("%Y-%m-%d %H:%M %Z")}

@@ -65,6 +65,8 @@ class ActionKind(StrEnum):
     POST_NOTICE = "post_notice"
     ALERT = "alert"  # a message to a staff team; no platform call
     REVIEW = "review"  # hold for a person to decide; no platform call
+    FOLLOW = "follow"  # follow an account back (bot.follow plans it, never a policy rule)
+    UNFOLLOW = "unfollow"  # stop following someone the account has since blocked or muted
 
 
 PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
@@ -80,6 +82,8 @@ PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
         ActionKind.POST_NOTICE,
     }
 )
+# Following is account housekeeping, not an answer to a message: no policy rule may ask for it.
+FOLLOW_ACTIONS: frozenset[ActionKind] = frozenset({ActionKind.FOLLOW, ActionKind.UNFOLLOW})
 
 
 class Urgency(StrEnum):
@@ -134,6 +138,7 @@ class Capabilities:
     can_find_own_reply: bool = False
     can_find_notice: bool = False  # `Adapter.find_notice` can tell whether an offline notice is up
     distinct_replies: bool = False
+    can_read_followers: bool = False  # `Adapter.followers` can list who follows the account
 
     def supports(self, kind: ActionKind) -> bool:
         return kind in self.actions
@@ -169,6 +174,17 @@ class Author:
     def __post_init__(self) -> None:
         object.__setattr__(self, "handle", printable_text(self.handle))
         object.__setattr__(self, "display_name", printable_text(self.display_name))
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """Someone who follows the account, as the platform describes them (their profile's own words)."""
+
+    author: Author
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", printable_text(self.description))
 
 
 class AttachmentKind(StrEnum):
@@ -271,6 +287,9 @@ class ClassifyContext:
 @dataclass(frozen=True, slots=True)
 class Action:
     """One step of a decision. `template` names a file in responses/; `text` holds the words.
+
+    For FOLLOW and UNFOLLOW, which answer no message, `text` is the handle of the account followed
+    (its id is kept beside the action in the store).
 
     `fallback` is what to do instead if the platform refuses this step at run time, already fitted
     to the platform (and it carries its own fallback in turn), so the executor never asks the

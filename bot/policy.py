@@ -20,10 +20,12 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from bot.errors import ConfigError
+from bot.follow import DEFAULT_PER_DAY, MAX_PER_DAY, FollowMode, FollowPolicy
 from bot.moderation import ENGINE_ERROR_CHECK
 from bot.model import (
     CATEGORY_PRIORITY,
     DANGER_CATEGORIES,
+    FOLLOW_ACTIONS,
     PLATFORM_ACTIONS,
     Action,
     ActionKind,
@@ -129,6 +131,7 @@ class Policy:
     auto_block: bool = False
     review_team: str = "comms"
     danger: DangerTiers = DangerTiers()
+    follow: FollowPolicy = FollowPolicy()
     by_category: Mapping[Category, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -186,7 +189,7 @@ class _Reader:
         for name in raw:
             if name not in known:
                 raise self.fail(f"{key}.{name}", f"unknown key; known keys: {', '.join(known)}")
-        kinds = [k.value for k in ActionKind] + [ROUTE]
+        kinds = [k.value for k in ActionKind if k not in FOLLOW_ACTIONS] + [ROUTE]
         kind_name = raw.get("kind")
         if kind_name not in kinds:
             raise self.fail(f"{key}.kind", f"unknown action {kind_name!r}; known actions: {', '.join(kinds)}")
@@ -227,7 +230,8 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
     except UnicodeDecodeError:
         raise ConfigError(file, "(file)", "is not UTF-8 text") from None
     reader = _Reader(file, teams, templates)
-    known = ("dry_run", "auto_block", "exempt_handles", "review_team", "danger", "rules", "ladder")
+    known = ("dry_run", "auto_block", "exempt_handles", "review_team", "follow", "follow_per_day", "danger", "rules",
+             "ladder")
     for name in data:
         if name not in known:
             raise reader.fail(name, f"unknown key; known keys: {', '.join(known)}")
@@ -302,7 +306,22 @@ def load_policy(file: Path, *, teams: Iterable[str], templates: Iterable[str]) -
         auto_block=auto_block,
         review_team=review_team,
         danger=_danger_tiers(reader, data.get("danger", {})),
+        follow=_follow_policy(reader, data, exempt),
     )
+
+
+def _follow_policy(reader: _Reader, data: Mapping[str, Any], partners: list[str]) -> FollowPolicy:
+    """`follow` (off, partners or followers) and `follow_per_day`; the partners are `exempt_handles`."""
+    mode = reader.typed(data, "follow", "follow", str, FollowMode.OFF.value)
+    if mode not in [m.value for m in FollowMode]:
+        raise reader.fail("follow", f"unknown mode {mode!r}; modes: {', '.join(m.value for m in FollowMode)}")
+    if mode == FollowMode.PARTNERS and not partners:
+        raise reader.fail("follow", "is \"partners\" but exempt_handles lists no partner accounts")
+    per_day = reader.typed(data, "follow_per_day", "follow_per_day", int, DEFAULT_PER_DAY)
+    if not 1 <= per_day <= MAX_PER_DAY:
+        raise reader.fail("follow_per_day", f"must be a whole number from 1 to {MAX_PER_DAY}, not {per_day!r}")
+    handles = frozenset(h.lower() if h.startswith("@") else f"@{h.lower()}" for h in partners)
+    return FollowPolicy(FollowMode(mode), handles, per_day)
 
 
 def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:

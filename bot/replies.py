@@ -53,6 +53,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "online_notice",
     "appeal",
     "attachment",
+    "profile_text",
 )
 
 # The template that answers each category by default (the policy file may name another).
@@ -107,6 +108,11 @@ CONTEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 # Notices are posts to everyone: there is no author to name, and no private channel.
 NOTICE_TEMPLATES: frozenset[str] = frozenset({"offline_notice", "online_notice"})
+# The account's profile text (biography), which staff copy into each profile: public, nobody's name.
+PROFILE_TEMPLATES: frozenset[str] = frozenset({"profile_text"})
+PUBLIC_ONLY_TEMPLATES: frozenset[str] = NOTICE_TEMPLATES | PROFILE_TEMPLATES
+# The shortest profile text of the three: Instagram's biography (X's holds 160, a Facebook Page's intro 255).
+PROFILE_TEXT_LIMIT = 150
 
 _DANGER_SIGNPOSTS: tuple[str, ...] = ("999", "NHS 111", "option 2", "116 123")
 # What every wording of a situation must say; this is the safety contract, so it is code, not data.
@@ -119,7 +125,9 @@ REQUIRED_CONTENT: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "complaint": ("{complaints_url}", "{complaints_email}"),
         "appeal": ("{appeals_email}",),
         "abuse_redirect": ("{other_channels}",),
-        "verification": ("{official_accounts}",),
+        # House rules: "We'll follow people where we can. But this doesn't mean endorsement."
+        "verification": ("{official_accounts}", "endorse"),
+        "profile_text": ("endorse",),
         "misinformation": ("{claim_link}",),
         "routed_to_team": ("{team_name}",),
         "out_of_hours": ("{next_opening}", "999", "111"),
@@ -143,6 +151,8 @@ def limit_for(limits: Mapping[tuple[Platform, Channel], int], template: str, pla
               channel: Channel) -> int:
     """The length limit one template must fit on one platform and channel."""
     limit = limits[(platform, channel)]
+    if template in PROFILE_TEMPLATES:
+        return min(limit, PROFILE_TEXT_LIMIT)
     if template in NOTICE_TEMPLATES and platform in NOTICE_LIMITS:
         return min(limit, NOTICE_LIMITS[platform])
     return limit
@@ -728,7 +738,7 @@ def _load_template(path: Path, style: _Style) -> tuple[Template | None, list[Con
         return None, [error]
     raw = path.read_text(encoding="utf-8")
     errors: list[ConfigError] = []
-    allowed_channels = (Channel.PUBLIC,) if name in NOTICE_TEMPLATES else tuple(Channel)
+    allowed_channels = (Channel.PUBLIC,) if name in PUBLIC_ONLY_TEMPLATES else tuple(Channel)
     for key in data:
         if key == "description":
             continue
@@ -865,8 +875,9 @@ def _variant_problems(template: str, text: str, style: _Style) -> Iterator[str]:
         elif placeholder in CONTEXT_PLACEHOLDERS and template not in CONTEXT_PLACEHOLDERS[placeholder]:
             only_in = ", ".join(sorted(CONTEXT_PLACEHOLDERS[placeholder]))
             yield f"{{{placeholder}}} has no value in {template} replies; it works only in {only_in}"
-        elif placeholder in USER_PLACEHOLDERS and template in NOTICE_TEMPLATES:
-            yield f"{{{placeholder}}} cannot be used in a notice: it is posted to everyone, not to one person"
+        elif placeholder in USER_PLACEHOLDERS and template in PUBLIC_ONLY_TEMPLATES:
+            what = "a notice" if template in NOTICE_TEMPLATES else "the profile text"
+            yield f"{{{placeholder}}} cannot be used in {what}: it is read by everyone, not by one person"
     if not _WORD.search(_PLACEHOLDER.sub("", text)):
         yield "has no words of its own besides placeholders"
     for required in REQUIRED_CONTENT.get(template, ()):

@@ -16,7 +16,9 @@ from bot.model import Category, Channel, Platform
 from bot.replies import (
     CATEGORY_TEMPLATES,
     PREVIEW_VALUES,
+    PROFILE_TEMPLATES,
     TEMPLATE_NAMES,
+    limit_for,
     load_replies,
     preview,
     readability_report,
@@ -115,7 +117,7 @@ def preview_command(
     example = {**PREVIEW_VALUES, **(values or {})}
     for each_platform in platforms:
         for each_channel in channels:
-            limit = book.limits[(each_platform, each_channel)]
+            limit = limit_for(book.limits, name, each_platform, each_channel)
             print(f"{name} on {each_platform.value}, {each_channel.value} (limit {limit}):", file=out)
             for index, text, length in preview(
                 book,
@@ -123,7 +125,7 @@ def preview_command(
                 platform=each_platform,
                 channel=each_channel,
                 values=example,
-                bot_marker=bot_marker,
+                bot_marker="" if name in PROFILE_TEMPLATES else bot_marker,  # a profile is not a reply
             ):
                 print(f"  [{index}] ({length}/{limit}) {text}", file=out)
             print(file=out)

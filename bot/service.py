@@ -33,9 +33,10 @@ from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, Pla
 from bot.alerts import Alerts
 from bot.console import Console, SecretScrubber
 from bot.errors import ConfigError
+from bot.follow import FollowMode, Standing, is_partner, plan_follows, plan_unfollows, profile_findings
 from bot.hours import is_open, open_periods
-from bot.model import (DANGER_CATEGORIES, Action, ActionKind, AuthorHistory, Category, Channel, DangerTier, Decision,
-                       Finding, Inbound, Urgency)
+from bot.model import (DANGER_CATEGORIES, Action, ActionKind, Author, AuthorHistory, Category, Channel, DangerTier,
+                       Decision, Finding, Follower, Inbound, Urgency)
 from bot.moderation import private_spans, redact
 from bot.ops.metrics import AccountStreams, Metrics
 from bot.ops.retention import purge
@@ -64,6 +65,10 @@ PURGE_HOURS = 24  # how often data past its retention is purged
 STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the steps under way (platform timeouts are shorter)
 ALERTS_WORKER = "alerts"  # the worker that delivers alerts, beside one worker per account
 PURGE_WORKER = "purge"  # the worker that applies the retention settings
+# Followers are read at most this often: new followers can wait an hour, and X allows only 15 reads
+# of a follower list per 15 minutes per user, shared with anything else that reads it.
+FOLLOWERS_READ_EVERY = timedelta(hours=1)
+FOLLOW_CAP_WINDOW = timedelta(hours=24)  # `follow_per_day` counts the follows planned in any 24 hours
 
 
 def stop_like_ctrl_c(signum: int, frame: object) -> None:
@@ -113,6 +118,10 @@ class AccountHealth:
     failures: dict[str, int] = field(default_factory=dict)  # stream name or "*" -> failures in a row
     breaker_alerted: set[str] = field(default_factory=set)  # stream names (or "*") staff were told about
     last_closed_poll: datetime | None = None
+    last_followers_read: datetime | None = None
+    follow_state: str = ""  # one line on following back, logged when it changes (e.g. X's access tier refuses)
+    # The checks' findings on each follower's profile at the last read: a profile is read once, not every hour.
+    profile_findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
     def recovered(self, key: str) -> None:
         """A call under `key` reached the platform: its run of failures is over."""
@@ -342,6 +351,8 @@ class Service:
             if open_now or self._closed_poll_due(account, health, now):
                 self._fetch(account, now)
             self._handle_pending(account, now, open_now)
+            if open_now:
+                self._follow(account, now)
         except _StopAccount:
             pass
         except Exception:  # a bug must not stop the other accounts; ops see it in the log
@@ -670,6 +681,113 @@ class Service:
         return any(a.id < stored.id and a.action.kind is ActionKind.REPLY and a.status == DONE
                    and (a.action.channel or pending.inbound.channel) is channel
                    for a in self.store.actions_for(pending.row_id))
+
+    # -- following ----------------------------------------------------------------------------------
+    def _follow(self, account: AccountSettings, now: datetime) -> None:
+        """Unfollow whom the account has blocked or muted, follow back new followers as the policy
+        says (decided by the pure `bot.follow`), then carry out what is planned. Followers are read
+        at most every FOLLOWERS_READ_EVERY; the unfollows need only the store, so they are planned each pass."""
+        adapter = self.adapters[account.name]
+        policy = self.engine.policy
+        followed = self.store.followed_by_bot(account.name)
+        restricted = self.store.restricted_ids(account.name, list(followed))
+        for step in plan_unfollows(followed, restricted, adapter.capabilities):
+            self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
+        health = self.health[account.name]
+        due = health.last_followers_read is None or now - health.last_followers_read >= FOLLOWERS_READ_EVERY
+        if due and self._follows_back(adapter):
+            health.last_followers_read = now
+            self._follow_back(account, adapter, now)
+        self._carry_out_follows(account, adapter, now)
+
+    def _follows_back(self, adapter: Adapter) -> bool:
+        """Whether the policy asks to follow back and this platform can both list followers and follow."""
+        caps = adapter.capabilities
+        return (self.engine.policy.follow.mode is not FollowMode.OFF and caps.supports(ActionKind.FOLLOW)
+                and caps.can_read_followers)
+
+    def _follow_back(self, account: AccountSettings, adapter: Adapter, now: datetime) -> None:
+        """Read the newest followers, gather what the store knows of each, and plan whom `bot.follow` picks."""
+        policy = self.engine.policy
+        try:
+            followers = adapter.followers()
+        except ActionRefused as refusal:  # an access tier or permission that does not allow it
+            self._set_follow_state(account, f"cannot follow back: {self._error_text(refusal)}")
+            return
+        except AuthFailed as problem:  # as on any read: pause the account and tell staff
+            self._platform_trouble(account, "followers", problem, now)
+            return
+        except PlatformError as problem:  # tried again at the next read; messages are not held up by it
+            log.warning("account=%s event=followers_unavailable detail=%r", account.name, self._error_text(problem))
+            return
+        own = self._own_ids(account)
+        followers = tuple(f for f in followers if f.author.id not in own)
+        self._set_follow_state(account, f"following back {policy.follow.mode.value} (at most {policy.follow.per_day} a day)")
+        ids = [f.author.id for f in followers]
+        planned = self.store.follow_planned_ids(account.name, ids)
+        strikes = self.store.strike_counts(account.platform.value, account.name, ids)
+        restricted = self.store.restricted_ids(account.name, ids)
+        standings = {i: Standing(strikes.get(i, 0), i in restricted, i in planned) for i in ids}
+        known = self.health[account.name].profile_findings
+        findings = {f.author.id: known[f.author.id] if f.author.id in known
+                    else profile_findings(f, self.engine.moderation, now, account.platform)
+                    for f in followers if self._profile_matters(f, standings[f.author.id])}
+        self.health[account.name].profile_findings = findings  # only this read's followers: bounded by its page
+        followed_recently = self.store.follows_planned_since(account.name, now - FOLLOW_CAP_WINDOW)
+        for step in plan_follows(followers, standings, findings, policy.follow, followed_recently, adapter.capabilities):
+            self.store.plan_follow_step(account.name, step.author.id, step.action, now, dry_run=policy.dry_run)
+
+    def _profile_matters(self, follower: Follower, standing: Standing) -> bool:
+        """Whether the checks need to read this follower's profile (they cost time; most followers
+        were looked at before or are ruled out by their standing)."""
+        follow = self.engine.policy.follow
+        return (follow.mode is FollowMode.FOLLOWERS and not is_partner(follower.author, follow)
+                and standing == Standing())
+
+    def _set_follow_state(self, account: AccountSettings, state: str) -> None:
+        health = self.health[account.name]
+        if state != health.follow_state:
+            health.follow_state = state
+            log.info("account=%s event=follow_state state=%r", account.name, state)
+            self.console.trouble(account.name, state)
+
+    def follow_status(self, account: AccountSettings) -> tuple[bool, str]:
+        """For `housebot check`: whether following works as the policy asks, and one line saying so."""
+        adapter = self.adapters[account.name]
+        mode = self.engine.policy.follow.mode
+        if mode is FollowMode.OFF:
+            return True, "following back is off"
+        if not adapter.capabilities.supports(ActionKind.FOLLOW):
+            return True, f"{account.platform.value} cannot follow anyone through its API: the follow policy does nothing here"
+        try:
+            adapter.followers()
+        except PlatformError as problem:
+            return False, f"cannot follow back: {self._error_text(problem)}"
+        return True, f"following back {mode.value} (at most {self.engine.policy.follow.per_day} a day)"
+
+    def _carry_out_follows(self, account: AccountSettings, adapter: Adapter, now: datetime) -> None:
+        """Each planned follow or unfollow: sending before the call, done after. Both calls are safe to
+        repeat on every platform that offers them, so one left `sending` by a crash is simply sent again."""
+        for stored, author_id in self.store.open_follow_steps(account.name):
+            action = stored.action
+            author = Author(author_id, action.text)
+            self.store.mark_sending(stored.id)
+            try:
+                ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
+            except ActionRefused as refusal:
+                self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+                self.console.action(action, f"{action.text} refused: {self._error_text(refusal)}")
+                continue
+            except PlatformError as problem:
+                if stored.attempts + 1 >= MAX_ATTEMPTS:
+                    self.store.mark_failed(stored.id, self._error_text(problem), now)
+                else:
+                    self.store.mark_retry(stored.id, self._error_text(problem))
+                self._platform_trouble(account, "*", problem, now)
+                return
+            self.store.mark_done(stored.id, ref, now)
+            log.info("account=%s event=%s author=%s rule=%s", account.name, action.kind.value, author_id, action.rule)
+            self.console.action(action, f"{action.text} done")
 
     # -- notices ------------------------------------------------------------------------------------
     def _post_due_notices(self, account: AccountSettings, now: datetime) -> None:

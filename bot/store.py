@@ -458,7 +458,8 @@ class Store:
 
     def open_notices(self, account: str) -> list[StoredAction]:
         rows = self._db.execute(
-            "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND status IN ('planned','sending') ORDER BY id",
+            "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND kind='post_notice' "
+            "AND status IN ('planned','sending') ORDER BY id",
             (account,),
         ).fetchall()
         return [_stored_action(row) for row in rows]
@@ -597,8 +598,89 @@ class Store:
         return result
 
     def notices(self, account: str | None = None) -> list[StoredAction]:
-        query = "SELECT * FROM actions WHERE inbound_id IS NULL" + (" AND account=?" if account else "") + " ORDER BY id"
+        query = ("SELECT * FROM actions WHERE inbound_id IS NULL AND kind='post_notice'"
+                 + (" AND account=?" if account else "") + " ORDER BY id")
         return [_stored_action(row) for row in self._db.execute(query, (account,) if account else ()).fetchall()]
+
+    # -- following (account actions with no message: planned once per person and kind) ------------
+    def plan_follow_step(self, account: str, author_id: str, action: Action, now: datetime, *,
+                         dry_run: bool = False) -> int | None:
+        """Plan one follow or unfollow of one person, once ever (its key is unique); None if planned before."""
+        key = f"{account}:{action.kind.value}:{author_id}"
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM actions WHERE notice_key=?", (key,)).fetchone():
+                return None
+            return self._insert_action(db, action, account, author_id, None, 0, SKIPPED if dry_run else PLANNED, now,
+                                       key)
+
+    def open_follow_steps(self, account: str) -> list[tuple[StoredAction, str]]:
+        """Follows and unfollows not yet carried out, oldest first, each with the person's id."""
+        rows = self._db.execute(
+            "SELECT * FROM actions WHERE account=? AND inbound_id IS NULL AND kind IN ('follow','unfollow') "
+            "AND status IN ('planned','sending') ORDER BY id", (account,)).fetchall()
+        return [(_stored_action(row), row["author_id"]) for row in rows]
+
+    def follows_planned_since(self, account: str, since: datetime) -> int:
+        """Follows planned since `since` (the daily cap counts what was asked, refused ones too)."""
+        return int(self._db.execute(
+            "SELECT COUNT(*) FROM actions WHERE account=? AND kind='follow' AND inbound_id IS NULL AND planned_at>=?",
+            (account, _iso(since))).fetchone()[0])
+
+    def follow_planned_ids(self, account: str, author_ids: Sequence[str]) -> frozenset[str]:
+        """Which of these people a follow was ever planned for (done, refused or in a dry run)."""
+        return frozenset(row[0] for row in self._each_chunk(
+            "SELECT author_id FROM actions WHERE account=? AND kind='follow' AND inbound_id IS NULL AND author_id IN ({})",
+            (account,), author_ids))
+
+    def followed_by_bot(self, account: str) -> dict[str, str]:
+        """People the bot followed (done) and has not unfollowed since: id -> handle."""
+        rows = self._db.execute(
+            """SELECT author_id, text FROM actions f WHERE account=? AND kind='follow' AND inbound_id IS NULL
+               AND status='done' AND NOT EXISTS (SELECT 1 FROM actions u WHERE u.account=f.account
+               AND u.kind='unfollow' AND u.author_id=f.author_id AND u.inbound_id IS NULL)""", (account,)).fetchall()
+        return {row["author_id"]: row["text"] for row in rows}
+
+    def restricted_ids(self, account: str, author_ids: Sequence[str]) -> frozenset[str]:
+        """Which of these people the account has blocked or muted (done), and not unblocked since."""
+        return frozenset(row[0] for row in self._each_chunk(
+            """SELECT DISTINCT author_id FROM actions r WHERE account=? AND kind IN ('block','mute') AND status='done'
+               AND author_id IN ({}) AND NOT EXISTS (SELECT 1 FROM actions u WHERE u.account=r.account
+               AND u.author_id=r.author_id AND u.kind='unblock' AND u.status='done' AND u.id>r.id)""",
+            (account,), author_ids))
+
+    def strike_counts(self, platform: str, account: str, author_ids: Sequence[str]) -> dict[str, int]:
+        """Strikes of each of these people (those with none are left out)."""
+        rows = self._each_chunk(
+            "SELECT author_id, COUNT(*) FROM strikes WHERE platform=? AND account=? AND author_id IN ({}) "
+            "GROUP BY author_id", (platform, account), author_ids)
+        return {row[0]: int(row[1]) for row in rows}
+
+    def _each_chunk(self, sql: str, params: tuple[str, ...], author_ids: Sequence[str]) -> list[sqlite3.Row]:
+        """`sql` (`params`, then `{}` for the id list) over the ids in chunks below SQLite's variable limit."""
+        rows: list[sqlite3.Row] = []
+        ids = list(author_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows += self._db.execute(sql.format(",".join("?" * len(chunk))), (*params, *chunk)).fetchall()
+        return rows
+
+    def follow_log(self, *, account: str | None = None, since: datetime | None = None,
+                   limit: int = 50) -> list[dict[str, object]]:
+        """Follows and unfollows for `housebot log --action follow`, newest first, in the audit's row shape."""
+        clauses, params = ["inbound_id IS NULL", "kind IN ('follow','unfollow')"], []
+        if account:
+            clauses.append("account=?")
+            params.append(account)
+        if since:
+            clauses.append("planned_at>=?")
+            params.append(_iso(since))
+        rows = self._db.execute(f"SELECT * FROM actions WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
+                                (*params, limit)).fetchall()
+        return [{"time": row["finished_at"] or row["planned_at"], "account": row["account"], "channel": "",
+                 "author": row["text"], "text": "", "category": "", "rule": row["rule"], "evidence": row["reason"],
+                 "actions": f"{row['kind']}:{row['status']}", "reply": "",
+                 "outcome": "dry run" if row["status"] == SKIPPED else (row["error"] or row["status"])}
+                for row in rows]
 
 
 def _inbound(row: sqlite3.Row) -> Inbound:

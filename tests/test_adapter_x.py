@@ -107,7 +107,7 @@ def test_capabilities_and_rate_budgets_are_declared(fake_x: FakeX) -> None:
     x = adapter(fake_x)
     caps = x.capabilities
     assert caps.actions == {ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.MUTE,
-                            ActionKind.UNMUTE, ActionKind.POST_NOTICE}
+                            ActionKind.UNMUTE, ActionKind.POST_NOTICE, ActionKind.FOLLOW, ActionKind.UNFOLLOW}
     assert not caps.supports(ActionKind.BLOCK) and not caps.supports(ActionKind.DELETE)
     assert caps.max_reply_length == {Channel.PUBLIC: 280, Channel.PRIVATE: 10_000}
     assert caps.hide_own_threads_only and caps.url_length == 23 and caps.can_find_own_reply

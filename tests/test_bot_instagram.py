@@ -225,7 +225,8 @@ def test_housebot_check_says_ok_with_the_instagram_identity(
     environ, _ = deployment(tmp_path, fake)
     code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
     assert code == 0
-    assert "leeds-ig: ok (@nhsleeds (NHS Leeds)); while open reads comments every 120s, direct_messages every 60s" in lines
+    assert ("leeds-ig: ok (@nhsleeds (NHS Leeds)); while open reads comments every 120s, direct_messages every 60s; "
+            "following back partners (at most 20 a day)") in lines
 
 
 def test_housebot_check_says_exactly_what_will_not_work(

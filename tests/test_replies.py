@@ -706,7 +706,7 @@ def test_check_replies_reports_ok_and_the_hardest_wording() -> None:
     out = io.StringIO()
     assert check_replies_command(RESPONSES, out) == 0
     text = out.getvalue()
-    assert "OK: 18 situations" in text
+    assert "OK: 19 situations" in text
     assert re.search(
         r"Hardest to read: \w+\.(public|private)\.variants\[\d\] \(.+\.toml line \d+\): "
         r"Flesch reading ease \d+",

@@ -12,7 +12,7 @@ step (USDID registration on b.i.instagram.com) answers "not registered", as Inst
 device it does not trust, so a fresh login fails cleanly; tests start from a saved session instead.
 
 State is plain Python: seed posts, comments and direct messages with the helpers, run the adapter,
-then read `comments`, `threads`, `blocked`, `biography`, `medias`, `stories` and `deleted_medias`
+then read `comments`, `threads`, `blocked`, `following`, `biography`, `medias`, `stories` and `deleted_medias`
 to see what the bot did (a posted picture keeps its JPEG bytes, caption and alt text).
 """
 
@@ -202,6 +202,8 @@ class FakeInstagram(FakePlatform):
         self.deleted: list[FakeComment] = []
         self.threads: dict[str, FakeThread] = {}
         self.blocked: set[str] = set()
+        self.followers: list[str] = []  # pks of who follows the account, newest first
+        self.following: set[str] = set()  # pks the account follows
         self.direct_forbidden = False
         self.uploads: dict[str, bytes] = {}  # upload_id -> JPEG bytes not yet configured
         self.stories: list[FakeMedia] = []
@@ -304,6 +306,9 @@ class FakeInstagram(FakePlatform):
         route("POST", API + r"/media/(?P<media>\d+_\d+)/comment/", self._authed(self._post_comment))
         route("POST", API + r"/media/(?P<media>\d+_\d+)/comment/bulk_delete/", self._authed(self._bulk_delete))
         route("POST", API + r"/friendships/(?P<verb>block|unblock)/(?P<user>\d+)/", self._authed(self._block))
+        route("POST", API + r"/friendships/(?P<verb>create|destroy)/(?P<user>\d+)/", self._authed(self._follow))
+        route("GET", API + r"/friendships/show/(?P<user>\d+)/", self._authed(self._friendship))
+        route("GET", API + r"/friendships/(?P<user>\d+)/followers/", self._authed(self._followers))
         route("GET", API + r"/direct_v2/(?P<box>inbox|pending_inbox)/", self._authed(self._inbox))
         route("GET", API + r"/direct_v2/threads/(?P<thread>\d+)/", self._authed(self._thread))
         route("GET", API + r"/direct_v2/threads/get_by_participants/", self._authed(self._thread_by_participants))
@@ -554,6 +559,45 @@ class FakeInstagram(FakePlatform):
             self.blocked.discard(user)
         status = {"user_id": int(user), "blocking": user in self.blocked, "following": False, "is_private": False}
         return Reply(200, {"friendship_status": status, "status": "ok"})
+
+    def follows_us(self, username: str, full_name: str = "") -> FakeUser:
+        """Someone starts following the account (Instagram lists the newest follower first)."""
+        user = self.user(username, full_name)
+        self.followers.insert(0, user.pk)
+        return user
+
+    def _relationship(self, user: str) -> dict[str, Any]:
+        """instagrapi's `Relationship` fields, as friendships/show answers them."""
+        return {"blocking": user in self.blocked, "followed_by": user in self.followers,
+                "following": user in self.following, "incoming_request": False, "is_bestie": False,
+                "is_blocking_reel": False, "is_muting_reel": False, "is_private": False, "is_restricted": False,
+                "muting": False, "outgoing_request": False}
+
+    def _follow(self, request: Request) -> Reply:
+        user = request.params["user"]
+        if user == self.account.pk or user not in self.users:
+            return Reply(400, {"message": "Invalid target user", "status": "fail"})
+        if request.params["verb"] == "create":
+            self.following.add(user)
+        else:
+            self.following.discard(user)
+        return Reply(200, {"friendship_status": {"user_id": int(user), **self._relationship(user)}, "status": "ok"})
+
+    def _friendship(self, request: Request) -> Reply:
+        user = request.params["user"]
+        if user not in self.users:
+            return Reply(404, {"message": "User not found", "status": "fail"})
+        return Reply(200, {**self._relationship(user), "status": "ok"})
+
+    def _followers(self, request: Request) -> Reply:
+        if request.params["user"] != self.account.pk:
+            return Reply(400, {"message": "Not our account", "status": "fail"})
+        count = int(request.query.get("count", 200))
+        start = int(request.query.get("max_id") or 0)
+        page = self.followers[start:start + count]
+        more = start + count < len(self.followers)
+        return Reply(200, {"users": [self.users[pk].short() for pk in page], "big_list": more, "page_size": count,
+                           "next_max_id": str(start + count) if more else None, "status": "ok"})
 
     def _thread_json(self, thread: FakeThread, items: list[FakeItem], has_older: bool) -> dict[str, Any]:
         shown = self._shown_items(thread)

@@ -6,8 +6,9 @@ returned only when asked for in `tweet.fields` / `dm_event.fields` / `user.field
 (`title`, `detail`, `type`, `status`) for errors. Lists are newest first, as X returns them.
 
 State is plain Python: users, posts (with hidden / deleted flags), direct message events and
-mutes. Tests seed inbound messages with `mention`, `reply_to` and `dm`, and read what the bot
-did from `posts_by`, `hidden_ids`, `dms_from`, `mutes` and the server's request log.
+mutes, followers and follows. Tests seed inbound messages with `mention`, `reply_to` and `dm` (and
+followers with `follows_us`), and read what the bot did from `posts_by`, `hidden_ids`, `dms_from`,
+`mutes`, `following` and the server's request log.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class User:
     username: str
     name: str
     accepts_dms_from_anyone: bool = False
+    description: str = ""
 
 
 @dataclass
@@ -154,6 +156,9 @@ class FakeX(FakePlatform):
     posts: dict[str, Post] = field(default_factory=dict)
     dm_events: list[DmEvent] = field(default_factory=list)
     mutes: set[str] = field(default_factory=set)
+    followers: list[str] = field(default_factory=list)  # ids of who follows the account, newest first
+    following: set[str] = field(default_factory=set)  # ids the account follows
+    can_read_followers: bool = True  # False: the access tier does not include GET /2/users/{id}/followers
     access_level: str = "read-write-directmessages"
     can_read_mentions: bool = True
     can_read_dms: bool = True
@@ -176,6 +181,9 @@ class FakeX(FakePlatform):
             ("PUT", r"/2/tweets/(?P<id>\d+)/hidden", self._put_hidden),
             ("POST", r"/2/users/(?P<id>\d+)/muting", self._post_muting),
             ("DELETE", r"/2/users/(?P<id>\d+)/muting/(?P<target>\d+)", self._delete_muting),
+            ("GET", r"/2/users/(?P<id>\d+)/followers", self._get_followers),
+            ("POST", r"/2/users/(?P<id>\d+)/following", self._post_following),
+            ("DELETE", r"/2/users/(?P<id>\d+)/following/(?P<target>\d+)", self._delete_following),
             ("GET", r"/2/dm_events", self._get_dm_events),
             ("GET", r"/2/dm_conversations/with/(?P<participant>\d+)/dm_events", self._get_dm_events),
             ("POST", r"/2/dm_conversations/with/(?P<participant>\d+)/messages", self._post_dm),
@@ -216,6 +224,15 @@ class FakeX(FakePlatform):
         made = User(self._next_id(), username, name or username.title(), accepts_dms_from_anyone)
         self.users[made.id] = made
         return made
+
+    def follows_us(self, username: str, name: str = "", description: str = "") -> User:
+        """Someone starts following the account (X lists the newest follower first)."""
+        with self.lock:
+            made = self._user_locked(username, name, False)
+            made.description = description
+            if made.id not in self.followers:
+                self.followers.insert(0, made.id)
+            return made
 
     def own_post(self, text: str) -> Post:
         """A post the account made itself (a conversation it started)."""
@@ -310,6 +327,8 @@ class FakeX(FakePlatform):
     def _user_json(self, user_id: str, wanted: set[str]) -> dict[str, Any]:
         user = self.users[user_id]
         out: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
+        if "description" in wanted:
+            out["description"] = user.description
         if "receives_your_dm" in wanted:
             out["receives_your_dm"] = user.accepts_dms_from_anyone
         return out
@@ -446,17 +465,46 @@ class FakeX(FakePlatform):
         self.mutes.add(target)
         return Reply(200, {"data": {"muting": True}})
 
-    def _delete_muting(self, request: Request) -> Reply:
-        """Unmute (`DELETE /2/users/{source_user_id}/muting/{target_user_id}`): `UnmuteUserResponse`."""
+    def _get_followers(self, request: Request) -> Reply:
+        if not self.can_read_followers:
+            return client_not_enrolled()
+        paged = self._page(request, list(self.followers), 100, 1, 1000)
+        if isinstance(paged, Reply):
+            return paged
+        chunk, meta = paged
+        return Reply(200, {"data": [self._user_json(i, _csv(request, "user.fields")) for i in chunk], "meta": meta})
+
+    def _follow_target(self, request: Request, verb: str) -> Reply | str:
         refused = self._writes_refused()
         if refused:
             return refused
         if request.params["id"] != OWN_ID:
-            return problem(403, "Forbidden", "You are not permitted to unmute on behalf of another user.")
-        target = request.params["target"]
+            return problem(403, "Forbidden", f"You are not permitted to {verb} on behalf of another user.")
+        target = request.params.get("target") or request.json()["target_user_id"]
         if target not in self.users:
             return problem(400, "Invalid Request", f"The `target_user_id` [{target}] does not exist.",
                            "https://api.x.com/2/problems/invalid-request")
+        return target
+
+    def _post_following(self, request: Request) -> Reply:
+        target = self._follow_target(request, "follow")
+        if isinstance(target, Reply):
+            return target
+        self.following.add(target)
+        return Reply(200, {"data": {"following": True, "pending_follow": False}})
+
+    def _delete_following(self, request: Request) -> Reply:
+        target = self._follow_target(request, "unfollow")
+        if isinstance(target, Reply):
+            return target
+        self.following.discard(target)
+        return Reply(200, {"data": {"following": False}})
+
+    def _delete_muting(self, request: Request) -> Reply:
+        """Unmute (`DELETE /2/users/{source_user_id}/muting/{target_user_id}`): `UnmuteUserResponse`."""
+        target = self._follow_target(request, "unmute")
+        if isinstance(target, Reply):
+            return target
         self.mutes.discard(target)
         return Reply(200, {"data": {"muting": False}})
 
