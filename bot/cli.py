@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from adapters import OPT_IN_WARNINGS
 from bot.errors import AlreadyRunning, ConfigError
 from bot.model import ActionKind, Category
 from bot.settings import Settings, load_settings
@@ -108,6 +109,9 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{settings.moderation_dir}/")
     problems = 0
     for account in settings.accounts:
+        warning = OPT_IN_WARNINGS.get((account.platform.value, account.api))
+        if warning:
+            print(f"{account.name}: warning: {warning}")
         adapter = service.adapters[account.name]
         try:
             result = adapter.check()

@@ -126,7 +126,8 @@ class Service:
         self.adapters: dict[str, Adapter] = dict(adapters or {})
         for account in settings.accounts:
             if account.name not in self.adapters:
-                self.adapters[account.name] = adapter_module(account.platform.value).create(settings.account_config(account))
+                self.adapters[account.name] = adapter_module(account.platform.value, account.api).create(
+                    settings.account_config(account))
         self.health = {name: AccountHealth() for name in self.accounts}
         self._official_ids: dict[str, frozenset[str]] = {}
         self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
