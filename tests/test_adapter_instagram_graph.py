@@ -6,7 +6,6 @@ flags, replies, messages sent, notices) and the requests the library really sent
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any

@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
-from adapters.instagram_graph import GraphInstagramAdapter, create
+from adapters.instagram_graph import create
 from bot.cli import main
 from bot.model import ActionKind
 from bot.service import Service
 from bot.settings import load_settings
-from tests.fakes.instagram_graph import FakeInstagramGraph, IGComment, IGPerson, fake_instagram_graph, instagram_graph_server
+from tests.fakes.instagram_graph import (
+    FakeInstagramGraph,
+    IGComment,
+    IGPerson,
+    fake_instagram_graph,
+    instagram_graph_server,
+    rate_limit_reply,
+)
+from tests.fakes.server import Fault
 from tests.helpers import ORGANISATION, Clock, environment
 from tests.test_bot_facebook import EMERGENCY_NUMBERS, policy_with_auto_block
 
@@ -242,3 +251,81 @@ def test_an_unknown_api_names_the_file_and_key(tmp_path: Path, fake_instagram_gr
     config.write_text(config.read_text().replace('type = "instagram"\n', 'type = "instagram"\napi = "phone"\n'))
     assert main(["--env", str(env_file), "check"]) == 2
     assert "accounts[0].api: unknown API 'phone' for type 'instagram'; known: graph, instagrapi" in capsys.readouterr().err
+
+
+# -- faults, through the whole service ------------------------------------------------------------------
+def service_for(tmp_path: Path, fake: FakeInstagramGraph, clock: Clock, timeout: float = 2.0) -> Service:
+    env_file = write_setup(tmp_path, fake)
+    config = tmp_path / "housebot.toml"
+    config.write_text(config.read_text().replace("timeout_seconds = 2\n", f"timeout_seconds = {timeout}\n"))
+    settings = load_settings({}, env_file)
+    (account,) = settings.accounts
+    return Service(settings, clock=clock, adapters={account.name: create(settings.account_config(account), clock=clock)},
+                   out=io.StringIO(), rng=random.Random(5))
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit_seconds: float = 5.0) -> None:
+    """The fake's server thread finishes a slow request on its own time: wait for it, never longer than needed."""
+    deadline = time.monotonic() + limit_seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+def test_a_throttle_waits_for_instagrams_reset_then_answers_once(tmp_path: Path,
+                                                                 fake_instagram_graph: FakeInstagramGraph) -> None:
+    fake = fake_instagram_graph
+    clock = Clock(START)
+    fake.now = START
+    service = service_for(tmp_path, fake, clock)
+    try:
+        post = fake.add_media("Flu jabs", START - timedelta(hours=1))
+        question = fake.add_comment(post, SARAH, "Is the walk-in centre open on Saturday?", START)
+        fake.inject(Fault(r"/media$", rate_limit_reply(fake.account.id, 12), method="GET"))
+        for minute in (1, 5, 10):
+            clock.now = fake.now = START + timedelta(minutes=minute)
+            service.tick()
+        assert fake.replies_to(question) == []
+        assert len(fake.calls("GET", f"/{fake.account.id}/media")) == 1  # it waited instead of hammering
+        clock.now = fake.now = START + timedelta(minutes=14)
+        service.tick()
+        service.tick()
+        assert len(fake.replies_to(question)) == 1
+    finally:
+        service.stop()
+
+
+def test_an_expired_token_pauses_the_account(tmp_path: Path, fake_instagram_graph: FakeInstagramGraph) -> None:
+    fake = fake_instagram_graph
+    clock = Clock(START)
+    fake.now = START
+    service = service_for(tmp_path, fake, clock)
+    try:
+        fake.token_valid = False
+        clock.now = fake.now = START + timedelta(minutes=1)
+        service.tick()
+        assert "access token was refused" in (service.store.paused_reason("leeds-ig") or "")
+    finally:
+        service.stop()
+
+
+def test_a_reply_that_timed_out_after_instagram_made_it_is_not_sent_again(
+        tmp_path: Path, fake_instagram_graph: FakeInstagramGraph) -> None:
+    fake = fake_instagram_graph
+    clock = Clock(START)
+    fake.now = START
+    service = service_for(tmp_path, fake, clock, timeout=0.3)
+    try:
+        post = fake.add_media("Flu jabs", START - timedelta(hours=1))
+        question = fake.add_comment(post, SARAH, "Is the walk-in centre open on Saturday?", START)
+        fake.inject(Fault(r"/replies$", delay_seconds=0.6, method="POST"))  # made, but answered too late
+        clock.now = fake.now = START + timedelta(minutes=1)
+        service.tick()
+        wait_for(lambda: len(fake.replies_to(question)) == 1, "the fake made the slow reply")
+        for minute in (2, 5, 10, 20):
+            clock.now = fake.now = START + timedelta(minutes=minute)
+            service.tick()
+        assert len(fake.replies_to(question)) == 1
+        assert len(fake.calls("POST", f"/{question.id}/replies")) == 1  # asked Instagram, never re-sent
+    finally:
+        service.stop()
