@@ -656,6 +656,7 @@ class GraphInstagramAdapter(Adapter):
         probes: list[tuple[str, str, Callable[[], Any]]] = [
             (PERMISSION_NEEDS[0][1], PERMISSION_NEEDS[0][2],
              lambda: self._api.get_connection(self.ig_user_id, "media", fields="id", limit=1)),
+            (PERMISSION_NEEDS[1][1], PERMISSION_NEEDS[1][2], self._read_one_comment),
             (PERMISSION_NEEDS[2][1], PERMISSION_NEEDS[2][2],
              lambda: self._api.get_connection(self.ig_user_id, "conversations", platform="instagram", limit=1)),
         ]
@@ -675,6 +676,11 @@ class GraphInstagramAdapter(Adapter):
             except PlatformError as error:
                 problems.append(f"{label}: could not check {permission} ({error})")
         return problems
+
+    def _read_one_comment(self) -> dict[str, Any]:
+        """The newest post's comments edge, which needs the comments permission (no post: nothing to try)."""
+        newest = self._api.get_connection(self.ig_user_id, "media", fields="id", limit=1).get("data") or []
+        return self._api.get_connection(newest[0]["id"], "comments", fields="id", limit=1) if newest else {}
 
     def close(self) -> None:
         self._api.session.close()

@@ -436,3 +436,12 @@ def test_instagram_login_check_probes_each_permission(fake_instagram_graph: Fake
     assert problem == ("Instagram account @nhsleeds: token lacks instagram_business_manage_messages; direct messages "
                        "will not be read or answered and private replies will not work")
     assert fake_instagram_graph.calls("GET", "/debug_token") == []
+
+
+def test_instagram_login_check_tries_the_comments_of_the_newest_post(fake_instagram_graph: FakeInstagramGraph,
+                                                                     instagram_login: GraphInstagramAdapter) -> None:
+    fake_instagram_graph.add_media("Flu jabs", minutes_ago(60))
+    fake_instagram_graph.permissions.discard("instagram_business_manage_comments")
+    (problem,) = instagram_login.check().problems
+    assert problem == ("Instagram account @nhsleeds: token lacks instagram_business_manage_comments; comments will "
+                       "not be read, and replies, hide and delete on comments will not work")
