@@ -330,7 +330,8 @@ def _secrets(accounts: tuple[AccountSettings, ...], env: Mapping[str, str], env_
                 lacking.append(" or ".join(", ".join(f"{account.env_prefix}_{name}" for name in group) for group in groups))
         if lacking:
             missing += lacking
-            needing.append(f"{account.name!r} ({account.platform.value})")
+            # Naming the API says why an instagrapi login is not enough now the official API is the default.
+            needing.append(f"{account.name!r} ({account.platform.value}" + (f", api = {account.api!r}" if account.api else "") + ")")
         result[account.name] = MappingProxyType(
             {name: value(name) for name in (*module.REQUIRED_ENV, *module.OPTIONAL_ENV) if value(name)})
     if missing:

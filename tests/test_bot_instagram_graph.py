@@ -241,7 +241,7 @@ def test_a_missing_secret_names_the_variable_and_the_file(tmp_path: Path, fake_i
     env_file.write_text("".join(line + "\n" for line in env_file.read_text().splitlines()
                                 if not line.startswith("LEEDS_IG_IG_USER_ID=")), encoding="utf-8")
     assert main(["--env", str(env_file), "check"]) == 2
-    assert "LEEDS_IG_IG_USER_ID" in capsys.readouterr().err
+    assert "LEEDS_IG_IG_USER_ID: missing: account 'leeds-ig' (instagram, api = 'graph') needs them" in capsys.readouterr().err
 
 
 def test_an_unknown_api_names_the_file_and_key(tmp_path: Path, fake_instagram_graph: FakeInstagramGraph,
