@@ -1,9 +1,8 @@
 """Instagram through instagrapi, which speaks Instagram's private mobile API.
 
 The client chose instagrapi. It is not Instagram's official API and Instagram's terms do not permit
-it: an account may be challenged or banned. The official Instagram API (Graph `IGUser`, `IGMedia`,
-`IGComment`, reachable with python-facebook-api's `IGGraphAPI`) can replace this module behind the
-same `adapters.base` interface by changing the account's `type`.
+it: an account may be challenged or banned. The official Instagram API (`adapters/instagram_graph.py`)
+is Instagram's default; this module is used only when an account opts in with `api = "instagrapi"`.
 
 Streams: "comments" (comments on the account's most recent posts) and "direct_messages" (the direct inbox and
 its message requests). The offline notice (`options.notice_kind`) goes in the biography, or is

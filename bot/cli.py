@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from adapters import OPT_IN_WARNINGS
 from bot.errors import AlreadyRunning, ConfigError
 from bot.model import ActionKind, Category, Platform
 from bot.settings import Settings, load_settings
@@ -184,6 +185,9 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{settings.moderation_dir}/")
     problems = 0
     for account in settings.accounts:
+        warning = OPT_IN_WARNINGS.get((account.platform.value, account.api))
+        if warning:
+            print(f"{account.name}: warning: {warning}")
         adapter = service.adapters[account.name]
         try:
             result = adapter.check()

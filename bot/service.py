@@ -159,7 +159,8 @@ class Service:
         self.adapters: dict[str, Adapter] = dict(adapters or {})
         for account in settings.accounts:
             if account.name not in self.adapters:
-                self.adapters[account.name] = adapter_module(account.platform.value).create(settings.account_config(account))
+                self.adapters[account.name] = adapter_module(account.platform.value, account.api).create(
+                    settings.account_config(account))
         self.health = {name: AccountHealth() for name in self.accounts}
         self.metrics = Metrics([AccountStreams(name, tuple(self.adapters[name].streams)) for name in self.accounts],
                                started_at=clock())
@@ -841,6 +842,11 @@ class Service:
                 ref = adapter.post_notice(stored.action.text)
         except ActionRefused as refusal:
             self.store.mark_failed(stored.id, f"refused: {self._error_text(refusal)}", now)
+            # The platform will not post or take down this notice: a person must (Instagram's API, say,
+            # publishes only a picture at a public address), so it becomes a task for staff.
+            task = f"an hours notice needs a person: {self._error_text(refusal)}"
+            self.console.alert(account.name, "routine", task)
+            self.alerts.enqueue_system(account, Urgency.ROUTINE, task, now)
             return
         except PlatformError as problem:
             if not (isinstance(problem, PlatformUnavailable) and problem.maybe_sent):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from adapters import ADAPTER_MODULES, adapter_module
+from adapters import ADAPTER_APIS, ADAPTER_MODULES, adapter_module
 from adapters.base import AccountConfig
 from bot.errors import ConfigError
 from bot.hours import MonitoringHours, parse_hours
@@ -108,6 +108,7 @@ class AccountSettings:
     env_prefix: str
     options: Mapping[str, object]
     poll_seconds: float | None = None  # overrides [bot] poll_seconds for this account
+    api: str = ""  # which of the type's APIs (ADAPTER_APIS), "" for a type that has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +314,7 @@ def _ops_address(value: str, where: Path) -> tuple[str, int] | None:
     return host, int(port)
 
 
-ACCOUNT_KEYS = ("name", "type", "handle", "display_name", "safety_screen", "online_notice", "env_prefix",
+ACCOUNT_KEYS = ("name", "type", "api", "handle", "display_name", "safety_screen", "online_notice", "env_prefix",
                 "poll_seconds", "hours", "options")
 
 
@@ -333,6 +334,12 @@ def _accounts(root: _Table, zone: ZoneInfo) -> tuple[AccountSettings, ...]:
         kind = account.text("type")
         if kind not in ADAPTER_MODULES:
             raise account.error("type", f"unknown account type {kind!r}; known types: {', '.join(ADAPTER_MODULES)}")
+        apis = tuple(ADAPTER_APIS.get(kind, {}))
+        api = account.text("api", apis[0]) if apis else ""
+        if not apis and "api" in account.data:
+            raise account.error("api", f"type {kind!r} has only one API: remove this key")
+        if apis and api not in apis:
+            raise account.error("api", f"unknown API {api!r} for type {kind!r}; known: {', '.join(apis)}")
         hours = parse_hours(account.table("hours").data, zone, str(root.file), account.key("hours"))
         result.append(
             AccountSettings(
@@ -346,6 +353,7 @@ def _accounts(root: _Table, zone: ZoneInfo) -> tuple[AccountSettings, ...]:
                 env_prefix=account.text("env_prefix", re.sub(r"[^A-Z0-9]", "_", name.upper())),
                 options=MappingProxyType(account.table("options", required=False).data),
                 poll_seconds=account.number("poll_seconds", 0, 0) or None,
+                api=api,
             )
         )
     return tuple(result)
@@ -358,7 +366,7 @@ def _secrets(accounts: tuple[AccountSettings, ...], env: Mapping[str, str], env_
     missing: list[str] = []
     needing: list[str] = []
     for account in accounts:
-        module = adapter_module(account.platform.value)
+        module = adapter_module(account.platform.value, account.api)
 
         def value(name: str, prefix: str = account.env_prefix) -> str:
             return env.get(f"{prefix}_{name}", "").strip()
@@ -373,7 +381,8 @@ def _secrets(accounts: tuple[AccountSettings, ...], env: Mapping[str, str], env_
                 lacking.append(" or ".join(", ".join(f"{account.env_prefix}_{name}" for name in group) for group in groups))
         if lacking:
             missing += lacking
-            needing.append(f"{account.name!r} ({account.platform.value})")
+            # Naming the API says why an instagrapi login is not enough now the official API is the default.
+            needing.append(f"{account.name!r} ({account.platform.value}" + (f", api = {account.api!r}" if account.api else "") + ")")
         result[account.name] = MappingProxyType(
             {name: value(name) for name in (*module.REQUIRED_ENV, *module.OPTIONAL_ENV) if value(name)})
     if missing:

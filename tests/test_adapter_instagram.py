@@ -92,7 +92,7 @@ def signed(request: Any) -> dict[str, Any]:
 
 # -- module contract, capabilities, settings ----------------------------------------------------------
 def test_module_contract_and_truthful_capabilities(make_adapter: MakeAdapter) -> None:
-    module = adapters.adapter_module("instagram")
+    module = adapters.adapter_module("instagram", "instagrapi")
     assert module.REQUIRED_ENV == ("USERNAME", "PASSWORD")
     assert module.OPTIONAL_ENV == ("TOTP_SEED",)
     adapter = make_adapter()

@@ -33,6 +33,7 @@ ACCOUNT = """
 [[accounts]]
 name = "leeds-ig"
 type = "instagram"
+api = "instagrapi"
 handle = "@nhsleeds"
 display_name = "NHS Leeds on Instagram"
 safety_screen = false
@@ -236,7 +237,9 @@ def test_housebot_check_says_exactly_what_will_not_work(
     fake.direct_forbidden = True
     code, lines = run_check(tmp_path, environ, monkeypatch, capsys)
     assert code == 1
-    [problem] = [line for line in lines if line.startswith("leeds-ig:")]
+    warning, problem = [line for line in lines if line.startswith("leeds-ig:")]
+    assert warning.startswith("leeds-ig: warning: instagrapi logs in as the Instagram phone app, which "
+                              "Instagram's terms do not permit")
     assert problem.startswith("leeds-ig: Instagram account leeds-ig: the direct inbox cannot be read")
     assert problem.endswith("private messages will not be handled")
 
