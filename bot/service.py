@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters import adapter_module, reply_limits
 from adapters.base import ActionRefused, Adapter, AuthFailed, PlatformError, PlatformUnavailable, RateLimited
@@ -42,6 +41,7 @@ from bot.ops.metrics import AccountStreams, Metrics
 from bot.ops.retention import purge
 from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engine, reply_values
 from bot.replies import render
+from bot import staff
 from bot.settings import AccountSettings, Settings
 from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
 
@@ -71,13 +71,15 @@ FOLLOWERS_READ_EVERY = timedelta(hours=1)
 FOLLOW_CAP_WINDOW = timedelta(hours=24)  # `follow_per_day` counts the follows planned in any 24 hours
 
 
+STOP_REQUESTED = threading.Event()  # set by SIGTERM or Ctrl-C; `run` waits on it in the main thread
+
+
 def stop_like_ctrl_c(signum: int, frame: object) -> None:
-    """SIGTERM (what systemd sends) and Ctrl-C both stop the bot the same way: the main thread
-    leaves the scheduler's loop and `stop` waits for the step under way before closing the state.
-    Further signals are ignored while it stops, so a second one cannot cut the stop short."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    """SIGTERM (what systemd sends) and Ctrl-C both stop the bot the same way: they only set a flag
+    the main thread waits on, and `stop` then waits for the steps under way before closing the
+    state. Never an exception: one raised while the scheduler submits a job was caught and logged
+    by APScheduler itself, and the stop was lost. A signal during start-up is kept until `run`."""
+    STOP_REQUESTED.set()
 
 
 def utc_now() -> datetime:
@@ -152,6 +154,7 @@ class Service:
         # Log lines may quote a platform's answer (a whole message), so they lose private details too.
         self.log_scrubber = SecretScrubber(secrets, self._redact)
         self.alerts = Alerts(settings, self.store, self.engine.moderation, scrub=self.scrubber.scrub)
+        staff.prepare(self.store)  # the staff tables, and how retention and erasure reach them
         self.console = Console(out if out is not None else sys.stdout, settings.organisation.timezone, self.scrubber,
                                self._redact)
         self.rng = rng or random.Random()
@@ -168,7 +171,7 @@ class Service:
         self._ops_reader: Store | None = None  # the endpoints' own read-only connection
         self._ops_url = ""
         self._official_ids: dict[str, frozenset[str]] = {}
-        self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
+        self._scheduler: BackgroundScheduler | None = None
         # One lock per worker: held by its step while it runs (so an account's step never runs twice
         # at once), and by stop once that worker is done.
         self._workers = {name: threading.Lock() for name in (*self.accounts, ALERTS_WORKER, PURGE_WORKER)}
@@ -202,7 +205,7 @@ class Service:
         self.carry_out_staff_actions()
         self.deliver_alerts()
 
-    def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+    def _schedule(self, scheduler: BackgroundScheduler) -> None:
         """Each account's job runs in its own executor of one thread: X answering slowly (or a
         long backlog) must not delay the Page's replies, as one shared job loop did."""
         for account in self.settings.accounts:
@@ -266,20 +269,21 @@ class Service:
         self._scheduler.start()
 
     def run(self) -> None:
-        """Run in the foreground until Ctrl-C or SIGTERM, then stop cleanly."""
-        scheduler = BlockingScheduler(timezone=self.settings.organisation.timezone,
-                                      executors={"default": ThreadPoolExecutor(1)})
+        """Run until Ctrl-C or SIGTERM, then stop cleanly: the scheduler works in the background
+        and the main thread only waits for the stop signal's flag."""
+        scheduler = BackgroundScheduler(timezone=self.settings.organisation.timezone,
+                                        executors={"default": ThreadPoolExecutor(1)})
         self._scheduler = scheduler
         self._schedule(scheduler)
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, stop_like_ctrl_c)
         self._ops = self._start_ops()
-        try:
-            self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
-            if self._ops is not None:
-                self.console.listening(self._ops_url)
+        self.console.started(self.settings, {a.name: self.poll_interval(a) for a in self.settings.accounts})
+        if self._ops is not None:
+            self.console.listening(self._ops_url)
+        if not STOP_REQUESTED.is_set():
             scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
+        while not STOP_REQUESTED.wait(timeout=1):
             pass
         self.stop()
 

@@ -26,6 +26,7 @@ from typing import ContextManager
 from adapters import adapter_module
 from bot.model import Action, ActionKind, Capabilities, Channel, Inbound, Platform
 from bot.moderation import ModerationData, load_moderation_data, private_spans
+from bot.ops.retention import PersonalData
 from bot.replies import written_reply_problems
 from bot.settings import Settings
 from bot.store import DONE, PLANNED, SENDING, WAITING, PendingItem, StoredAction, Store
@@ -52,6 +53,36 @@ CREATE TABLE IF NOT EXISTS alert_notes (
 CREATE INDEX IF NOT EXISTS alert_notes_alert ON alert_notes (alert_id);
 """
 
+_PERSON_INBOUND = "SELECT id FROM inbound WHERE platform=:platform AND author_id=:author_id"
+# How `housebot forget`, `export` and the daily purge reach the staff tables. The audit of what staff
+# did is kept for its own (longest) time, but a person who asks to be forgotten is cut out of it:
+# the row says what was done and when, no longer to whom or why (a reason may name them). Notes on
+# an alert go with the alert, whichever room erases first.
+STAFF_PERSONAL_DATA = PersonalData(
+    room="staff",
+    erase=(
+        f"DELETE FROM appeals WHERE inbound_id IN ({_PERSON_INBOUND})",
+        f"DELETE FROM review_assignments WHERE review_id IN (SELECT id FROM actions WHERE inbound_id IN ({_PERSON_INBOUND}))",
+        f"""UPDATE staff_audit SET target='(erased)', reason='(erased)', inbound_id=NULL, action_id=NULL
+            WHERE inbound_id IN ({_PERSON_INBOUND})""",
+        f"""DELETE FROM alert_notes WHERE alert_id NOT IN (SELECT id FROM alerts)
+            OR alert_id IN (SELECT id FROM alerts WHERE inbound_id IN ({_PERSON_INBOUND}))""",
+    ),
+    export={"appeals": f"""SELECT received, text, recorded_at, decided_at, upheld, decision_reason FROM appeals
+                           WHERE inbound_id IN ({_PERSON_INBOUND}) ORDER BY id"""},
+    purge_text=("UPDATE appeals SET text='' WHERE recorded_at < :before AND decided_at IS NOT NULL",),
+    purge_decisions=("DELETE FROM appeals WHERE recorded_at < :before AND decided_at IS NOT NULL",
+                     "DELETE FROM review_assignments WHERE at < :before"),
+    purge_staff_audit=("DELETE FROM staff_audit WHERE at < :before", "DELETE FROM alert_notes WHERE at < :before"),
+)
+
+
+def prepare(store: Store) -> None:
+    """Make the staff tables and tell the store how retention and erasure reach them."""
+    store.extend_schema(STAFF_SCHEMA)
+    store.register_personal_data(STAFF_PERSONAL_DATA)
+
+
 PLATFORM_NAMES = {Platform.SANDBOX: "The sandbox", Platform.X: "X", Platform.FACEBOOK: "Facebook",
                   Platform.INSTAGRAM: "Instagram"}
 # What undoes what; a delete cannot be undone on any platform (none restores a deleted comment).
@@ -67,11 +98,14 @@ _CANNOT: dict[tuple[Platform, ActionKind], str] = {
                                      "or report it in the X app",
     (Platform.FACEBOOK, ActionKind.MUTE): "Facebook has no mute: ban the person from the Page instead",
     (Platform.FACEBOOK, ActionKind.UNMUTE): "Facebook has no mute, so there is nothing to unmute",
-    (Platform.INSTAGRAM, ActionKind.HIDE): "Instagram's API cannot hide comments: delete instead, "
-                                           "or hide it in the Instagram app",
-    (Platform.INSTAGRAM, ActionKind.UNHIDE): "Instagram's API cannot unhide comments: do it in the Instagram app",
-    (Platform.INSTAGRAM, ActionKind.MUTE): "Instagram's API cannot mute: block instead",
-    (Platform.INSTAGRAM, ActionKind.UNMUTE): "Instagram's API cannot unmute: do it in the Instagram app",
+    # Instagram's official API (the default) hides and unhides comments but has no block or mute;
+    # instagrapi (opt-in) blocks but cannot hide. The page offers what the default API declares.
+    (Platform.INSTAGRAM, ActionKind.BLOCK): "Instagram's official API has no block: restrict or block the person "
+                                            "in the Instagram app",
+    (Platform.INSTAGRAM, ActionKind.UNBLOCK): "Instagram's official API has no unblock: do it in the Instagram app",
+    (Platform.INSTAGRAM, ActionKind.MUTE): "Instagram's official API has no mute: restrict the person in the "
+                                           "Instagram app",
+    (Platform.INSTAGRAM, ActionKind.UNMUTE): "Instagram's official API has no unmute: do it in the Instagram app",
 }
 
 

@@ -129,3 +129,18 @@ def test_sigterm_at_any_moment_stops_cleanly_with_exit_0(tmp_path: Path) -> None
         assert process.returncode == 0, (run, err)
         assert "Traceback" not in err and "Error" not in err, (run, err)
         assert out.rstrip().endswith("housebot stopped cleanly."), (run, out)
+
+
+def test_a_stop_signal_only_sets_the_flag_run_waits_on_and_never_raises() -> None:
+    """A KeyboardInterrupt raised by the handler could land inside APScheduler's job submission,
+    which caught and logged it: the stop was lost and further signals were ignored."""
+    from bot.service import STOP_REQUESTED, stop_like_ctrl_c
+
+    STOP_REQUESTED.clear()
+    try:
+        for _ in range(3):  # systemd may send SIGTERM more than once
+            stop_like_ctrl_c(signal.SIGTERM, None)
+        assert STOP_REQUESTED.is_set()
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN  # a later signal still counts
+    finally:
+        STOP_REQUESTED.clear()

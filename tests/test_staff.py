@@ -404,7 +404,8 @@ def test_the_audit_trail_filters_by_person_and_time(desk: Desk) -> None:
 @pytest.mark.parametrize("platform, kind, words", [
     (Platform.X, ActionKind.BLOCK, "X has no block endpoint: mute instead, or block in the X app"),
     (Platform.X, ActionKind.DELETE, "X deletes only the account's own posts"),
-    (Platform.INSTAGRAM, ActionKind.HIDE, "Instagram's API cannot hide comments"),
+    (Platform.INSTAGRAM, ActionKind.HIDE, None),  # the official API, Instagram's default, hides comments
+    (Platform.INSTAGRAM, ActionKind.BLOCK, "Instagram's official API has no block"),
     (Platform.FACEBOOK, ActionKind.MUTE, "Facebook has no mute"),
     (Platform.FACEBOOK, ActionKind.UNBLOCK, None),
     (Platform.X, ActionKind.UNMUTE, None),
@@ -455,3 +456,27 @@ def test_a_second_take_down_and_hiding_a_private_message_are_refused(desk: Desk)
     desk.service.tick()
     with pytest.raises(NotAllowed, match="A private message cannot be hidden by the account"):
         staff.take_down(desk.store, ALEX, desk.inbound_id("dm"), ActionKind.HIDE, "", later(desk))
+
+
+def test_forgetting_a_person_reaches_the_staff_tables_and_keeps_what_staff_did(desk: Desk) -> None:
+    """UK GDPR erasure: the appeal, the assignment and the notes go; the audit keeps that something
+    was done and when, but no longer to whom or why (a reason may name the person)."""
+    from bot.ops.retention import find_person, forget
+
+    staff.record_appeal(desk.store, ALEX, desk.claim_id, "by email on 24 Nov", "I am @truthseeker, put it back",
+                        later(desk))
+    staff.assign(desk.store, ALEX, desk.review_id, "bea", later(desk))
+    [alert] = desk.store.read("SELECT id FROM alerts WHERE inbound_id=?", (desk.claim_id,))
+    staff.note_alert(desk.store, BEA, alert["id"], "@truthseeker again", later(desk))
+    staff.settle(desk.store, BEA, desk.review_id, "dismissed", "@truthseeker is quoting the NHS page", later(desk))
+    service_store = desk.service.store
+    erasure = forget(service_store, find_person(service_store, "sandbox", "@truthseeker"), later(desk))
+    assert erasure.complete, erasure.remaining
+    assert service_store.read("SELECT 1 FROM appeals") == []
+    assert service_store.read("SELECT 1 FROM review_assignments") == []
+    assert service_store.read("SELECT 1 FROM alert_notes") == []
+    audit = [(row["what"], row["target"], row["reason"]) for row in service_store.read(
+        "SELECT what, target, reason FROM staff_audit ORDER BY id")]
+    assert [what for what, _, _ in audit] == ["record_appeal", "assign", "note_alert", "dismissed"]
+    assert all(target == "(erased)" and reason == "(erased)" for what, target, reason in audit if what != "note_alert")
+    assert not any("truthseeker" in f"{target} {reason}" for _, target, reason in audit)

@@ -45,8 +45,9 @@ def live_accounts(service: object, clock: Callable[[], datetime]) -> Callable[[]
         for name, health in list(service.health.items()):
             waits = [until for until in list(health.wait_until.values()) if until > now]
             reads = list(health.last_read.values())
-            known[name] = LiveAccount(last_read=max(reads) if reads else None, failures=health.failures,
-                                      breaker_open=health.failures >= BREAKER_THRESHOLD,
+            failures = max(list(health.failures.values()), default=0)  # the worst stream's run (or "*")
+            known[name] = LiveAccount(last_read=max(reads) if reads else None, failures=failures,
+                                      breaker_open=failures >= BREAKER_THRESHOLD,
                                       waiting_until=max(waits) if waits else None)
         return known
 
