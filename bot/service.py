@@ -633,6 +633,10 @@ class Service:
             return adapter.mute(inbound.author)
         if kind is ActionKind.UNMUTE:
             return adapter.unmute(inbound.author)
+        if kind is ActionKind.FOLLOW:  # asked for by staff from a message's author view
+            return adapter.follow(inbound.author)
+        if kind is ActionKind.UNFOLLOW:
+            return adapter.unfollow(inbound.author)
         raise ActionRefused(f"{kind.value} is not a platform action")
 
     # -- staff actions ------------------------------------------------------------------------------

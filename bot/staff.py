@@ -89,6 +89,7 @@ PLATFORM_NAMES = {Platform.SANDBOX: "The sandbox", Platform.X: "X", Platform.FAC
 UNDOES: dict[ActionKind, ActionKind] = {ActionKind.HIDE: ActionKind.UNHIDE, ActionKind.BLOCK: ActionKind.UNBLOCK,
                                         ActionKind.MUTE: ActionKind.UNMUTE}
 TAKE_DOWNS = (ActionKind.HIDE, ActionKind.DELETE)
+FOLLOWS = (ActionKind.FOLLOW, ActionKind.UNFOLLOW)
 SETTLE_OUTCOMES = ("left", "dismissed")
 # Why a platform cannot do something, in the words staff need (what to do instead).
 _CANNOT: dict[tuple[Platform, ActionKind], str] = {
@@ -279,6 +280,21 @@ def take_down(store: Store, who: StaffMember, inbound_id: int, kind: ActionKind,
             store.settle_review_in(db, review.id, f"{kind.value} by {who.name}", now)
         action_id = store.plan_staff_action(db, inbound_id, action, who.name, now)
         _audit(db, who, kind.value, f"message {inbound_id}", reason, now, inbound_id, action_id)
+    return action_id
+
+
+def follow_author(store: Store, who: StaffMember, inbound_id: int, kind: ActionKind, reason: str, now: datetime) -> int:
+    """Follow, or stop following, the author of a message (the console's author view). Following is
+    not endorsement, as the account's profile and the verification reply say. Returns the action's id."""
+    _may_act(who)
+    if kind not in FOLLOWS:
+        raise NotAllowed(f"An author can be followed or unfollowed, not {kind.value}.")
+    item = _message(store, inbound_id)
+    _platform_can(item.inbound, kind)
+    action = Action(kind, f"staff.{kind.value}", reason or f"{kind.value} by staff")
+    with _writing(store) as db:
+        action_id = store.plan_staff_action(db, inbound_id, action, who.name, now)
+        _audit(db, who, kind.value, f"author of message {inbound_id}", reason, now, inbound_id, action_id)
     return action_id
 
 

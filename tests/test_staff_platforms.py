@@ -208,3 +208,31 @@ def test_on_facebook_messenger_is_answered_by_staff_only_within_24_hours(fake_fa
     finally:
         store.close()
         service.stop()
+
+
+def test_on_x_staff_follow_an_author_from_a_message_once_and_unfollow_them(fake_x: FakeX, tmp_path: Path) -> None:
+    ours = fake_x.own_post("Flu and COVID-19 vaccination clinics are open across Leeds this week.")
+    thanks = fake_x.reply_to(ours, "leeds_carers", "Thank you, sharing this with our members")
+    service, clock, store = x_service(tmp_path, fake_x)
+    try:
+        service.tick()
+        inbound_id = row_of(store, thanks.id)
+        follow_id = staff.follow_author(store, ALEX, inbound_id, ActionKind.FOLLOW, "local carers' charity",
+                                        clock.advance(minutes=1))
+        service.tick()
+        service.tick()
+        author = fake_x.user("leeds_carers")
+        assert author.id in fake_x.following
+        assert len([r for r in fake_x.requests if r.method == "POST" and r.path.endswith("/following")]) == 1
+        followed = store.action(follow_id)
+        assert (followed.status, followed.platform_ref, followed.requested_by) == (DONE, author.id, "alex")
+
+        unfollow_id = staff.follow_author(store, ALEX, inbound_id, ActionKind.UNFOLLOW, "", clock.advance(minutes=1))
+        service.tick()
+        assert author.id not in fake_x.following and store.action(unfollow_id).status == DONE
+        assert [e.what for e in staff.audit_trail(store)] == ["unfollow", "follow"]
+        with pytest.raises(NotAllowed, match="followed or unfollowed"):
+            staff.follow_author(store, ALEX, inbound_id, ActionKind.HIDE, "", clock.now)
+    finally:
+        store.close()
+        service.stop()

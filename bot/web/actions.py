@@ -77,6 +77,15 @@ def _take_down(store: Store, settings: Settings, who: staff.StaffMember, inbound
     return f"{kind.value.capitalize()} planned: {CARRIED_OUT}."
 
 
+def _follow(store: Store, settings: Settings, who: staff.StaffMember, inbound_id: int, form: Form, now: datetime) -> str:
+    try:
+        kind = ActionKind(form.get("kind", ""))
+    except ValueError:
+        raise staff.NotAllowed("Choose follow or unfollow.") from None
+    staff.follow_author(store, who, inbound_id, kind, form.get("reason", ""), now)
+    return f"{kind.value.capitalize()} planned: {CARRIED_OUT}."
+
+
 def _reply_to_message(store: Store, settings: Settings, who: staff.StaffMember, inbound_id: int, form: Form,
                       now: datetime) -> str:
     staff.send_reply(store, settings, who, inbound_id, form.get("text", ""), now, target=staff.ReplyTarget.INBOUND)
@@ -130,6 +139,7 @@ FORMS: tuple[tuple[str, Handler, str], ...] = (
     ("/reviews/{id:int}/assign", _assign, "/queue"),
     ("/messages/{id:int}/take-down", _take_down, "/inbox"),
     ("/messages/{id:int}/reply", _reply_to_message, "/inbox"),
+    ("/messages/{id:int}/follow", _follow, "/inbox"),
     ("/messages/{id:int}/restore-strike", _restore_strike, "/undo"),
     ("/messages/{id:int}/appeals", _record_appeal, "/undo"),
     ("/actions/{id:int}/undo", _undo, "/undo"),

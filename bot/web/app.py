@@ -246,6 +246,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         return render(request, "message.html", user, view=view, shown=shown, full=shown is view.full_text,
                       parts=_highlight(shown, spans), findings=findings,
                       take_downs=[(kind.value, staff.cannot(platform, kind)) for kind in staff.TAKE_DOWNS],
+                      follows=[(kind.value, staff.cannot(platform, kind)) for kind in staff.FOLLOWS],
                       appeals=staff.appeals(store, inbound_id=view.row.id))
 
     async def queue_page(request: Request) -> Response:

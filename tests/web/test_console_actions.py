@@ -125,3 +125,16 @@ def test_a_possible_false_claim_waits_with_its_suggested_reply_ready_to_edit(con
     assert "@claimer" in page and "the suggested reply" in page
     suggested = page.split('name="text" rows="3">')[1].split("</textarea>")[0]
     assert suggested.strip()
+
+
+def test_following_an_author_from_the_console_is_refused_where_the_platform_cannot(console: Console) -> None:
+    """The sandbox, like a Facebook Page, cannot follow anyone: the page says so beside the choice
+    (disabled), and a forged POST is refused in the same words with nothing planned."""
+    row = console.say("f1", "Thanks for the clinic times, really helpful", handle="@fan")
+    console.sign_in("mo")
+    page = console.client.get(f"/messages/{row}").text
+    assert "following is not endorsement" in page
+    assert 'id="follow-follow" name="kind" type="radio" value="follow" disabled' in page
+    console.form(f"/messages/{row}/follow", {"kind": "follow", "back": f"/messages/{row}"}, page=f"/messages/{row}")
+    assert "cannot follow" in console.client.get(f"/messages/{row}").text
+    assert [a for a in console.store.actions_for(row) if a.action.kind.value == "follow"] == []
