@@ -21,6 +21,7 @@ at all, only the last `initial_lookback_minutes` are read, so a first start does
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -321,10 +322,77 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class FacebookAdapter(Adapter):
+class GraphCalls(ABC):
+    """The Graph API call, read, paging and write steps both Meta adapters (the Facebook Page and
+    the official Instagram API) share; each names its platform and translates Graph errors into
+    its own words.
+
+    When an action fails after its request may have reached the platform (no answer in time, a
+    5xx, an unreadable answer), `PlatformUnavailable.maybe_sent` tells the service to look before
+    it sends the same thing again.
+    """
+
+    platform_name: str  # "Facebook" or "Instagram", in the words staff read
+    label: str
+    options: Any  # the adapter's options: `timeout_seconds`
+    _api: GraphAPI
+    _clock: Callable[[], datetime]
+
+    @abstractmethod
+    def _translate(self, status: int, error: Mapping[str, Any], headers: Mapping[str, str], *,
+                   reading: bool, what: str) -> PlatformError:
+        """One Graph error answer, in this platform's words (see each module's `translate_failure`)."""
+
+    def _call(self, what: str, request: Callable[[], Any], *, reading: bool) -> dict[str, Any]:
+        """Run one library call and report any failure as an `adapters.base` exception."""
+        name = self.platform_name
+        try:
+            answer = request()
+        except _GraphFailure as failure:
+            raise self._translate(failure.status, failure.error, failure.headers, reading=reading,
+                                  what=what) from None
+        except FacebookError as error:  # an `error` body with a 2xx status
+            raise self._translate(200, getattr(error, "_data", {}).get("error", {}), {}, reading=reading,
+                                  what=what) from None
+        except requests.Timeout as error:
+            raise PlatformUnavailable(f"{self.label}: {name} did not answer within "
+                                      f"{self.options.timeout_seconds:g}s while trying to {what}",
+                                      maybe_sent=not reading and not _never_connected(error)) from None
+        except (requests.RequestException, LibraryError, ValueError, KeyError) as error:
+            # connection refused or reset, a body that is not JSON, a missing Content-Type
+            raise PlatformUnavailable(f"{self.label}: no usable answer from {name} while trying to "
+                                      f"{what} ({type(error).__name__})",
+                                      maybe_sent=not reading and not _never_connected(error)) from None
+        if not isinstance(answer, dict):
+            raise PlatformUnavailable(f"{self.label}: {name} sent an unexpected answer while trying to {what}",
+                                      maybe_sent=not reading)
+        return answer
+
+    def _get(self, object_id: str, connection: str, what: str, **args: Any) -> dict[str, Any]:
+        return self._call(what, lambda: self._api.get_connection(object_id, connection, **args), reading=True)
+
+    def _pages(self, object_id: str, connection: str, what: str, **args: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a list edge, following `paging.cursors.after` while `paging.next` is given."""
+        answer = self._get(object_id, connection, what, **args)
+        while True:
+            data = answer.get("data")
+            if not isinstance(data, list):
+                raise PlatformUnavailable(f"{self.label}: {self.platform_name}'s list had no data while trying to {what}")
+            yield from data
+            after = _next_cursor(answer)
+            if after is None:
+                return
+            answer = self._get(object_id, connection, what, **{**args, "after": after})
+
+    def _post(self, what: str, object_id: str, connection: str | None, data: dict[str, str]) -> dict[str, Any]:
+        return self._call(what, lambda: self._api.post_object(object_id, connection, data=data), reading=False)
+
+
+class FacebookAdapter(GraphCalls, Adapter):
     """One Facebook Page, read and acted on with its Page access token."""
 
     platform = Platform.FACEBOOK
+    platform_name = "Facebook"
     streams = (COMMENTS, MESSAGES)
     capabilities = CAPABILITIES
 
@@ -345,51 +413,10 @@ class FacebookAdapter(Adapter):
         self.rate_budgets = {COMMENTS: RateBudget(4800 * options.engaged_users, day),
                              MESSAGES: RateBudget(200 * options.engaged_users, day)}
 
-    # -- calling the library --------------------------------------------------------------------
-    def _call(self, what: str, request: Callable[[], Any], *, reading: bool) -> dict[str, Any]:
-        """Run one library call and report any failure as an `adapters.base` exception.
-
-        When an action fails after its request may have reached Facebook (no answer in time, a 5xx,
-        an unreadable answer), `PlatformUnavailable.maybe_sent` tells the service to look before
-        it sends the same thing again.
-        """
-        try:
-            answer = request()
-        except _GraphFailure as failure:
-            raise translate_failure(failure.status, failure.error, failure.headers, reading=reading,
-                                    what=what, label=self.label, now=self._clock()) from None
-        except FacebookError as error:  # an `error` body with a 2xx status
-            raise translate_failure(200, getattr(error, "_data", {}).get("error", {}), {}, reading=reading,
-                                    what=what, label=self.label, now=self._clock()) from None
-        except requests.Timeout as error:
-            raise PlatformUnavailable(f"{self.label}: Facebook did not answer within "
-                                      f"{self.options.timeout_seconds:g}s while trying to {what}",
-                                      maybe_sent=not reading and not _never_connected(error)) from None
-        except (requests.RequestException, LibraryError, ValueError, KeyError) as error:
-            # connection refused or reset, a body that is not JSON, a missing Content-Type
-            raise PlatformUnavailable(f"{self.label}: no usable answer from Facebook while trying to "
-                                      f"{what} ({type(error).__name__})",
-                                      maybe_sent=not reading and not _never_connected(error)) from None
-        if not isinstance(answer, dict):
-            raise PlatformUnavailable(f"{self.label}: Facebook sent an unexpected answer while trying to {what}",
-                                      maybe_sent=not reading)
-        return answer
-
-    def _get(self, object_id: str, connection: str, what: str, **args: Any) -> dict[str, Any]:
-        return self._call(what, lambda: self._api.get_connection(object_id, connection, **args), reading=True)
-
-    def _pages(self, object_id: str, connection: str, what: str, **args: Any) -> Iterator[dict[str, Any]]:
-        """Every item of a list edge, following `paging.cursors.after` while `paging.next` is given."""
-        answer = self._get(object_id, connection, what, **args)
-        while True:
-            data = answer.get("data")
-            if not isinstance(data, list):
-                raise PlatformUnavailable(f"{self.label}: Facebook's list had no data while trying to {what}")
-            yield from data
-            after = _next_cursor(answer)
-            if after is None:
-                return
-            answer = self._get(object_id, connection, what, **{**args, "after": after})
+    def _translate(self, status: int, error: Mapping[str, Any], headers: Mapping[str, str], *,
+                   reading: bool, what: str) -> PlatformError:
+        return translate_failure(status, error, headers, reading=reading, what=what, label=self.label,
+                                 now=self._clock())
 
     # -- reading --------------------------------------------------------------------------------
     def own_ids(self) -> frozenset[str]:
@@ -552,9 +579,6 @@ class FacebookAdapter(Adapter):
         return str(conversation["id"]) if conversation.get("id") else None
 
     # -- acting ---------------------------------------------------------------------------------
-    def _post(self, what: str, object_id: str, connection: str | None, data: dict[str, str]) -> dict[str, Any]:
-        return self._call(what, lambda: self._api.post_object(object_id, connection, data=data), reading=False)
-
     def _send(self, what: str, recipient: dict[str, str], text: str, messaging_type: str | None) -> str:
         data = {"recipient": json.dumps(recipient), "message": json.dumps({"text": text})}
         if messaging_type:

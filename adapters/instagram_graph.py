@@ -37,8 +37,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-import requests
-from pyfacebook import BasicDisplayAPI, FacebookError, GraphAPI, LibraryError
+from pyfacebook import BasicDisplayAPI, GraphAPI
 
 from adapters.base import (
     AccountCheck,
@@ -56,12 +55,11 @@ from adapters.base import (
     read_item,
 )
 from adapters.facebook import (
+    GraphCalls,
     RATE_LIMIT_CODES,
     TOKEN_CODES,
     TRANSIENT_CODES,
     Watermark,
-    _GraphFailure,
-    _never_connected,
     _next_cursor,
     _raise_for_error_status,
     _time_or_none,
@@ -229,10 +227,11 @@ def rate_budgets(watched_media: int, daily_impressions: int) -> dict[str, RateBu
             MESSAGES: RateBudget(max(1, calls // 4), day), MENTIONS: RateBudget(max(1, calls // 20), day)}
 
 
-class GraphInstagramAdapter(Adapter):
+class GraphInstagramAdapter(GraphCalls, Adapter):
     """One Instagram professional account, through the official Instagram API."""
 
     platform = Platform.INSTAGRAM
+    platform_name = "Instagram"
     streams = (COMMENTS, MENTIONS, MESSAGES)
 
     def __init__(self, config: AccountConfig, api: GraphAPI, options: GraphInstagramOptions,
@@ -253,48 +252,11 @@ class GraphInstagramAdapter(Adapter):
         self._app_token = app_token
         self._clock = clock
 
-    # -- calling the library --------------------------------------------------------------------
-    def _call(self, what: str, request: Callable[[], Any], *, reading: bool) -> dict[str, Any]:
-        """Run one library call and report any failure as an `adapters.base` exception."""
-        try:
-            answer = request()
-        except _GraphFailure as failure:
-            raise translate_failure(failure.status, failure.error, failure.headers, reading=reading,
-                                    what=what, label=self.label, now=self._clock()) from None
-        except FacebookError as error:  # an `error` body with a 2xx status
-            raise translate_failure(200, getattr(error, "_data", {}).get("error", {}), {}, reading=reading,
-                                    what=what, label=self.label, now=self._clock()) from None
-        except requests.Timeout as error:
-            raise PlatformUnavailable(f"{self.label}: Instagram did not answer within "
-                                      f"{self.options.timeout_seconds:g}s while trying to {what}",
-                                      maybe_sent=not reading and not _never_connected(error)) from None
-        except (requests.RequestException, LibraryError, ValueError, KeyError) as error:
-            raise PlatformUnavailable(f"{self.label}: no usable answer from Instagram while trying to "
-                                      f"{what} ({type(error).__name__})",
-                                      maybe_sent=not reading and not _never_connected(error)) from None
-        if not isinstance(answer, dict):
-            raise PlatformUnavailable(f"{self.label}: Instagram sent an unexpected answer while trying to {what}",
-                                      maybe_sent=not reading)
-        return answer
-
-    def _get(self, object_id: str, connection: str, what: str, **args: Any) -> dict[str, Any]:
-        return self._call(what, lambda: self._api.get_connection(object_id, connection, **args), reading=True)
-
-    def _pages(self, object_id: str, connection: str, what: str, **args: Any) -> Iterator[dict[str, Any]]:
-        """Every item of a list edge, following `paging.cursors.after` while `paging.next` is given."""
-        answer = self._get(object_id, connection, what, **args)
-        while True:
-            data = answer.get("data")
-            if not isinstance(data, list):
-                raise PlatformUnavailable(f"{self.label}: Instagram's list had no data while trying to {what}")
-            yield from data
-            after = _next_cursor(answer)
-            if after is None:
-                return
-            answer = self._get(object_id, connection, what, **{**args, "after": after})
-
-    def _post(self, what: str, object_id: str, connection: str | None, data: dict[str, str]) -> dict[str, Any]:
-        return self._call(what, lambda: self._api.post_object(object_id, connection, data=data), reading=False)
+    # -- calling the library (the steps themselves are `GraphCalls`, shared with Facebook) -------------
+    def _translate(self, status: int, error: Mapping[str, Any], headers: Mapping[str, str], *,
+                   reading: bool, what: str) -> PlatformError:
+        return translate_failure(status, error, headers, reading=reading, what=what, label=self.label,
+                                 now=self._clock())
 
     @contextmanager
     def _readable(self, what: str) -> Iterator[None]:
