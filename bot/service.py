@@ -244,7 +244,11 @@ class Service:
     def _scheduled_poll(self, name: str) -> None:
         """One scheduled step of one account, in that account's worker: its reads and messages, then
         what staff asked for on it (so no two steps ever call one account's platform at once)."""
-        self._in_worker(name, lambda: (self.poll_account(name), self.carry_out_staff_actions(name)))
+        def step() -> None:
+            self.poll_account(name)
+            self.carry_out_staff_actions(name)
+
+        self._in_worker(name, step)
 
     def _scheduled_alerts(self) -> None:
         self._in_worker(ALERTS_WORKER, self.deliver_alerts)
