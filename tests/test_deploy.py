@@ -98,3 +98,14 @@ def test_the_compose_file_runs_the_bot_and_the_console_on_one_state_volume() -> 
     assert "run" in COMMANDS
     if "console" not in COMMANDS:
         pytest.skip("`housebot console` arrives with the staff web console (bot/web/)")
+
+
+def test_the_postgresql_compose_file_runs_the_database_two_workers_and_the_console_on_one_state() -> None:
+    """The scale-out layout of the README: every housebot service reads the same database URL."""
+    text = (DEPLOY / "compose.postgres.yaml").read_text(encoding="utf-8")
+    assert re.findall(r'command: \["([a-z-]+)"\]', text) == ["run", "console"]
+    assert re.search(r"worker:\n(.*\n)*?    deploy:\n      replicas: 2\n", text)
+    assert "image: postgres:15" in text and "pg_isready" in text
+    assert "HOUSEBOT_STATE: postgresql://housebot:${POSTGRES_PASSWORD:?" in text
+    assert text.count("<<: *housebot") == 2  # the workers and the console share the state setting
+    assert "dockerfile: deploy/Dockerfile" in text

@@ -201,6 +201,10 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         return {"rows": reads.inbox(store, filters, zone), "filters": filters,
                 "query": urlencode({k: v for k, v in request.query_params.items()})}
 
+    async def healthz(request: Request) -> Response:
+        """Liveness for a container's health check: the process answers; nothing is read."""
+        return PlainTextResponse("ok\n")
+
     async def home(request: Request) -> Response:
         signed_in(request)
         return RedirectResponse("/inbox", 303)
@@ -392,6 +396,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
 
     routes = [
         Route("/", home),
+        Route("/healthz", healthz),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),

@@ -25,6 +25,14 @@ def test_every_page_sends_a_stranger_to_sign_in(console: Console, path: str) -> 
     assert response.headers["location"].startswith("/login?next=")
 
 
+def test_healthz_answers_a_container_probe_without_sign_in_and_shows_nothing(console: Console) -> None:
+    """The compose files' health check probes the console's own /healthz."""
+    console.say("m1", ABUSE)
+    response = console.client.get("/healthz", follow_redirects=False)
+    assert (response.status_code, response.text) == (200, "ok\n")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_shows_for_a_viewer_with_the_security_headers(console: Console, path: str) -> None:
     console.say("m1", ABUSE)
