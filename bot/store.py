@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from adapters.base import Unreadable
 from bot.errors import ConfigError
@@ -225,12 +224,9 @@ def is_postgres_url(location: str | Path) -> bool:
 
 
 def _without_password(url: str, text: str) -> str:
-    """`text` (an error, the URL itself) with the URL's password blanked."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    return text.replace(password, "***") if password else text
+    """`text` (an error, the URL itself) with the URL's password blanked, however malformed the URL."""
+    found = re.match(r"[a-z]+://[^:/@]*:([^@]*)@", url)
+    return text.replace(found.group(1), "***") if found and found.group(1) else text
 
 
 @functools.lru_cache(maxsize=2048)
