@@ -293,8 +293,6 @@ class _PostgresDatabase:
         import psycopg
         from psycopg_pool import ConnectionPool
 
-        self.url = url
-        self._psycopg = psycopg
         self._local = threading.local()
         options = {"autocommit": True}
         if read_only:
@@ -303,7 +301,6 @@ class _PostgresDatabase:
             pass
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=options, configure=_configure,
                                    open=True, timeout=30, name="housebot")
-        self.lock = threading.RLock()  # nothing to serialise: kept for the SQLite side's callers
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
