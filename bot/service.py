@@ -43,7 +43,7 @@ from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engin
 from bot.replies import render
 from bot import staff
 from bot.settings import AccountSettings, Settings
-from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
+from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store, open_store
 
 if TYPE_CHECKING:
     from bot.ops.server import OpsServer
@@ -147,7 +147,7 @@ class Service:
         self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
                                           values_file=str(settings.config_file))
-        self.store = store if store is not None else Store(settings.state_path)
+        self.store = store if store is not None else open_store(settings.state_location)
         secrets = [value for account_secrets in settings.secrets.values() for value in account_secrets.values()]
         secrets += settings.alerts.secrets if settings.alerts else ()
         self.scrubber = SecretScrubber(secrets)
@@ -326,7 +326,7 @@ class Service:
         if self.settings.ops_address is None:
             return None
         host, port = self.settings.ops_address
-        self._ops_reader = Store(self.settings.state_path, read_only=True)
+        self._ops_reader = open_store(self.settings.state_location, read_only=True)
         server = OpsServer(ops_routes(self._ops_reader, self.settings, self.clock, self.metrics,
                                       {a.name: self.poll_interval(a) for a in self.settings.accounts}), host, port)
         try:
@@ -508,7 +508,8 @@ class Service:
             if decision.waits_for_opening:  # only danger is acted on while closed
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
-            self.store.save_decision(pending.row_id, pending.inbound, decision, now)
+            if not self.store.save_decision(pending.row_id, pending.inbound, decision, now):
+                continue  # decided by another worker meanwhile: its actions are planned once, by it
             self.metrics.decided(account.name, decision.category.value)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
@@ -593,7 +594,8 @@ class Service:
             else:
                 self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
-        self.store.mark_sending(stored.id)
+        if not self.store.mark_sending(stored.id, stored.attempts):
+            return  # moved since it was read (another worker has it): never sent twice
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
@@ -784,7 +786,8 @@ class Service:
         for stored, author_id in self.store.open_follow_steps(account.name):
             action = stored.action
             author = Author(author_id, action.text)
-            self.store.mark_sending(stored.id)
+            if not self.store.mark_sending(stored.id, stored.attempts):
+                continue  # moved since it was read (another worker has it)
             try:
                 ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
             except ActionRefused as refusal:
@@ -847,7 +850,8 @@ class Service:
                 if (stored.action.template == "offline_notice") == is_open(account.hours, now):
                     self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
                     return
-            self.store.mark_sending(stored.id)
+            if not self.store.mark_sending(stored.id, stored.attempts):
+                return  # moved since it was read (another worker has it): never posted twice
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"
             else:
