@@ -120,7 +120,7 @@ ANSWERED_BEFORE_RULE = "state.answered_before"
 def _make_private(path: Path) -> None:
     """Create the state folder 0700 and the file (and any -wal/-shm left from before) 0600."""
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)  # two workers may start at once
         path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
