@@ -139,14 +139,15 @@ class Leases:
             del self.held[name]
         return kept
 
-    def release(self, name: str, now: datetime) -> None:
-        """Give a lease up at once (a clean stop, or a share handed back between two steps)."""
+    def release(self, name: str) -> None:
+        """Give a lease up at once (a clean stop, or a share handed back between two steps): any
+        worker may claim it straight away."""
         lease = self.held.pop(name, None)
         if lease is None:
             return
         with self.store.transaction() as db:
             db.execute("UPDATE leases SET expires_at=? WHERE name=? AND worker=? AND epoch=?",
-                       (_iso(min(now, lease.expires_at)), name, self.worker, lease.epoch))
+                       (NEVER, name, self.worker, lease.epoch))
 
     def fence(self, db: Any, name: str, now: datetime) -> bool:
         """Inside the caller's transaction: whether this worker still holds `name` with enough of the
@@ -191,7 +192,7 @@ class Leases:
         share = math.ceil(len(names) / self.live_workers(now)) if names else 0
         mine = [n for n in names if n in self.held]
         for name in mine[share:]:
-            between_steps(name.removeprefix("account:"), lambda name=name: self.release(name, now))  # type: ignore[misc]
+            between_steps(name.removeprefix("account:"), lambda name=name: self.release(name))  # type: ignore[misc]
         gained = []
         free = self._free(names + list(jobs), now)
         for name in free:
@@ -210,7 +211,7 @@ class Leases:
     def stop(self, now: datetime) -> None:
         """A clean stop: every lease given up and the heartbeat gone, so others take over at once."""
         for name in list(self.held):
-            self.release(name, now)
+            self.release(name)
         with self.store.transaction() as db:
             db.execute("DELETE FROM workers WHERE worker=?", (self.worker,))
 
