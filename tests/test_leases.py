@@ -15,10 +15,10 @@ import pytest
 
 from adapters.base import RateLimited
 from adapters.sandbox import SandboxAdapter, SandboxNetwork, load_scenario
-from bot.leases import ALERTS_LEASE, PURGE_LEASE, Leases, account_lease
+from bot.leases import ALERTS_LEASE, PURGE_LEASE, LeaseLost, Leases, account_lease
 from bot.model import Action, ActionKind, Channel, Inbound
 from bot.service import Service
-from bot.store import PLANNED, SENDING, Store
+from bot.store import PLANNED, SENDING, Store, open_store
 from tests.helpers import ALWAYS_OPEN, ALWAYS_OPEN_TABLE, Clock, write_settings
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -27,12 +27,13 @@ StoreFactory = Callable[[], Store]
 
 
 @pytest.fixture
-def new_store(tmp_path: Path) -> Iterator[StoreFactory]:
-    """Makes stores on ONE database, as separate workers (processes) would each open it."""
+def new_store(store_location: str) -> Iterator[StoreFactory]:
+    """Makes stores on ONE database (a SQLite file, or a PostgreSQL database), as separate workers
+    (processes) would each open it."""
     opened: list[Store] = []
 
     def make() -> Store:
-        store = Store(tmp_path / "state" / "housebot.sqlite3")
+        store = open_store(store_location)
         opened.append(store)
         return store
 
@@ -112,15 +113,20 @@ def test_planned_to_sending_is_fenced_by_the_lease(new_store: StoreFactory) -> N
     a, b = two_workers(new_store)
     action_id = _planned_reply(a.store)
     a.claim(account_lease("x"), NOW)
-    assert not b.mark_sending(account_lease("x"), action_id, NOW)  # b holds nothing
+    with pytest.raises(LeaseLost):
+        b.mark_sending(account_lease("x"), action_id, 0, NOW)  # b holds nothing
     # a stalls: too little of its lease is left to start a platform call, then it expires and b takes over
-    assert not a.mark_sending(account_lease("x"), action_id, NOW + timedelta(seconds=LEASE * 0.6))
+    with pytest.raises(LeaseLost):
+        a.mark_sending(account_lease("x"), action_id, 0, NOW + timedelta(seconds=LEASE * 0.6))
     assert a.store.action(action_id).status == PLANNED  # type: ignore[union-attr]
     b.claim(account_lease("x"), NOW + timedelta(seconds=LEASE + 1))
-    assert not a.mark_sending(account_lease("x"), action_id, NOW + timedelta(seconds=LEASE + 2))
-    assert b.mark_sending(account_lease("x"), action_id, NOW + timedelta(seconds=LEASE + 2))
+    with pytest.raises(LeaseLost):
+        a.mark_sending(account_lease("x"), action_id, 0, NOW + timedelta(seconds=LEASE + 2))
+    assert b.mark_sending(account_lease("x"), action_id, 0, NOW + timedelta(seconds=LEASE + 2))
     stored = b.store.action(action_id)
     assert stored is not None and stored.status == SENDING and stored.attempts == 1
+    # read before that move: the same worker's stale copy is refused too (never two platform calls)
+    assert not b.mark_sending(account_lease("x"), action_id, 0, NOW + timedelta(seconds=LEASE + 3))
 
 
 def _no_step_running(name: str, give_back: Callable[[], None]) -> bool:
@@ -190,8 +196,14 @@ class Crash(BaseException):
     """The worker dies: nothing after this line runs, and nothing catches it."""
 
 
-def test_an_account_taken_over_from_a_dead_worker_gets_every_reply_exactly_once(tmp_path: Path) -> None:
-    settings = write_settings(tmp_path, ALWAYS_OPEN)
+def on_state(tmp_path: Path, store_location: str) -> dict[str, str]:
+    """The environment that puts a service's state at `store_location` (a file, or a PostgreSQL URL)."""
+    return {"HOUSEBOT_STATE": store_location, "HOUSEBOT_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_an_account_taken_over_from_a_dead_worker_gets_every_reply_exactly_once(tmp_path: Path,
+                                                                               store_location: str) -> None:
+    settings = write_settings(tmp_path, ALWAYS_OPEN, on_state(tmp_path, store_location))
     clock = Clock(NOW)
     config = settings.account_config(settings.accounts[0])
     scenario = load_scenario()
@@ -231,8 +243,8 @@ display_name = "NHS Leeds (second sandbox)"
 """ + ALWAYS_OPEN_TABLE
 
 
-def test_two_services_on_one_state_share_a_platform_budget_and_a_429(tmp_path: Path) -> None:
-    settings = write_settings(tmp_path, TWO_SANDBOXES)
+def test_two_services_on_one_state_share_a_platform_budget_and_a_429(tmp_path: Path, store_location: str) -> None:
+    settings = write_settings(tmp_path, TWO_SANDBOXES, on_state(tmp_path, store_location))
     clock = Clock(NOW)
     network = SandboxNetwork(clock=clock)
     services = []
