@@ -254,6 +254,17 @@ class Leases:
         return {row["wait_key"][len(prefix):]: datetime.fromisoformat(row["wait_until"]) for row in rows}
 
 
+def account_holders(store: Store, now: datetime) -> dict[str, Holding]:
+    """Account -> the worker holding it now, for the console and the metrics (read-only readers: a
+    state no worker has run on yet has no lease table, and then nobody holds anything)."""
+    if not store.has_table("leases"):
+        return {}
+    rows = store.read("SELECT * FROM leases WHERE name LIKE 'account:%' AND expires_at>?", (_iso(now),))
+    return {row["name"].removeprefix("account:"): Holding(row["name"], row["worker"],
+                                                          datetime.fromisoformat(row["expires_at"]), int(row["epoch"]))
+            for row in rows}
+
+
 def _window_start(now: datetime, per: timedelta) -> datetime:
     """The fixed window of length `per` that `now` falls in (windows count from the Unix epoch)."""
     seconds = per.total_seconds()
