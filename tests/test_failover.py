@@ -4,7 +4,8 @@ again, one worker that holds accounts is killed with SIGKILL at a random moment 
 
 At the end, on the fakes' side and in the state: every message was handled, none was answered
 twice, and each time a killed worker's accounts passed to another worker within the lease's time
-plus one lease pass (measured from the kill). The only sleeps are the real run's: this test is
+plus one lease pass (measured from the kill), and every alert reached its webhook once (an urgent one
+cut off mid-send is sent again with the same id, by design, and the log says so). The only sleeps are the real run's: this test is
 about real processes and real timing. The seed is printed on failure; HOUSEBOT_FAILOVER_SEED
 replays one.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +33,9 @@ from tests.fakes.facebook import Comment, FakeFacebook, Person
 from tests.fakes.facebook import Post as PagePost
 from tests.fakes.x import FakeX, Post
 from tests.helpers import ALWAYS_OPEN_TABLE, ORGANISATION, REPO, environment
+from tests.test_alerts import Hooks, hooks
+
+__all__ = ["hooks"]  # a fixture: alert webhooks on 127.0.0.1 that record what reaches them
 
 LEASE_SECONDS = 4.0
 WORKERS = 3
@@ -61,6 +66,19 @@ api_base_url = "{url}"
 timeout_seconds = 1.5
 engaged_users = 1000000
 """ + ALWAYS_OPEN_TABLE
+ALERTS = """
+[alerts]
+console_url = "http://127.0.0.1:8080"
+system_team = "comms"
+http_timeout_seconds = 1
+
+[alerts.teams.safeguarding]
+channels = ["webhook"]
+
+[alerts.teams.comms]
+channels = ["webhook"]
+"""
+DANGER = "I want to end my life tonight, I have the tablets here"
 QUESTIONS = [
     "Does the walk-in centre at St George's open on Saturday mornings?",
     "Where can I get my flu jab this week?",
@@ -124,6 +142,9 @@ class Workers:
                 process.kill()
                 process.wait(timeout=30)
 
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.folder.glob("worker*.err")))
+
     def errors(self) -> str:
         return "\n".join(f"-- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
                          for path in sorted(self.folder.glob("worker*.err")) if path.stat().st_size)
@@ -147,7 +168,7 @@ def _wall() -> datetime:
 @pytest.mark.parametrize("backend,run_seconds", [("sqlite", 40.0), ("postgresql", 25.0)])
 def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twice(
         tmp_path: Path, request: pytest.FixtureRequest, fakes: tuple[list[FakeX], list[FakeFacebook]],
-        backend: str, run_seconds: float) -> None:
+        hooks: Hooks, backend: str, run_seconds: float) -> None:
     seed = int(os.environ.get("HOUSEBOT_FAILOVER_SEED", random.SystemRandom().randrange(1_000_000)))
     chooser = random.Random(seed)
     location = (str(request.getfixturevalue("postgres_url")) if backend == "postgresql"
@@ -157,14 +178,16 @@ def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twic
     config = ORGANISATION.replace("\npoll_seconds = 60\n", f"\npoll_seconds = 1\nlease_seconds = {LEASE_SECONDS:g}\n")
     env = {**os.environ, **environment(tmp_path, tmp_path / "housebot.toml"), "PYTHONPATH": str(REPO),
            "HOUSEBOT_STATE": location, "HOUSEBOT_DATA_DIR": str(tmp_path / "data"), "HOUSEBOT_OPS_LISTEN": "off",
-           "HOUSEBOT_LOG_LEVEL": "INFO"}
+           "HOUSEBOT_LOG_LEVEL": "INFO", "HOUSEBOT_ALERT_SIGNING_KEY": "k" * 40,
+           "HOUSEBOT_ALERT_SAFEGUARDING_WEBHOOK_URL": f"{hooks.base}/webhook/safeguarding",
+           "HOUSEBOT_ALERT_COMMS_WEBHOOK_URL": f"{hooks.base}/webhook/comms"}
     for n, fake in enumerate(xs):
         config += X_ACCOUNT.format(name=f"x{n}", prefix=f"X{n}", url=fake.url)
         env.update({f"X{n}_{key}": value for key, value in fake.secrets().items()})
     for n, page in enumerate(pages):
         config += FB_ACCOUNT.format(name=f"fb{n}", prefix=f"FB{n}", url=page.url)
         env.update({f"FB{n}_PAGE_ACCESS_TOKEN": page.token, f"FB{n}_PAGE_ID": page.page.id})
-    (tmp_path / "housebot.toml").write_text(config, encoding="utf-8")
+    (tmp_path / "housebot.toml").write_text(config + ALERTS, encoding="utf-8")
     (tmp_path / ".env").touch()
     for fake in (*xs, *pages):
         fake.now = _wall()
@@ -181,7 +204,8 @@ def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twic
         name = chooser.choice(sorted(accounts))
         fake = accounts[name]
         fake.now = _wall()
-        text = f"{chooser.choice(QUESTIONS)} (asking for person {written})"
+        said = DANGER if chooser.random() < 0.1 else chooser.choice(QUESTIONS)  # some need an urgent alert
+        text = f"{said} (person {written})"
         if isinstance(fake, FakeX):
             seeded.x.append((name, fake, fake.mention(f"person{written}", text)))
         else:
@@ -206,7 +230,8 @@ def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twic
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:  # the last moves, and every message handled
             _note_moves(state, moves)
-            if all(m.moved_after is not None for m in moves) and _unhandled(state, seeded) == []:
+            if (all(m.moved_after is not None for m in moves) and _unhandled(state, seeded) == []
+                    and not _alerts_under_way(state)):
                 break
             time.sleep(0.2)
         codes = workers.stop_all()
@@ -215,7 +240,7 @@ def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twic
         raise
     finally:
         if state is not None:
-            unhandled, rows = _unhandled(state, seeded), _reply_rows(state)
+            unhandled, rows, deliveries = _unhandled(state, seeded), _reply_rows(state), _deliveries(state)
             state.close()
 
     where = f"(seed {seed}; replay with HOUSEBOT_FAILOVER_SEED={seed})\n{workers.errors()}"
@@ -236,6 +261,17 @@ def test_killing_workers_at_random_moves_their_accounts_and_nothing_is_done_twic
     done = Counter(key for key, status in rows if status == "done")
     assert {native: n for native, n in replies.items() if n} == dict(done), where  # each reply sent is recorded once
     assert sum(replies.values()) >= written * 0.9, (sum(replies.values()), written, where)  # the questions are answered
+
+    # Alerts: each delivery reached its webhook once. The one exception is by design: an urgent
+    # delivery whose worker died mid-send is sent again (with the same id) by the worker that takes
+    # delivery over, since a duplicate safeguarding alert costs less than a lost one; it says so in its log.
+    received = Counter(body["id"] for _, body in hooks.received)
+    interrupted = {deliveries.get(int(found), "") for found in re.findall(
+        r"event=alert_delivery_interrupted delivery=(\d+)", workers.logs())}
+    assert received and any(body["urgency"] == "urgent" for _, body in hooks.received), where
+    assert {ref for ref, n in received.items() if n > 1} <= interrupted, (received, interrupted, where)
+    assert set(received) == set(deliveries.values()), where  # every delivery the state has as done arrived
+    print(f"alerts: {len(received)} deliveries, {sum(received.values()) - len(received)} sent again after a kill mid-send")
 
 
 def _wait_for_state(location: str, workers: Workers):  # type: ignore[no-untyped-def]
@@ -306,6 +342,18 @@ def _unhandled(state, seeded: Seeded) -> list[tuple[str, str]]:  # type: ignore[
     statuses = {(row["account"], row["native_id"]): row["status"]
                 for row in state.read("SELECT account, native_id, status FROM inbound")}
     return [key for key in seeded.keys() if statuses.get(key) != "handled"]
+
+
+def _alerts_under_way(state) -> int:  # type: ignore[no-untyped-def]
+    return int(state.read("SELECT COUNT(*) FROM alert_deliveries WHERE status IN ('planned', 'sending')")[0][0])
+
+
+def _deliveries(state) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Each alert delivery's id -> the reference its webhook body carries (the same on a resend)."""
+    if not state.has_table("alert_deliveries"):
+        return {}
+    return {row["id"]: f"alert-{row['alert_id']}-{row['round']}-{row['team']}-{row['channel']}"
+            for row in state.read("SELECT id, alert_id, round, team, channel FROM alert_deliveries WHERE status='done'")}
 
 
 def _reply_rows(state) -> list[tuple[tuple[str, str], str]]:  # type: ignore[no-untyped-def]
