@@ -605,7 +605,8 @@ class Service:
             if decision.waits_for_opening:  # only danger is acted on while closed
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
-            self.store.save_decision(pending.row_id, pending.inbound, decision, now)
+            if not self.store.save_decision(pending.row_id, pending.inbound, decision, now):
+                continue  # decided by another worker meanwhile: its actions are planned once, by it
             self.metrics.decided(account.name, decision.category.value)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
