@@ -18,7 +18,7 @@ from adapters.sandbox import SandboxAdapter, SandboxNetwork, load_scenario
 from bot.leases import ALERTS_LEASE, PURGE_LEASE, LeaseLost, Leases, account_lease
 from bot.model import Action, ActionKind, Channel, Inbound
 from bot.service import Service
-from bot.store import PLANNED, SENDING, Store, open_store
+from bot.store import PLANNED, SCHEMA_VERSION, SENDING, Store, open_store
 from tests.helpers import ALWAYS_OPEN, ALWAYS_OPEN_TABLE, Clock, write_settings
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -291,3 +291,29 @@ def test_two_services_on_one_state_share_a_platform_budget_and_a_429(tmp_path: P
     dm_reads = [when for when, stream in network.reads[reads_before:] if stream == "direct_messages"]
     assert dm_reads and min(dm_reads) >= reset  # not one read before the platform's reset
     other.close()
+
+
+def test_workers_starting_at_once_on_a_new_state_file_migrate_it_once(tmp_path: Path) -> None:
+    """Three `housebot run` started together on a new file: each migration step reads the version
+    under the write lock (two of them once both added the same column)."""
+    path = tmp_path / "state" / "housebot.sqlite3"
+    start = threading.Barrier(4)
+    opened: list[Store] = []
+    problems: list[BaseException] = []
+
+    def open_at_once() -> None:
+        start.wait()
+        try:
+            opened.append(open_store(path))
+        except BaseException as problem:  # noqa: BLE001 - reported below
+            problems.append(problem)
+
+    threads = [threading.Thread(target=open_at_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not problems and len(opened) == 4
+    assert {store.schema_version for store in opened} == {SCHEMA_VERSION}
+    for store in opened:
+        store.close()
