@@ -518,21 +518,16 @@ class Store:
         return self._db.table_columns()
 
     def _migrate(self) -> None:
-        """Bring the file to SCHEMA_VERSION, one version per transaction."""
-        version = self.version
-        if version == 0:
+        """Bring the file to SCHEMA_VERSION, one version per transaction, each reading the version
+        afresh under SQLite's write lock: workers starting at once on a new file migrate it once."""
+        while True:
             with self._transaction() as db:
-                for statement in SCHEMA_V1.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute("PRAGMA user_version=1")
-            version = 1
-        while version < SCHEMA_VERSION:
-            with self._transaction() as db:
-                for statement in MIGRATIONS[version]:
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+                if version >= SCHEMA_VERSION:
+                    return
+                for statement in MIGRATIONS[version] if version else [s for s in SCHEMA_V1.split(";") if s.strip()]:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version={version + 1}")
-            version += 1
 
     def close(self) -> None:
         self._db.close()

@@ -138,10 +138,24 @@ def test_metrics_count_what_happened_with_labels_that_never_hold_people_or_words
     assert samples[("housebot_oldest_review_age_seconds", demo)] == 11 * 60
     assert samples[("housebot_account_paused", demo)] == 0
     assert samples[("housebot_alert_outbox_depth", ())] == 0
+    assert not [key for key in samples if key[0] == "housebot_account_worker"]  # no worker has run on it
     labels = {value for _, pairs in samples for _, value in pairs}
     assert labels <= {"demo", "comments", "direct_messages"} | _enum_values() | _error_kinds() | _bucket_bounds(samples)
     for trace in ("secret_person", "another_one", "third_person", "Private Name", "MMR", "walk-in", "idiots"):
         assert trace not in response.text
+    service.close()
+
+
+def test_metrics_say_which_worker_holds_each_account(tmp_path: Path) -> None:
+    clock = Clock(MONDAY_NOON)
+    service, _, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service.enable_leases("vm-1:101")
+    service.balance_leases()
+    samples = _samples(_client(service, clock).get("/metrics").text)
+    assert samples[("housebot_account_worker", (("account", "demo"), ("worker", "vm-1:101")))] == 1
+    clock.advance(minutes=1)  # the worker stopped renewing (it died): nobody holds the account now
+    samples = _samples(_client(service, clock).get("/metrics").text)
+    assert not [key for key in samples if key[0] == "housebot_account_worker"]
     service.close()
 
 

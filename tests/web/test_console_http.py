@@ -208,6 +208,15 @@ def test_the_accounts_page_shows_state_and_published_hours(console: Console) -> 
     assert "Last read" in page and "Wed 25 Nov 2026 14:01 GMT" in page
 
 
+def test_the_accounts_page_says_which_worker_holds_each_account(console: Console) -> None:
+    console.sign_in("vera")
+    assert "none now: no worker is running" in console.client.get("/accounts").text
+    console.service.enable_leases("vm-2:4711")
+    console.service.balance_leases()  # what a `housebot run` worker does: it now holds the account
+    page = console.client.get("/accounts").text
+    assert "vm-2:4711 (lease until 14:00:30 GMT)" in page
+
+
 def _urgent_alert(console: Console) -> int:
     console.say("d1", DANGER, stream="direct_messages")
     return int(console.store.read("SELECT id FROM alerts WHERE urgency='urgent'")[0]["id"])
