@@ -33,6 +33,7 @@ from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from adapters.base import RateBudget
+from bench import pgcluster
 from bench.simulated import (MESSAGE_KINDS, Activity, ActivityLog, Arrivals, Messages, SimulatedAdapter, message_id,
                              read_activity, utc)
 from bot import service as service_module
@@ -41,6 +42,7 @@ from bot.settings import Settings, load_settings
 from bot.store import HANDLED, Store
 
 REPO = Path(__file__).resolve().parents[1]
+PG_SHOWN = ("statements", "xact_commit", "tup_inserted", "tup_updated", "tup_fetched", "blks_hit", "blks_read")
 SETTINGS_HEAD = REPO / "config" / "housebot.toml"  # its organisation, teams and topics; the accounts are the bench's
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ZONE = ZoneInfo("Europe/London")  # the shipped settings' organisation.timezone
@@ -143,6 +145,10 @@ def bench_service(settings: Settings, **kwargs: object) -> Service:
 
 
 def open_state(location: str) -> Store:
+    if backend(location) == "postgresql":
+        from bot.store import open_store  # type: ignore[attr-defined]  # the PostgreSQL store (issue 18)
+
+        return open_store(location)
     return Store(Path(location))
 
 
@@ -187,6 +193,7 @@ class Result:
     cpu_per_worker: tuple[float, ...] = ()  # share of one core, in the window
     load_average: float = 0.0
     notes: tuple[str, ...] = ()
+    runs: int = 1  # how many runs the figures are medians of (counts are their sums)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -304,6 +311,7 @@ def worker_main(folder: Path, index: int) -> int:
 def run_processes(spec: RunSpec) -> Result:
     """Launch the workers, wait for them, then read the state and the platform's record."""
     folder = Path(spec.folder)
+    folder.mkdir(parents=True, exist_ok=True)
     spec = replace(spec, epoch=time.time() + spec.start_seconds)
     (folder / "spec.json").write_text(json.dumps(asdict(spec)), encoding="utf-8")
     write_settings(spec)
@@ -312,7 +320,11 @@ def run_processes(spec: RunSpec) -> Result:
         with (folder / f"worker-{index}.log").open("w") as output:
             processes.append(subprocess.Popen([sys.executable, "-m", "bench.scale", "--worker", str(folder), str(index)],
                                               stdout=output, stderr=subprocess.STDOUT, cwd=REPO))
-    _sleep_until(spec.window[1] - timedelta(seconds=1))
+    database: dict[str, Mapping[str, float]] = {}
+    for name, moment in (("start", spec.window[0]), ("end", spec.window[1])):
+        _sleep_until(moment)
+        if backend(spec.state) == "postgresql":
+            database[name] = pgcluster.counters(spec.state)
     load = os.getloadavg()[0]
     failed = [index for index, process in enumerate(processes) if process.wait() != 0]
     if failed:
@@ -325,9 +337,33 @@ def run_processes(spec: RunSpec) -> Result:
     handled = result.handled_per_second * spec.measure_seconds
     notes = tuple(f"worker {r['index']} was ready {r['ready_late_seconds']:.1f}s after arrivals began"
                   for r in reports if r["ready_late_seconds"] > 0)
-    return replace(result, db_per_message={"statements": sum(r["statements"] for r in reports) / handled} if handled else {},
+    if database:
+        per_message = {key: (database["end"][key] - database["start"][key]) / handled for key in PG_SHOWN} if handled else {}
+    else:
+        per_message = {"statements": sum(r["statements"] for r in reports) / handled} if handled else {}
+    return replace(result, db_per_message=per_message,
                    cpu_per_worker=tuple(r["cpu_seconds"] / spec.measure_seconds for r in reports),
                    load_average=load, notes=notes)
+
+
+def median_of(runs: list[Result]) -> Result:
+    """One result from several runs of a configuration: the median of each figure, the worst of the
+    checks (a message lost or done twice in any run counts), and how many runs it summarises."""
+    first = runs[0]
+    if len(runs) == 1:
+        return first
+    middle = statistics.median
+    return replace(
+        first,
+        offered_per_second=middle(r.offered_per_second for r in runs), handled_per_second=middle(r.handled_per_second for r in runs),
+        lag_p50_seconds=middle(r.lag_p50_seconds for r in runs), lag_p99_seconds=middle(r.lag_p99_seconds for r in runs),
+        arrived=sum(r.arrived for r in runs), handled=sum(r.handled for r in runs), lost=sum(r.lost for r in runs),
+        twice=sum(r.twice for r in runs), actions=sum(r.actions for r in runs),
+        db_per_message={key: middle(r.db_per_message.get(key, 0.0) for r in runs) for key in first.db_per_message},
+        cpu_per_worker=tuple(middle(shares) for shares in zip(*(r.cpu_per_worker for r in runs))),
+        load_average=middle(r.load_average for r in runs), runs=len(runs),
+        notes=tuple(note for r in runs for note in r.notes),
+    )
 
 
 # -- the command ------------------------------------------------------------------------------------
@@ -336,13 +372,13 @@ def markdown(results: list[Result], spec: RunSpec) -> str:
         f"Each account gets {spec.per_minute:g} messages a minute, is read every {spec.poll_seconds:g}s, each platform "
         f"call waits {spec.latency_seconds * 1000:g} ms; {spec.warmup_seconds:g}s warm-up, {spec.measure_seconds:g}s measured.",
         "",
-        "| store | accounts | workers | offered msg/s | handled msg/s | lag p50 s | lag p99 s | DB per message | CPU per worker (of a core) | load avg | lost | twice |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
+        "| store | accounts | workers | runs | offered msg/s | handled msg/s | lag p50 s | lag p99 s | DB per message | CPU per worker (of a core) | load avg | lost | twice |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
     ]
     for r in results:
         db = ", ".join(f"{key} {value:.1f}" for key, value in r.db_per_message.items()) or "-"
         cpu = " / ".join(f"{share:.0%}" for share in r.cpu_per_worker) or "-"
-        lines.append(f"| {r.backend} | {r.accounts} | {r.workers} | {r.offered_per_second:.1f} | {r.handled_per_second:.1f} | "
+        lines.append(f"| {r.backend} | {r.accounts} | {r.workers} | {r.runs} | {r.offered_per_second:.1f} | {r.handled_per_second:.1f} | "
                      f"{r.lag_p50_seconds:.1f} | {r.lag_p99_seconds:.1f} | {db} | {cpu} | {r.load_average:.1f} | "
                      f"{r.lost} | {r.twice} |")
     return "\n".join(lines)
@@ -357,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=_numbers, default=[50, 200, 1000], help="e.g. 50,200,1000")
     parser.add_argument("--workers", type=_numbers, default=[1], help="e.g. 1,2,4 (more than one needs --state postgresql://...)")
-    parser.add_argument("--state", default="sqlite", help="sqlite (a new file per run) or a postgresql:// URL")
+    parser.add_argument("--state", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="sqlite (a new file per run) or postgresql (a throw-away cluster, a new database per run)")
     parser.add_argument("--rate", type=float, default=RunSpec.per_minute, help="messages per account per minute")
     parser.add_argument("--poll", type=float, default=RunSpec.poll_seconds, help="each account's poll_seconds")
     parser.add_argument("--latency-ms", type=float, default=RunSpec.latency_seconds * 1000, help="wait per platform call")
@@ -368,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="accounts open six hours around the run (default), or round the clock")
     parser.add_argument("--folder", type=Path, help="where each run's state and logs go (default: a new temporary folder)")
     parser.add_argument("--json", type=Path, default=Path("scale-results.json"))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; the table shows their medians")
     parser.add_argument("--quick", action="store_true", help="a two-minute smoke run: 20 and 100 accounts, 20s each")
     parser.add_argument("--worker", nargs=2, metavar=("FOLDER", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -376,26 +414,45 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.accounts, args.workers, args.warmup, args.measure, args.drain = [20, 100], [1], 5.0, 20.0, 15.0
     if backend(args.state) == "sqlite" and max(args.workers) > 1:
-        parser.error("several workers share the state through PostgreSQL: give --state postgresql://...")
+        parser.error("several workers share the state through PostgreSQL: give --state postgresql")
     root = args.folder or Path(tempfile.mkdtemp(prefix="housebot-scale-"))
-    results: list[Result] = []
     base = RunSpec(accounts=0, workers=0, state="", folder="", per_minute=args.rate, poll_seconds=args.poll,
                    latency_seconds=args.latency_ms / 1000, warmup_seconds=args.warmup, measure_seconds=args.measure,
                    drain_seconds=args.drain, hours=args.hours)
-    for workers in args.workers:
-        for accounts in args.accounts:
-            folder = root / f"{backend(args.state)}-{accounts}a-{workers}w"
-            folder.mkdir(parents=True, exist_ok=True)
-            state = str(folder / "state" / "housebot.sqlite3") if args.state == "sqlite" else args.state
-            spec = replace(base, accounts=accounts, workers=workers, state=state, folder=str(folder))
-            print(f"{backend(state)}: {accounts} accounts, {workers} worker(s) ...", file=sys.stderr, flush=True)
-            results.append(run_processes(spec))
-            args.json.write_text(json.dumps({"settings": asdict(base), "cores": os.cpu_count(),
-                                             "results": [asdict(r) for r in results]}, indent=2), encoding="utf-8")
+    cluster = pgcluster.Cluster.start() if args.state == "postgresql" else None
+    try:
+        results = run_all(base, args.accounts, args.workers, root, cluster, args.json, args.repeat)
+    finally:
+        if cluster is not None:
+            cluster.stop()
     print(markdown(results, base))
     print(f"\nfigures: {args.json}; runs: {root}")
-    bad = [r for r in results if r.lost or r.twice]
-    return 1 if bad else 0
+    return 1 if any(r.lost or r.twice for r in results) else 0
+
+
+def run_all(base: RunSpec, accounts_list: list[int], workers_list: list[int], root: Path,
+            cluster: pgcluster.Cluster | None, json_path: Path, repeat: int = 1) -> list[Result]:
+    """Every configuration in turn, `repeat` times each on a new state, keeping the medians; the
+    JSON file is rewritten after each configuration."""
+    results: list[Result] = []
+    every_run: list[Result] = []
+    for workers in workers_list:
+        for accounts in accounts_list:
+            name = f"{'postgresql' if cluster else 'sqlite'}-{accounts}a-{workers}w"
+            folder = root / name
+            spec = replace(base, accounts=accounts, workers=workers)
+            runs = []
+            for attempt in range(repeat):
+                print(f"{name} (run {attempt + 1} of {repeat}) ...", file=sys.stderr, flush=True)
+                run_folder = folder / f"run-{attempt}"
+                state = cluster.new_database(name.replace("-", "_")) if cluster else str(run_folder / "state" / "housebot.sqlite3")
+                runs.append(run_processes(replace(spec, state=state, folder=str(run_folder))))
+            every_run += runs
+            results.append(median_of(runs))
+            json_path.write_text(json.dumps({"settings": asdict(base), "cores": os.cpu_count(),
+                                             "medians": [asdict(r) for r in results],
+                                             "runs": [asdict(r) for r in every_run]}, indent=2), encoding="utf-8")
+    return results
 
 
 if __name__ == "__main__":
