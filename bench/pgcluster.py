@@ -68,6 +68,24 @@ class Cluster:
             db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         return self.url(name)
 
+    def cpu_seconds(self) -> float:
+        """CPU the server has used so far: the postmaster, its live children (the backends serving
+        the workers) and the children it has reaped."""
+        tick = os.sysconf("SC_CLK_TCK")
+        postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if pid == postmaster:
+                total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+            elif parent == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
     def stop(self) -> None:
         self._as_owner(str(BIN / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -113,8 +113,8 @@ def hours_table(spec: RunSpec) -> str:
     return "".join(f'{day} = ["{window}"]\n' for day in DAYS)
 
 
-def bench_settings(spec: RunSpec) -> Settings:
-    """The settings `write_settings` wrote, as every worker reads them."""
+def bench_settings(spec: RunSpec, worker: str = "bench-0") -> Settings:
+    """The settings `write_settings` wrote, as each worker (named for the leases) reads them."""
     folder = Path(spec.folder)
     env = {
         "HOUSEBOT_CONFIG": str(folder / "housebot.toml"),
@@ -124,6 +124,7 @@ def bench_settings(spec: RunSpec) -> Settings:
         "HOUSEBOT_STATE": spec.state,
         "HOUSEBOT_OPS_LISTEN": "off",
         "HOUSEBOT_LOG_LEVEL": "WARNING",
+        "HOUSEBOT_WORKER": worker,
     }
     return load_settings(env, folder / ".env")
 
@@ -191,6 +192,7 @@ class Result:
     actions: int
     db_per_message: Mapping[str, float] = field(default_factory=dict)
     cpu_per_worker: tuple[float, ...] = ()  # share of one core, in the window
+    server_cpu: float = 0.0  # the PostgreSQL server's share of one core, in the window
     load_average: float = 0.0
     notes: tuple[str, ...] = ()
     runs: int = 1  # how many runs the figures are medians of (counts are their sums)
@@ -286,7 +288,7 @@ def _sleep_until(moment: datetime) -> None:
 def worker_main(folder: Path, index: int) -> int:
     """One worker: the real service with simulated platforms, from the spec's start to its stop."""
     spec = RunSpec(**json.loads((folder / "spec.json").read_text(encoding="utf-8")))
-    settings = bench_settings(spec)
+    settings = bench_settings(spec, f"bench-{index}")
     store = open_state(spec.state)
     counter = StatementCounter(store) if backend(spec.state) == "sqlite" else None
     log = ActivityLog(folder / "activity", f"w{index}")
@@ -308,7 +310,7 @@ def worker_main(folder: Path, index: int) -> int:
     return 0
 
 
-def run_processes(spec: RunSpec) -> Result:
+def run_processes(spec: RunSpec, cluster: pgcluster.Cluster | None = None) -> Result:
     """Launch the workers, wait for them, then read the state and the platform's record."""
     folder = Path(spec.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -323,8 +325,8 @@ def run_processes(spec: RunSpec) -> Result:
     database: dict[str, Mapping[str, float]] = {}
     for name, moment in (("start", spec.window[0]), ("end", spec.window[1])):
         _sleep_until(moment)
-        if backend(spec.state) == "postgresql":
-            database[name] = pgcluster.counters(spec.state)
+        if cluster is not None:
+            database[name] = {**pgcluster.counters(spec.state), "server_cpu_seconds": cluster.cpu_seconds()}
     load = os.getloadavg()[0]
     failed = [index for index, process in enumerate(processes) if process.wait() != 0]
     if failed:
@@ -341,7 +343,9 @@ def run_processes(spec: RunSpec) -> Result:
         per_message = {key: (database["end"][key] - database["start"][key]) / handled for key in PG_SHOWN} if handled else {}
     else:
         per_message = {"statements": sum(r["statements"] for r in reports) / handled} if handled else {}
-    return replace(result, db_per_message=per_message,
+    server = (database["end"]["server_cpu_seconds"] - database["start"]["server_cpu_seconds"]) / spec.measure_seconds \
+        if database else 0.0
+    return replace(result, db_per_message=per_message, server_cpu=server,
                    cpu_per_worker=tuple(r["cpu_seconds"] / spec.measure_seconds for r in reports),
                    load_average=load, notes=notes)
 
@@ -361,7 +365,7 @@ def median_of(runs: list[Result]) -> Result:
         twice=sum(r.twice for r in runs), actions=sum(r.actions for r in runs),
         db_per_message={key: middle(r.db_per_message.get(key, 0.0) for r in runs) for key in first.db_per_message},
         cpu_per_worker=tuple(middle(shares) for shares in zip(*(r.cpu_per_worker for r in runs))),
-        load_average=middle(r.load_average for r in runs), runs=len(runs),
+        load_average=middle(r.load_average for r in runs), runs=len(runs), server_cpu=middle(r.server_cpu for r in runs),
         notes=tuple(note for r in runs for note in r.notes),
     )
 
@@ -378,6 +382,8 @@ def markdown(results: list[Result], spec: RunSpec) -> str:
     for r in results:
         db = ", ".join(f"{key} {value:.1f}" for key, value in r.db_per_message.items()) or "-"
         cpu = " / ".join(f"{share:.0%}" for share in r.cpu_per_worker) or "-"
+        if r.backend == "postgresql":
+            cpu += f" (server {r.server_cpu:.0%})"
         lines.append(f"| {r.backend} | {r.accounts} | {r.workers} | {r.runs} | {r.offered_per_second:.1f} | {r.handled_per_second:.1f} | "
                      f"{r.lag_p50_seconds:.1f} | {r.lag_p99_seconds:.1f} | {db} | {cpu} | {r.load_average:.1f} | "
                      f"{r.lost} | {r.twice} |")
@@ -446,7 +452,7 @@ def run_all(base: RunSpec, accounts_list: list[int], workers_list: list[int], ro
                 print(f"{name} (run {attempt + 1} of {repeat}) ...", file=sys.stderr, flush=True)
                 run_folder = folder / f"run-{attempt}"
                 state = cluster.new_database(name.replace("-", "_")) if cluster else str(run_folder / "state" / "housebot.sqlite3")
-                runs.append(run_processes(replace(spec, state=state, folder=str(run_folder))))
+                runs.append(run_processes(replace(spec, state=state, folder=str(run_folder)), cluster))
             every_run += runs
             results.append(median_of(runs))
             json_path.write_text(json.dumps({"settings": asdict(base), "cores": os.cpu_count(),
