@@ -65,9 +65,11 @@ def _configure_logging(settings: Settings, scrubber: logging.Filter) -> None:
 
 
 @contextmanager
-def _only_instance(state_path: Path) -> Iterator[None]:
-    """One `housebot run` per state file: an OS lock on a file beside it, which the OS releases
-    when the process ends, even by kill -9. The holder's pid is written in it for the message."""
+def _only_instance(state_path: Path, *, shared: bool = False) -> Iterator[None]:
+    """Who may use a state file at once: an OS lock on a file beside it, which the OS releases
+    when the process ends, even by kill -9. The holder's pid is written in it for the message.
+    `shared`: workers that share the accounts by leases run side by side, but never beside a
+    restore or a one-off `run --once` (which works without leases), which take it alone."""
     lock_path = state_path.with_name(state_path.name + ".lock")
     try:
         if not lock_path.parent.exists():  # the state folder is the bot user's alone, as the store makes it
@@ -78,7 +80,7 @@ def _only_instance(state_path: Path) -> Iterator[None]:
         raise ConfigError(state_path, "(state file)", f"cannot be used: {problem}") from None
     with lock:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
@@ -97,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for stop_signal in (signal.SIGTERM, signal.SIGINT):  # from here on, a stop is never a traceback
         signal.signal(stop_signal, stop_like_ctrl_c)
     settings = _settings(args)
-    with _only_instance(settings.state_path):
+    with _only_instance(settings.state_path, shared=not args.once):
         service = Service(settings)
         _configure_logging(settings, service.log_scrubber)
         console = _start_console(settings, service) if args.console and not args.once else None

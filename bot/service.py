@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from bot.console import Console, SecretScrubber
 from bot.errors import ConfigError
 from bot.follow import FollowMode, Standing, is_partner, plan_follows, plan_unfollows, profile_findings
 from bot.hours import is_open, open_periods
+from bot.leases import ALERTS_LEASE, PURGE_LEASE, Changes, Leases, account_lease, default_worker
 from bot.model import (DANGER_CATEGORIES, Action, ActionKind, Author, AuthorHistory, Category, Channel, DangerTier,
                        Decision, Finding, Follower, Inbound, Urgency)
 from bot.moderation import private_spans, redact
@@ -65,6 +67,8 @@ PURGE_HOURS = 24  # how often data past its retention is purged
 STOP_GRACE = timedelta(seconds=30)  # how long a stop waits for the steps under way (platform timeouts are shorter)
 ALERTS_WORKER = "alerts"  # the worker that delivers alerts, beside one worker per account
 PURGE_WORKER = "purge"  # the worker that applies the retention settings
+LEASES_WORKER = "leases"  # the worker that renews, shares and claims leases (when workers share the state)
+LEASE_PASSES = 3  # leases are renewed this many times per lease_seconds, so one late pass never loses one
 # Followers are read at most this often: new followers can wait an hour, and X allows only 15 reads
 # of a follower list per 15 minutes per user, shared with anything else that reads it.
 FOLLOWERS_READ_EVERY = timedelta(hours=1)
@@ -174,7 +178,8 @@ class Service:
         self._scheduler: BackgroundScheduler | None = None
         # One lock per worker: held by its step while it runs (so an account's step never runs twice
         # at once), and by stop once that worker is done.
-        self._workers = {name: threading.Lock() for name in (*self.accounts, ALERTS_WORKER, PURGE_WORKER)}
+        self._workers = {name: threading.Lock() for name in (*self.accounts, ALERTS_WORKER, PURGE_WORKER, LEASES_WORKER)}
+        self.leases: Leases | None = None  # set by `enable_leases` (every `run`); direct `tick` calls work without
         self._stopping = threading.Event()
         self._started_at = clock()  # what was said before this moment is history the account may have answered
 
@@ -207,7 +212,14 @@ class Service:
 
     def _schedule(self, scheduler: BackgroundScheduler) -> None:
         """Each account's job runs in its own executor of one thread: X answering slowly (or a
-        long backlog) must not delay the Page's replies, as one shared job loop did."""
+        long backlog) must not delay the Page's replies, as one shared job loop did. Workers share
+        the accounts by leases, claimed once before the first steps and then kept by a job of their own."""
+        leases = self.leases or self.enable_leases()
+        self.balance_leases()
+        scheduler.add_executor(ThreadPoolExecutor(1), alias=LEASES_WORKER)
+        scheduler.add_job(self._scheduled_leases, "interval", id=LEASES_WORKER,
+                          executor=LEASES_WORKER, seconds=leases.duration.total_seconds() / LEASE_PASSES,
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
         for account in self.settings.accounts:
             worker = f"account:{account.name}"  # never "default", whatever the account is called
             scheduler.add_executor(ThreadPoolExecutor(1), alias=worker)
@@ -231,8 +243,10 @@ class Service:
             log.exception("event=purge_error")
 
     def _scheduled_purge(self) -> None:
-        """The purge in a worker of its own, so `stop` never closes the state under it."""
-        self._in_worker(PURGE_WORKER, self.purge_expired)
+        """The purge in a worker of its own, so `stop` never closes the state under it; only by the
+        worker holding the purge's lease."""
+        if self._holds(PURGE_LEASE):
+            self._in_worker(PURGE_WORKER, self.purge_expired)
 
     def deliver_alerts(self) -> None:
         """Send the alerts and digests that are due. Never raises: a failing channel must not stop the bot."""
@@ -244,14 +258,80 @@ class Service:
     def _scheduled_poll(self, name: str) -> None:
         """One scheduled step of one account, in that account's worker: its reads and messages, then
         what staff asked for on it (so no two steps ever call one account's platform at once)."""
-        def step() -> None:
+        self._in_worker(name, partial(self.account_step, name))
+
+    def account_step(self, name: str) -> None:
+        """One step of one account as a worker runs it: only while this worker holds the account's lease."""
+        if self._holds(account_lease(name)):
             self.poll_account(name)
             self.carry_out_staff_actions(name)
 
-        self._in_worker(name, step)
-
     def _scheduled_alerts(self) -> None:
-        self._in_worker(ALERTS_WORKER, self.deliver_alerts)
+        if self._holds(ALERTS_LEASE):
+            self._in_worker(ALERTS_WORKER, self.deliver_alerts)
+
+    # -- leases: workers sharing one state ------------------------------------------------------------
+    def enable_leases(self, worker: str | None = None) -> Leases:
+        """From now on work only what this worker holds a lease on (`run` always does; one worker
+        alone simply holds everything). `worker` defaults to HOUSEBOT_WORKER, else host:pid."""
+        self.leases = Leases(self.store, worker or self.settings.worker or default_worker(),
+                             self.settings.bot.lease_seconds)
+        self.alerts.fence = self._alerts_fence
+        return self.leases
+
+    def _scheduled_leases(self) -> None:
+        self._in_worker(LEASES_WORKER, self.balance_leases)
+
+    def _holds(self, name: str) -> bool:
+        return self.leases is None or self.leases.holds(name, self.clock())
+
+    def balance_leases(self) -> Changes:
+        """Heartbeat, renew, hand back beyond this worker's share, claim up to it. An account newly
+        taken starts from fresh memory (what matters is in the state: its `sending` rows, checked
+        with the platform before anything is sent again, and the waits platforms imposed); a newly
+        taken alerts lease first recovers the deliveries another worker left `sending`. Never raises."""
+        assert self.leases is not None
+        jobs = [PURGE_LEASE] + ([ALERTS_LEASE] if self.settings.alerts is not None else [])
+        try:
+            changes = self.leases.balance(self.accounts, jobs, self.clock(), self._between_steps)
+        except Exception:  # the state busy or away: the leases held stay valid until they expire
+            log.exception("worker=%s event=lease_error", self.leases.worker)
+            return Changes()
+        for name in changes.gained:
+            log.info("worker=%s lease=%s event=lease_taken", self.leases.worker, name)
+            if name == ALERTS_LEASE:
+                self.alerts.taken_over()
+            elif name.removeprefix("account:") in self.health:
+                self.health[name.removeprefix("account:")] = AccountHealth()
+        for name in changes.lost:
+            log.warning("worker=%s lease=%s event=lease_lost", self.leases.worker, name)
+        return changes
+
+    def _between_steps(self, account: str, give_back: Callable[[], None]) -> bool:
+        """Run `give_back` while no step of `account` runs; False if one does (tried at the next pass)."""
+        lock = self._workers[account]
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            give_back()
+        finally:
+            lock.release()
+        return True
+
+    def _alerts_fence(self, db: object) -> bool:
+        """Inside the outbox's transaction: whether this worker still holds the alerts lease."""
+        assert self.leases is not None
+        return self.leases.fence(db, ALERTS_LEASE, self.clock())
+
+    def _mark_sending(self, account: str, action_id: int) -> None:
+        """planned -> sending just before a platform call; with leases, only while this worker holds
+        the account (in the same transaction), else the account is left to its new holder."""
+        if self.leases is None:
+            self.store.mark_sending(action_id)
+        elif not self.leases.mark_sending(account_lease(account), action_id, self.clock()):
+            log.warning("worker=%s account=%s action=%d event=lease_lost_before_sending", self.leases.worker,
+                        account, action_id)
+            raise _StopAccount
 
     def _in_worker(self, worker: str, step: Callable[[], None]) -> None:
         """Run a step holding its worker's lock: never two of one worker's steps at once, and none
@@ -314,6 +394,11 @@ class Service:
                 log.error("event=stop_timeout worker=%s grace=%s: a step is still running; the state is left open",
                           worker, STOP_GRACE)
                 return
+        if self.leases is not None:
+            try:
+                self.leases.stop(self.clock())  # the others take over at once, not a lease's time later
+            except Exception:
+                log.exception("worker=%s event=lease_release_error", self.leases.worker)
         self.close()
         self.console.stopped()
 
@@ -352,6 +437,9 @@ class Service:
             log.debug("account=%s paused reason=%r", name, paused)
             return
         health = self.health[name]
+        if self.leases is not None:  # waits a platform imposed on another worker bind this one too
+            for key, until in self.leases.waits(f"{name}:", now).items():
+                health.wait_until[key] = max(until, health.wait_until.get(key, until))
         if health.wait_until.get("*", now) > now:
             return  # backing off after an outage or a rate limit: nothing is sent or read until then
         try:
@@ -388,6 +476,10 @@ class Service:
                 continue
             if not self._read_due(health.last_read.get(stream), self.stream_interval(account, stream), now):
                 continue
+            budget = adapter.rate_budgets.get(stream)
+            if (self.leases is not None and budget is not None and not self.leases.take_request(
+                    f"{account.platform.value}:{stream}", budget.requests, budget.per, now)):
+                continue  # the workers together have used this window's allowance: read in a later one
             cursor = self.store.cursor(account.name, stream)
             try:
                 result = adapter.fetch(stream, cursor)
@@ -457,6 +549,8 @@ class Service:
         self.metrics.platform_error(account.name, stream, problem)
         if isinstance(problem, RateLimited):
             health.wait_until[stream] = problem.reset_at
+            if self.leases is not None:  # whichever worker holds the account next waits too
+                self.leases.impose_wait(f"{account.name}:{stream}", problem.reset_at)
             log.warning("account=%s stream=%s event=rate_limited until=%s", account.name, stream, problem.reset_at.isoformat())
             until = problem.reset_at.astimezone(self.settings.organisation.timezone)
             self.console.trouble(account.name, f"rate limited on {stream}; waiting until {until:%H:%M:%S %Z}")
@@ -593,7 +687,7 @@ class Service:
             else:
                 self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
-        self.store.mark_sending(stored.id)
+        self._mark_sending(account.name, stored.id)
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
@@ -784,7 +878,7 @@ class Service:
         for stored, author_id in self.store.open_follow_steps(account.name):
             action = stored.action
             author = Author(author_id, action.text)
-            self.store.mark_sending(stored.id)
+            self._mark_sending(account.name, stored.id)
             try:
                 ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
             except ActionRefused as refusal:
@@ -847,7 +941,7 @@ class Service:
                 if (stored.action.template == "offline_notice") == is_open(account.hours, now):
                     self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
                     return
-            self.store.mark_sending(stored.id)
+            self._mark_sending(account.name, stored.id)
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"
             else:

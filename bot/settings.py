@@ -74,6 +74,7 @@ class BotSettings:
     repetition_window: timedelta
     bot_marker: str
     decide_budget_seconds: float = 2.0  # a message that takes longer to decide is held for a person
+    lease_seconds: float = 30.0  # a worker's lease on an account, unrenewed this long, passes to another worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class Settings:
     ops_address: tuple[str, int] | None = None  # where /healthz, /readyz and /metrics listen; None: off
     retention: Retention = field(default_factory=Retention)
     console: ConsoleSettings | None = field(default=None, repr=False)  # the staff web console's [console] table
+    worker: str = ""  # HOUSEBOT_WORKER: this worker's name among those sharing the state ("": host:pid)
 
     @property
     def official_handles(self) -> frozenset[str]:
@@ -247,7 +249,8 @@ def _organisation(root: _Table) -> Organisation:
 def _bot(root: _Table) -> BotSettings:
     bot = root.table("bot", required=False)
     bot.only(("poll_seconds", "closed_poll_seconds", "max_replies_per_author_per_hour",
-              "repetition_window_hours", "bot_marker", "decide_budget_seconds"))
+              "repetition_window_hours", "bot_marker", "decide_budget_seconds",
+              "lease_seconds"))
     return BotSettings(
         poll_seconds=bot.number("poll_seconds", 60, 0.01),
         closed_poll_seconds=bot.number("closed_poll_seconds", 300, 0.01),
@@ -255,6 +258,7 @@ def _bot(root: _Table) -> BotSettings:
         repetition_window=timedelta(hours=bot.number("repetition_window_hours", 24, 0.1)),
         bot_marker=bot.text("bot_marker", ""),
         decide_budget_seconds=bot.number("decide_budget_seconds", 2.0, 0.01),
+        lease_seconds=bot.number("lease_seconds", 30, 1),
     )
 
 
@@ -468,4 +472,5 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         ops_address=ops_address,
         retention=_retention(root),
         console=load_console_settings(data.get("console"), config_file, env, where),
+        worker=env.get("HOUSEBOT_WORKER", "").strip(),
     )

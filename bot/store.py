@@ -363,13 +363,14 @@ class Store:
 
     # -- decisions and actions --------------------------------------------------------------------
     def save_decision(self, row_id: int, inbound: Inbound, decision: Decision, now: datetime) -> None:
-        """Write the decision and plan every action, all or nothing."""
+        """Write the decision and plan every action, all or nothing, once per message."""
         status = SKIPPED if decision.dry_run else PLANNED
         with self._transaction() as db:
-            db.execute(
-                "UPDATE inbound SET category=?, rule=?, evidence=?, dry_run=?, decided_at=? WHERE id=?",
+            if not db.execute(
+                "UPDATE inbound SET category=?, rule=?, evidence=?, dry_run=?, decided_at=? WHERE id=? AND decided_at IS NULL",
                 (decision.category.value, decision.rule, decision.evidence, int(decision.dry_run), _iso(now), row_id),
-            )
+            ).rowcount:
+                return  # decided already (by a worker that held the account before): its actions stand
             for position, action in enumerate(decision.actions):
                 self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, status, now, None)
 

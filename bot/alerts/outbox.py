@@ -137,6 +137,9 @@ class Alerts:
         self.moderation = moderation
         self.zone = settings.organisation.timezone
         self._recovered = False
+        # With workers sharing the state: inside the transaction that claims a delivery, whether this
+        # worker still holds the alerts lease (else another delivers, and nothing goes twice).
+        self.fence: Callable[[sqlite3.Connection], bool] | None = None
         store.extend_schema(OUTBOX_SCHEMA)
         store.register_personal_data(ALERTS_PERSONAL_DATA)
 
@@ -240,6 +243,11 @@ class Alerts:
             if not self._send_due(now):
                 break
 
+    def taken_over(self) -> None:
+        """This worker has just taken delivery over from another: recover what it left `sending`
+        at the next delivery, as after a restart."""
+        self._recovered = False
+
     def _recover(self, now: datetime) -> None:
         """Deliveries left `sending` by a crash: urgent ones again (at least once), routine ones not."""
         for row in self.store.read("""SELECT d.id, a.urgency FROM alert_deliveries d JOIN alerts a ON a.id=d.alert_id
@@ -311,6 +319,8 @@ class Alerts:
             (PLANNED, _iso(now)))
         for row in rows:
             with self.store.transaction() as db:
+                if self.fence is not None and not self.fence(db):
+                    return 0  # the alerts lease has passed to another worker
                 if not db.execute("UPDATE alert_deliveries SET status=?, attempts=attempts+1 WHERE id=? AND status=?",
                                   (SENDING, row["id"], PLANNED)).rowcount:
                     continue
