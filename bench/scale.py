@@ -196,6 +196,7 @@ class Result:
     load_average: float = 0.0
     notes: tuple[str, ...] = ()
     runs: int = 1  # how many runs the figures are medians of (counts are their sums)
+    actions_per_worker: tuple[int, ...] = ()  # platform actions each worker did: how evenly the leases share
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -232,6 +233,7 @@ def analyse(spec: RunSpec, state_rows: list[Mapping[str, object]], activity: lis
         arrived=len(arrived), handled=sum(1 for native in arrived if native in handled_at),
         lost=sum(1 for native in arrived if native not in handled_at),
         twice=sum(1 for times in done.values() if times > 1), actions=sum(done.values()),
+        actions_per_worker=tuple(count for _, count in sorted(Counter(act.worker for act in activity).items())),
     )
 
 
@@ -367,6 +369,7 @@ def median_of(runs: list[Result]) -> Result:
         cpu_per_worker=tuple(middle(shares) for shares in zip(*(r.cpu_per_worker for r in runs))),
         load_average=middle(r.load_average for r in runs), runs=len(runs), server_cpu=middle(r.server_cpu for r in runs),
         notes=tuple(note for r in runs for note in r.notes),
+        actions_per_worker=tuple(sum(shares) for shares in zip(*(r.actions_per_worker for r in runs))),
     )
 
 
@@ -376,8 +379,8 @@ def markdown(results: list[Result], spec: RunSpec) -> str:
         f"Each account gets {spec.per_minute:g} messages a minute, is read every {spec.poll_seconds:g}s, each platform "
         f"call waits {spec.latency_seconds * 1000:g} ms; {spec.warmup_seconds:g}s warm-up, {spec.measure_seconds:g}s measured.",
         "",
-        "| store | accounts | workers | runs | offered msg/s | handled msg/s | lag p50 s | lag p99 s | DB per message | CPU per worker (of a core) | load avg | lost | twice |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
+        "| store | accounts | workers | runs | offered msg/s | handled msg/s | lag p50 s | lag p99 s | DB per message | CPU per worker (of a core) | actions per worker | load avg | lost | twice |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|",
     ]
     for r in results:
         db = ", ".join(f"{key} {value:.1f}" for key, value in r.db_per_message.items()) or "-"
@@ -385,7 +388,8 @@ def markdown(results: list[Result], spec: RunSpec) -> str:
         if r.backend == "postgresql":
             cpu += f" (server {r.server_cpu:.0%})"
         lines.append(f"| {r.backend} | {r.accounts} | {r.workers} | {r.runs} | {r.offered_per_second:.1f} | {r.handled_per_second:.1f} | "
-                     f"{r.lag_p50_seconds:.1f} | {r.lag_p99_seconds:.1f} | {db} | {cpu} | {r.load_average:.1f} | "
+                     f"{r.lag_p50_seconds:.1f} | {r.lag_p99_seconds:.1f} | {db} | {cpu} | "
+                     f"{' / '.join(map(str, r.actions_per_worker)) or '-'} | {r.load_average:.1f} | "
                      f"{r.lost} | {r.twice} |")
     return "\n".join(lines)
 
@@ -398,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=_numbers, default=[50, 200, 1000], help="e.g. 50,200,1000")
-    parser.add_argument("--workers", type=_numbers, default=[1], help="e.g. 1,2,4 (more than one needs --state postgresql://...)")
+    parser.add_argument("--workers", type=_numbers, default=[1], help="e.g. 1,2,4: worker processes sharing the accounts by leases")
     parser.add_argument("--state", choices=("sqlite", "postgresql"), default="sqlite",
                         help="sqlite (a new file per run) or postgresql (a throw-away cluster, a new database per run)")
     parser.add_argument("--rate", type=float, default=RunSpec.per_minute, help="messages per account per minute")
@@ -419,8 +423,6 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(Path(args.worker[0]), int(args.worker[1]))
     if args.quick:
         args.accounts, args.workers, args.warmup, args.measure, args.drain = [20, 100], [1], 5.0, 20.0, 15.0
-    if backend(args.state) == "sqlite" and max(args.workers) > 1:
-        parser.error("several workers share the state through PostgreSQL: give --state postgresql")
     root = args.folder or Path(tempfile.mkdtemp(prefix="housebot-scale-"))
     base = RunSpec(accounts=0, workers=0, state="", folder="", per_minute=args.rate, poll_seconds=args.poll,
                    latency_seconds=args.latency_ms / 1000, warmup_seconds=args.warmup, measure_seconds=args.measure,
