@@ -39,7 +39,7 @@ from bench.simulated import (MESSAGE_KINDS, Activity, ActivityLog, Arrivals, Mes
 from bot import service as service_module
 from bot.service import Service
 from bot.settings import Settings, load_settings
-from bot.store import HANDLED, Store
+from bot.store import HANDLED, Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 PG_SHOWN = ("statements", "xact_commit", "tup_inserted", "tup_updated", "tup_fetched", "blks_hit", "blks_read")
@@ -125,6 +125,7 @@ def bench_settings(spec: RunSpec, worker: str = "bench-0") -> Settings:
         "HOUSEBOT_OPS_LISTEN": "off",
         "HOUSEBOT_LOG_LEVEL": "WARNING",
         "HOUSEBOT_WORKER": worker,
+        "HOUSEBOT_DATA_DIR": str(folder / "data"),
     }
     return load_settings(env, folder / ".env")
 
@@ -146,11 +147,7 @@ def bench_service(settings: Settings, **kwargs: object) -> Service:
 
 
 def open_state(location: str) -> Store:
-    if backend(location) == "postgresql":
-        from bot.store import open_store  # type: ignore[attr-defined]  # the PostgreSQL store (issue 18)
-
-        return open_store(location)
-    return Store(Path(location))
+    return open_store(location if backend(location) == "postgresql" else Path(location))
 
 
 def simulated_adapters(spec: RunSpec, log: ActivityLog, clock: Callable[[], datetime],

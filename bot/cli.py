@@ -135,13 +135,13 @@ def cmd_console(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.service import utc_now
-    from bot.store import Store
+    from bot.store import open_store
     from bot.web.app import create_app
     from bot.web.server import console_engine, console_settings
 
     settings = _settings(args)
     config = console_settings(settings)
-    store = Store(settings.state_path)
+    store = open_store(settings.state_location)
     app = create_app(settings, store, clock=utc_now, engine=console_engine(settings))
     print(f"Staff console: {config.url} (Ctrl-C stops it)")
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="off")
@@ -154,7 +154,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
     from bot.service import utc_now
-    from bot.store import Store
+    from bot.store import open_store
     from bot.web.users import Role, UserError, add_user
 
     settings = _settings(args)
@@ -165,7 +165,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         if getpass.getpass("Again: ") != password:
             print("the two passwords differ: nothing was changed", file=sys.stderr)
             return EXIT_PROBLEM
-    store = Store(settings.state_path)
+    store = open_store(settings.state_location)
     try:
         user = add_user(store, args.name, Role(args.role), password, utc_now())
     except UserError as problem:
@@ -289,13 +289,13 @@ def cmd_hours(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from bot.store import Store
+    from bot.store import open_store
 
     settings = _settings(args)
     if args.account and args.account not in {a.name for a in settings.accounts}:
         raise ConfigError("(command line)", "--account", f"no account {args.account!r}; accounts: "
                           f"{', '.join(a.name for a in settings.accounts)}")
-    if not settings.state_path.exists():
+    if not settings.state_url and not settings.state_path.exists():
         print(f"no decisions yet: {settings.state_path} does not exist")
         return EXIT_OK
     since = None
@@ -304,10 +304,10 @@ def cmd_log(args: argparse.Namespace) -> int:
             since = _parse_since(args.since, settings.organisation.timezone)
         except ValueError:
             raise ConfigError("(command line)", "--since", f"{args.since!r} is not like 2h, 3d or 2026-05-01") from None
-    store = Store(settings.state_path, read_only=True)  # looking never creates, migrates or writes the state
+    store = open_store(settings.state_location, read_only=True)  # looking never creates, migrates or writes the state
     if store.is_empty:
         store.close()
-        print(f"no decisions yet: {settings.state_path} is empty")
+        print("no decisions yet: the state is empty")
         return EXIT_OK
     following = args.action in (ActionKind.FOLLOW.value, ActionKind.UNFOLLOW.value)
     if following:  # account actions that answer no message: both kinds, newest first
@@ -428,9 +428,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from bot.ops.backup import backup
 
     settings = _settings(args)
+    _sqlite_only(settings)
     version = backup(settings.state_path, Path(args.file))
     print(f"backed up {settings.state_path} to {args.file} (schema {version})")
     return EXIT_OK
+
+
+def _sqlite_only(settings: Settings) -> None:
+    """`backup` and `restore` copy a SQLite file; PostgreSQL has its own tools for that."""
+    if settings.state_url:
+        raise ConfigError(settings.env_file or ".env", "HOUSEBOT_STATE", "is a PostgreSQL database: back it up with "
+                          "pg_dump -Fc and restore it with pg_restore (see the README), not housebot backup/restore")
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -438,6 +446,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from bot.ops.backup import restore
 
     settings = _settings(args)
+    _sqlite_only(settings)
     replaced = settings.state_path.with_name(
         f"{settings.state_path.name}.before-restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
     with _only_instance(settings.state_path):

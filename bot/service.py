@@ -45,7 +45,7 @@ from bot.pipeline import Engine, HandleContext, handle, held_as_slow, load_engin
 from bot.replies import render
 from bot import staff
 from bot.settings import AccountSettings, Settings
-from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store
+from bot.store import DONE, PLANNED, SENDING, PendingItem, StoredAction, Store, open_store
 
 if TYPE_CHECKING:
     from bot.ops.server import OpsServer
@@ -151,7 +151,7 @@ class Service:
         self.engine: Engine = load_engine(settings.policy_file, settings.moderation_dir, settings.responses_dir,
                                           teams=settings.teams, limits=reply_limits(), values=self._settings_values,
                                           values_file=str(settings.config_file))
-        self.store = store if store is not None else Store(settings.state_path)
+        self.store = store if store is not None else open_store(settings.state_location)
         secrets = [value for account_secrets in settings.secrets.values() for value in account_secrets.values()]
         secrets += settings.alerts.secrets if settings.alerts else ()
         self.scrubber = SecretScrubber(secrets)
@@ -323,15 +323,17 @@ class Service:
         assert self.leases is not None
         return self.leases.fence(db, ALERTS_LEASE, self.clock())
 
-    def _mark_sending(self, account: str, action_id: int) -> None:
-        """planned -> sending just before a platform call; with leases, only while this worker holds
-        the account (in the same transaction), else the account is left to its new holder."""
+    def _mark_sending(self, account: str, action_id: int, attempts: int) -> bool:
+        """planned -> sending just before a platform call, only if no one has moved the action since
+        it was read (False: leave it); with leases, only while this worker holds the account (in the
+        same transaction), else the account is left to its new holder."""
         if self.leases is None:
-            self.store.mark_sending(action_id)
-        elif not self.leases.mark_sending(account_lease(account), action_id, self.clock()):
+            return self.store.mark_sending(action_id, attempts)
+        if not self.leases.mark_sending(account_lease(account), action_id, self.clock()):
             log.warning("worker=%s account=%s action=%d event=lease_lost_before_sending", self.leases.worker,
                         account, action_id)
             raise _StopAccount
+        return True
 
     def _in_worker(self, worker: str, step: Callable[[], None]) -> None:
         """Run a step holding its worker's lock: never two of one worker's steps at once, and none
@@ -411,7 +413,7 @@ class Service:
         if self.settings.ops_address is None:
             return None
         host, port = self.settings.ops_address
-        self._ops_reader = Store(self.settings.state_path, read_only=True)
+        self._ops_reader = open_store(self.settings.state_location, read_only=True)
         server = OpsServer(ops_routes(self._ops_reader, self.settings, self.clock, self.metrics,
                                       {a.name: self.poll_interval(a) for a in self.settings.accounts}), host, port)
         try:
@@ -687,7 +689,8 @@ class Service:
             else:
                 self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
-        self._mark_sending(account.name, stored.id)
+        if not self._mark_sending(account.name, stored.id, stored.attempts):
+            return  # moved since it was read (another worker has it): never sent twice
         try:
             ref = self._call(adapter, action, inbound)
         except ActionRefused as refusal:
@@ -878,7 +881,8 @@ class Service:
         for stored, author_id in self.store.open_follow_steps(account.name):
             action = stored.action
             author = Author(author_id, action.text)
-            self._mark_sending(account.name, stored.id)
+            if not self._mark_sending(account.name, stored.id, stored.attempts):
+                continue  # moved since it was read (another worker has it)
             try:
                 ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
             except ActionRefused as refusal:
@@ -941,7 +945,8 @@ class Service:
                 if (stored.action.template == "offline_notice") == is_open(account.hours, now):
                     self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
                     return
-            self._mark_sending(account.name, stored.id)
+            if not self._mark_sending(account.name, stored.id, stored.attempts):
+                return  # moved since it was read (another worker has it): never posted twice
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"
             else:

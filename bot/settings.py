@@ -38,6 +38,7 @@ ENV_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "HOUSEBOT_MODERATION": "config/moderation",
         "HOUSEBOT_RESPONSES": "responses",
         "HOUSEBOT_STATE": "var/housebot.sqlite3",
+        "HOUSEBOT_DATA_DIR": "state",
         "HOUSEBOT_LOG_LEVEL": "WARNING",
         "HOUSEBOT_LOG_FORMAT": "text",
         "HOUSEBOT_OPS_LISTEN": "127.0.0.1:9464",
@@ -133,6 +134,14 @@ class Settings:
     retention: Retention = field(default_factory=Retention)
     console: ConsoleSettings | None = field(default=None, repr=False)  # the staff web console's [console] table
     worker: str = ""  # HOUSEBOT_WORKER: this worker's name among those sharing the state ("": host:pid)
+    # HOUSEBOT_STATE as a postgresql:// URL ("" for a SQLite file); its password is never shown.
+    # Then `state_path` is a name in HOUSEBOT_DATA_DIR, the folder of per-account files and the run lock.
+    state_url: str = field(default="", repr=False)
+
+    @property
+    def state_location(self) -> str | Path:
+        """What `open_store` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.state_url or self.state_path
 
     @property
     def official_handles(self) -> frozenset[str]:
@@ -420,6 +429,19 @@ def env_path(env: Mapping[str, str], key: str) -> Path:
     return default
 
 
+def _state_url(env: Mapping[str, str]) -> str:
+    given = env.get("HOUSEBOT_STATE", "").strip()
+    return given if given.startswith(("postgresql://", "postgres://")) else ""
+
+
+def _state_path(env: Mapping[str, str]) -> Path:
+    """The SQLite file; with the state in PostgreSQL, a name in the data folder (per-account files
+    such as sessions live beside it, under accounts/, as they do beside a SQLite file)."""
+    if _state_url(env):
+        return env_path(env, "HOUSEBOT_DATA_DIR") / "postgresql"
+    return env_path(env, "HOUSEBOT_STATE")
+
+
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Read `.env` and the settings file it names; raise ConfigError on the first problem."""
     from bot.alerts.config import load_alert_settings  # it reads tables with this module's helpers
@@ -456,7 +478,8 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     return Settings(
         config_file=config_file,
         env_file=env_path_found,
-        state_path=env_path(env, "HOUSEBOT_STATE"),
+        state_path=_state_path(env),
+        state_url=_state_url(env),
         policy_file=env_path(env, "HOUSEBOT_POLICY"),
         moderation_dir=env_path(env, "HOUSEBOT_MODERATION"),
         responses_dir=env_path(env, "HOUSEBOT_RESPONSES"),

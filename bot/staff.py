@@ -327,8 +327,8 @@ def record_appeal(store: Store, who: StaffMember, inbound_id: int, received: str
     _message(store, inbound_id)
     with _writing(store) as db:
         appeal_id = int(db.execute(
-            "INSERT INTO appeals (inbound_id, received, text, recorded_by, recorded_at) VALUES (?,?,?,?,?)",
-            (inbound_id, received.strip(), text, who.name, _iso(now))).lastrowid or 0)
+            "INSERT INTO appeals (inbound_id, received, text, recorded_by, recorded_at) VALUES (?,?,?,?,?) RETURNING id",
+            (inbound_id, received.strip(), text, who.name, _iso(now))).fetchone()[0])
         _audit(db, who, "record_appeal", f"appeal {appeal_id}", received.strip(), now, inbound_id)
     return appeal_id
 
@@ -407,7 +407,7 @@ def note_alert(store: Store, who: StaffMember, alert_id: int, note: str, now: da
     if not note.strip():
         raise NotAllowed("The note is empty.")
     store.extend_schema(STAFF_SCHEMA)
-    if not store.read("SELECT 1 FROM sqlite_master WHERE name='alerts'") or not store.read(
+    if not store.has_table("alerts") or not store.read(
             "SELECT 1 FROM alerts WHERE id=?", (alert_id,)):
         raise NotAllowed(f"There is no alert {alert_id}.")
     with _writing(store) as db:
@@ -539,6 +539,7 @@ def _undoable(store: Store, inbound_id: int) -> list[StoredAction]:
 
 def _plan_undo(store: Store, db: sqlite3.Connection, who: StaffMember, action_id: int, reason: str,
                now: datetime) -> int:
+    db.execute("SELECT id FROM actions WHERE id=? FOR UPDATE", (action_id,))  # two undoing at once: one waits, then sees the other's
     original = store.action(action_id)
     if original is None or original.inbound_id is None:
         raise NotAllowed(f"There is no action {action_id} on a message.")

@@ -15,7 +15,7 @@ from typing import Callable, TextIO
 from bot import staff
 from bot.settings import Settings
 from bot.staff import NotAllowed, ReplyTarget, Role, StaffMember
-from bot.store import Store
+from bot.store import Store, open_store
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 AS_HELP = "your name, for the audit trail (the terminal acts as an admin of that name)"
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO,
     if args.command == "review" and args.review_command == "list":
         return _list_reviews(settings, out)
     who = StaffMember(args.as_name, Role.ADMIN)
-    store = Store(settings.state_path)
+    store = open_store(settings.state_location)
     try:
         print(_act(args, settings, store, who, now()), file=out)
         return EXIT_OK
@@ -96,10 +96,10 @@ def _act(args: argparse.Namespace, settings: Settings, store: Store, who: StaffM
 
 
 def _list_reviews(settings: Settings, out: TextIO) -> int:
-    if not settings.state_path.exists():
+    if not settings.state_url and not settings.state_path.exists():
         print("no reviews: the bot has not run yet", file=out)
         return EXIT_OK
-    store = Store(settings.state_path, read_only=True)
+    store = open_store(settings.state_location, read_only=True)
     try:
         if store.is_empty:
             print("no reviews: the bot has not run yet", file=out)
@@ -126,6 +126,6 @@ def _list_reviews(settings: Settings, out: TextIO) -> int:
 
 def _assignments(store: Store) -> dict[int, str]:
     """Who each review is assigned to, on a state file opened only to look (no table is created)."""
-    if not store.read("SELECT 1 FROM sqlite_master WHERE name='review_assignments'"):
+    if not store.has_table("review_assignments"):
         return {}
     return {row["review_id"]: row["assignee"] for row in store.read("SELECT review_id, assignee FROM review_assignments")}

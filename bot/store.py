@@ -1,11 +1,17 @@
-"""Durable state in SQLite: cursors, every inbound message, every action, strikes, account health.
+"""Durable state in SQLite or PostgreSQL: cursors, every inbound message, every action, strikes, account health.
 
-One connection, WAL, a busy timeout, and one short explicit transaction per step. Each account
+SQLite (a path, the default): one connection, WAL, a busy timeout, and one short explicit transaction per step. Each account
 has its own worker thread, so the connection serialises its use: a statement, and a transaction as
 a whole, runs under one lock, and one worker's statements never land inside another's transaction. An action is
 written as `planned` with its decision, becomes `sending` just before the platform call and
 `done` (with the platform's id) just after, so after a crash a `sending` row means "may have been
 sent": the service checks with the platform before it would ever send again.
+
+PostgreSQL (a `postgresql://` URL, for several workers sharing the accounts): a pool of
+connections, one per transaction or read, READ COMMITTED. The SQL is written once, for both:
+`?` placeholders and portable statements (`ON CONFLICT`, `RETURNING id`); `SELECT ... FOR UPDATE`
+takes a row lock on PostgreSQL and is dropped on SQLite, whose `BEGIN IMMEDIATE` locks the whole
+file. Every transition that must happen once is a conditional update whose row count is checked.
 
 Message text is kept in full only while a message waits to be handled; once handled, only the
 redacted text stays, so the audit log never holds NHS numbers, phone numbers or emails. Display
@@ -14,15 +20,17 @@ names are kept redacted from the start: people put phone numbers in them too.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Mapping, Sequence
 
 from adapters.base import Unreadable
 from bot.errors import ConfigError
@@ -132,10 +140,9 @@ class _Fetched:
     """A statement's whole result, read while the lock was held (a cursor read later could see
     another worker's transaction half done)."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.rows: list[sqlite3.Row] = cursor.fetchall()
-        self.rowcount = cursor.rowcount
-        self.lastrowid = cursor.lastrowid
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows: list[sqlite3.Row] = rows
+        self.rowcount = rowcount
 
     def fetchone(self) -> sqlite3.Row | None:
         return self.rows[0] if self.rows else None
@@ -156,16 +163,223 @@ class _SerialisedConnection(sqlite3.Connection):
         self.lock = threading.RLock()
 
     def execute(self, sql: str, parameters: object = (), /) -> _Fetched:  # type: ignore[override]
+        if "FOR UPDATE" in sql:
+            sql = _FOR_UPDATE.sub("", sql)  # BEGIN IMMEDIATE holds the whole file already
         with self.lock:
-            return _Fetched(super().execute(sql, parameters))  # type: ignore[arg-type]
+            cursor = super().execute(sql, parameters)  # type: ignore[arg-type]
+            return _Fetched(cursor.fetchall(), cursor.rowcount)
 
     def executemany(self, sql: str, parameters: object, /) -> _Fetched:  # type: ignore[override]
         with self.lock:
-            return _Fetched(super().executemany(sql, parameters))  # type: ignore[arg-type]
+            cursor = super().executemany(sql, parameters)  # type: ignore[arg-type]
+            return _Fetched(cursor.fetchall(), cursor.rowcount)
 
     def executescript(self, script: str, /) -> sqlite3.Cursor:
         with self.lock:
             return super().executescript(script)
+
+    def close(self) -> None:
+        with self.lock:
+            super().close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SerialisedConnection]:
+        with self.lock:
+            self.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.execute("ROLLBACK")
+                raise
+            else:
+                self.execute("COMMIT")
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).rows)
+
+    def table_columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Every table's columns with their declared types, tables and columns in order."""
+        tables = [row[0] for row in self.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {table: [(row[1], row[2]) for row in self.execute(f'PRAGMA table_info("{table}")')] for table in tables}
+
+
+_FOR_UPDATE = re.compile(r"\s+FOR UPDATE\b")
+# PostgreSQL's transaction-scoped advisory lock under which migrations and rooms' schemas are made:
+# two workers starting at once make them once.
+_SCHEMA_LOCK = 0x686F757365626F74  # "housebot"
+# SQLite's functions the shared SQL uses, made on PostgreSQL (under the schema lock, at every start).
+_POSTGRES_FUNCTIONS = (
+    "CREATE OR REPLACE FUNCTION instr(haystack text, needle text) RETURNS integer LANGUAGE sql IMMUTABLE "
+    "AS 'SELECT strpos(haystack, needle)'",
+    "CREATE OR REPLACE FUNCTION housebot_concat(joined text, item text, separator text) RETURNS text "
+    "LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN item IS NULL THEN joined WHEN joined IS NULL THEN item "
+    "ELSE joined || separator || item END'",
+    "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = housebot_concat, STYPE = text)",
+)
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def _without_password(url: str, text: str) -> str:
+    """`text` (an error, the URL itself) with the URL's password blanked, however malformed the URL."""
+    found = re.match(r"[a-z]+://[^:/@]*:([^@]*)@", url)
+    return text.replace(found.group(1), "***") if found and found.group(1) else text
+
+
+@functools.lru_cache(maxsize=2048)
+def _postgres_sql(sql: str, named: bool) -> str:
+    """The shared SQL for psycopg: `?` (or `:name`) to `%s` (`%(name)s`) outside string literals, `%`
+    doubled, SQLite's integer key to an identity column, every integer 64-bit, LIKE as SQLite's
+    (case-blind)."""
+    out: list[str] = []
+    quoted = False
+    index = 0
+    while index < len(sql):
+        char = sql[index]
+        if char == "'":
+            quoted = not quoted
+        elif char == "%":
+            char = "%%"
+        elif not quoted and char == "?":
+            char = "%s"
+        elif not quoted and named and char == ":" and sql[index - 1:index] != ":":
+            name = re.match(r"[A-Za-z_]\w*", sql[index + 1:])
+            if name:
+                out.append(f"%({name.group()})s")
+                index += 1 + len(name.group())
+                continue
+        out.append(char)
+        index += 1
+    text = "".join(out)
+    text = re.sub(r"\bINTEGER PRIMARY KEY\b", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", text)
+    text = re.sub(r"\bINTEGER\b", "BIGINT", text)
+    return re.sub(r"\bLIKE\b", "ILIKE", text)
+
+
+class _Row:
+    """A PostgreSQL row read like `sqlite3.Row`: by position, by (case-blind) column name, `keys()`."""
+
+    __slots__ = ("_values", "_names")
+
+    def __init__(self, values: Sequence[Any], names: dict[str, int]) -> None:
+        self._values = values
+        self._names = names
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, int):
+            return self._values[key]
+        position = self._names.get(key)
+        return self._values[position if position is not None else self._names[key.lower()]]
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class _PostgresDatabase:
+    """The PostgreSQL side of `Store`: the same `execute`, `transaction`, `has_table` and
+    `table_columns` as `_SerialisedConnection`, over a pool. A thread inside a transaction keeps its
+    connection, so its reads (`store.read`, `store.action`) see its own uncommitted writes, as on SQLite."""
+
+    def __init__(self, url: str, *, read_only: bool, pool_size: int) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self._psycopg = psycopg
+        self._local = threading.local()
+        options = {"autocommit": True}
+        if read_only:
+            options["options"] = "-c default_transaction_read_only=on"  # type: ignore[assignment]
+        with psycopg.connect(url, connect_timeout=10, **options):  # a clear error now, not a pool timeout later
+            pass
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=options, configure=_configure,
+                                   open=True, timeout=30, name="housebot")
+        self.lock = threading.RLock()  # nothing to serialise: kept for the SQLite side's callers
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        current = getattr(self._local, "connection", None)
+        if current is not None:
+            yield current
+        else:
+            with self.pool.connection() as connection:
+                yield connection
+
+    def execute(self, sql: str, parameters: Sequence[object] | Mapping[str, object] = (), /) -> _Fetched:
+        named = isinstance(parameters, Mapping)
+        with self._connection() as connection:
+            cursor = connection.execute(_postgres_sql(sql, named), parameters if named else tuple(parameters))
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return _Fetched(rows, cursor.rowcount)
+
+    def executemany(self, sql: str, parameters: Sequence[Sequence[object]], /) -> _Fetched:
+        with self._connection() as connection, connection.cursor() as cursor:
+            cursor.executemany(_postgres_sql(sql, False), [tuple(p) for p in parameters])
+            return _Fetched([], cursor.rowcount)
+
+    def executescript(self, script: str, /) -> None:
+        with self.transaction() as db:
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresDatabase]:
+        current = getattr(self._local, "connection", None)
+        if current is not None:  # nested: a savepoint on the thread's connection
+            with current.transaction():
+                yield self
+            return
+        with self.pool.connection() as connection:
+            self._local.connection = connection
+            try:
+                with connection.transaction():
+                    yield self
+            finally:
+                self._local.connection = None
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.execute("SELECT 1 FROM information_schema.tables WHERE table_schema=current_schema() "
+                                 "AND table_name=?", (name,)).rows)
+
+    def table_columns(self) -> dict[str, list[tuple[str, str]]]:
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for row in self.execute("""SELECT table_name, column_name, data_type FROM information_schema.columns
+                                   WHERE table_schema=current_schema() ORDER BY table_name, ordinal_position"""):
+            columns.setdefault(row[0], []).append((row[1], row[2]))
+        return columns
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _configure(connection: Any) -> None:
+    """Rows read like SQLite's; a Python bool is stored as the 0 or 1 SQLite would keep."""
+    from psycopg.adapt import Dumper
+    from psycopg.postgres import types
+
+    class BoolAsInteger(Dumper):
+        oid = types["int8"].oid
+
+        def dump(self, obj: bool) -> bytes:
+            return b"1" if obj else b"0"
+
+    connection.adapters.register_dumper(bool, BoolAsInteger)
+    connection.row_factory = _row_factory
+
+
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], _Row]:
+    names = {column.name: position for position, column in enumerate(cursor.description or ())}
+    return lambda values: _Row(values, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,22 +405,28 @@ class StoredAction:
 
 
 class Store:
-    """The one owner of the SQLite file (or `:memory:` in tests).
+    """The one owner of the state: a SQLite file (or `:memory:` in tests) or a PostgreSQL database.
 
-    The state holds messages and the people who wrote them, so its folder is the bot user's alone
-    (0700) and the file with its -wal and -shm companions 0600, whatever the umask. A state file
-    that cannot be used (newer schema, corrupt, truncated, unwritable) is a `ConfigError` naming
-    its path. `read_only` is for commands that only look: they never create, migrate or write it.
+    The state holds messages and the people who wrote them, so a SQLite file's folder is the bot
+    user's alone (0700) and the file with its -wal and -shm companions 0600, whatever the umask. A
+    state that cannot be used (newer schema, corrupt, truncated, unwritable, a server not reached) is
+    a `ConfigError` naming it (a URL without its password). `read_only` is for commands that only
+    look: they never create, migrate or write it.
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, pool_size: int = 8) -> None:
         self.read_only = read_only
         self.personal_data: dict[str, PersonalData] = {}  # room -> how erasure and purges reach its tables
+        self.is_postgres = is_postgres_url(path)
+        self._schemas_made: set[str] = set()
+        if self.is_postgres:
+            self._open_postgres(str(path), pool_size)
+            return
         try:
             if str(path) != ":memory:" and not read_only:
                 _make_private(Path(path))
             target = Path(path).resolve().as_uri() + "?mode=ro" if read_only else str(path)
-            self._db: _SerialisedConnection = sqlite3.connect(
+            self._db: _SerialisedConnection | _PostgresDatabase = sqlite3.connect(
                 target, isolation_level=None, timeout=10, check_same_thread=False, uri=read_only,
                 factory=_SerialisedConnection)
             self._db.row_factory = sqlite3.Row
@@ -225,10 +445,80 @@ class Store:
         except (sqlite3.Error, OSError) as problem:
             raise ConfigError(path, "(state file)", f"cannot be used: {problem}") from None
 
+    def _open_postgres(self, url: str, pool_size: int) -> None:
+        """Reach the server, then bring its schema up to date under the schema lock (not when read-only)."""
+        import psycopg
+
+        shown = _without_password(url, url)
+        try:
+            psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error as problem:
+            raise ConfigError(".env", "HOUSEBOT_STATE", f"is not a usable PostgreSQL URL ({shown}): "
+                              f"{_without_password(url, str(problem)).splitlines()[0]}") from None
+        try:
+            self._db = _PostgresDatabase(url, read_only=self.read_only, pool_size=pool_size)
+        except psycopg.Error as problem:
+            reason = " ".join(_without_password(url, str(problem)).split())
+            raise ConfigError(".env", "HOUSEBOT_STATE", f"cannot reach PostgreSQL at {shown}: {reason}") from None
+        try:
+            if self.read_only:
+                self.version = self._postgres_version()
+            else:
+                self._migrate_postgres()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _postgres_version(self) -> int:
+        if not self._db.has_table("schema_version"):
+            return 0
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise ConfigError(".env", "HOUSEBOT_STATE", f"holds a schema written by a newer housebot (schema {version}; "
+                              f"this one knows {SCHEMA_VERSION}): upgrade housebot or use another database")
+        return version
+
+    def _migrate_postgres(self) -> None:
+        """One version per transaction, each under the schema lock and reading the version afresh, so
+        two workers starting at once migrate once; the version lives in a one-row table."""
+        while True:
+            with self._transaction() as db:
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+                db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                for function in _POSTGRES_FUNCTIONS:
+                    db.execute(function)
+                self.version = self._postgres_version()
+                if self.version == SCHEMA_VERSION:
+                    return
+                statements = [s for s in SCHEMA_V1.split(";") if s.strip()] if self.version == 0 \
+                    else MIGRATIONS[self.version]
+                for statement in statements:
+                    db.execute(statement)
+                if self.version == 0:
+                    db.execute("INSERT INTO schema_version (version) VALUES (1)")
+                else:
+                    db.execute("UPDATE schema_version SET version=?", (self.version + 1,))
+
     @property
     def is_empty(self) -> bool:
         """True for a state file no housebot has written a schema into (only seen read-only)."""
         return self.version == 0
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version the state holds now, read afresh (SQLite's user_version, PostgreSQL's
+        one-row schema_version table): another process may have migrated it since this store opened."""
+        if self.is_postgres:
+            return self._postgres_version()
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def has_table(self, name: str) -> bool:
+        return self._db.has_table(name)
+
+    def table_columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Every table with its columns and their declared types (retention looks for text in them)."""
+        return self._db.table_columns()
 
     def _migrate(self) -> None:
         """Bring the file to SCHEMA_VERSION, one version per transaction."""
@@ -248,20 +538,10 @@ class Store:
             version += 1
 
     def close(self) -> None:
-        with self._db.lock:
-            self._db.close()
+        self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db.lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
+    def _transaction(self) -> ContextManager[Any]:
+        return self._db.transaction()
 
     # -- cursors and inbound ----------------------------------------------------------------------
     def cursor(self, account: str, stream: str) -> str | None:
@@ -280,9 +560,10 @@ class Store:
         with self._transaction() as db:
             for inbound in items:
                 inserted = db.execute(
-                    """INSERT OR IGNORE INTO inbound (platform, account, stream, native_id, channel, author_id,
+                    """INSERT INTO inbound (platform, account, stream, native_id, channel, author_id,
                        author_handle, author_name, text, text_redacted, created_at, fetched_at, thread_id, parent_id,
-                       in_reply_to_own, extras, attachments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       in_reply_to_own, extras, attachments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       ON CONFLICT DO NOTHING""",
                     (inbound.platform.value, inbound.account, inbound.stream, inbound.native_id, inbound.channel.value,
                      inbound.author.id, inbound.author.handle, redact(inbound.author.display_name), inbound.text, redact(inbound.text),
                      _iso(inbound.created_at), _iso(now), inbound.thread_id, inbound.parent_id, int(inbound.in_reply_to_own),
@@ -330,8 +611,8 @@ class Store:
         kept = []
         with self._transaction() as db:
             for bad in items:
-                if db.execute("""INSERT OR IGNORE INTO unreadable (account, stream, native_id, raw, reason, fetched_at)
-                                 VALUES (?,?,?,?,?,?)""",
+                if db.execute("""INSERT INTO unreadable (account, stream, native_id, raw, reason, fetched_at)
+                                 VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING""",
                               (account, stream, bad.native_id, bad.raw, bad.reason, _iso(now))).rowcount:
                     kept.append(bad)
         return kept
@@ -382,41 +663,40 @@ class Store:
             self._update_action(db, action_id, FAILED, error=error, finished_at=now)
             if fallback is None:
                 return
-            position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
-                                  (row_id,)).fetchone()[0]
-            self._insert_action(db, fallback, inbound.account, inbound.author.id, row_id, position, PLANNED, now, None)
+            self._insert_action(db, fallback, inbound.account, inbound.author.id, row_id, _next_position(db, row_id),
+                                PLANNED, now, None)
 
     def plan_notice(self, account: str, action: Action, notice_key: str, now: datetime) -> int | None:
-        """Plan an account-wide notice once per key; None if that notice was planned already."""
+        """Plan an account-wide notice once per key; None if that notice was planned already (the key
+        is unique, so of two workers planning it at once exactly one gets an id)."""
         with self._transaction() as db:
-            if db.execute("SELECT 1 FROM actions WHERE notice_key=?", (notice_key,)).fetchone():
-                return None
             return self._insert_action(db, action, account, None, None, 0, PLANNED, now, notice_key)
 
     @staticmethod
     def _insert_action(db: sqlite3.Connection, action: Action, account: str, author_id: str | None,
                        row_id: int | None, position: int, status: str, now: datetime, notice_key: str | None,
-                       requested_by: str | None = None, undoes: int | None = None) -> int:
-        cursor = db.execute(
+                       requested_by: str | None = None, undoes: int | None = None) -> int | None:
+        """The new action's id; None only when `notice_key` was planned before."""
+        row = db.execute(
             """INSERT INTO actions (inbound_id, account, author_id, position, kind, channel, template, text, team,
                urgency, rule, reason, status, notice_key, planned_at, fallback, requested_by, undoes)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (notice_key) DO NOTHING RETURNING id""",
             (row_id, account, author_id, position, action.kind.value, action.channel.value if action.channel else None,
              action.template, action.text, action.team, action.urgency.value, action.rule, action.reason, status,
              notice_key, _iso(now), json.dumps(_action_fields(action.fallback)) if action.fallback else "",
              requested_by, undoes),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0]) if row else None
 
     # -- staff actions (bot/staff.py plans them; the service carries them out) ----------------------
     def plan_staff_action(self, db: sqlite3.Connection, row_id: int, action: Action, requested_by: str, now: datetime,
                           undoes: int | None = None) -> int:
         """Plan a person's action on a message, inside the caller's transaction (with its audit row)."""
         row = db.execute("SELECT account, author_id FROM inbound WHERE id=?", (row_id,)).fetchone()
-        position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
-                              (row_id,)).fetchone()[0]
-        return self._insert_action(db, action, row["account"], row["author_id"], row_id, position, PLANNED, now, None,
-                                   requested_by, undoes)
+        action_id = self._insert_action(db, action, row["account"], row["author_id"], row_id, _next_position(db, row_id),
+                                        PLANNED, now, None, requested_by, undoes)
+        assert action_id is not None  # no notice key: the insert cannot conflict
+        return action_id
 
     def staff_actions_due(self, account: str | None = None) -> list[StoredAction]:
         """Staff actions not yet carried out (planned, or sending when a crash came), oldest first."""
@@ -465,8 +745,16 @@ class Store:
         ).fetchall()
         return [_stored_action(row) for row in rows]
 
-    def mark_sending(self, action_id: int) -> None:
-        self._set_action(action_id, SENDING, attempts_increment=1)
+    def mark_sending(self, action_id: int, attempts: int | None = None) -> bool:
+        """Planned (or left sending by a crash) -> sending, just before the platform call. Given the
+        `attempts` the caller read, only if no one has moved the action since: of two workers that read
+        the same action, exactly one gets True and may call the platform."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE actions SET status=?, attempts=attempts+1 WHERE id=? AND status IN (?,?)"
+                + (" AND attempts=?" if attempts is not None else ""),
+                (SENDING, action_id, PLANNED, SENDING, *((attempts,) if attempts is not None else ())),
+            ).rowcount == 1
 
     def mark_done(self, action_id: int, platform_ref: str, now: datetime) -> None:
         self._set_action(action_id, DONE, platform_ref=platform_ref, finished_at=now)
@@ -507,7 +795,8 @@ class Store:
     def add_strike(self, row_id: int, inbound: Inbound, category: str, now: datetime) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO strikes (platform, account, author_id, category, inbound_id, at) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO strikes (platform, account, author_id, category, inbound_id, at) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT DO NOTHING",
                 (inbound.platform.value, inbound.account, inbound.author.id, category, row_id, _iso(now)),
             )
 
@@ -530,19 +819,28 @@ class Store:
 
     # -- rooms with their own tables (the alerts outbox) ------------------------------------------
     def extend_schema(self, schema: str) -> None:
-        """Create a room's own tables (`CREATE TABLE IF NOT EXISTS`) on this connection."""
-        self._db.executescript(schema)
+        """Create a room's own tables (`CREATE TABLE IF NOT EXISTS`). On PostgreSQL once per store, under
+        the schema lock (two workers creating one table at once would collide)."""
+        if not self.is_postgres:
+            self._db.executescript(schema)
+            return
+        if schema in self._schemas_made or self.read_only:
+            return
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+            db.executescript(schema)
+        self._schemas_made.add(schema)
 
     def register_personal_data(self, data: PersonalData) -> None:
         """A room with its own tables names how `housebot forget`, `export` and the daily purge reach them."""
         self.personal_data[data.room] = data
 
-    def transaction(self) -> ContextManager[sqlite3.Connection]:
+    def transaction(self) -> ContextManager[Any]:
         """One short write transaction, for rooms that keep their own tables."""
         return self._transaction()
 
-    def read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        return self._db.execute(sql, params).fetchall()
+    def read(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
     def acknowledge_alert(self, alert_id: int, by: str, now: datetime) -> bool:
         """Someone has the alert (from the console or the email's signed link): its repeats and
@@ -609,8 +907,6 @@ class Store:
         """Plan one follow or unfollow of one person, once ever (its key is unique); None if planned before."""
         key = f"{account}:{action.kind.value}:{author_id}"
         with self._transaction() as db:
-            if db.execute("SELECT 1 FROM actions WHERE notice_key=?", (key,)).fetchone():
-                return None
             return self._insert_action(db, action, account, author_id, None, 0, SKIPPED if dry_run else PLANNED, now,
                                        key)
 
@@ -684,6 +980,13 @@ class Store:
                 for row in rows]
 
 
+def _next_position(db: Any, row_id: int) -> int:
+    """The next action position of a message, its row locked first so two planners never share one."""
+    db.execute("SELECT id FROM inbound WHERE id=? FOR UPDATE", (row_id,))
+    return int(db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM actions WHERE inbound_id=?",
+                          (row_id,)).fetchone()[0])
+
+
 def _inbound(row: sqlite3.Row) -> Inbound:
     return Inbound(
         platform=Platform(row["platform"]),
@@ -739,3 +1042,8 @@ def _stored_action(row: sqlite3.Row) -> StoredAction:
     return StoredAction(id=row["id"], action=action, status=row["status"], attempts=row["attempts"],
                         requested_by=requested_by, platform_ref=row["platform_ref"], error=row["error"],
                         inbound_id=row["inbound_id"], planned_at=_when(row["planned_at"]))
+
+
+def open_store(location: str | Path, *, read_only: bool = False) -> Store:
+    """The store `HOUSEBOT_STATE` names: a path is a SQLite file, a `postgresql://` URL a PostgreSQL database."""
+    return Store(location, read_only=read_only)

@@ -173,14 +173,15 @@ class Alerts:
         urgent = urgency is Urgency.URGENT
         link = message_link(config.console_url, inbound_id) if inbound_id is not None else ""
         with self.store.transaction() as db:
-            cursor = db.execute(
-                """INSERT OR IGNORE INTO alerts (key, kind, team, urgency, account, category, inbound_id, item_at, text,
-                   link, content, created_at, escalate_at) VALUES (?,?,?,?,?,?,?,?,?,?,'',?,?)""",
+            planned = db.execute(
+                """INSERT INTO alerts (key, kind, team, urgency, account, category, inbound_id, item_at, text,
+                   link, content, created_at, escalate_at) VALUES (?,?,?,?,?,?,?,?,?,?,'',?,?)
+                   ON CONFLICT DO NOTHING RETURNING id""",
                 (key, kind, team, urgency.value, account, category, inbound_id, _iso(item_at), text, link, _iso(now),
-                 _iso(now + config.acknowledge_after) if urgent and config.max_repeats else None))
-            if not cursor.rowcount:
-                return  # planned already, before a restart
-            alert_id = int(cursor.lastrowid or 0)
+                 _iso(now + config.acknowledge_after) if urgent and config.max_repeats else None)).fetchone()
+            if planned is None:
+                return  # planned already, before a restart (or by another worker)
+            alert_id = int(planned[0])
             links = [("Open in the staff console", link)] if link else []
             if urgent:
                 links.append(("Acknowledge", acknowledge_link(config.console_url, config.signing_key, alert_id, now)))
@@ -221,8 +222,8 @@ class Alerts:
     def _plan(db: sqlite3.Connection, alert_id: int, round_number: int,
               destinations: Iterable[tuple[str, str, str]], now: datetime) -> None:
         for team, channel, recipient in destinations:
-            db.execute("""INSERT OR IGNORE INTO alert_deliveries (alert_id, round, team, channel, recipient, status,
-                          next_attempt_at, planned_at) VALUES (?,?,?,?,?,?,?,?)""",
+            db.execute("""INSERT INTO alert_deliveries (alert_id, round, team, channel, recipient, status,
+                          next_attempt_at, planned_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING""",
                        (alert_id, round_number, team, channel, recipient, PLANNED, _iso(now), _iso(now)))
 
     # -- acknowledging ----------------------------------------------------------------------------
@@ -290,7 +291,7 @@ class Alerts:
             return
         for team in config.teams:
             with self.store.transaction() as db:
-                if not db.execute("INSERT OR IGNORE INTO alert_digest_slots (team, slot) VALUES (?,?)",
+                if not db.execute("INSERT INTO alert_digest_slots (team, slot) VALUES (?,?) ON CONFLICT DO NOTHING",
                                   (team, _iso(slot))).rowcount:
                     continue  # this digest is taken care of already
                 # what was planned before the digest time: a late digest (the bot was down) is no earlier one
@@ -304,9 +305,9 @@ class Alerts:
                 content = digest_content(self.settings.teams[team].name, items, slot, self.zone)
                 digest_id = int(db.execute(
                     """INSERT INTO alerts (key, kind, team, urgency, account, category, item_at, text, link, content,
-                       created_at) VALUES (?,?,?,?,'','',?,'','',?,?)""",
+                       created_at) VALUES (?,?,?,?,'','',?,'','',?,?) RETURNING id""",
                     (f"digest:{team}:{_iso(slot)}", DIGEST, team, Urgency.ROUTINE.value, _iso(slot),
-                     content.to_json(), _iso(now))).lastrowid or 0)
+                     content.to_json(), _iso(now))).fetchone()[0])
                 db.executemany("UPDATE alerts SET digest_id=? WHERE id=?", [(digest_id, r["id"]) for r in rows])
                 self._plan(db, digest_id, 0, self._destinations(team), now)
             log.info("event=digest_planned team=%s items=%d", team, len(rows))
@@ -378,8 +379,8 @@ class Alerts:
         with self.store.transaction() as db:
             alert_id = int(db.execute(
                 """INSERT INTO alerts (kind, team, urgency, account, category, item_at, text, link, content, created_at)
-                   VALUES (?,?,?,'','housebot',?,'','',?,?)""",
-                (NOTICE, config.system_team, Urgency.URGENT.value, _iso(now), content.to_json(), _iso(now))).lastrowid or 0)
+                   VALUES (?,?,?,'','housebot',?,'','',?,?) RETURNING id""",
+                (NOTICE, config.system_team, Urgency.URGENT.value, _iso(now), content.to_json(), _iso(now))).fetchone()[0])
             self._plan(db, alert_id, 0, destinations, now)
         log.error("event=alert_channel_failing team=%s channel=%s detail=%r", team, channel, problem)
 

@@ -51,7 +51,7 @@ def readiness(store: Store, settings: Settings, now: datetime, metrics: Metrics,
     """Ready when the state file answers at the schema this housebot writes and no account is
     paused or late. Paused accounts are named, not their reason (a platform's words)."""
     try:
-        version = store.read("PRAGMA user_version")[0][0]
+        version = store.schema_version
         state = "ok" if version == SCHEMA_VERSION else f"schema {version}, expected {SCHEMA_VERSION}"
     except Exception as problem:  # the answer must say what failed, not fail itself
         state = f"cannot be read: {problem.__class__.__name__}"

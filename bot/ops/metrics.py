@@ -117,7 +117,7 @@ class StoreGauges(Collector):
         yield oldest
         yield paused
         outbox = GaugeMetricFamily("housebot_alert_outbox_depth", "Alert deliveries planned or being sent")
-        has_outbox = self.store.read("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alert_deliveries'")
+        has_outbox = self.store.has_table("alert_deliveries")
         depth = self.store.read("SELECT COUNT(*) AS n FROM alert_deliveries WHERE status IN ('planned', 'sending')")[0]["n"] \
             if has_outbox else 0
         outbox.add_metric([], depth)

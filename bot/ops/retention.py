@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Any, Mapping
 
 from bot.errors import ConfigError
 from bot.settings import Retention
@@ -147,35 +146,34 @@ def find_person(store: Store, platform: str, author: str) -> Person:
     return Person(platform=platform, author_ids=ids, handle=stored)
 
 
-def _text_columns(db: sqlite3.Connection) -> dict[str, list[str]]:
-    """Every table's columns that can hold text, the way SQLite decides it (declared TEXT or untyped)."""
-    tables = [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+def _text_columns(db: Any) -> dict[str, list[str]]:
+    """Every table's columns that can hold text, the way SQLite decides it (declared TEXT or untyped);
+    PostgreSQL says `text` or `character varying`."""
     columns = {}
-    for table in tables:
-        names = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')
-                 if "CHAR" in row[2].upper() or "TEXT" in row[2].upper() or "CLOB" in row[2].upper() or not row[2]]
+    for table, declared in db.table_columns().items():
+        names = [name for name, kind in declared
+                 if "CHAR" in kind.upper() or "TEXT" in kind.upper() or "CLOB" in kind.upper() or not kind]
         if names:
             columns[table] = names
     return columns
 
 
-def _sweep_mentions(db: sqlite3.Connection, person: Person) -> int:
+def _sweep_mentions(db: Any, person: Person) -> int:
     """Other people's messages, alerts and digests that name the person: the name becomes [erased]."""
     mention, changed = person.mention(), 0
     for table, columns in _text_columns(db).items():
         for column in columns:
-            rows = db.execute(f'SELECT rowid, "{column}" FROM "{table}" WHERE instr(lower("{column}"), ?) > 0',
+            rows = db.execute(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE instr(lower("{column}"), ?) > 0',
                               (person.handle.lower(),)).fetchall()
-            for rowid, value in rows:
+            for (value,) in rows:  # each distinct value once: the cleaned text depends on the value alone
                 cleaned = mention.sub(ERASED, value)
                 if cleaned != value:
-                    db.execute(f'UPDATE "{table}" SET "{column}"=? WHERE rowid=?', (cleaned, rowid))
-                    changed += 1
+                    changed += db.execute(f'UPDATE "{table}" SET "{column}"=? WHERE "{column}"=?',
+                                          (cleaned, value)).rowcount
     return changed
 
 
-def remaining(db: sqlite3.Connection, person: Person) -> list[str]:
+def remaining(db: Any, person: Person) -> list[str]:
     """`table.column` for every text column still holding the person: their id or handle as a whole
     value, their handle as a word, or either quoted in JSON. Empty means they are gone."""
     mention, found = person.mention(), []

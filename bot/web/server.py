@@ -20,7 +20,7 @@ from bot.errors import ConfigError
 from bot.model import Platform
 from bot.pipeline import Engine, load_engine
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, open_store
 from bot.web.app import LiveAccount, create_app
 from bot.web.config import ConsoleSettings
 from bot.web.users import Role, add_user, set_password
@@ -71,7 +71,7 @@ class ConsoleServer:
     def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], datetime],
                  live: Callable[[], Mapping[str, LiveAccount]] | None = None) -> None:
         self.config = console_settings(settings)
-        self.store = Store(settings.state_path)
+        self.store = open_store(settings.state_location)
         app = create_app(settings, self.store, clock=clock, engine=engine, live=live)
         self.server = uvicorn.Server(uvicorn.Config(app, host=self.config.host, port=self.config.port,
                                                     log_level="warning", access_log=False, lifespan="off"))

@@ -72,11 +72,11 @@ def add_user(store: Store, name: str, role: Role, password: str, now: datetime) 
         raise UserError(f"{name!r}: a name is lower-case letters, digits, '.', '_' or '-' (at most 40)")
     check_password(password)
     store.extend_schema(USERS_SCHEMA)
-    with store.transaction() as db:
-        if db.execute("SELECT 1 FROM console_users WHERE name=?", (name,)).fetchone():
+    with store.transaction() as db:  # the name is the key: of two adding it at once, one is refused
+        if not db.execute("INSERT INTO console_users (name, role, password_hash, created_at) VALUES (?,?,?,?) "
+                          "ON CONFLICT DO NOTHING",
+                          (name, role.value, _HASHER.hash(password), now.astimezone(timezone.utc).isoformat())).rowcount:
             raise UserError(f"{name!r} exists already")
-        db.execute("INSERT INTO console_users (name, role, password_hash, created_at) VALUES (?,?,?,?)",
-                   (name, role.value, _HASHER.hash(password), now.astimezone(timezone.utc).isoformat()))
     return StaffUser(name, role)
 
 
