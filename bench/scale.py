@@ -42,6 +42,7 @@ from bot.settings import Settings, load_settings
 from bot.store import HANDLED, Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
+SHARE_SECONDS = 40.0  # more start time for several workers: two lease passes (lease_seconds 30 / 3) and margin
 PG_SHOWN = ("statements", "xact_commit", "tup_inserted", "tup_updated", "tup_fetched", "blks_hit", "blks_read")
 SETTINGS_HEAD = REPO / "config" / "housebot.toml"  # its organisation, teams and topics; the accounts are the bench's
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -63,7 +64,9 @@ class RunSpec:
     warmup_seconds: float = 15.0
     measure_seconds: float = 60.0
     drain_seconds: float = 30.0  # after the window: time to handle what arrived in it
-    start_seconds: float = 20.0  # from launch to the first arrival: workers load their engine meanwhile
+    # From launch to the first arrival: workers load their engine and, when there are several, share
+    # the accounts out (the first worker up claims them all; the leases even out over a few passes).
+    start_seconds: float = 20.0
     seed: int = 18
     hours: str = "window"  # "window": open from an hour before the run for six hours each day; "always": round the clock
     epoch: float = 0.0  # when arrivals begin (seconds since 1970), set at launch
@@ -445,7 +448,8 @@ def run_all(base: RunSpec, accounts_list: list[int], workers_list: list[int], ro
         for accounts in accounts_list:
             name = f"{'postgresql' if cluster else 'sqlite'}-{accounts}a-{workers}w"
             folder = root / name
-            spec = replace(base, accounts=accounts, workers=workers)
+            spec = replace(base, accounts=accounts, workers=workers,
+                           start_seconds=base.start_seconds if workers == 1 else base.start_seconds + SHARE_SECONDS)
             runs = []
             for attempt in range(repeat):
                 print(f"{name} (run {attempt + 1} of {repeat}) ...", file=sys.stderr, flush=True)
