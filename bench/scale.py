@@ -319,6 +319,9 @@ def run_processes(spec: RunSpec, cluster: pgcluster.Cluster | None = None) -> Re
     spec = replace(spec, epoch=time.time() + spec.start_seconds)
     (folder / "spec.json").write_text(json.dumps(asdict(spec)), encoding="utf-8")
     write_settings(spec)
+    # The schema made once before the workers start: on a new SQLite file, two workers creating its
+    # folder at the same moment made one fail (bot/store.py's _make_private; see bench/SCALE.md).
+    open_state(spec.state).close()
     processes = []
     for index in range(spec.workers):
         with (folder / f"worker-{index}.log").open("w") as output:
