@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,7 @@ class RunSpec:
     # the accounts out (the first worker up claims them all; the leases even out over a few passes).
     start_seconds: float = 20.0
     seed: int = 18
+    lease_seconds: float = 0.0  # [bot] lease_seconds; 0 keeps the settings' own (30 by default)
     hours: str = "window"  # "window": open from an hour before the run for six hours each day; "always": round the clock
     epoch: float = 0.0  # when arrivals begin (seconds since 1970), set at launch
 
@@ -97,6 +99,8 @@ def write_settings(spec: RunSpec) -> Settings:
     """A settings file with `spec.accounts` always-open accounts, beside an empty `.env`."""
     folder = Path(spec.folder)
     head = SETTINGS_HEAD.read_text(encoding="utf-8").split("[[accounts]]", 1)[0]
+    if spec.lease_seconds:
+        head = re.sub(r"(?m)^lease_seconds\s*=.*\n", "", head).replace("[bot]\n", f"[bot]\nlease_seconds = {spec.lease_seconds}\n", 1)
     accounts = "".join(
         f'\n[[accounts]]\nname = "{name}"\ntype = "sandbox"\nhandle = "@{name}"\npoll_seconds = {spec.poll_seconds}\n'
         f'safety_screen = true\n[accounts.hours]\n{hours_table(spec)}bank_holidays = "open"\n' for name in spec.names)
@@ -380,7 +384,8 @@ def median_of(runs: list[Result]) -> Result:
 def markdown(results: list[Result], spec: RunSpec) -> str:
     lines = [
         f"Each account gets {spec.per_minute:g} messages a minute, is read every {spec.poll_seconds:g}s, each platform "
-        f"call waits {spec.latency_seconds * 1000:g} ms; {spec.warmup_seconds:g}s warm-up, {spec.measure_seconds:g}s measured.",
+        f"call waits {spec.latency_seconds * 1000:g} ms; {spec.warmup_seconds:g}s warm-up, {spec.measure_seconds:g}s measured; "
+        f"hours: {spec.hours}; lease_seconds: {spec.lease_seconds or 'the default'}.",
         "",
         "| store | accounts | workers | runs | offered msg/s | handled msg/s | lag p50 s | lag p99 s | DB per message | CPU per worker (of a core) | actions per worker | load avg | lost | twice |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|",
@@ -414,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=RunSpec.warmup_seconds)
     parser.add_argument("--measure", type=float, default=RunSpec.measure_seconds, help="seconds measured per configuration")
     parser.add_argument("--drain", type=float, default=RunSpec.drain_seconds)
+    parser.add_argument("--lease-seconds", type=float, default=0.0, help="[bot] lease_seconds (default: the settings' own, 30)")
     parser.add_argument("--hours", choices=("window", "always"), default=RunSpec.hours,
                         help="accounts open six hours around the run (default), or round the clock")
     parser.add_argument("--folder", type=Path, help="where each run's state and logs go (default: a new temporary folder)")
@@ -429,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.folder or Path(tempfile.mkdtemp(prefix="housebot-scale-"))
     base = RunSpec(accounts=0, workers=0, state="", folder="", per_minute=args.rate, poll_seconds=args.poll,
                    latency_seconds=args.latency_ms / 1000, warmup_seconds=args.warmup, measure_seconds=args.measure,
-                   drain_seconds=args.drain, hours=args.hours)
+                   drain_seconds=args.drain, hours=args.hours, lease_seconds=args.lease_seconds)
     cluster = pgcluster.Cluster.start() if args.state == "postgresql" else None
     try:
         results = run_all(base, args.accounts, args.workers, root, cluster, args.json, args.repeat)
