@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
-from bot.store import SENDING, Store
+from bot.store import PLANNED, SENDING, Store
 
 LEASES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -44,13 +44,17 @@ CREATE TABLE IF NOT EXISTS rate_windows (
     budget TEXT NOT NULL, window_start TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (budget, window_start)
 );
 CREATE TABLE IF NOT EXISTS rate_waits (
-    wait_key TEXT PRIMARY KEY, until TEXT NOT NULL
+    wait_key TEXT PRIMARY KEY, wait_until TEXT NOT NULL
 );
 """
 ALERTS_LEASE = "job:alerts"  # the alerts outbox's delivery: never two senders, so never an alert twice
 PURGE_LEASE = "job:purge"  # the daily retention purge
 NEVER = ""  # an expiry before every real one (ISO times compare as text)
 SEND_MARGIN = 0.5  # of the lease: what must be left of it to start a platform call (covers the call's timeout)
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the lease (another took it over, or it ran out): leave that work."""
 
 
 def account_lease(account: str) -> str:
@@ -139,14 +143,15 @@ class Leases:
             del self.held[name]
         return kept
 
-    def release(self, name: str, now: datetime) -> None:
-        """Give a lease up at once (a clean stop, or a share handed back between two steps)."""
+    def release(self, name: str) -> None:
+        """Give a lease up at once (a clean stop, or a share handed back between two steps): any
+        worker may claim it straight away."""
         lease = self.held.pop(name, None)
         if lease is None:
             return
         with self.store.transaction() as db:
             db.execute("UPDATE leases SET expires_at=? WHERE name=? AND worker=? AND epoch=?",
-                       (_iso(min(now, lease.expires_at)), name, self.worker, lease.epoch))
+                       (NEVER, name, self.worker, lease.epoch))
 
     def fence(self, db: Any, name: str, now: datetime) -> bool:
         """Inside the caller's transaction: whether this worker still holds `name` with enough of the
@@ -158,13 +163,15 @@ class Leases:
         return db.execute("UPDATE leases SET epoch=epoch WHERE name=? AND worker=? AND epoch=? AND expires_at>?",
                           (name, self.worker, lease.epoch, _iso(now + self.duration * SEND_MARGIN))).rowcount == 1
 
-    def mark_sending(self, name: str, action_id: int, now: datetime) -> bool:
-        """planned -> sending, fenced by the lease on `name`; False (nothing written) if it is not ours."""
+    def mark_sending(self, name: str, action_id: int, attempts: int, now: datetime) -> bool:
+        """planned (or left sending) -> sending, fenced by the lease on `name`, as `Store.mark_sending`
+        does it: False if the action moved since it was read (`attempts`). Raises LeaseLost (nothing
+        written) if the lease is not this worker's, or too little of it is left."""
         with self.store.transaction() as db:
             if not self.fence(db, name, now):
-                return False
-            db.execute("UPDATE actions SET status=?, attempts=attempts+1 WHERE id=?", (SENDING, action_id))
-        return True
+                raise LeaseLost(name)
+            return db.execute("UPDATE actions SET status=?, attempts=attempts+1 WHERE id=? AND status IN (?,?) "
+                              "AND attempts=?", (SENDING, action_id, PLANNED, SENDING, attempts)).rowcount == 1
 
     # -- sharing ----------------------------------------------------------------------------------
     def heartbeat(self, now: datetime) -> None:
@@ -191,7 +198,7 @@ class Leases:
         share = math.ceil(len(names) / self.live_workers(now)) if names else 0
         mine = [n for n in names if n in self.held]
         for name in mine[share:]:
-            between_steps(name.removeprefix("account:"), lambda name=name: self.release(name, now))  # type: ignore[misc]
+            between_steps(name.removeprefix("account:"), lambda name=name: self.release(name))  # type: ignore[misc]
         gained = []
         free = self._free(names + list(jobs), now)
         for name in free:
@@ -210,7 +217,7 @@ class Leases:
     def stop(self, now: datetime) -> None:
         """A clean stop: every lease given up and the heartbeat gone, so others take over at once."""
         for name in list(self.held):
-            self.release(name, now)
+            self.release(name)
         with self.store.transaction() as db:
             db.execute("DELETE FROM workers WHERE worker=?", (self.worker,))
 
@@ -236,14 +243,26 @@ class Leases:
     def impose_wait(self, key: str, until: datetime) -> None:
         """A platform said to wait (a 429's reset time): every worker waits until then."""
         with self.store.transaction() as db:
-            db.execute("INSERT INTO rate_waits (wait_key, until) VALUES (?,?) ON CONFLICT (wait_key) "
-                       "DO UPDATE SET until=excluded.until WHERE rate_waits.until<excluded.until", (key, _iso(until)))
+            db.execute("INSERT INTO rate_waits (wait_key, wait_until) VALUES (?,?) ON CONFLICT (wait_key) DO UPDATE "
+                       "SET wait_until=excluded.wait_until WHERE rate_waits.wait_until<excluded.wait_until",
+                       (key, _iso(until)))
 
     def waits(self, prefix: str, now: datetime) -> dict[str, datetime]:
         """The unexpired waits whose key starts with `prefix`, by the rest of the key."""
-        rows = self.store.read("SELECT wait_key, until FROM rate_waits WHERE wait_key LIKE ? AND until>?",
+        rows = self.store.read("SELECT wait_key, wait_until FROM rate_waits WHERE wait_key LIKE ? AND wait_until>?",
                                (prefix.replace("%", "") + "%", _iso(now)))
-        return {row["wait_key"][len(prefix):]: datetime.fromisoformat(row["until"]) for row in rows}
+        return {row["wait_key"][len(prefix):]: datetime.fromisoformat(row["wait_until"]) for row in rows}
+
+
+def account_holders(store: Store, now: datetime) -> dict[str, Holding]:
+    """Account -> the worker holding it now, for the console and the metrics (read-only readers: a
+    state no worker has run on yet has no lease table, and then nobody holds anything)."""
+    if not store.has_table("leases"):
+        return {}
+    rows = store.read("SELECT * FROM leases WHERE name LIKE 'account:%' AND expires_at>?", (_iso(now),))
+    return {row["name"].removeprefix("account:"): Holding(row["name"], row["worker"],
+                                                          datetime.fromisoformat(row["expires_at"]), int(row["epoch"]))
+            for row in rows}
 
 
 def _window_start(now: datetime, per: timedelta) -> datetime:

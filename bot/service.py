@@ -35,7 +35,7 @@ from bot.console import Console, SecretScrubber
 from bot.errors import ConfigError
 from bot.follow import FollowMode, Standing, is_partner, plan_follows, plan_unfollows, profile_findings
 from bot.hours import is_open, open_periods
-from bot.leases import ALERTS_LEASE, PURGE_LEASE, Changes, Leases, account_lease, default_worker
+from bot.leases import ALERTS_LEASE, PURGE_LEASE, Changes, LeaseLost, Leases, account_lease, default_worker
 from bot.model import (DANGER_CATEGORIES, Action, ActionKind, Author, AuthorHistory, Category, Channel, DangerTier,
                        Decision, Finding, Follower, Inbound, Urgency)
 from bot.moderation import private_spans, redact
@@ -323,17 +323,18 @@ class Service:
         assert self.leases is not None
         return self.leases.fence(db, ALERTS_LEASE, self.clock())
 
-    def _mark_sending(self, account: str, action_id: int, attempts: int) -> bool:
-        """planned -> sending just before a platform call, only if no one has moved the action since
-        it was read (False: leave it); with leases, only while this worker holds the account (in the
-        same transaction), else the account is left to its new holder."""
+    def _mark_sending(self, account: str, stored: StoredAction) -> bool:
+        """planned -> sending just before a platform call, only if nobody moved the action since it
+        was read; with leases, only while this worker holds the account (in the same transaction):
+        a worker that lost it leaves the account to its new holder."""
         if self.leases is None:
-            return self.store.mark_sending(action_id, attempts)
-        if not self.leases.mark_sending(account_lease(account), action_id, self.clock()):
+            return self.store.mark_sending(stored.id, stored.attempts)
+        try:
+            return self.leases.mark_sending(account_lease(account), stored.id, stored.attempts, self.clock())
+        except LeaseLost:
             log.warning("worker=%s account=%s action=%d event=lease_lost_before_sending", self.leases.worker,
-                        account, action_id)
-            raise _StopAccount
-        return True
+                        account, stored.id)
+            raise _StopAccount from None
 
     def _in_worker(self, worker: str, step: Callable[[], None]) -> None:
         """Run a step holding its worker's lock: never two of one worker's steps at once, and none
@@ -604,7 +605,8 @@ class Service:
             if decision.waits_for_opening:  # only danger is acted on while closed
                 self.store.hold_until_open(pending.row_id)  # waits for opening, not screened again
                 continue
-            self.store.save_decision(pending.row_id, pending.inbound, decision, now)
+            if not self.store.save_decision(pending.row_id, pending.inbound, decision, now):
+                continue  # decided by another worker meanwhile: its actions are planned once, by it
             self.metrics.decided(account.name, decision.category.value)
             if decision.strike:
                 self.store.add_strike(pending.row_id, pending.inbound, decision.category.value, now)
@@ -689,7 +691,7 @@ class Service:
             else:
                 self.store.mark_done(stored.id, f"{action.kind.value}:{action.team}", now)
             return
-        if not self._mark_sending(account.name, stored.id, stored.attempts):
+        if not self._mark_sending(account.name, stored):
             return  # moved since it was read (another worker has it): never sent twice
         try:
             ref = self._call(adapter, action, inbound)
@@ -881,7 +883,7 @@ class Service:
         for stored, author_id in self.store.open_follow_steps(account.name):
             action = stored.action
             author = Author(author_id, action.text)
-            if not self._mark_sending(account.name, stored.id, stored.attempts):
+            if not self._mark_sending(account.name, stored):
                 continue  # moved since it was read (another worker has it)
             try:
                 ref = adapter.follow(author) if action.kind is ActionKind.FOLLOW else adapter.unfollow(author)
@@ -945,7 +947,7 @@ class Service:
                 if (stored.action.template == "offline_notice") == is_open(account.hours, now):
                     self.store.mark_failed(stored.id, "not posted before a restart; its moment has passed", now)
                     return
-            if not self._mark_sending(account.name, stored.id, stored.attempts):
+            if not self._mark_sending(account.name, stored):
                 return  # moved since it was read (another worker has it): never posted twice
             if stored.action.template == CLEAR_NOTICE:
                 ref = adapter.clear_notice() or "nothing to undo"

@@ -293,8 +293,6 @@ class _PostgresDatabase:
         import psycopg
         from psycopg_pool import ConnectionPool
 
-        self.url = url
-        self._psycopg = psycopg
         self._local = threading.local()
         options = {"autocommit": True}
         if read_only:
@@ -303,7 +301,6 @@ class _PostgresDatabase:
             pass
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=options, configure=_configure,
                                    open=True, timeout=30, name="housebot")
-        self.lock = threading.RLock()  # nothing to serialise: kept for the SQLite side's callers
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -643,17 +640,19 @@ class Store:
         )
 
     # -- decisions and actions --------------------------------------------------------------------
-    def save_decision(self, row_id: int, inbound: Inbound, decision: Decision, now: datetime) -> None:
-        """Write the decision and plan every action, all or nothing, once per message."""
+    def save_decision(self, row_id: int, inbound: Inbound, decision: Decision, now: datetime) -> bool:
+        """Write the decision and plan every action, all or nothing, once: False (and nothing written)
+        if the message was decided already, by another worker that read it at the same time."""
         status = SKIPPED if decision.dry_run else PLANNED
         with self._transaction() as db:
             if not db.execute(
                 "UPDATE inbound SET category=?, rule=?, evidence=?, dry_run=?, decided_at=? WHERE id=? AND decided_at IS NULL",
                 (decision.category.value, decision.rule, decision.evidence, int(decision.dry_run), _iso(now), row_id),
             ).rowcount:
-                return  # decided already (by a worker that held the account before): its actions stand
+                return False
             for position, action in enumerate(decision.actions):
                 self._insert_action(db, action, inbound.account, inbound.author.id, row_id, position, status, now, None)
+        return True
 
     def fail_with_fallback(self, action_id: int, error: str, row_id: int, inbound: Inbound, fallback: Action | None,
                            now: datetime) -> None:

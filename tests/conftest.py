@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 from typing import Any, Iterator
@@ -10,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from bot.store import Store, open_store
-from tests.postgres import PostgresCluster, postgres_bin_dir, skip_or_fail_without_postgres
+from tests.postgres import SKIP_REASON, PostgresCluster, postgres_bin_dir, skip_or_fail_without_postgres
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -47,6 +48,33 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- PostgreSQL: one throw-away cluster per session, a fresh database per test ---------------------
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return bool({"postgres_url", "postgres_cluster"} & set(getattr(item, "fixturenames", ()))) or (
+        callspec is not None and "postgresql" in callspec.params.values())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every PostgreSQL test is marked `postgresql`. Without the binaries they are left out and the
+    summary says so in one line; under CI=true they stay, and fail (`postgres_cluster`)."""
+    needing = [item for item in items if _needs_postgres(item)]
+    for item in needing:
+        item.add_marker(pytest.mark.postgresql)
+    if needing and postgres_bin_dir() is None and os.environ.get("CI") != "true":
+        items[:] = [item for item in items if item not in needing]
+        config.hook.pytest_deselected(items=needing)
+        config.stash[_LEFT_OUT] = len(needing)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(f"{SKIP_REASON} ({left_out} tests)")
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """Started on first use, stopped at the end of the session, also when tests fail."""

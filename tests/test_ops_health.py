@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from bot.ops.health import ops_routes
 from bot.ops.metrics import ACTION_OUTCOMES, PLATFORM_ERRORS
 from bot.ops.server import OpsServer
 from bot.service import Service
-from bot.store import Store
+from bot.settings import Settings
+from bot.store import open_store
 from tests.helpers import (ALWAYS_OPEN, LONDON, OFFICE_HOURS, REPO, Clock, environment, message, sandbox_service,
                            write_settings)
 
@@ -37,7 +39,7 @@ SAID = [("@secret_person", "The MMR vaccine causes autism, everyone knows it"), 
 
 def _client(service: Service, clock: Clock) -> TestClient:
     """The routes over a read-only connection of their own, as the server holds them."""
-    reader = Store(service.settings.state_path, read_only=True)
+    reader = open_store(service.settings.state_location, read_only=True)
     intervals = {a.name: service.poll_interval(a) for a in service.settings.accounts}
     return TestClient(Starlette(routes=ops_routes(reader, service.settings, clock, service.metrics, intervals)))
 
@@ -55,9 +57,16 @@ def test_healthz_answers_without_touching_anything(tmp_path: Path) -> None:
     assert (response.status_code, response.text) == (200, "ok\n")
 
 
-def test_readyz_is_ready_while_the_open_account_is_read_on_time_and_says_when_it_is_late(tmp_path: Path) -> None:
+def _on(tmp_path: Path, store_location: str) -> Settings:
+    """The sandbox settings, with the state on PostgreSQL when the location is its URL."""
+    settings = write_settings(tmp_path, ALWAYS_OPEN)
+    return replace(settings, state_url=store_location) if store_location.startswith("postgresql://") else settings
+
+
+def test_readyz_is_ready_while_the_open_account_is_read_on_time_and_says_when_it_is_late(tmp_path: Path,
+                                                                                         store_location: str) -> None:
     clock = Clock(MONDAY_NOON)
-    service, _, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service, _, _ = sandbox_service(_on(tmp_path, store_location), clock)
     client = _client(service, clock)
     assert client.get("/readyz").json()["ready"] is True  # just started: not late yet
     service.tick()
@@ -77,9 +86,9 @@ def test_readyz_is_ready_while_the_open_account_is_read_on_time_and_says_when_it
     service.close()
 
 
-def test_readyz_names_a_paused_account_but_not_what_the_platform_said(tmp_path: Path) -> None:
+def test_readyz_names_a_paused_account_but_not_what_the_platform_said(tmp_path: Path, store_location: str) -> None:
     clock = Clock(MONDAY_NOON)
-    service, _, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service, _, _ = sandbox_service(_on(tmp_path, store_location), clock)
     service.tick()
     service.store.pause("demo", "401 Unauthorized: token abc123secret for @NHSLeedsDemo expired", clock())
     response = _client(service, clock).get("/readyz")
@@ -100,9 +109,10 @@ def test_a_closed_account_without_the_safety_screen_is_not_late(tmp_path: Path) 
     service.close()
 
 
-def test_metrics_count_what_happened_with_labels_that_never_hold_people_or_words(tmp_path: Path) -> None:
+def test_metrics_count_what_happened_with_labels_that_never_hold_people_or_words(tmp_path: Path,
+                                                                                 store_location: str) -> None:
     clock = Clock(MONDAY_NOON)
-    service, network, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service, network, _ = sandbox_service(_on(tmp_path, store_location), clock)
     for number, (handle, text) in enumerate(SAID):
         network.post("demo", message(f"m{number}", text, handle=handle, name="Private Name"))
     service.tick()
@@ -128,10 +138,24 @@ def test_metrics_count_what_happened_with_labels_that_never_hold_people_or_words
     assert samples[("housebot_oldest_review_age_seconds", demo)] == 11 * 60
     assert samples[("housebot_account_paused", demo)] == 0
     assert samples[("housebot_alert_outbox_depth", ())] == 0
+    assert not [key for key in samples if key[0] == "housebot_account_worker"]  # no worker has run on it
     labels = {value for _, pairs in samples for _, value in pairs}
     assert labels <= {"demo", "comments", "direct_messages"} | _enum_values() | _error_kinds() | _bucket_bounds(samples)
     for trace in ("secret_person", "another_one", "third_person", "Private Name", "MMR", "walk-in", "idiots"):
         assert trace not in response.text
+    service.close()
+
+
+def test_metrics_say_which_worker_holds_each_account(tmp_path: Path) -> None:
+    clock = Clock(MONDAY_NOON)
+    service, _, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service.enable_leases("vm-1:101")
+    service.balance_leases()
+    samples = _samples(_client(service, clock).get("/metrics").text)
+    assert samples[("housebot_account_worker", (("account", "demo"), ("worker", "vm-1:101")))] == 1
+    clock.advance(minutes=1)  # the worker stopped renewing (it died): nobody holds the account now
+    samples = _samples(_client(service, clock).get("/metrics").text)
+    assert not [key for key in samples if key[0] == "housebot_account_worker"]
     service.close()
 
 
@@ -147,11 +171,11 @@ def _bucket_bounds(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]
     return {value for name, pairs in samples for key, value in pairs if key == "le"}
 
 
-def test_the_routes_serve_on_a_real_server_of_their_own(tmp_path: Path) -> None:
+def test_the_routes_serve_on_a_real_server_of_their_own(tmp_path: Path, store_location: str) -> None:
     clock = Clock(MONDAY_NOON)
-    service, _, _ = sandbox_service(write_settings(tmp_path, ALWAYS_OPEN), clock)
+    service, _, _ = sandbox_service(_on(tmp_path, store_location), clock)
     service.tick()
-    reader = Store(service.settings.state_path, read_only=True)
+    reader = open_store(service.settings.state_location, read_only=True)
     server = OpsServer(ops_routes(reader, service.settings, clock, service.metrics,
                                   {"demo": timedelta(seconds=60)}), "127.0.0.1", 0)
     url = server.start()

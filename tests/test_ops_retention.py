@@ -1,11 +1,12 @@
 """Retention and erasure (UK GDPR): `forget` leaves no trace of the person in any table, `export`
 gives them what we hold, and the daily purge applies the three clocks. A real service on the sandbox,
-with the alerts outbox delivering to fake mail and webhook servers, fills every table first."""
+with the alerts outbox delivering to fake mail and webhook servers, fills every table first; erasure
+and the purge are shown on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from bot.cli import main
 from bot.errors import ConfigError
 from bot.ops.retention import PersonalData, export, find_person, forget
 from bot.service import Service
-from bot.store import Store
+from bot.store import Store, open_store
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
 from tests.test_alerts import Hooks, Mailbox, alert_settings, command_line_environment, hooks, mailbox  # noqa: F401
 
@@ -24,10 +25,12 @@ PERSON, NAME = "@mike_t", "Mike Tyler"
 TRACES = ("mike_t", "mike tyler")  # what identifies the person, in any case
 
 
-def _world(tmp_path: Path, mailbox: Mailbox, hooks: Hooks) -> tuple[Service, Clock]:
+def _world(tmp_path: Path, mailbox: Mailbox, hooks: Hooks, store_location: str = "") -> tuple[Service, Clock]:
     """Two people write; the person's messages are decided, acted on, alerted and digested, and
     another person's message names them. A room of its own keeps a note about them too."""
     settings = alert_settings(tmp_path, mailbox, hooks)
+    if store_location.startswith("postgresql://"):
+        settings = replace(settings, state_url=store_location)
     clock = Clock(datetime(2026, 11, 24, 18, 0, tzinfo=LONDON))  # a Tuesday evening
     service, network, _ = sandbox_service(settings, clock)
     said = [("m1", "comments", "You lot are useless f***ing idiots, the whole lot of you should be sacked"),
@@ -53,12 +56,13 @@ def _world(tmp_path: Path, mailbox: Mailbox, hooks: Hooks) -> tuple[Service, Clo
     return service, clock
 
 
-def tables_holding(path: Path, traces: tuple[str, ...] = TRACES) -> set[str]:
-    """Every table with a text value holding a trace: a scan of the whole file, not the code's own list."""
-    db = sqlite3.connect(path)
+def tables_holding(location: str | Path, traces: tuple[str, ...] = TRACES) -> set[str]:
+    """Every table with a text value holding a trace: a scan of the whole database (every table its
+    catalogue lists), not the code's own list."""
+    db = open_store(location, read_only=True)
     found = set()
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
-        for row in db.execute(f'SELECT * FROM "{table}"'):
+    for table in db.table_columns():
+        for row in db.read(f'SELECT * FROM "{table}"'):
             if any(isinstance(value, str) and trace in value.lower() for value in row for trace in traces):
                 found.add(table)
     db.close()
@@ -66,9 +70,9 @@ def tables_holding(path: Path, traces: tuple[str, ...] = TRACES) -> set[str]:
 
 
 def test_forget_erases_the_person_from_every_table_and_records_it_without_them(
-        tmp_path: Path, mailbox: Mailbox, hooks: Hooks) -> None:
-    service, clock = _world(tmp_path, mailbox, hooks)
-    state = service.settings.state_path
+        tmp_path: Path, mailbox: Mailbox, hooks: Hooks, store_location: str) -> None:
+    service, clock = _world(tmp_path, mailbox, hooks, store_location)
+    state = service.settings.state_location
     assert tables_holding(state) >= {"inbound", "actions", "strikes", "unreadable", "alerts", "notes"}
     digests = service.store.read("SELECT content FROM alerts WHERE kind='digest'")
     assert digests and any("mike_t" in row["content"].lower() for row in digests)
@@ -146,8 +150,8 @@ def test_export_gives_the_person_everything_held_about_them_and_nobody_else(
 
 
 def test_the_daily_purge_keeps_text_30_days_decisions_a_year_and_the_staff_audit_six_years(
-        tmp_path: Path, mailbox: Mailbox, hooks: Hooks) -> None:
-    service, clock = _world(tmp_path, mailbox, hooks)
+        tmp_path: Path, mailbox: Mailbox, hooks: Hooks, store_location: str) -> None:
+    service, clock = _world(tmp_path, mailbox, hooks, store_location)
     store = service.store
     forget(store, find_person(store, "sandbox", "@nobody"), clock())  # a staff action to audit
     start = clock.now
@@ -159,14 +163,14 @@ def test_the_daily_purge_keeps_text_30_days_decisions_a_year_and_the_staff_audit
     before = counts()
     clock.now = start + timedelta(days=29)
     service.purge_expired()
-    assert tables_holding(service.settings.state_path, ("mike_t",)) >= {"inbound", "unreadable", "alerts"}
+    assert tables_holding(service.settings.state_location, ("mike_t",)) >= {"inbound", "unreadable", "alerts"}
 
     clock.now = start + timedelta(days=31)
     service.purge_expired()
     kept = counts()
     # what people said and their names are gone; their platform ids stay with the decisions for a year
     words = ("@mike_t", "mike tyler", "@olive", "appointment", "tablets", "idiots", "07700")
-    assert tables_holding(service.settings.state_path, words) == set()
+    assert tables_holding(service.settings.state_location, words) == set()
     assert {k: v for k, v in kept.items() if k != "unreadable"} == {k: v for k, v in before.items() if k != "unreadable"}
     assert kept["unreadable"] == 0
     assert store.read("SELECT COUNT(*) FROM inbound WHERE category IS NULL")[0][0] == 0  # decisions kept

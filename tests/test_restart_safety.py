@@ -4,8 +4,8 @@ every message is handled exactly once and nobody gets a second reply."""
 from __future__ import annotations
 
 import io
-import sqlite3
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +14,8 @@ import pytest
 from adapters.sandbox import SandboxAdapter, SandboxNetwork, load_scenario
 from bot.model import Channel, Inbound
 from bot.service import Service
-from bot.store import Store
+from bot.settings import Settings
+from bot.store import open_store
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, write_settings
 
 
@@ -41,8 +42,10 @@ class CrashingSandbox(SandboxAdapter):
 
 @pytest.mark.parametrize("after_send", [pytest.param(True, id="crash-after-sending"),
                                         pytest.param(False, id="crash-before-sending")])
-def test_restart_handles_every_message_exactly_once(tmp_path: Path, after_send: bool) -> None:
+def test_restart_handles_every_message_exactly_once(tmp_path: Path, after_send: bool, store_location: str) -> None:
     settings = write_settings(tmp_path, ALWAYS_OPEN)
+    if store_location.startswith("postgresql://"):  # the same crash and recovery with the state on PostgreSQL
+        settings = replace(settings, state_url=store_location)
     clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
     config = settings.account_config(settings.accounts[0])
     scenario = load_scenario()
@@ -51,19 +54,20 @@ def test_restart_handles_every_message_exactly_once(tmp_path: Path, after_send: 
     with pytest.raises(Crash):
         for _ in range(3):
             service.tick()
-    handled_before = sum(1 for row in _statuses(settings.state_path) if row == "handled")
+    handled_before = sum(1 for row in _statuses(settings) if row == "handled")
     assert 0 < handled_before < len(scenario)
 
     # A new process: a new store on the same file, a new adapter on the same (surviving) platform.
     second = SandboxAdapter(config, network=first.network)
-    restarted = Service(settings, clock=clock, adapters={"demo": second}, store=Store(settings.state_path), out=io.StringIO())
+    restarted = Service(settings, clock=clock, adapters={"demo": second}, store=open_store(settings.state_location),
+                        out=io.StringIO())
     for _ in range(3):
         clock.advance(minutes=1)
         restarted.tick()
 
     replies = Counter(a.target for a in first.network.activity if a.kind == "reply")
     assert replies and max(replies.values()) == 1, [t for t, n in replies.items() if n > 1]
-    statuses = _statuses(settings.state_path)
+    statuses = _statuses(settings)
     assert len(statuses) == len(scenario)
     assert set(statuses) == {"handled"}
     assert restarted.store.pending("demo") == []
@@ -72,7 +76,10 @@ def test_restart_handles_every_message_exactly_once(tmp_path: Path, after_send: 
     restarted.close()
 
 
-def _statuses(path: Path) -> list[str]:
-    with sqlite3.connect(path) as db:
-        return [row[0] for row in db.execute("SELECT status FROM inbound")]
+def _statuses(settings: Settings) -> list[str]:
+    looking = open_store(settings.state_location, read_only=True)  # another process's view
+    try:
+        return [row[0] for row in looking.read("SELECT status FROM inbound")]
+    finally:
+        looking.close()
 

@@ -1,24 +1,29 @@
-"""The bundled sandbox scenario end to end: every house rule produces the expected action."""
+"""The bundled sandbox scenario end to end: every house rule produces the expected action, with the
+state in a SQLite file and in a PostgreSQL database."""
 
 from __future__ import annotations
 
 import io
-import sqlite3
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from adapters.sandbox import SandboxAdapter, SandboxNetwork, ScenarioMessage, load_scenario
 from bot.service import Service
+from bot.store import open_store
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, write_settings
 
 SCENARIO = load_scenario()
 
 
-@pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[SandboxNetwork, dict[str, dict[str, object]], str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def outcome(tmp_path_factory: pytest.TempPathFactory,
+            request: pytest.FixtureRequest) -> tuple[SandboxNetwork, dict[str, dict[str, object]], str]:
     tmp_path = tmp_path_factory.mktemp("scenario")
     settings = write_settings(tmp_path, ALWAYS_OPEN)
+    if request.param == "postgresql":
+        settings = replace(settings, state_url=request.getfixturevalue("postgres_cluster").new_database())
     clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
     network = SandboxNetwork(clock=clock)
     adapter = SandboxAdapter(settings.account_config(settings.accounts[0]), network, SCENARIO)
@@ -28,12 +33,12 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[SandboxNetwork, d
         service.tick()
         clock.advance(minutes=1)
     service.close()
-    with sqlite3.connect(settings.state_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = {row["native_id"].split("-")[-1]: dict(row) for row in db.execute("SELECT * FROM inbound")}
-        for row in rows.values():
-            row["actions"] = [dict(a) for a in db.execute("SELECT * FROM actions WHERE inbound_id=? ORDER BY position",
-                                                          (row["id"],))]
+    looking = open_store(settings.state_location, read_only=True)
+    rows = {row["native_id"].split("-")[-1]: dict(row) for row in looking.read("SELECT * FROM inbound")}
+    for row in rows.values():
+        row["actions"] = [dict(a) for a in looking.read("SELECT * FROM actions WHERE inbound_id=? ORDER BY position",
+                                                        (row["id"],))]
+    looking.close()
     return network, rows, out.getvalue()
 
 

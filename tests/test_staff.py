@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from bot.model import ActionKind, Channel, Platform
 from bot.pipeline import Engine, load_engine
 from bot.service import Service
 from bot.staff import NotAllowed, ReplyTarget, Role, StaffMember
-from bot.store import DONE, FAILED, UNCONFIRMED, WAITING, Store
+from bot.store import DONE, FAILED, UNCONFIRMED, WAITING, Store, open_store
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
 
 ALEX = StaffMember("alex", Role.MODERATOR)
@@ -91,15 +91,17 @@ def _one_engine_per_module(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
+def desk(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
     settings = write_settings(tmp_path, ALWAYS_OPEN + ALERTS, {"HOUSEBOT_ALERT_SIGNING_KEY": "s" * 40})
+    if getattr(request, "param", "sqlite") == "postgresql":
+        settings = replace(settings, state_url=request.getfixturevalue("postgres_url"))
     clock = Clock(datetime(2026, 6, 3, 10, 0, tzinfo=LONDON))
     service, network, _ = sandbox_service(settings, clock)
     network.post("demo", message("claim", MISINFORMATION, handle="@truthseeker"))
     network.post("demo", message("abuse", ABUSE, handle="@mike_t"))
     network.post("demo", message("question", QUESTION, handle="@sarah"))
     service.tick()
-    store = Store(settings.state_path)
+    store = open_store(settings.state_location)
     [review] = store.waiting_reviews("demo")
     desk = Desk(service, network, clock, store, review.id, 0, 0, 0)
     desk.claim_id, desk.abuse_id, desk.question_id = (desk.inbound_id(s) for s in ("claim", "abuse", "question"))
@@ -109,10 +111,15 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     service.stop()
 
 
+# The staff actions' store parts on either backend: `desk` then runs over SQLite and PostgreSQL.
+on_both_backends = pytest.mark.parametrize("desk", ["sqlite", "postgresql"], indirect=True)
+
+
 def later(desk: Desk, minutes: int = 1) -> datetime:
     return desk.clock.advance(minutes=minutes)
 
 
+@on_both_backends
 def test_a_viewer_reads_but_every_action_is_refused_and_nothing_is_planned_or_audited(desk: Desk) -> None:
     now = later(desk)
     settings = desk.service.settings
@@ -137,6 +144,7 @@ def test_a_viewer_reads_but_every_action_is_refused_and_nothing_is_planned_or_au
     assert [r.id for r in desk.store.waiting_reviews()] == [desk.review_id]  # still waiting
 
 
+@on_both_backends
 def test_approving_a_block_settles_the_review_and_the_network_records_exactly_one_block(desk: Desk) -> None:
     now = later(desk)
     block_id = staff.approve_block(desk.store, ALEX, desk.review_id, "third strike for false claims", now)
@@ -159,6 +167,7 @@ def test_approving_a_block_settles_the_review_and_the_network_records_exactly_on
     assert MISINFORMATION not in repr(entry)  # the audit never holds the message's words
 
 
+@on_both_backends
 def test_a_settled_review_cannot_be_settled_twice_and_the_second_person_is_told_who_came_first(desk: Desk) -> None:
     now = later(desk)
     staff.settle(desk.store, ALEX, desk.review_id, "dismissed", "a question, not a claim", now)
@@ -172,15 +181,16 @@ def test_a_settled_review_cannot_be_settled_twice_and_the_second_person_is_told_
     assert desk.store.waiting_reviews() == []
 
 
+@on_both_backends
 def test_two_moderators_racing_on_one_review_one_wins_and_only_one_block_is_planned(desk: Desk) -> None:
     """Two console processes, each with its own connection to the state file, press at the same moment."""
     now = later(desk)
-    path = desk.service.settings.state_path
+    location = desk.service.settings.state_location
     start = threading.Barrier(2)
     results: dict[str, object] = {}
 
     def press(who: StaffMember) -> None:
-        store = Store(path)
+        store = open_store(location)
         try:
             start.wait()
             results[who.name] = staff.approve_block(store, who, desk.review_id, "", now)
@@ -222,6 +232,7 @@ def test_assigning_a_review_keeps_it_waiting_and_names_the_colleague(desk: Desk)
     assert [(e.who, e.reason) for e in staff.audit_trail(desk.store)] == [("bea", "to alex"), ("alex", "to bea")]
 
 
+@on_both_backends
 def test_undoing_the_bots_hide_unhides_once_and_cannot_be_undone_twice(desk: Desk) -> None:
     hide_id = desk.done_action(desk.abuse_id, ActionKind.HIDE)
     [native] = [n for n in desk.network.hidden]
@@ -235,6 +246,34 @@ def test_undoing_the_bots_hide_unhides_once_and_cannot_be_undone_twice(desk: Des
     status, ref, _ = desk.action(undo_id)
     assert status == DONE and ref and ref.startswith("sbx-")
     assert desk.store.action(undo_id).requested_by == "bea"
+
+
+@on_both_backends
+def test_two_moderators_undoing_one_hide_at_once_plan_one_unhide(desk: Desk) -> None:
+    """Undo reads whether the hide was undone, then plans the unhide: the hide's row is locked first
+    (PostgreSQL; SQLite locks the whole file), so the second sees the first's undo and is refused."""
+    hide_id = desk.done_action(desk.abuse_id, ActionKind.HIDE)
+    location, now = desk.service.settings.state_location, later(desk)
+    start = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def press(who: StaffMember) -> None:
+        store = open_store(location)
+        try:
+            start.wait()
+            results[who.name] = staff.undo(store, who, hide_id, "sarcasm", now)
+        except NotAllowed as refusal:
+            results[who.name] = refusal
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=press, args=(who,)) for who in (ALEX, BEA)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(type(result).__name__ for result in results.values()) == ["NotAllowed", "int"], results
+    assert len(desk.store.read("SELECT id FROM actions WHERE undoes=?", (hide_id,))) == 1
 
 
 def test_what_cannot_be_undone_is_refused_in_a_sentence(desk: Desk) -> None:
@@ -313,6 +352,7 @@ def test_a_refused_staff_action_is_failed_with_the_platforms_words(desk: Desk) -
     assert desk.action(again)[0] == DONE
 
 
+@on_both_backends
 def test_a_crash_between_sending_and_recording_a_staff_reply_never_sends_it_twice(desk: Desk) -> None:
     settings = desk.service.settings
     # The claim had no reply from the bot: the platform is asked whether the reply is there.
@@ -340,6 +380,7 @@ def test_restoring_a_strike_removes_it_once(desk: Desk) -> None:
         staff.restore_strike(desk.store, ALEX, desk.abuse_id, "", later(desk))
 
 
+@on_both_backends
 def test_an_upheld_appeal_unhides_restores_the_strike_and_replies_and_is_decided_once(desk: Desk) -> None:
     settings = desk.service.settings
     appeal_id = staff.record_appeal(desk.store, ALEX, desk.abuse_id, "by email on 24 Nov", "I was quoting a film",
@@ -372,6 +413,7 @@ def test_a_rejected_appeal_changes_nothing_on_the_platform(desk: Desk) -> None:
     assert len(desk.store.read("SELECT 1 FROM strikes WHERE inbound_id=?", (desk.abuse_id,))) == 1
 
 
+@on_both_backends
 def test_acknowledging_an_alert_once_with_a_note_and_noting_it_later(desk: Desk) -> None:
     [alert] = desk.store.read("SELECT id FROM alerts WHERE inbound_id=?", (desk.claim_id,))
     staff.acknowledge_alert(desk.store, ALEX, alert["id"], later(desk), note="looking at it")
@@ -458,6 +500,7 @@ def test_a_second_take_down_and_hiding_a_private_message_are_refused(desk: Desk)
         staff.take_down(desk.store, ALEX, desk.inbound_id("dm"), ActionKind.HIDE, "", later(desk))
 
 
+@on_both_backends
 def test_forgetting_a_person_reaches_the_staff_tables_and_keeps_what_staff_did(desk: Desk) -> None:
     """UK GDPR erasure: the appeal, the assignment and the notes go; the audit keeps that something
     was done and when, but no longer to whom or why (a reason may name the person)."""

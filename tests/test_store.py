@@ -154,6 +154,24 @@ def test_two_processes_moving_one_action_to_sending_exactly_one_wins(store_locat
     second.close()
 
 
+def test_two_processes_deciding_one_message_at_once_plan_its_actions_once(store_location: str) -> None:
+    """Both read the message as undecided and both decide it: one decision is kept with its reply, the
+    other is told no and writes nothing (else the message would have two replies to send)."""
+    first, second = open_store(store_location), open_store(store_location)
+    reply = Action(ActionKind.REPLY, "test.reply", "a reply", Channel.PUBLIC, text="thanks")
+    for round_number in range(10):
+        first.record_fetch("demo", "comments", [inbound(f"decide-{round_number}")], None, NOW, str.upper)
+        [item] = [p for p in second.pending("demo") if p.inbound.native_id == f"decide-{round_number}"]
+        assert not item.decided
+        decision = Decision(item.inbound.key, Category.ORDINARY, (), (reply,), "test.rule")
+        saved = _at_once(lambda: first.save_decision(item.row_id, item.inbound, decision, NOW),
+                         lambda: second.save_decision(item.row_id, item.inbound, decision, NOW))
+        assert sorted(saved, key=str) == [False, True], saved
+        assert len(first.actions_for(item.row_id)) == 1
+    first.close()
+    second.close()
+
+
 def test_two_people_settling_one_review_at_once_exactly_one_wins(store_location: str) -> None:
     first, second = open_store(store_location), open_store(store_location)
     for round_number in range(10):

@@ -296,7 +296,7 @@ class Alerts:
                     continue  # this digest is taken care of already
                 # what was planned before the digest time: a late digest (the bot was down) is no earlier one
                 rows = db.execute("""SELECT * FROM alerts WHERE team=? AND urgency=? AND kind IN (?,?)
-                                     AND digest_id IS NULL AND created_at<=? ORDER BY item_at""",
+                                     AND digest_id IS NULL AND created_at<=? ORDER BY item_at FOR UPDATE""",
                                   (team, Urgency.ROUTINE.value, MESSAGE, SYSTEM, _iso(slot))).fetchall()
                 if not rows:
                     continue
@@ -356,9 +356,9 @@ class Alerts:
                        (row["team"], row["channel"], str(problem), _iso(now)))
             health = db.execute("SELECT * FROM alert_channels WHERE team=? AND channel=?",
                                 (row["team"], row["channel"])).fetchone()
-            report = not health["reported"] and (problem.permanent or health["failures"] >= FAILING_AFTER)
-            if report:
-                db.execute("UPDATE alert_channels SET reported=1 WHERE team=? AND channel=?", (row["team"], row["channel"]))
+            report = not health["reported"] and (problem.permanent or health["failures"] >= FAILING_AFTER) and \
+                db.execute("UPDATE alert_channels SET reported=1 WHERE team=? AND channel=? AND reported=0",
+                           (row["team"], row["channel"])).rowcount == 1  # told once, whichever worker sees it
         log.warning("event=alert_delivery_failed alert=%d delivery=%d team=%s channel=%s attempt=%d gave_up=%s detail=%r",
                     row["alert_id"], row["id"], row["team"], row["channel"], attempts, give_up, str(problem))
         if report:

@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from adapters.base import PlatformError
+from bot.leases import account_holders
 from bot.model import ActionKind, Category
 from bot.store import Store
 
@@ -90,7 +91,7 @@ class Metrics:
 
 class StoreGauges(Collector):
     """What the state file knows, read at each scrape: reviews waiting and the oldest one's age,
-    the alert outbox's depth, and which accounts are paused."""
+    the alert outbox's depth, which accounts are paused, and which worker holds each account."""
 
     def __init__(self, store: Store, accounts: Sequence[str], clock: Clock) -> None:
         self.store = store
@@ -116,6 +117,12 @@ class StoreGauges(Collector):
         yield waiting
         yield oldest
         yield paused
+        worker = GaugeMetricFamily("housebot_account_worker", "1 for the worker holding the account's lease now",
+                                   labels=["account", "worker"])
+        for account, holding in sorted(account_holders(self.store, now).items()):
+            if account in self.accounts:
+                worker.add_metric([account, holding.worker], 1)
+        yield worker
         outbox = GaugeMetricFamily("housebot_alert_outbox_depth", "Alert deliveries planned or being sent")
         has_outbox = self.store.has_table("alert_deliveries")
         depth = self.store.read("SELECT COUNT(*) AS n FROM alert_deliveries WHERE status IN ('planned', 'sending')")[0]["n"] \

@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.alerts.content import verify_acknowledge
 from bot.hours import describe, is_open, next_close, next_open
+from bot.leases import account_holders
 from bot.model import ActionKind, Category, Channel, Platform
 from bot.pipeline import Engine, handle_text, text_context
 from bot.settings import Settings
@@ -277,6 +278,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
         user = signed_in(request)
         now = clock()
         fetched = reads.last_fetches(store)
+        holders = account_holders(store, now)
         known = live() if live is not None else {}
         rows = []
         for account in settings.accounts:
@@ -293,6 +295,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock, engine: Engine
                 "last_fetch": (health.last_read if health and health.last_read else fetched.get(account.name)),
                 "paused": store.paused_reason(account.name), "health": health,
                 "hours": describe(account.hours, now).splitlines(),
+                "worker": holders.get(account.name),
             })
         return render(request, "accounts.html", user, rows=rows, live_known=live is not None)
 

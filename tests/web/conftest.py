@@ -3,7 +3,7 @@ through its own connection (as `housebot run --console` does), and the test move
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -15,7 +15,7 @@ from adapters import reply_limits
 from adapters.sandbox import SandboxNetwork
 from bot.pipeline import Engine, load_engine
 from bot.service import Service, settings_values
-from bot.store import Store
+from bot.store import Store, open_store
 from bot.web.app import create_app
 from bot.web.users import Role, add_user
 from tests.helpers import ALWAYS_OPEN, Clock, message, sandbox_service, write_settings
@@ -30,6 +30,9 @@ review_minutes = 240
 [alerts]
 console_url = "http://127.0.0.1:8080"
 """
+# For the tests that show the console, its staff actions and the alerts outbox working on either
+# backend: `console` then runs over a SQLite file and over a fresh PostgreSQL database.
+on_both_backends = pytest.mark.parametrize("console", ["sqlite", "postgresql"], indirect=True)
 
 
 @dataclass
@@ -76,14 +79,17 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture
-def console(tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+def console(tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+            request: pytest.FixtureRequest) -> Iterator[Console]:
     monkeypatch.setattr("bot.service.load_engine", lambda *args, **kwargs: engine)
     settings = write_settings(tmp_path, ALWAYS_OPEN + CONSOLE,
                               {"HOUSEBOT_CONSOLE_SECRET": "s" * 40, "HOUSEBOT_ALERT_SIGNING_KEY": SIGNING_KEY})
+    if getattr(request, "param", "sqlite") == "postgresql":
+        settings = replace(settings, state_url=request.getfixturevalue("postgres_url"))
     clock = Clock(datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc))
     network = SandboxNetwork(clock=clock)
     service, network, _ = sandbox_service(settings, clock, network)
-    store = Store(settings.state_path)
+    store = open_store(settings.state_location)
     for name, role in (("vera", Role.VIEWER), ("mo", Role.MODERATOR), ("ada", Role.ADMIN)):
         add_user(store, name, role, PASSWORD, clock.now)
     app = create_app(settings, store, clock=clock, engine=engine)

@@ -7,7 +7,7 @@ import csv
 import io
 
 from bot.store import WAITING
-from tests.web.conftest import Console
+from tests.web.conftest import Console, on_both_backends
 
 ABUSE = "You are useless idiots, the lot of you"
 
@@ -22,6 +22,7 @@ def _three_strikes(console: Console) -> tuple[int, int]:
     return first, int(review)
 
 
+@on_both_backends
 def test_a_moderator_approves_a_block_and_the_bot_carries_it_out(console: Console) -> None:
     _, review = _three_strikes(console)
     console.sign_in("mo")
@@ -37,6 +38,7 @@ def test_a_moderator_approves_a_block_and_the_bot_carries_it_out(console: Consol
     assert "mo (moderator)" in trail and "approve_block review" in trail
 
 
+@on_both_backends
 def test_a_moderator_undoes_a_hide_and_the_sandbox_unhides_it(console: Console) -> None:
     first, _ = _three_strikes(console)
     hide = console.store.read("SELECT id FROM actions WHERE inbound_id=? AND kind='hide'", (first,))[0]["id"]
@@ -74,6 +76,7 @@ def test_what_cannot_be_done_is_said_on_the_page(console: Console) -> None:
     assert "repeat" not in console.network.blocked
 
 
+@on_both_backends
 def test_take_down_reply_assign_and_note_from_the_console(console: Console) -> None:
     row = console.say("q1", "Is the walk-in centre open on Saturday?", handle="@asker")
     native = console.store.read("SELECT native_id FROM inbound WHERE id=?", (row,))[0]["native_id"]
@@ -89,6 +92,7 @@ def test_take_down_reply_assign_and_note_from_the_console(console: Console) -> N
     assert page.count("asked by mo") == 2
 
 
+@on_both_backends
 def test_an_appeal_is_recorded_upheld_and_undoes_the_hide_and_strike(console: Console) -> None:
     row = console.say("x1", ABUSE, handle="@appealer")
     native = console.store.read("SELECT native_id FROM inbound WHERE id=?", (row,))[0]["native_id"]
@@ -106,6 +110,7 @@ def test_an_appeal_is_recorded_upheld_and_undoes_the_hide_and_strike(console: Co
     assert report[1][report[0].index("appeals_upheld")] == "1"
 
 
+@on_both_backends
 def test_an_alert_note_is_shown_to_everyone(console: Console) -> None:
     console.say("d1", "I don't see the point in carrying on anymore. I've been stockpiling my tablets",
                 stream="direct_messages")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.alerts.content import acknowledge_link
 from bot.model import Author, Channel, Inbound, Platform
-from tests.web.conftest import PASSWORD, SIGNING_KEY, Console, token
+from tests.web.conftest import PASSWORD, SIGNING_KEY, Console, on_both_backends, token
 
 PAGES = ["/inbox", "/inbox/rows", "/inbox.csv", "/messages/1", "/queue", "/undo", "/alerts", "/accounts", "/reports",
          "/reports.csv"]
@@ -26,6 +26,7 @@ def test_every_page_sends_a_stranger_to_sign_in(console: Console, path: str) -> 
 
 
 @pytest.mark.parametrize("path", PAGES)
+@on_both_backends
 def test_every_page_shows_for_a_viewer_with_the_security_headers(console: Console, path: str) -> None:
     console.say("m1", ABUSE)
     console.sign_in("vera")
@@ -123,6 +124,7 @@ def test_viewers_see_redacted_text_and_moderators_the_full_text_only_while_it_is
     assert "the full text is no longer kept" in page
 
 
+@on_both_backends
 def test_the_message_page_explains_with_spans_actions_and_the_authors_strikes(console: Console) -> None:
     row = console.say("m1", ABUSE, handle="@angry")
     console.say("m2", "Thanks for the help earlier", handle="@angry")
@@ -135,6 +137,7 @@ def test_the_message_page_explains_with_spans_actions_and_the_authors_strikes(co
     assert "Thanks for the help earlier" in page  # the author's history
 
 
+@on_both_backends
 def test_the_inbox_filters_searches_pins_urgent_and_polls(console: Console) -> None:
     console.say("m1", ABUSE)
     console.say("m2", "Is the walk-in centre open on Saturday?")
@@ -162,6 +165,7 @@ def test_the_inbox_csv_escapes_formula_cells(console: Console) -> None:
     assert rows[1][-1].startswith("'=HYPERLINK(")
 
 
+@on_both_backends
 def test_the_review_queue_puts_urgent_first_with_age_against_target(console: Console) -> None:
     for n in range(3):  # a third breach asks staff to approve a block
         console.say(f"a{n}", ABUSE + f" {n}", handle="@repeat")
@@ -172,6 +176,7 @@ def test_the_review_queue_puts_urgent_first_with_age_against_target(console: Con
     assert "over target" in page and "(target 4.0 hours)" in page
 
 
+@on_both_backends
 def test_reports_chart_the_days_and_the_csv_is_safe(console: Console) -> None:
     console.say("m1", ABUSE)
     console.say("m2", "Is the walk-in centre open on Saturday?")
@@ -185,6 +190,7 @@ def test_reports_chart_the_days_and_the_csv_is_safe(console: Console) -> None:
     assert data[header.index("hides")] == "1"
 
 
+@on_both_backends
 def test_the_accounts_page_shows_state_and_published_hours(console: Console) -> None:
     console.say("m1", "hello")
     console.store.pause("demo", "token expired", console.clock.now)
@@ -194,11 +200,21 @@ def test_the_accounts_page_shows_state_and_published_hours(console: Console) -> 
     assert "Last read" in page and "Wed 25 Nov 2026 14:01 GMT" in page
 
 
+def test_the_accounts_page_says_which_worker_holds_each_account(console: Console) -> None:
+    console.sign_in("vera")
+    assert "none now: no worker is running" in console.client.get("/accounts").text
+    console.service.enable_leases("vm-2:4711")
+    console.service.balance_leases()  # what a `housebot run` worker does: it now holds the account
+    page = console.client.get("/accounts").text
+    assert "vm-2:4711 (lease until 14:00:30 GMT)" in page
+
+
 def _urgent_alert(console: Console) -> int:
     console.say("d1", DANGER, stream="direct_messages")
     return int(console.store.read("SELECT id FROM alerts WHERE urgency='urgent'")[0]["id"])
 
 
+@on_both_backends
 def test_a_moderator_acknowledges_an_alert_and_a_viewer_cannot(console: Console) -> None:
     alert = _urgent_alert(console)
     console.sign_in("vera")
@@ -234,6 +250,7 @@ def test_a_forged_or_expired_link_acknowledges_nothing(console: Console) -> None
     assert page.status_code == 403 and "not valid or has expired" in page.text
 
 
+@on_both_backends
 def test_admins_manage_staff_and_others_cannot(console: Console) -> None:
     console.sign_in("mo")
     assert console.client.get("/users").status_code == 403
