@@ -267,7 +267,7 @@ def run_stepped(spec: RunSpec, step: timedelta = timedelta(seconds=1)) -> Result
     store = open_state(spec.state)
     counter = StatementCounter(store)
     service = bench_service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
-                      store=store, out=open(os.devnull, "w"))
+                            store=store, out=open(os.devnull, "w"))
     start, end = spec.window
     statements = {}
     while clock.now < spec.stop_at:
@@ -299,7 +299,7 @@ def worker_main(folder: Path, index: int) -> int:
     counter = StatementCounter(store) if backend(spec.state) == "sqlite" else None
     log = ActivityLog(folder / "activity", f"w{index}")
     service = bench_service(settings, adapters=simulated_adapters(spec, log, lambda: datetime.now(timezone.utc)),
-                      store=store, out=open(os.devnull, "w"))
+                            store=store, out=open(os.devnull, "w"))
     ready_at = time.time()
     service.start()
     start, end = spec.window
