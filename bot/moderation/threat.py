@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 FILE = "threat.toml"
 VERSION = "threat-2"
 SCORE = 0.9
+# Marks a cue family's feature for the threat model ("#weapon"): no word or word pair starts with it.
+CONCEPT_MARK = "#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
     return offset, offset + len(" ".join(message.words[start:end]))
 
 
-def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
+def model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
     """The words the model reads, and their features: those outside safe idioms and the cues'
     `ignore` phrases (only a message holding one pays for working out features again)."""
     if not any(ignored):
@@ -75,13 +77,29 @@ def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...]
     return words, features(words)
 
 
+def _unignored(message: Message, ignored: list[bool]) -> str:
+    """`message.masked` with the cues' `ignore` phrases blanked out too, so a listed pattern reads
+    what the cues read: "watch your back when lifting" or "something bad will happen if you skip
+    the dentist" are advice, whatever the pattern says."""
+    if not any(ignored):
+        return message.masked
+    return " ".join(" " * len(word) if skip else word for word, skip in zip(message.words, ignored))
+
+
+def concept_features(families: frozenset[str]) -> list[str]:
+    """One model feature per cue family the message holds, combined or not ("#weapon", "#veiled"):
+    the model learns what a family means from all of its words, so a word the training rows used
+    once ("crossbow"), or one staff add to the family later, weighs like its family."""
+    return [CONCEPT_MARK + family for family in families]
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    match = message.search(data.threat, message.masked)
+    signals = data.threat_signals
+    cues, families, ignored = read_cues(signals.cues, message)
+    match = message.search(data.threat, _unignored(message, ignored))
     if match:
         span = span_of(message, match.start(), match.end(), "threat")
         return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
-    signals = data.threat_signals
-    cues, families, ignored = read_cues(signals.cues, message)
     if cues:
         first = cues[0]
         start, end = _word_span(message, first.parts[0].start, first.parts[-1].end)
@@ -91,8 +109,8 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
     # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
-    words, word_features = _model_words(message, ignored)
-    feats = signals.model.features_for(words, word_features)
+    words, word_features = model_words(message, ignored)
+    feats = signals.model.features_for(words, word_features) + concept_features(families)
     if signals.model.known(feats) < signals.model_min_features:
         return ()
     score = signals.model.score(feats)
