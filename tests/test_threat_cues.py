@@ -260,3 +260,21 @@ def test_the_threat_model_trains_on_what_the_check_reads() -> None:
     words, feats = threat_reader(load_lexicon(CONFIG), CONFIG)("I could kill for a coffee, then I'm bringing the machete")
     assert "kill" not in words and "machete" in words            # a safe idiom's words are left out
     assert "#weapon" in feats and "#harm" not in feats
+
+
+def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of_one_naming_nobody(data: ModerationData) -> None:
+    signals = data.threat_signals
+    assert signals.model_threshold <= signals.model_aimed_threshold < signals.model_alone_threshold
+    assert "target" in signals.model_aimed and signals.model_aimed.isdisjoint(signals.model_needs)
+    # The same menace, once aimed at a place and once at nobody in particular.
+    aimed = "the car park at the health centre is where it'll happen. you'll see"
+    nobody = "that's where it'll happen. you'll see"
+    scores = []
+    for text in (aimed, nobody):
+        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        _, families, ignored = read_cues(signals.cues, message)
+        words, word_features = model_words(message, ignored)
+        scores.append(signals.model.score(signals.model.features_for(words, word_features) + concept_features(families)))
+    assert signals.model_aimed_threshold <= scores[0] < signals.model_alone_threshold
+    assert threat_checks(aimed, data) == ["threat.model"]
+    assert not threat_checks(nobody, data)

@@ -47,19 +47,27 @@ class ThreatSignals:
     # With fewer known features than this the model is not asked: on one or two words ("I'm watching
     # this", "put down") a normalised score is large and says nothing.
     model_min_features: int
+    # With no such phrase but one of `model_aimed_at`'s families (a member of staff or a place named), the model
+    # counts from `model_aimed_threshold`: menace aimed at someone needs no word of violence ("the car
+    # park at st james is where it'll happen"), while a message naming nobody stays at the higher bar.
+    model_aimed: frozenset[str]
+    model_aimed_threshold: float
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
     file = TomlFile(directory / FILE)
     cues = load_cues(file, "cues", lexicon)
-    needs = file.strings("thresholds.model_needs")
     families = {family for found in cues.phrases.values() for _, family in found}
-    for family in needs:
-        if family not in families:
-            raise file.error("thresholds.model_needs", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
-    return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(needs),
+    gates = {}
+    for key in ("model_needs", "model_aimed_at"):
+        gates[key] = file.strings(f"thresholds.{key}")
+        for family in gates[key]:
+            if family not in families:
+                raise file.error(f"thresholds.{key}", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
+    return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(gates["model_needs"]),
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
-                         int(file.number("thresholds.model_min_features", 1, 20)))
+                         int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
+                         file.number("thresholds.model_aimed", 0.01, 0.999))
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -93,6 +101,15 @@ def concept_features(families: frozenset[str]) -> list[str]:
     return [CONCEPT_MARK + family for family in families]
 
 
+def _model_threshold(signals: ThreatSignals, families: frozenset[str]) -> float:
+    """The score the model must reach: lowest beside a word of violence, then beside a target named."""
+    if not signals.model_needs.isdisjoint(families):
+        return signals.model_threshold
+    if not signals.model_aimed.isdisjoint(families):
+        return min(signals.model_aimed_threshold, signals.model_alone_threshold)
+    return signals.model_alone_threshold
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     signals = data.threat_signals
     cues, families, ignored = read_cues(signals.cues, message)
@@ -110,11 +127,13 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
     # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
     words, word_features = model_words(message, ignored)
-    feats = signals.model.features_for(words, word_features) + concept_features(families)
+    feats = signals.model.features_for(words, word_features)
+    # A cue family's feature repeats what its words say: it is no further evidence to count.
     if signals.model.known(feats) < signals.model_min_features:
         return ()
+    feats += concept_features(families)
     score = signals.model.score(feats)
-    threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
+    threshold = _model_threshold(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.THREAT, round(score, 3), "threat.model", f"model {signals.model.version}: {', '.join(signals.model.top_features(feats))}"),)
     return ()

@@ -184,7 +184,10 @@ SPECS = (
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
-        negatives=(("abuse_olid2019_train.csv", "abuse"),), negative_weight=0.3,
+        negatives=(("abuse_olid2019_train.csv", "abuse"), ("abuse_davidson2017.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", ""),
+                   ("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
+                   ("complaint_preotiuc2019_dev.csv", "")),
+        negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE), project_labels=(("ordinary", False), ("complaint", False)),
         c=4.0, project_weight=3.0, reads_cues=True,
         drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT,
