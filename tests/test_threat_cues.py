@@ -16,7 +16,7 @@ from bot.policy import primary_category
 from bot.moderation.concepts import find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import concept_features, model_words
+from bot.moderation.threat import concept_features, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -266,15 +266,9 @@ def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of
     signals = data.threat_signals
     assert signals.model_threshold <= signals.model_aimed_threshold < signals.model_alone_threshold
     assert "target" in signals.model_aimed and signals.model_aimed.isdisjoint(signals.model_needs)
-    # The same menace, once aimed at a place and once at nobody in particular.
-    aimed = "the car park at the health centre is where it'll happen. you'll see"
-    nobody = "that's where it'll happen. you'll see"
-    scores = []
-    for text in (aimed, nobody):
+    thresholds = {}
+    for text in ("he'll find out exactly what I'm capable of", "the receptionist will find out what I'm capable of",
+                 "the receptionist will find out what a knife can do"):
         message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
-        _, families, ignored = read_cues(signals.cues, message)
-        words, word_features = model_words(message, ignored)
-        scores.append(signals.model.score(signals.model.features_for(words, word_features) + concept_features(families)))
-    assert signals.model_aimed_threshold <= scores[0] < signals.model_alone_threshold
-    assert threat_checks(aimed, data) == ["threat.model"]
-    assert not threat_checks(nobody, data)
+        thresholds[text] = model_threshold_for(signals, read_cues(signals.cues, message)[1])
+    assert list(thresholds.values()) == [signals.model_alone_threshold, signals.model_aimed_threshold, signals.model_threshold]

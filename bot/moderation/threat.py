@@ -101,7 +101,7 @@ def concept_features(families: frozenset[str]) -> list[str]:
     return [CONCEPT_MARK + family for family in families]
 
 
-def _model_threshold(signals: ThreatSignals, families: frozenset[str]) -> float:
+def model_threshold_for(signals: ThreatSignals, families: frozenset[str]) -> float:
     """The score the model must reach: lowest beside a word of violence, then beside a target named."""
     if not signals.model_needs.isdisjoint(families):
         return signals.model_threshold
@@ -133,7 +133,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
         return ()
     feats += concept_features(families)
     score = signals.model.score(feats)
-    threshold = _model_threshold(signals, families)
+    threshold = model_threshold_for(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.THREAT, round(score, 3), "threat.model", f"model {signals.model.version}: {', '.join(signals.model.top_features(feats))}"),)
     return ()

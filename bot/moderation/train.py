@@ -144,7 +144,7 @@ STAFF_AND_PLACES = frozenset(
     "doctor doctors dr drs gp gps nurse nurses receptionist receptionists consultant consultants surgeon surgeons "
     "midwife midwives paramedic paramedics pharmacist pharmacists porter manager managers staff sister matron "
     "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
-    "office building entrance a&e ae".split()
+    "office building entrance a&e ae car cars park parking security guard".split()
 )
 # When and to whom a message is passed on: round 3's threats often name a day ("by Monday") or a
 # go-between ("tell the OT..."), and a model trained on them scored "tell the doctor I'll see him on
