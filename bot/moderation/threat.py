@@ -5,7 +5,8 @@ count: the listed patterns of threat.toml, and its concept cues (bot/moderation/
 weapon or an act of harm beside a target or an intent, a veiled warning to someone, a wish that
 someone were hurt, knowing where someone lives or parks, revenge; the cues name what they found.
 Then the threat model (ETHOS violence and the project's UK threats), for the wordings no list
-foresaw, kept to a high bar because a threat is hidden and escalated.
+foresaw: it reads the words the cues read and which cue families the message holds, and is kept to
+a high bar because a threat is hidden and escalated, highest for a message naming nobody.
 """
 
 from __future__ import annotations
