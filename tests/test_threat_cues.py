@@ -16,7 +16,7 @@ from bot.policy import primary_category
 from bot.moderation.concepts import find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import concept_features, model_threshold_for, model_words
+from bot.moderation.threat import check_threat, concept_features, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -272,3 +272,11 @@ def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of
         message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
         thresholds[text] = model_threshold_for(signals, read_cues(signals.cues, message)[1])
     assert list(thresholds.values()) == [signals.model_alone_threshold, signals.model_aimed_threshold, signals.model_threshold]
+
+
+def test_the_threat_check_leaves_the_shared_features_of_a_message_as_they_were(data: ModerationData) -> None:
+    # The family features are the threat model's own: the other checks read `message.feats` after it.
+    message = read_message("My old crossbow is in the loft with my dad's things, I never use it", data.lexicon, data.idioms, data.screen, data.questions)
+    before = list(message.feats)
+    check_threat(message, CONTEXT, data)
+    assert message.feats == before

@@ -132,7 +132,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # A cue family's feature repeats what its words say: it is no further evidence to count.
     if signals.model.known(feats) < signals.model_min_features:
         return ()
-    feats += concept_features(families)
+    feats = feats + concept_features(families)  # a new list: `message.feats` is every check's
     score = signals.model.score(feats)
     threshold = model_threshold_for(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
