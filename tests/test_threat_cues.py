@@ -13,9 +13,10 @@ from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext
 from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
-from bot.moderation.concepts import find_cues
+from bot.moderation.concepts import find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
+from bot.moderation.threat import check_threat, concept_features, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -73,6 +74,12 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("yall gonna learn when i pull up with the strap", "veiled_said"),
     ("That GP will be six feet under before my review date", "veiled"),
     ("Any NHS worker I see in uniform this week is fair game", "veiled_said"),
+    # round 4: bounties, bomb hoaxes told by a time, wishes and menace in other words, revenge
+    ("100 quid to whoever hurts that porter first", "veiled_said"),
+    ("the bag by the lifts will go boom at noon", "veiled_said"),
+    ("would love to see that consultant end up in a ditch", "harm_to"),
+    ("I'm getting back at that receptionist, wait and see", "revenge"),
+    ("remember my face nurse, you'll see it again", "veiled"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -121,6 +128,11 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "That quiz was a massacre, our team came last",
     "I'll be taking this to my MP",                                     # angry but lawful
     "you'll be hearing from my solicitor",
+    "I hit my head on the cupboard door, should the nurse look at it?",  # round 4 near misses
+    "does the GP fill in the form for a shotgun certificate?",
+    "may the nurses on the night shift get some rest this Christmas",
+    "I pray for the doctors and nurses every night",
+    "do you have a knife amnesty bin at the health centre?",
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -209,3 +221,62 @@ def test_the_threat_model_reads_no_words_of_an_ignored_phrase(data: ModerationDa
     # "burn off" is in threat.toml's ignore family: the model never sees its "burn".
     assert not threat_checks("the doctor will burn off the wart next week", data)
     assert not threat_checks("I could kill for a coffee", data)
+
+
+def test_a_listed_pattern_skips_the_cues_ignore_phrases(data: ModerationData) -> None:
+    # "watch your back when" and "watch your back everyone" are in the ignore family: advice, not menace.
+    assert not threat_checks("Watch your back when lifting the baby, the physio said", data)
+    assert not threat_checks("watch your back everyone, the steps by the pharmacy are icy", data)
+    assert threat_checks("watch your back nurse", data) == ["threat.pattern"]
+
+
+def test_a_place_blown_up_or_a_member_of_staff_run_over_is_a_threat_whatever_sits_between(data: ModerationData) -> None:
+    assert threat_checks("gonna blow that pharmacy up tonight", data) == ["threat.pattern"]
+    assert threat_checks("someone should run that receptionist over", data) == ["threat.pattern"]
+    assert not threat_checks("who will run the pharmacy over christmas?", data)
+
+
+def test_the_threat_model_reads_the_cue_families_a_message_holds(data: ModerationData) -> None:
+    signals = data.threat_signals
+    model = signals.model
+    # A weapon the training rows never named still weighs like its family.
+    text = "got my katana sharpened for the pharmacist"
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    _, families, ignored = read_cues(signals.cues, message)
+    words, word_features = model_words(message, ignored)
+    assert "katana" not in model.weights and "weapon" in families
+    assert model.weights["#weapon"][0] > 0
+    with_family = model.score(model.features_for(words, word_features) + concept_features(families))
+    assert with_family > model.score(model.features_for(words, word_features))
+    # Who is named and when stays the cues' job: the model holds no feature of those families.
+    assert not {"#target", "#person", "#intent", "#wish"} & set(model.weights)
+
+
+def test_the_threat_model_trains_on_what_the_check_reads() -> None:
+    pytest.importorskip("sklearn")
+    from bot.moderation.lexicon import load_lexicon
+    from bot.moderation.train import threat_reader
+
+    words, feats = threat_reader(load_lexicon(CONFIG), CONFIG)("I could kill for a coffee, then I'm bringing the machete")
+    assert "kill" not in words and "machete" in words            # a safe idiom's words are left out
+    assert "#weapon" in feats and "#harm" not in feats
+
+
+def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of_one_naming_nobody(data: ModerationData) -> None:
+    signals = data.threat_signals
+    assert signals.model_threshold <= signals.model_aimed_threshold < signals.model_alone_threshold
+    assert "target" in signals.model_aimed and signals.model_aimed.isdisjoint(signals.model_needs)
+    thresholds = {}
+    for text in ("he'll find out exactly what I'm capable of", "the receptionist will find out what I'm capable of",
+                 "the receptionist will find out what a knife can do"):
+        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        thresholds[text] = model_threshold_for(signals, read_cues(signals.cues, message)[1])
+    assert list(thresholds.values()) == [signals.model_alone_threshold, signals.model_aimed_threshold, signals.model_threshold]
+
+
+def test_the_threat_check_leaves_the_shared_features_of_a_message_as_they_were(data: ModerationData) -> None:
+    # The family features are the threat model's own: the other checks read `message.feats` after it.
+    message = read_message("My old crossbow is in the loft with my dad's things, I never use it", data.lexicon, data.idioms, data.screen, data.questions)
+    before = list(message.feats)
+    check_threat(message, CONTEXT, data)
+    assert message.feats == before

@@ -5,7 +5,8 @@ count: the listed patterns of threat.toml, and its concept cues (bot/moderation/
 weapon or an act of harm beside a target or an intent, a veiled warning to someone, a wish that
 someone were hurt, knowing where someone lives or parks, revenge; the cues name what they found.
 Then the threat model (ETHOS violence and the project's UK threats), for the wordings no list
-foresaw, kept to a high bar because a threat is hidden and escalated.
+foresaw: it reads the words the cues read and which cue families the message holds, and is kept to
+a high bar because a threat is hidden and escalated, highest for a message naming nobody.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 FILE = "threat.toml"
 VERSION = "threat-2"
 SCORE = 0.9
+# Marks a cue family's feature for the threat model ("#weapon"): no word or word pair starts with it.
+CONCEPT_MARK = "#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +48,27 @@ class ThreatSignals:
     # With fewer known features than this the model is not asked: on one or two words ("I'm watching
     # this", "put down") a normalised score is large and says nothing.
     model_min_features: int
+    # With no such phrase but one of `model_aimed_at`'s families (a member of staff or a place named), the model
+    # counts from `model_aimed_threshold`: menace aimed at someone needs no word of violence ("the car
+    # park at st james is where it'll happen"), while a message naming nobody stays at the higher bar.
+    model_aimed: frozenset[str]
+    model_aimed_threshold: float
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
     file = TomlFile(directory / FILE)
     cues = load_cues(file, "cues", lexicon)
-    needs = file.strings("thresholds.model_needs")
     families = {family for found in cues.phrases.values() for _, family in found}
-    for family in needs:
-        if family not in families:
-            raise file.error("thresholds.model_needs", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
-    return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(needs),
+    gates = {}
+    for key in ("model_needs", "model_aimed_at"):
+        gates[key] = file.strings(f"thresholds.{key}")
+        for family in gates[key]:
+            if family not in families:
+                raise file.error(f"thresholds.{key}", f"names {family!r}, which is not a family of [cues.families]", f'"{family}"')
+    return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(gates["model_needs"]),
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
-                         int(file.number("thresholds.model_min_features", 1, 20)))
+                         int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
+                         file.number("thresholds.model_aimed", 0.01, 0.999))
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -66,7 +77,7 @@ def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
     return offset, offset + len(" ".join(message.words[start:end]))
 
 
-def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
+def model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...], list[str]]:
     """The words the model reads, and their features: those outside safe idioms and the cues'
     `ignore` phrases (only a message holding one pays for working out features again)."""
     if not any(ignored):
@@ -75,13 +86,38 @@ def _model_words(message: Message, ignored: list[bool]) -> tuple[tuple[str, ...]
     return words, features(words)
 
 
+def _unignored(message: Message, ignored: list[bool]) -> str:
+    """`message.masked` with the cues' `ignore` phrases blanked out too, so a listed pattern reads
+    what the cues read: "watch your back when lifting" or "something bad will happen if you skip
+    the dentist" are advice, whatever the pattern says."""
+    if not any(ignored):
+        return message.masked
+    return " ".join(" " * len(word) if skip else word for word, skip in zip(message.words, ignored))
+
+
+def concept_features(families: frozenset[str]) -> list[str]:
+    """One model feature per cue family the message holds, combined or not ("#weapon", "#veiled"):
+    the model learns what a family means from all of its words, so a word the training rows used
+    once ("crossbow"), or one staff add to the family later, weighs like its family."""
+    return [CONCEPT_MARK + family for family in families]
+
+
+def model_threshold_for(signals: ThreatSignals, families: frozenset[str]) -> float:
+    """The score the model must reach: lowest beside a word of violence, then beside a target named."""
+    if not signals.model_needs.isdisjoint(families):
+        return signals.model_threshold
+    if not signals.model_aimed.isdisjoint(families):
+        return min(signals.model_aimed_threshold, signals.model_alone_threshold)
+    return signals.model_alone_threshold
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
-    match = message.search(data.threat, message.masked)
+    signals = data.threat_signals
+    cues, families, ignored = read_cues(signals.cues, message)
+    match = message.search(data.threat, _unignored(message, ignored))
     if match:
         span = span_of(message, match.start(), match.end(), "threat")
         return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
-    signals = data.threat_signals
-    cues, families, ignored = read_cues(signals.cues, message)
     if cues:
         first = cues[0]
         start, end = _word_span(message, first.parts[0].start, first.parts[-1].end)
@@ -91,12 +127,14 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
     # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
-    words, word_features = _model_words(message, ignored)
+    words, word_features = model_words(message, ignored)
     feats = signals.model.features_for(words, word_features)
+    # A cue family's feature repeats what its words say: it is no further evidence to count.
     if signals.model.known(feats) < signals.model_min_features:
         return ()
+    feats = feats + concept_features(families)  # a new list: `message.feats` is every check's
     score = signals.model.score(feats)
-    threshold = signals.model_alone_threshold if signals.model_needs.isdisjoint(families) else signals.model_threshold
+    threshold = model_threshold_for(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.THREAT, round(score, 3), "threat.model", f"model {signals.model.version}: {', '.join(signals.model.top_features(feats))}"),)
     return ()
