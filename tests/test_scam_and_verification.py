@@ -145,3 +145,22 @@ def test_the_spam_model_is_not_asked_about_a_bare_link_and_a_word(text: str, dat
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert data.spam.model.known(data.spam.model.features_for(message.words, message.feats)) < data.spam.model_min_features
     assert not spam_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "heads up, a fake page using your logo is running a giveaway, DM them to claim a free iphone",
+    "is this really you? a profile with your name says I've won a prize and to message them on whatsapp",
+])
+def test_a_warning_that_quotes_a_scam_is_answered_not_hidden(text: str) -> None:
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert Category.SPAM in {finding.category for finding in decision.findings}
+    assert decision.category is Category.VERIFICATION
+    assert [action.template for action in decision.actions if action.kind == "reply"] == ["verification"]
+    assert not any(action.kind == "hide" for action in decision.actions)
+
+
+def test_a_recovery_offer_naming_an_impersonator_is_still_spam() -> None:
+    text = "Scammed by an account impersonating NHS Leeds? Our recovery experts got my funds back, DM them on whatsapp"
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert decision.category is Category.SPAM
+    assert any(action.kind == "hide" for action in decision.actions)
