@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.claims import best_claim
+from bot.moderation.concepts import Cues, find_cues, load_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import Token, features
@@ -54,6 +55,8 @@ class AbuseData:
     model: LinearModel
     model_threshold: float
     model_with_word_threshold: float
+    # Demeaning generalisations about a group ("send the lot of them back"): abuse.toml [cues].
+    cues: Cues
     # Built from the lists above: a message with none of these words skips the word-by-word pass.
     listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults
     kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults
@@ -63,7 +66,7 @@ class AbuseData:
         object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults)
 
 
-def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> AbuseData:
+def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel, lexicon: frozenset[str] = frozenset()) -> AbuseData:
     file = TomlFile(directory / FILE)
 
     def words(key: str) -> frozenset[str]:
@@ -82,6 +85,7 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> 
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_with_word_threshold=file.number("thresholds.model_with_word", 0.01, 0.999),
+        cues=load_cues(file, "cues", lexicon),
     )
 
 
@@ -152,6 +156,11 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
             evidence.append((0.95 if aimed else UNAIMED_SWEARING_SCORE, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
         elif word in abuse.insults and _directed(words, index, abuse.targets):
             evidence.append((0.85, "abuse.wordlist", f"insult aimed at a person: {word!r}", token))
+    # A group demeaned: no listed word is needed, and no "you" ("these africans bringing diseases
+    # in"). Not when the message talks about such abuse (reporting it, or naming racism).
+    if not message.search(abuse.reporting, message.joined):
+        evidence.extend((0.85, f"abuse.cue.{cue.combo}", f"cues: {cue.describe(message.words)}", message.prepared.tokens[cue.parts[0].start])
+                        for cue in find_cues(abuse.cues, message)[:1])
     for symbol in abuse.emoji:
         position = message.text.find(symbol)
         if position >= 0:

@@ -153,7 +153,12 @@ CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve
 
 
 SPECS = (
-    ModelSpec("abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5),
+    # OLID's tweets, plus the project's UK insults and near misses (precision_uk_voices, everyday_uk)
+    # and the complaints set's rows as not abuse: "the worst service, a disgrace" is a complaint.
+    ModelSpec(
+        "abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5, also=(PRECISION_FILE,),
+        negatives=(("complaint_preotiuc2019_dev.csv", ""),), project_labels=(("ordinary", False), ("complaint", False)),
+    ),
     ModelSpec(
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"),), c=30.0, prefixes=(5,),
