@@ -289,3 +289,10 @@ def test_a_picture_with_words_is_decided_by_its_words(policy: Policy) -> None:
     decision = decide(item, (), AuthorHistory(), policy, context())
     assert decision.rule != "attachment.unread"
     assert not any(a.template == "attachment" for a in decision.actions)
+
+
+def test_the_misinformation_models_guess_gives_way_to_spam(policy: Policy) -> None:
+    findings = (Finding(Category.MISINFORMATION, 0.8, "misinformation.model"), Finding(Category.SPAM, 0.7, "spam.model"))
+    assert decide(inbound(), findings, AuthorHistory(), policy, context()).category is Category.SPAM
+    listed = (Finding(Category.MISINFORMATION, 0.8, "misinformation.claim"), findings[1])
+    assert decide(inbound(), listed, AuthorHistory(), policy, context()).category is Category.MISINFORMATION
