@@ -164,3 +164,17 @@ def test_a_recovery_offer_naming_an_impersonator_is_still_spam() -> None:
     decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
     assert decision.category is Category.SPAM
     assert any(action.kind == "hide" for action in decision.actions)
+
+
+@pytest.mark.parametrize("text", [
+    "Is the Leeds Health Hub group on facebook one of yours or not?",
+    "How can I tell whether the page I'm talking to is the proper NHS one?",
+])
+def test_more_ways_of_asking_whether_a_page_is_ours(text: str, data: ModerationData) -> None:
+    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION
+
+
+def test_a_caller_at_the_door_claiming_to_be_community_staff_is_reported(data: ModerationData) -> None:
+    text = "a man at the door said he was from the district nurses and wanted cash for dressings"
+    assert "verification.impersonation" in verification_checks(text, data)
+    assert "verification.impersonation" not in verification_checks("my mum said she was at the doctors all morning", data)
