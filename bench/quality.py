@@ -37,7 +37,7 @@ from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
 from bench.__main__ import Contender, measure, table_messages
 from bot.evaluate import engine_from, found_categories
 from bot.model import DANGER_CATEGORIES, ActionKind, Category, DangerTier, Decision, Urgency
-from bot.moderation.train import SEED, SPECS, _pipeline, f1, read_rows, split, trained_model
+from bot.moderation.train import SEED, SPECS, _extra_rows, _fit, f1, read_rows, split, trained_model
 from bot.pipeline import Engine, handle_text, text_context
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -173,9 +173,11 @@ def abuse_beside_peer(data_dir: Path, engine: Engine, olid_cv: bool) -> dict[str
         texts = [text for text, _ in rows]
         gold = [label == "abuse" for _, label in rows]
         said = [False] * len(rows)
+        # Each fold's model is trained as train.py trains the shipped one: the fold's OLID rows plus
+        # the recipe's rows from other files (their training parts), which hold no OLID row.
+        extra = _extra_rows(spec, data_dir)
         for train_index, test_index in StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(texts, gold):
-            pipeline = _pipeline(data.lexicon, spec)
-            pipeline.fit([texts[i] for i in train_index], [gold[i] for i in train_index])
+            pipeline = _fit(spec, data.lexicon, [rows[i] for i in train_index], extra)
             fold = dataclasses.replace(engine, moderation=dataclasses.replace(
                 data, abuse=dataclasses.replace(data.abuse, model=trained_model(spec, pipeline))))
             for i, abuse in zip(test_index, engine_says_abuse([texts[i] for i in test_index], fold)):

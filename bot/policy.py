@@ -373,13 +373,48 @@ def _explained_by_wording(guess: Finding, findings: tuple[Finding, ...]) -> bool
     )
 
 
+# Spam findings that keep their rank over verification (see `_describes_a_scam`).
+_SPAM_KEPT_OVER_VERIFICATION = frozenset({"spam.repetition", "spam.cue.recovery"})
+
+
+def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether a spam finding gives way to verification.
+
+    Someone asking whether a page, text or caller is really us, or reporting a fake page using our
+    name, quotes the scam ("a page with your logo is running a giveaway, DM to claim"): the scam's
+    words make the spam check fire, but the author is warning us, not advertising. Hiding them
+    silences the warning; the verification reply lists the official accounts. Repetition keeps its
+    rank (the same warning posted over and over is still spam), and so does an offer to recover
+    what a fake took ("scammed by an impersonator? DM for recovery"): that is the recovery scam.
+    """
+    return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and any(
+        other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings
+    )
+
+
+def _advert_not_claim(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether the misinformation model's guess gives way to spam, found by the spam model too.
+
+    The misinformation model learnt COVID-era news, where "earn", "claim", "government" and "£5,000"
+    are news; in an advert ("Earn £1,000 daily with this AI trading bot") they are the pitch. On
+    the training parts where both models fired, the message was spam 197 times and a false claim 3.
+    """
+    return finding.category is Category.MISINFORMATION and finding.check.endswith(".model") and any(
+        other.category is Category.SPAM and other.check != ENGINE_ERROR_CHECK for other in findings
+    )
+
+
 def primary_category(findings: tuple[Finding, ...]) -> Category:
     """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
 
-    One exception: among misinformation, spam, complaint and verification, a finding from a model
-    alone ranks after one found by listed wording (`_explained_by_wording`).
+    Three exceptions: among misinformation, spam, complaint and verification, a finding from a model
+    alone ranks after one found by listed wording (`_explained_by_wording`); the misinformation
+    model's guess ranks after spam (`_advert_not_claim`); and spam ranks after verification, which
+    reports or asks about a scam (`_describes_a_scam`).
     """
-    present = {finding.category for finding in findings if not _explained_by_wording(finding, findings)}
+    present = {finding.category for finding in findings
+               if not _explained_by_wording(finding, findings) and not _advert_not_claim(finding, findings)
+               and not _describes_a_scam(finding, findings)}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 

@@ -367,3 +367,35 @@ def test_a_model_of_the_wrong_version_or_shape_is_refused(tmp_path: Path) -> Non
 
 def test_shipped_models_are_small() -> None:
     assert sum(p.stat().st_size for p in MODELS_DIR.glob("*.json")) < 20_000_000
+
+
+@pytest.mark.parametrize(("text", "check"), [
+    ("this booking app is absolute bollocks, it keeps logging me out", "abuse.swearing"),
+    ("three weeks and still no call back, this is a f*cking joke", "abuse.swearing"),
+    ("f*ck off", "abuse.wordlist"),
+    ("you lot are f*cking useless", "abuse.wordlist"),
+    ("sh*t account run by a moron", "abuse.wordlist"),
+])
+def test_swearing_at_nobody_is_told_apart_from_swearing_at_a_person(text: str, check: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    assert [f.check for f in found] == [check]
+
+
+@pytest.mark.parametrize("text", [
+    "immigrants coming over here clogging up the hospitals, send the lot of them back",
+    "those eastern europeans are all on the take",
+    "junkies deserve nowt, let them rot",
+])
+def test_a_demeaned_group_is_abuse_without_a_listed_word(text: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    assert [f.check for f in found] == ["abuse.cue.group_demeaned"]
+
+
+@pytest.mark.parametrize("text", [
+    "the racism my muslim neighbours face at the bus stop is disgusting",
+    "the disabled toilet was filthy again",
+    "do you run a clinic for women with endometriosis?",
+    "refugees can register with a GP, can't they?",
+])
+def test_talk_about_a_group_or_its_abuse_is_not_abuse(text: str, data: ModerationData) -> None:
+    assert not any(f.check.startswith("abuse.cue") for f in classify(text, CONTEXT, data))

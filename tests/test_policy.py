@@ -107,6 +107,22 @@ def test_low_confidence_abuse_is_never_hidden(policy: Policy) -> None:
     assert "hide" not in kinds(decision)
 
 
+def test_swearing_at_nobody_is_redirected_without_hiding(policy: Policy) -> None:
+    swearing = (Finding(Category.ABUSE, 0.9, "abuse.swearing"),)
+    decision = decide(inbound(), swearing, AuthorHistory(), policy, context())
+    assert decision.category is Category.ABUSE and decision.rule == "abuse.swearing_redirect"
+    assert kinds(decision) == ["reply@public"] and not decision.strike
+
+
+def test_spam_wording_in_a_verification_message_gives_way(policy: Policy) -> None:
+    findings = (Finding(Category.SPAM, 0.9, "spam.pattern"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"))
+    decision = decide(inbound(), findings, AuthorHistory(), policy, context())
+    assert decision.category is Category.VERIFICATION
+    assert "hide" not in kinds(decision)
+    repeated = (Finding(Category.SPAM, 0.9, "spam.repetition"), findings[1])
+    assert decide(inbound(), repeated, AuthorHistory(), policy, context()).category is Category.SPAM
+
+
 def test_x_cannot_hide_outside_its_own_threads_so_a_person_reviews(policy: Policy) -> None:
     decision = decide(inbound(own=False, platform=Platform.X), found(Category.ABUSE), AuthorHistory(), policy, context(X_LIKE))
     assert kinds(decision) == ["review>comms", "reply@public"]
@@ -273,3 +289,10 @@ def test_a_picture_with_words_is_decided_by_its_words(policy: Policy) -> None:
     decision = decide(item, (), AuthorHistory(), policy, context())
     assert decision.rule != "attachment.unread"
     assert not any(a.template == "attachment" for a in decision.actions)
+
+
+def test_the_misinformation_models_guess_gives_way_to_spam(policy: Policy) -> None:
+    findings = (Finding(Category.MISINFORMATION, 0.8, "misinformation.model"), Finding(Category.SPAM, 0.7, "spam.model"))
+    assert decide(inbound(), findings, AuthorHistory(), policy, context()).category is Category.SPAM
+    listed = (Finding(Category.MISINFORMATION, 0.8, "misinformation.claim"), findings[1])
+    assert decide(inbound(), listed, AuthorHistory(), policy, context()).category is Category.MISINFORMATION

@@ -145,3 +145,36 @@ def test_the_spam_model_is_not_asked_about_a_bare_link_and_a_word(text: str, dat
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert data.spam.model.known(data.spam.model.features_for(message.words, message.feats)) < data.spam.model_min_features
     assert not spam_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "heads up, a fake page using your logo is running a giveaway, DM them to claim a free iphone",
+    "is this really you? a profile with your name says I've won a prize and to message them on whatsapp",
+])
+def test_a_warning_that_quotes_a_scam_is_answered_not_hidden(text: str) -> None:
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert Category.SPAM in {finding.category for finding in decision.findings}
+    assert decision.category is Category.VERIFICATION
+    assert [action.template for action in decision.actions if action.kind == "reply"] == ["verification"]
+    assert not any(action.kind == "hide" for action in decision.actions)
+
+
+def test_a_recovery_offer_naming_an_impersonator_is_still_spam() -> None:
+    text = "Scammed by an account impersonating NHS Leeds? Our recovery experts got my funds back, DM them on whatsapp"
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert decision.category is Category.SPAM
+    assert any(action.kind == "hide" for action in decision.actions)
+
+
+@pytest.mark.parametrize("text", [
+    "Is the Leeds Health Hub group on facebook one of yours or not?",
+    "How can I tell whether the page I'm talking to is the proper NHS one?",
+])
+def test_more_ways_of_asking_whether_a_page_is_ours(text: str, data: ModerationData) -> None:
+    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION
+
+
+def test_a_caller_at_the_door_claiming_to_be_community_staff_is_reported(data: ModerationData) -> None:
+    text = "a man at the door said he was from the district nurses and wanted cash for dressings"
+    assert "verification.impersonation" in verification_checks(text, data)
+    assert "verification.impersonation" not in verification_checks("my mum said she was at the doctors all morning", data)

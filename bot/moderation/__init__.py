@@ -96,13 +96,13 @@ _CONTACT_LABELS = frozenset({"phone", "email"})
 def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
     """An advert's phone number or email is the advertiser's contact, not a private detail.
 
-    Only when the advert is known by its wording (a listed spam pattern), not by the model alone:
+    Only when the advert is known by its wording (a listed spam pattern or scam cue), not by the model alone:
     "call me back on 07700 900777" must stay over-sharing. Spam is hidden anyway, and
     `private_spans` still redacts the number in every stored text.
     """
     spam_found = findings.get(Category.SPAM)
     private = findings.get(Category.OVERSHARING)
-    if (spam_found is None or private is None or spam_found.check != "spam.pattern"
+    if (spam_found is None or private is None or not spam_found.check.startswith(("spam.pattern", "spam.cue."))
             or private.check == ENGINE_ERROR_CHECK or not private.spans):
         return
     if all(span.label in _CONTACT_LABELS for span in private.spans):

@@ -6,7 +6,8 @@ British idioms (masked before anything looks), and abuse a person is *reporting*
 nurse a 'stupid cow'"), whose quoted words are not theirs. The model alone never calls abuse
 a message with no listed word unless it is aimed at someone, reports nobody else's words and
 repeats no known false health claim (that is misinformation, for staff to answer). Mild swearing alone is never abuse:
-frustration about a service is a complaint. Insults count only when aimed at a person.
+frustration about a service is a complaint. Insults count only when aimed at a person. Strong
+swearing aimed at no one is found as `abuse.swearing`, which the policy redirects without hiding.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.claims import best_claim
+from bot.moderation.concepts import Cues, find_cues, load_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import Token, features
@@ -31,6 +33,10 @@ VERSION = "abuse-2"
 # How many words before an insult (or after it) a target such as "you" or "nurse" may be.
 TARGET_WINDOW_BEFORE = 4
 TARGET_WINDOW_AFTER = 2
+# The score of listed swearing aimed at no one; a slur, aimed swearing, an insult or an emoji scores more.
+UNAIMED_SWEARING_SCORE = 0.75
+# The check name of a finding that is swearing aimed at no one (config/policy.toml redirects it without hiding).
+SWEARING = "abuse.swearing"
 _QUOTED = re.compile(r"\"[^\"]{1,200}\"|“[^”]{1,200}”|‘[^’]{1,200}’|(?<!\w)'[^']{1,200}'(?!\w)")
 _CALLED = re.compile(r"\bcalled (?:me|him|her|us|them|you(?: lot| all)?|my \w+|the \w+|our \w+|your \w+)(?: an?)?((?: \w+){1,3})")
 
@@ -43,11 +49,14 @@ class AbuseData:
     slurs: frozenset[str]
     emoji: tuple[str, ...]
     targets: frozenset[str]
+    aimed_after: frozenset[str]
     reporting: re.Pattern[str]
     medical: frozenset[str]
     model: LinearModel
     model_threshold: float
     model_with_word_threshold: float
+    # Demeaning generalisations about a group ("send the lot of them back"): abuse.toml [cues].
+    cues: Cues
     # Built from the lists above: a message with none of these words skips the word-by-word pass.
     listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults
     kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults
@@ -57,7 +66,7 @@ class AbuseData:
         object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults)
 
 
-def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> AbuseData:
+def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel, lexicon: frozenset[str] = frozenset()) -> AbuseData:
     file = TomlFile(directory / FILE)
 
     def words(key: str) -> frozenset[str]:
@@ -70,11 +79,13 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel) -> 
         slurs=words("abuse.slurs"),
         emoji=file.strings("abuse.emoji"),
         targets=words("abuse.targets"),
+        aimed_after=words("abuse.aimed_after"),
         reporting=file.regex("reporting.patterns", file.strings("reporting.patterns")),
         medical=medical,
         model=model,
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_with_word_threshold=file.number("thresholds.model_with_word", 0.01, 0.999),
+        cues=load_cues(file, "cues", lexicon),
     )
 
 
@@ -141,10 +152,15 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         if word in abuse.slurs:
             evidence.append((0.95, "abuse.wordlist", f"slur {word!r}", token))
         elif word in abuse.strong:
-            aimed = _directed(words, index, abuse.targets)
-            evidence.append((0.95 if aimed else 0.75, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
+            aimed = _directed(words, index, abuse.targets) or (index + 1 < len(words) and words[index + 1] in abuse.aimed_after)
+            evidence.append((0.95 if aimed else UNAIMED_SWEARING_SCORE, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
         elif word in abuse.insults and _directed(words, index, abuse.targets):
             evidence.append((0.85, "abuse.wordlist", f"insult aimed at a person: {word!r}", token))
+    # A group demeaned: no listed word is needed, and no "you" ("these africans bringing diseases
+    # in"). Not when the message talks about such abuse (reporting it, or naming racism).
+    if not message.search(abuse.reporting, message.joined):
+        evidence.extend((0.85, f"abuse.cue.{cue.combo}", f"cues: {cue.describe(message.words)}", message.prepared.tokens[cue.parts[0].start])
+                        for cue in find_cues(abuse.cues, message)[:1])
     for symbol in abuse.emoji:
         position = message.text.find(symbol)
         if position >= 0:
@@ -164,7 +180,13 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         best = max(evidence, key=lambda item: item[0])
         score = max(best[0], model_score) if model_score >= abuse.model_with_word_threshold else best[0]
         spans = tuple(Span(item[3].start, item[3].end, "abuse") for item in evidence[:10])
-        return (Finding(Category.ABUSE, round(score, 3), best[1], best[2], spans),)
+        # Swearing at nobody ("the phone system is shite") breaks the house rules' "no swearing", but
+        # it is no one's abuse: the policy redirects it without hiding (a complaint is not silenced).
+        # Beside an insult word, even one the window does not tie to a target ("account run by a
+        # moron"), swearing is abuse of someone.
+        at_nobody = best[0] <= UNAIMED_SWEARING_SCORE and abuse.insults.isdisjoint(words)
+        check = SWEARING if at_nobody else best[1]
+        return (Finding(Category.ABUSE, round(score, 3), check, best[2], spans),)
     # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
     # is addressed to a person) and never for a report of what someone else said.
     # Nor for a message that repeats a known false health claim: with no insult or swearing in it,
