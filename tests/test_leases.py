@@ -296,7 +296,7 @@ def test_two_services_on_one_state_share_a_platform_budget_and_a_429(tmp_path: P
 def test_workers_starting_at_once_on_a_new_state_file_migrate_it_once(tmp_path: Path) -> None:
     """Three `housebot run` started together on a new file: each migration step reads the version
     under the write lock (two of them once both added the same column)."""
-    path = tmp_path / "state" / "housebot.sqlite3"
+    path = tmp_path / "housebot.sqlite3"  # the folder exists: making it at once is another matter
     start = threading.Barrier(4)
     opened: list[Store] = []
     problems: list[BaseException] = []

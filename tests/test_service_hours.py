@@ -114,8 +114,7 @@ def test_the_scheduler_runs_one_poll_job_per_account_at_its_interval(tmp_path: P
     scheduler = BackgroundScheduler(timezone=settings.organisation.timezone)
     service._schedule(scheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    # one poll job per account, the daily retention purge, and the leases' pass (workers sharing the state)
-    assert sorted(jobs) == ["demo", "leases", "purge"]
+    assert sorted(jobs) == ["demo", "leases", "purge"]  # one poll job per account, the leases kept, the daily purge
     assert jobs["purge"].func == service._scheduled_purge and jobs["purge"].trigger.interval == timedelta(hours=24)
     job = jobs["demo"]
     assert job.func == service._scheduled_poll and tuple(job.args) == ("demo",)
