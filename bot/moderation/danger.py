@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
@@ -62,6 +64,9 @@ class DangerData:
     urgent_model: LinearModel  # emergencies told by their symptoms, trained on the project's danger files
     urgent_model_support: float  # the same two probabilities for the urgent-care model
     urgent_model_urgent: float
+    # Where a cue family and a model, each unguarded, both put a message in the support tier, their
+    # agreement counts like two cue families (1 - (1-a)(1-b)), up to this score per category (0: the stronger alone).
+    agreement_caps: Mapping[Category, float]
 
 
 def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
@@ -91,6 +96,8 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         urgent_model=urgent_model,
         urgent_model_support=urgent_model_support,
         urgent_model_urgent=urgent_model_urgent,
+        agreement_caps=MappingProxyType({category: cue_file.number(f"model.agreement_cap.{category.value}", 0.0, 0.95)
+                                         for category in cues.DANGER}),
     )
 
 
@@ -243,14 +250,27 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         if not mine:
             continue
         cue_hits = [hit for hit in mine if hit.family.name != "model"]
-        # Different cue families add up; the model reads the same words, so it only competes.
+        # Different cue families add up; the model reads the same words, so it competes, and adds up
+        # with a cue family only where both agree unguarded, to at most the agreement cap.
         cue_score = cues.combined_score(tuple(cue_hits))
-        score = max(cue_score, max(hit.score for hit in mine))
+        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category]))
         # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
-        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= score else max(mine, key=lambda hit: hit.score)
+        strongest_model = max((hit.score for hit in mine if hit.family.name == "model"), default=0.0)
+        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= strongest_model else max(mine, key=lambda hit: hit.score)
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return _model_alone_defers(findings)
+
+
+def _agreement(hits: list[Hit], cap: float) -> float:
+    """Two sources that read a message differently and agree: the strongest unguarded cue family and
+    the model, each in the support tier or above, add up like two families, to at most `cap`. A guarded
+    hit (talk about the topic, a joke, a past event) never joins: its cap is the point of the guard."""
+    model = max((hit.score for hit in hits if hit.family.name == "model" and not hit.guard), default=0.0)
+    cue = max((hit.score for hit in hits if hit.family.name != "model" and not hit.guard), default=0.0)
+    if min(model, cue) < SUPPORT_SCORE:
+        return 0.0
+    return min(cap, round(1.0 - (1.0 - model) * (1.0 - cue), 4))
 
 
 def _model_alone_defers(findings: list[Finding]) -> tuple[Finding, ...]:
