@@ -130,7 +130,7 @@ def test_strong_signs_reach_the_urgent_tier(text: str, data: ModerationData) -> 
 def cues_alone(data: ModerationData) -> ModerationData:
     """The danger check with both models silent: what the cue families and listed wording say."""
     return dataclasses.replace(data, danger=dataclasses.replace(
-        data.danger, model_support=0.99, model_urgent=1.0, urgent_model_support=0.99, urgent_model_urgent=1.0))
+        data.danger, model_support=1.01, model_urgent=1.02, urgent_model_support=1.01, urgent_model_urgent=1.02))
 
 
 @pytest.mark.parametrize("text", [
@@ -153,6 +153,18 @@ def test_a_weaker_sign_the_model_agrees_with_reaches_the_urgent_tier(data: Moder
     off = dataclasses.replace(data, danger=dataclasses.replace(
         data.danger, agreement_caps={Category.SAFEGUARDING: 0.0, Category.URGENT_CARE: 0.0}))
     assert danger_score(text, off, Category.SAFEGUARDING) < URGENT
+
+
+def test_naming_the_topic_alone_needs_a_second_reader_for_the_urgent_tier(data: ModerationData) -> None:
+    # suicide_named is a `confirm` family: "suicidal" is said in talk about the topic as often as in a
+    # crisis, so alone it is the support tier; the model reading risk in the same message confirms it.
+    text = "I've been feeling suicidal"
+    alone = cues_alone(data)
+    assert "suicide_named" in families(text, data)
+    assert SUPPORT <= danger_score(text, alone, Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, data, Category.SAFEGUARDING) >= URGENT
+    # A second unguarded family confirms it too, with the models silent.
+    assert danger_score("I've been feeling suicidal and I've written a note for my family", alone, Category.SAFEGUARDING) >= URGENT
 
 
 def test_a_guarded_cue_never_adds_up_with_the_model(data: ModerationData) -> None:
@@ -232,6 +244,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -414,7 +427,7 @@ def test_urgent_care_model_probabilities_must_be_ordered(tmp_path: Path) -> None
     directory = tmp_path / "moderation"
     shutil.copytree(CONFIG, directory)
     cue_file = directory / cues.FILE
-    cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.9", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
+    cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.93", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
     with pytest.raises(ConfigError, match="urgent_care_urgent_probability"):
         load_moderation_data(directory)
 

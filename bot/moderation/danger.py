@@ -249,7 +249,8 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         mine += [hit for hit in models if hit.family.category is category]
         if not mine:
             continue
-        cue_hits = [hit for hit in mine if hit.family.name != "model"]
+        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine)
+        mine = [*cue_hits, *(hit for hit in mine if hit.family.name == "model")]
         # Different cue families add up; the model reads the same words, so it competes, and adds up
         # with a cue family only where both agree unguarded, to at most the agreement cap.
         cue_score = cues.combined_score(tuple(cue_hits))
@@ -260,6 +261,17 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return _model_alone_defers(findings)
+
+
+def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit]) -> list[Hit]:
+    """A `confirm` family alone (no other unguarded family, no model in the support tier or above)
+    keeps its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
+    confirmed = sum(1 for hit in cue_hits if not hit.guard) > 1 or any(
+        hit.family.name == "model" and not hit.guard and hit.score >= SUPPORT_SCORE for hit in hits)
+    if confirmed:
+        return cue_hits
+    below_urgent = round(URGENT_SCORE - 0.01, 4)
+    return [dataclasses.replace(hit, score=below_urgent) if hit.family.confirm and hit.score > below_urgent else hit for hit in cue_hits]
 
 
 def _agreement(hits: list[Hit], cap: float) -> float:
