@@ -60,7 +60,7 @@ class Family:
     groups: tuple[frozenset[str], ...]
     window: int
     weight: float
-    # A family that names the topic ("suicide", "domestic abuse", "sepsis") says as much in talk about
+    # A family that names the topic ("suicide", "domestic abuse", "self-harm") says as much in talk about
     # it as in a crisis: alone it stays below the urgent tier unless a model or another family agrees.
     confirm: bool = False
 

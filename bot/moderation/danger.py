@@ -13,6 +13,9 @@ Three sources, one score per category (the score sets the tier, see config/polic
   whose probabilities map onto the same score scale by the probabilities in danger_cues.toml's
   [model] table.
 The strongest source names the finding; the detail lists every family, phrase and model that spoke.
+Two readers that agree count for more than either: an unguarded cue family and a model both in the
+support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
+stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
 """
 
 from __future__ import annotations
