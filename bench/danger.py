@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.table import TABLE
 from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
-from bot.moderation.train import DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES_FILE, PROJECT_FILE, read_rows, split
+from bot.moderation.train import DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE, read_rows, split
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -40,6 +40,12 @@ SETS = (
     ("danger_voices3_uk held-out, safeguarding", DANGER_VOICES3_FILE, "safeguarding", True),
     ("danger_voices3_uk held-out, urgent care", DANGER_VOICES3_FILE, "urgent_care", True),
     ("danger_voices3_uk held-out, ordinary", DANGER_VOICES3_FILE, "ordinary", False),
+    ("danger_voices4_uk held-out, safeguarding", DANGER_VOICES4_FILE, "safeguarding", True),
+    ("danger_voices4_uk held-out, urgent care", DANGER_VOICES4_FILE, "urgent_care", True),
+    ("danger_voices4_uk held-out, ordinary", DANGER_VOICES4_FILE, "ordinary", False),
+    ("danger_voices5_uk held-out, safeguarding", DANGER_VOICES5_FILE, "safeguarding", True),
+    ("danger_voices5_uk held-out, urgent care", DANGER_VOICES5_FILE, "urgent_care", True),
+    ("danger_voices5_uk held-out, ordinary", DANGER_VOICES5_FILE, "ordinary", False),
 )
 
 

@@ -73,6 +73,13 @@ FIRES = [
     ("hypo", "he's diabetic and really shaky and confused"),
     ("sudden_headache", "a thunderclap headache came from nowhere"),
     ("fall_cant_get_up", "mum has fallen and can't get up"),
+    # Round 4: families added from the misses of danger_voices4_uk.csv's training part.
+    ("chemo_fever", "I'm on chemo and my temp is 38.2 and I'm shivery"),
+    ("testicle_pain", "my 13 year old has sudden pain in one testicle and is being sick"),
+    ("child_dehydrated", "my toddler has been vomiting all night and has sunken eyes"),
+    ("child_battery", "I think my daughter has put a watch battery in her mouth"),
+    ("age_gap", "my niece is 14 and she's going out with a 22 year old"),
+    ("not_seen", "my neighbour hasn't been seen for a week and isn't answering the door"),
 ]
 
 
@@ -96,6 +103,10 @@ NEAR_MISSES = [
     "my son's head teacher rang about the school trip",
     "my diabetic dad wants to know about the foot clinic",
     "I've just had my blood taken and feel fine",
+    "where can I buy a watch battery for my son's watch?",
+    "can you have the flu jab while on chemo?",
+    "my niece is 14 and wants to be a nurse like her 22 year old cousin",
+    "does the testicular cancer clinic run on Saturdays?",
 ]
 
 
@@ -116,14 +127,50 @@ def test_strong_signs_reach_the_urgent_tier(text: str, data: ModerationData) -> 
     assert max(danger_score(text, data, Category.SAFEGUARDING), danger_score(text, data, Category.URGENT_CARE)) >= URGENT
 
 
+def cues_alone(data: ModerationData) -> ModerationData:
+    """The danger check with both models silent: what the cue families and listed wording say."""
+    return dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, model_support=1.01, model_urgent=1.02, urgent_model_support=1.01, urgent_model_urgent=1.02))
+
+
 @pytest.mark.parametrize("text", [
     "I feel like such a burden",
     "I've been feeling hopeless lately",
     "my son banged his head on the table",
 ])
 def test_a_single_weaker_sign_is_the_support_tier(text: str, data: ModerationData) -> None:
-    score = max(danger_score(text, data, Category.SAFEGUARDING), danger_score(text, data, Category.URGENT_CARE))
+    alone = cues_alone(data)
+    score = max(danger_score(text, alone, Category.SAFEGUARDING), danger_score(text, alone, Category.URGENT_CARE))
     assert SUPPORT <= score < URGENT
+
+
+def test_a_weaker_sign_the_model_agrees_with_reaches_the_urgent_tier(data: ModerationData) -> None:
+    # The burden family alone is the support tier; the safeguarding model, which learnt from other
+    # people's words, reads risk in the same message: two readers agreeing add up like two families.
+    text = "I feel like such a burden"
+    assert danger_score(text, cues_alone(data), Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, data, Category.SAFEGUARDING) >= URGENT
+    off = dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, agreement_caps={Category.SAFEGUARDING: 0.0, Category.URGENT_CARE: 0.0}))
+    assert danger_score(text, off, Category.SAFEGUARDING) < URGENT
+
+
+def test_naming_the_topic_alone_needs_a_second_reader_for_the_urgent_tier(data: ModerationData) -> None:
+    # suicide_named is a `confirm` family: "suicidal" is said in talk about the topic as often as in a
+    # crisis, so alone it is the support tier; the model reading risk in the same message confirms it.
+    text = "I've been feeling suicidal"
+    alone = cues_alone(data)
+    assert "suicide_named" in families(text, data)
+    assert SUPPORT <= danger_score(text, alone, Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, data, Category.SAFEGUARDING) >= URGENT
+    # A second unguarded family confirms it too, with the models silent.
+    assert danger_score("I've been feeling suicidal and I've written a note for my family", alone, Category.SAFEGUARDING) >= URGENT
+
+
+def test_a_guarded_cue_never_adds_up_with_the_model(data: ModerationData) -> None:
+    # Talk about the topic caps the family and the model alike; agreement cannot undo the guard.
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.01, model_urgent=0.999))
+    assert danger_score("we did a suicide prevention walk on Saturday, brilliant turnout", eager, Category.SAFEGUARDING) < URGENT
 
 
 @pytest.mark.parametrize("text", [
@@ -172,8 +219,9 @@ def test_the_finding_names_the_family_and_the_words_it_read(data: ModerationData
 
 
 def test_two_weaker_families_together_reach_the_urgent_tier(data: ModerationData) -> None:
-    assert danger_score("I feel like such a burden", data, Category.SAFEGUARDING) < URGENT
-    assert danger_score("I feel like such a burden and I've sorted my affairs", data, Category.SAFEGUARDING) >= URGENT
+    alone = cues_alone(data)
+    assert danger_score("I feel like such a burden", alone, Category.SAFEGUARDING) < URGENT
+    assert danger_score("I feel like such a burden and I've sorted my affairs", alone, Category.SAFEGUARDING) >= URGENT
 
 
 # --- validation of the file
@@ -196,6 +244,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -378,7 +427,7 @@ def test_urgent_care_model_probabilities_must_be_ordered(tmp_path: Path) -> None
     directory = tmp_path / "moderation"
     shutil.copytree(CONFIG, directory)
     cue_file = directory / cues.FILE
-    cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.95", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
+    cue_file.write_text(cue_file.read_text(encoding="utf-8").replace("urgent_care_urgent_probability = 0.93", "urgent_care_urgent_probability = 0.5"), encoding="utf-8")
     with pytest.raises(ConfigError, match="urgent_care_urgent_probability"):
         load_moderation_data(directory)
 

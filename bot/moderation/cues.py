@@ -60,6 +60,9 @@ class Family:
     groups: tuple[frozenset[str], ...]
     window: int
     weight: float
+    # A family that names the topic ("suicide", "domestic abuse", "self-harm") says as much in talk about
+    # it as in a crisis: alone it stays below the urgent tier unless a model or another family agrees.
+    confirm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +133,8 @@ def _family(file: TomlFile, index: int, raw: object, concepts: set[str]) -> Fami
         raise file.error(key, "must be a table with name, category, requires, window and weight", "[[family]]")
     known = ("name", "category", "requires", "window", "weight")
     for name in raw:
-        if name not in known:
-            raise file.error(f"{key}.{name}", f"unknown key; known keys: {', '.join(known)}", f"{name} =")
+        if name not in (*known, "confirm"):
+            raise file.error(f"{key}.{name}", f"unknown key; known keys: {', '.join(known)}, confirm", f"{name} =")
     for name in known:
         if name not in raw:
             raise file.error(f"{key}.{name}", "is missing", "[[family]]")
@@ -156,7 +159,10 @@ def _family(file: TomlFile, index: int, raw: object, concepts: set[str]) -> Fami
         raise file.error(f"{key}.window", f"must be a whole number of words from 1 to {MAX_WINDOW}, found {window!r}", f'name = "{name}"')
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 < weight <= 1.0:
         raise file.error(f"{key}.weight", f"must be a number above 0 and at most 1, found {weight!r}", f'name = "{name}"')
-    return Family(name, Category(raw["category"]), tuple(groups), window, float(weight))
+    confirm = raw.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise file.error(f"{key}.confirm", f"must be true or false, found {confirm!r}", f'name = "{name}"')
+    return Family(name, Category(raw["category"]), tuple(groups), window, float(weight), confirm)
 
 
 def load_cues(directory: Path) -> CueBook:

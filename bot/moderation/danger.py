@@ -13,14 +13,19 @@ Three sources, one score per category (the score sets the tier, see config/polic
   whose probabilities map onto the same score scale by the probabilities in danger_cues.toml's
   [model] table.
 The strongest source names the finding; the detail lists every family, phrase and model that spoke.
+Two readers that agree count for more than either: an unguarded cue family and a model both in the
+support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
+stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding, Span
@@ -62,6 +67,9 @@ class DangerData:
     urgent_model: LinearModel  # emergencies told by their symptoms, trained on the project's danger files
     urgent_model_support: float  # the same two probabilities for the urgent-care model
     urgent_model_urgent: float
+    # Where a cue family and a model, each unguarded, both put a message in the support tier, their
+    # agreement counts like two cue families (1 - (1-a)(1-b)), up to this score per category (0: the stronger alone).
+    agreement_caps: Mapping[Category, float]
 
 
 def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
@@ -91,6 +99,8 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         urgent_model=urgent_model,
         urgent_model_support=urgent_model_support,
         urgent_model_urgent=urgent_model_urgent,
+        agreement_caps=MappingProxyType({category: cue_file.number(f"model.agreement_cap.{category.value}", 0.0, 0.95)
+                                         for category in cues.DANGER}),
     )
 
 
@@ -242,15 +252,40 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         mine += [hit for hit in models if hit.family.category is category]
         if not mine:
             continue
-        cue_hits = [hit for hit in mine if hit.family.name != "model"]
-        # Different cue families add up; the model reads the same words, so it only competes.
+        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine)
+        mine = [*cue_hits, *(hit for hit in mine if hit.family.name == "model")]
+        # Different cue families add up; the model reads the same words, so it competes, and adds up
+        # with a cue family only where both agree unguarded, to at most the agreement cap.
         cue_score = cues.combined_score(tuple(cue_hits))
-        score = max(cue_score, max(hit.score for hit in mine))
+        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category]))
         # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
-        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= score else max(mine, key=lambda hit: hit.score)
+        strongest_model = max((hit.score for hit in mine if hit.family.name == "model"), default=0.0)
+        leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= strongest_model else max(mine, key=lambda hit: hit.score)
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return _model_alone_defers(findings)
+
+
+def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit]) -> list[Hit]:
+    """A `confirm` family alone (no other unguarded family, no model in the support tier or above)
+    keeps its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
+    confirmed = sum(1 for hit in cue_hits if not hit.guard) > 1 or any(
+        hit.family.name == "model" and not hit.guard and hit.score >= SUPPORT_SCORE for hit in hits)
+    if confirmed:
+        return cue_hits
+    below_urgent = round(URGENT_SCORE - 0.01, 4)
+    return [dataclasses.replace(hit, score=below_urgent) if hit.family.confirm and hit.score > below_urgent else hit for hit in cue_hits]
+
+
+def _agreement(hits: list[Hit], cap: float) -> float:
+    """Two sources that read a message differently and agree: the strongest unguarded cue family and
+    the model, each in the support tier or above, add up like two families, to at most `cap`. A guarded
+    hit (talk about the topic, a joke, a past event) never joins: its cap is the point of the guard."""
+    model = max((hit.score for hit in hits if hit.family.name == "model" and not hit.guard), default=0.0)
+    cue = max((hit.score for hit in hits if hit.family.name != "model" and not hit.guard), default=0.0)
+    if min(model, cue) < SUPPORT_SCORE:
+        return 0.0
+    return min(cap, round(1.0 - (1.0 - model) * (1.0 - cue), 4))
 
 
 def _model_alone_defers(findings: list[Finding]) -> tuple[Finding, ...]:

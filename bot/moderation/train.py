@@ -69,6 +69,10 @@ DANGER_FILE = Path(__file__).parent / "training" / "danger_uk.csv"
 DANGER_VOICES_FILE = Path(__file__).parent / "training" / "danger_voices_uk.csv"
 # A third batch, written in round 3 of issue 10 by a writer who had not seen the cue lists (training/README.md).
 DANGER_VOICES3_FILE = Path(__file__).parent / "training" / "danger_voices3_uk.csv"
+# A fourth batch, round 4 of issue 10: the kinds the blind figures missed most, in new voices (training/README.md).
+DANGER_VOICES4_FILE = Path(__file__).parent / "training" / "danger_voices4_uk.csv"
+# Its second sitting, a separate file so the first sitting's split (whose training misses were read) stays put.
+DANGER_VOICES5_FILE = Path(__file__).parent / "training" / "danger_voices5_uk.csv"
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -83,7 +87,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r5"
+RECIPE = "r6"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -218,7 +222,11 @@ SPECS = (
                    (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
                    (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
                    (DANGER_VOICES3_FILE, "safeguarding", True), (DANGER_VOICES3_FILE, "urgent_care", False),
-                   (DANGER_VOICES3_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
+                   (DANGER_VOICES3_FILE, "ordinary", False), (DANGER_VOICES4_FILE, "safeguarding", True),
+                   (DANGER_VOICES4_FILE, "urgent_care", False), (DANGER_VOICES4_FILE, "ordinary", False),
+                   (DANGER_VOICES5_FILE, "safeguarding", True), (DANGER_VOICES5_FILE, "urgent_care", False),
+                   (DANGER_VOICES5_FILE, "ordinary", False),
+                   (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
     # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
@@ -226,7 +234,7 @@ SPECS = (
     # blue" are read by word prefixes the cue lists never listed.
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
-        also=(DANGER_FILE, DANGER_VOICES3_FILE),
+        also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
         negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
@@ -534,6 +542,7 @@ def write_holdout(data_dir: Path, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = [data_dir / spec.file for spec in SPECS if spec.hold_out] + [data_dir / file for spec in SPECS for file in spec.also]
     sources += [data_dir / file for spec in SPECS if spec.hold_out for file, _ in spec.positives] + [PROJECT_FILE, DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE]
+    sources += [DANGER_VOICES4_FILE, DANGER_VOICES5_FILE]
     for source in dict.fromkeys(sources):
         _, held = split(read_rows(source))
         with (out_dir / source.name.replace(".csv", "_heldout.csv")).open("w", encoding="utf-8", newline="") as handle:
