@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from adapters.base import AccountCheck, Adapter, Capabilities, FetchResult, RateBudget
-from adapters.sandbox import ScenarioMessage, load_scenario
-from bot.model import ActionKind, Author, Channel, Inbound, Platform
+from adapters.base import AccountCheck, Adapter, FetchResult, RateBudget
+from adapters.sandbox import CAPABILITIES, ScenarioMessage, load_scenario  # it can do what the sandbox can
+from bot.model import Author, Channel, Inbound, Platform
 
 STREAM_CHANNELS = {"comments": Channel.PUBLIC, "direct_messages": Channel.PRIVATE}
 PAGE_SIZE = 100  # items a read returns at most, like a platform's page
@@ -36,13 +36,6 @@ MIX: tuple[tuple[str, float], ...] = (
     ("verification", 0.01),
 )
 AUTHORS_PER_ACCOUNT = 400  # distinct people writing to each account
-CAPABILITIES = Capabilities(
-    actions=frozenset({ActionKind.REPLY, ActionKind.HIDE, ActionKind.UNHIDE, ActionKind.DELETE, ActionKind.BLOCK,
-                       ActionKind.UNBLOCK, ActionKind.MUTE, ActionKind.UNMUTE, ActionKind.POST_NOTICE}),
-    max_reply_length={Channel.PUBLIC: 1000, Channel.PRIVATE: 1000},
-    can_find_own_reply=True,
-    can_find_notice=True,
-)
 MESSAGE_KINDS = frozenset({"reply", "hide", "unhide", "delete"})  # actions on one message: never twice
 
 

@@ -127,9 +127,11 @@ def policy_file(tmp_path: Path, mode: str = "followers", per_day: int = 20, *, m
     assert 'follow = "partners"\nfollow_per_day = 20\n' in text, "config/policy.toml changed: update this test"
     text = text.replace('follow = "partners"\nfollow_per_day = 20\n', f'follow = "{mode}"\nfollow_per_day = {per_day}\n')
     if mute_abuse:
-        redirect = '  { kind = "reply", template = "abuse_redirect", channel = "same" },\n'
-        assert text.count(redirect) == 1
-        text = text.replace(redirect, redirect + '  { kind = "mute" },\n')
+        # the abuse rule's actions: hide, then the redirect (the swearing rule only redirects)
+        abuse = ('  { kind = "hide", fallback = { kind = "review", team = "comms" } },\n'
+                 '  { kind = "reply", template = "abuse_redirect", channel = "same" },\n')
+        assert text.count(abuse) == 1
+        text = text.replace(abuse, abuse + '  { kind = "mute" },\n')
     if dry_run:
         text = text.replace("dry_run = false", "dry_run = true")
     path = tmp_path / "policy.toml"

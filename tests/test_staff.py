@@ -9,7 +9,7 @@ file through a second `Store`, as the web console's process does.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -186,24 +186,7 @@ def test_two_moderators_racing_on_one_review_one_wins_and_only_one_block_is_plan
     """Two console processes, each with its own connection to the state file, press at the same moment."""
     now = later(desk)
     location = desk.service.settings.state_location
-    start = threading.Barrier(2)
-    results: dict[str, object] = {}
-
-    def press(who: StaffMember) -> None:
-        store = open_store(location)
-        try:
-            start.wait()
-            results[who.name] = staff.approve_block(store, who, desk.review_id, "", now)
-        except NotAllowed as refusal:
-            results[who.name] = refusal
-        finally:
-            store.close()
-
-    threads = [threading.Thread(target=press, args=(who,)) for who in (ALEX, BEA)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once(location, lambda store, who: staff.approve_block(store, who, desk.review_id, "", now))
     won = [name for name, result in results.items() if isinstance(result, int)]
     lost = [result for result in results.values() if isinstance(result, NotAllowed)]
     assert len(won) == 1 and len(lost) == 1
@@ -254,24 +237,7 @@ def test_two_moderators_undoing_one_hide_at_once_plan_one_unhide(desk: Desk) -> 
     (PostgreSQL; SQLite locks the whole file), so the second sees the first's undo and is refused."""
     hide_id = desk.done_action(desk.abuse_id, ActionKind.HIDE)
     location, now = desk.service.settings.state_location, later(desk)
-    start = threading.Barrier(2)
-    results: dict[str, object] = {}
-
-    def press(who: StaffMember) -> None:
-        store = open_store(location)
-        try:
-            start.wait()
-            results[who.name] = staff.undo(store, who, hide_id, "sarcasm", now)
-        except NotAllowed as refusal:
-            results[who.name] = refusal
-        finally:
-            store.close()
-
-    threads = [threading.Thread(target=press, args=(who,)) for who in (ALEX, BEA)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once(location, lambda store, who: staff.undo(store, who, hide_id, "sarcasm", now))
     assert sorted(type(result).__name__ for result in results.values()) == ["NotAllowed", "int"], results
     assert len(desk.store.read("SELECT id FROM actions WHERE undoes=?", (hide_id,))) == 1
 
@@ -523,3 +489,27 @@ def test_forgetting_a_person_reaches_the_staff_tables_and_keeps_what_staff_did(d
     assert [what for what, _, _ in audit] == ["record_appeal", "assign", "note_alert", "dismissed"]
     assert all(target == "(erased)" and reason == "(erased)" for what, target, reason in audit if what != "note_alert")
     assert not any("truthseeker" in f"{target} {reason}" for _, target, reason in audit)
+
+
+def _at_once(location: str, press: Callable[[Store, StaffMember], int]) -> dict[str, object]:
+    """Alex and Bea press at the same moment from two processes' worth of connections to the state:
+    each one's planned action id, or the refusal it got."""
+    start = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def one(who: StaffMember) -> None:
+        store = open_store(location)
+        try:
+            start.wait()
+            results[who.name] = press(store, who)
+        except NotAllowed as refusal:
+            results[who.name] = refusal
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=one, args=(who,)) for who in (ALEX, BEA)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
