@@ -26,6 +26,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -204,6 +205,7 @@ class _SerialisedConnection(sqlite3.Connection):
         return {table: [(row[1], row[2]) for row in self.execute(f'PRAGMA table_info("{table}")')] for table in tables}
 
 
+WAL_ATTEMPTS = 40  # about 40 s in all, four times the busy timeout, before a locked file is reported
 _FOR_UPDATE = re.compile(r"\s+FOR UPDATE\b")
 # PostgreSQL's transaction-scoped advisory lock under which migrations and rooms' schemas are made:
 # two workers starting at once make them once.
@@ -217,6 +219,20 @@ _POSTGRES_FUNCTIONS = (
     "ELSE joined || separator || item END'",
     "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = housebot_concat, STYPE = text)",
 )
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (it stays so). Switching takes the file's exclusive lock, for which
+    SQLite does not wait: two workers opening a new file at once saw "database is locked". The
+    loser waits a moment and finds the file switched by the winner (at most the busy timeout)."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as problem:
+            if "locked" not in str(problem) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def is_postgres_url(location: str | Path) -> bool:
@@ -429,7 +445,7 @@ class Store:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA busy_timeout=10000")
             if not read_only:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                _use_wal(self._db)
             self._db.execute("PRAGMA foreign_keys=ON")
             self.version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
             if self.version > SCHEMA_VERSION:
