@@ -316,7 +316,7 @@ def worker_main(folder: Path, index: int) -> int:
     return 0
 
 
-def run_processes(spec: RunSpec, cluster: pgcluster.Cluster | None = None) -> Result:
+def run_processes(spec: RunSpec, cluster: pgcluster.PostgresCluster | None = None) -> Result:
     """Launch the workers, wait for them, then read the state and the platform's record."""
     folder = Path(spec.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     base = RunSpec(accounts=0, workers=0, state="", folder="", per_minute=args.rate, poll_seconds=args.poll,
                    latency_seconds=args.latency_ms / 1000, warmup_seconds=args.warmup, measure_seconds=args.measure,
                    drain_seconds=args.drain, hours=args.hours, lease_seconds=args.lease_seconds)
-    cluster = pgcluster.Cluster.start() if args.state == "postgresql" else None
+    cluster = pgcluster.deployed_cluster() if args.state == "postgresql" else None
     try:
         results = run_all(base, args.accounts, args.workers, root, cluster, args.json, args.repeat)
     finally:
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(base: RunSpec, accounts_list: list[int], workers_list: list[int], root: Path,
-            cluster: pgcluster.Cluster | None, json_path: Path, repeat: int = 1) -> list[Result]:
+            cluster: pgcluster.PostgresCluster | None, json_path: Path, repeat: int = 1) -> list[Result]:
     """Every configuration in turn, `repeat` times each on a new state, keeping the medians; the
     JSON file is rewritten after each configuration."""
     results: list[Result] = []
