@@ -37,7 +37,6 @@ from adapters.base import RateBudget
 from bench import pgcluster
 from bench.simulated import (MESSAGE_KINDS, Activity, ActivityLog, Arrivals, Messages, SimulatedAdapter, message_id,
                              read_activity, utc)
-from bot import service as service_module
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.store import HANDLED, Store, open_store
@@ -135,22 +134,6 @@ def bench_settings(spec: RunSpec, worker: str = "bench-0") -> Settings:
         "HOUSEBOT_DATA_DIR": str(folder / "data"),
     }
     return load_settings(env, folder / ".env")
-
-
-def bench_service(settings: Settings, **kwargs: object) -> Service:
-    """The real service, except that the verification reply names only the first two accounts.
-
-    `bot.service.settings_values` lists every configured account in `{official_accounts}`, and
-    the replies are checked at start-up against X's 280 characters: past a handful of accounts
-    (here: five) the settings no longer load. That is a finding of this bench, noted in
-    bench/SCALE.md; the bench side-steps it so the rest can be measured."""
-    few = replace(settings, accounts=settings.accounts[:2])
-    real_values = service_module.settings_values
-    service_module.settings_values = lambda _: real_values(few)
-    try:
-        return Service(settings, **kwargs)  # type: ignore[arg-type]
-    finally:
-        service_module.settings_values = real_values
 
 
 def open_state(location: str) -> Store:
@@ -266,8 +249,8 @@ def run_stepped(spec: RunSpec, step: timedelta = timedelta(seconds=1)) -> Result
     log = ActivityLog(Path(spec.folder) / "activity", "w0")
     store = open_state(spec.state)
     counter = StatementCounter(store)
-    service = bench_service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
-                            store=store, out=open(os.devnull, "w"))
+    service = Service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
+                      store=store, out=open(os.devnull, "w"))
     start, end = spec.window
     statements = {}
     while clock.now < spec.stop_at:
@@ -298,8 +281,8 @@ def worker_main(folder: Path, index: int) -> int:
     store = open_state(spec.state)
     counter = StatementCounter(store) if backend(spec.state) == "sqlite" else None
     log = ActivityLog(folder / "activity", f"w{index}")
-    service = bench_service(settings, adapters=simulated_adapters(spec, log, lambda: datetime.now(timezone.utc)),
-                            store=store, out=open(os.devnull, "w"))
+    service = Service(settings, adapters=simulated_adapters(spec, log, lambda: datetime.now(timezone.utc)),
+                      store=store, out=open(os.devnull, "w"))
     ready_at = time.time()
     service.start()
     start, end = spec.window
