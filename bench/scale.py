@@ -37,7 +37,6 @@ from adapters.base import RateBudget
 from bench import pgcluster
 from bench.simulated import (MESSAGE_KINDS, Activity, ActivityLog, Arrivals, Messages, SimulatedAdapter, message_id,
                              read_activity, utc)
-from bot import service as service_module
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.store import HANDLED, Store, open_store
@@ -135,22 +134,6 @@ def bench_settings(spec: RunSpec, worker: str = "bench-0") -> Settings:
         "HOUSEBOT_DATA_DIR": str(folder / "data"),
     }
     return load_settings(env, folder / ".env")
-
-
-def bench_service(settings: Settings, **kwargs: object) -> Service:
-    """The real service, except that the verification reply names only the first two accounts.
-
-    `bot.service.settings_values` lists every configured account in `{official_accounts}`, and
-    the replies are checked at start-up against X's 280 characters: past a handful of accounts
-    (here: five) the settings no longer load. That is a finding of this bench, noted in
-    bench/SCALE.md; the bench side-steps it so the rest can be measured."""
-    few = replace(settings, accounts=settings.accounts[:2])
-    real_values = service_module.settings_values
-    service_module.settings_values = lambda _: real_values(few)
-    try:
-        return Service(settings, **kwargs)  # type: ignore[arg-type]
-    finally:
-        service_module.settings_values = real_values
 
 
 def open_state(location: str) -> Store:
@@ -266,8 +249,8 @@ def run_stepped(spec: RunSpec, step: timedelta = timedelta(seconds=1)) -> Result
     log = ActivityLog(Path(spec.folder) / "activity", "w0")
     store = open_state(spec.state)
     counter = StatementCounter(store)
-    service = bench_service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
-                            store=store, out=open(os.devnull, "w"))
+    service = Service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
+                      store=store, out=open(os.devnull, "w"))
     start, end = spec.window
     statements = {}
     while clock.now < spec.stop_at:
@@ -298,8 +281,8 @@ def worker_main(folder: Path, index: int) -> int:
     store = open_state(spec.state)
     counter = StatementCounter(store) if backend(spec.state) == "sqlite" else None
     log = ActivityLog(folder / "activity", f"w{index}")
-    service = bench_service(settings, adapters=simulated_adapters(spec, log, lambda: datetime.now(timezone.utc)),
-                            store=store, out=open(os.devnull, "w"))
+    service = Service(settings, adapters=simulated_adapters(spec, log, lambda: datetime.now(timezone.utc)),
+                      store=store, out=open(os.devnull, "w"))
     ready_at = time.time()
     service.start()
     start, end = spec.window
@@ -316,7 +299,7 @@ def worker_main(folder: Path, index: int) -> int:
     return 0
 
 
-def run_processes(spec: RunSpec, cluster: pgcluster.Cluster | None = None) -> Result:
+def run_processes(spec: RunSpec, cluster: pgcluster.PostgresCluster | None = None) -> Result:
     """Launch the workers, wait for them, then read the state and the platform's record."""
     folder = Path(spec.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -436,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     base = RunSpec(accounts=0, workers=0, state="", folder="", per_minute=args.rate, poll_seconds=args.poll,
                    latency_seconds=args.latency_ms / 1000, warmup_seconds=args.warmup, measure_seconds=args.measure,
                    drain_seconds=args.drain, hours=args.hours, lease_seconds=args.lease_seconds)
-    cluster = pgcluster.Cluster.start() if args.state == "postgresql" else None
+    cluster = pgcluster.deployed_cluster() if args.state == "postgresql" else None
     try:
         results = run_all(base, args.accounts, args.workers, root, cluster, args.json, args.repeat)
     finally:
@@ -448,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(base: RunSpec, accounts_list: list[int], workers_list: list[int], root: Path,
-            cluster: pgcluster.Cluster | None, json_path: Path, repeat: int = 1) -> list[Result]:
+            cluster: pgcluster.PostgresCluster | None, json_path: Path, repeat: int = 1) -> list[Result]:
     """Every configuration in turn, `repeat` times each on a new state, keeping the medians; the
     JSON file is rewritten after each configuration."""
     results: list[Result] = []

@@ -103,8 +103,22 @@ def settings_values(settings: Settings) -> dict[str, str]:
         "phone": org.phone,
         "website": org.website,
         "other_channels": " or ".join(org.other_channels) or org.phone,
-        "official_accounts": ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts),
+        "official_accounts": official_accounts(settings, names),
     }
+
+
+# Past this many characters the list of accounts no longer fits a verification reply on X (280),
+# beside the rest of its words: the reply then points to the website, which lists them all.
+OFFICIAL_ACCOUNTS_MAX = 120
+
+
+def official_accounts(settings: Settings, names: dict[str, str]) -> str:
+    """The official accounts in words, for "is this really you?": listed while they fit a reply;
+    an organisation with many accounts points people to its website instead."""
+    listed = ", ".join(f"{a.handle} on {names[a.platform.value]}" for a in settings.accounts)
+    if len(listed) <= OFFICIAL_ACCOUNTS_MAX:
+        return listed
+    return f"the ones listed on our website, {settings.organisation.website}"
 
 
 class _StopAccount(Exception):

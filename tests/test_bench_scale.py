@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.scale import RunSpec, StepClock, analyse, bench_service, open_state, run_stepped, simulated_adapters, \
+from bench.scale import RunSpec, StepClock, analyse, open_state, run_stepped, simulated_adapters, \
     state_rows, write_settings
 from bench.simulated import Activity, ActivityLog, Arrivals, Messages, read_activity, utc
+from bot.service import Service
 
 EPOCH = datetime(2027, 1, 14, 10, 0, tzinfo=timezone.utc).timestamp()
 
@@ -64,8 +65,8 @@ def test_a_takeover_on_the_same_state_and_platform_recreates_nothing(tmp_path: P
     halfway = spec.window[0] + timedelta(seconds=10)
     for worker in ("w0", "w1"):
         log = ActivityLog(tmp_path / "activity", worker)
-        service = bench_service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
-                                store=open_state(spec.state), out=open("/dev/null", "w"))
+        service = Service(settings, clock=clock, adapters=simulated_adapters(spec, log, clock, sleep=lambda _: None),
+                          store=open_state(spec.state), out=open("/dev/null", "w"))
         until = halfway if worker == "w0" else spec.stop_at
         while clock.now < until:
             service.tick()

@@ -35,6 +35,8 @@ from bot.replies import (
     validate_replies,
 )
 from bot.replies_cli import check_replies_command, format_error, preview_command
+from bot.service import settings_values
+from tests.helpers import ALWAYS_OPEN_TABLE, write_settings
 
 RESPONSES = Path(__file__).resolve().parent.parent / "responses"
 LONDON = ZoneInfo("Europe/London")
@@ -374,6 +376,24 @@ def test_real_settings_values_pass_and_are_used_for_lengths() -> None:
     long_channels = {"other_channels": "our phone line, " * 40}
     errors = validate_replies(RESPONSES, LIMITS, values=long_channels)
     assert errors and all("on x (public)" in error.problem for error in errors)
+
+
+def _accounts(count: int) -> str:
+    return "".join(f'\n[[accounts]]\nname = "demo{n}"\ntype = "sandbox"\nhandle = "@NHSLeedsDemoAccount{n}"\n'
+                   + ALWAYS_OPEN_TABLE for n in range(count))
+
+
+def test_a_few_accounts_are_listed_in_the_verification_reply(tmp_path: Path) -> None:
+    values = settings_values(write_settings(tmp_path, _accounts(2)))
+    assert values["official_accounts"] == "@NHSLeedsDemoAccount0 on the sandbox, @NHSLeedsDemoAccount1 on the sandbox"
+    assert validate_replies(RESPONSES, LIMITS, values=values) == []
+
+
+def test_many_accounts_point_to_the_website_and_the_settings_still_load(tmp_path: Path) -> None:
+    settings = write_settings(tmp_path, _accounts(12))
+    values = settings_values(settings)
+    assert values["official_accounts"] == f"the ones listed on our website, {settings.organisation.website}"
+    assert validate_replies(RESPONSES, LIMITS, values=values) == []  # every wording fits X's 280 characters
 
 
 # ---------------------------------------------------------------------------------------------

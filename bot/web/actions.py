@@ -67,21 +67,23 @@ def _assign(store: Store, settings: Settings, who: staff.StaffMember, review_id:
     return f"Review {review_id} assigned to {form.get('to', '').strip()}."
 
 
+def _chosen_kind(form: Form, refusal: str) -> ActionKind:
+    """The action kind a form's buttons name; anything else is refused with the page's own sentence."""
+    try:
+        return ActionKind(form.get("kind", ""))
+    except ValueError:
+        raise staff.NotAllowed(refusal) from None
+
+
 def _take_down(store: Store, settings: Settings, who: staff.StaffMember, inbound_id: int, form: Form,
                now: datetime) -> str:
-    try:
-        kind = ActionKind(form.get("kind", ""))
-    except ValueError:
-        raise staff.NotAllowed("Choose hide or delete.") from None
+    kind = _chosen_kind(form, "Choose hide or delete.")
     staff.take_down(store, who, inbound_id, kind, form.get("reason", ""), now)
     return f"{kind.value.capitalize()} planned: {CARRIED_OUT}."
 
 
 def _follow(store: Store, settings: Settings, who: staff.StaffMember, inbound_id: int, form: Form, now: datetime) -> str:
-    try:
-        kind = ActionKind(form.get("kind", ""))
-    except ValueError:
-        raise staff.NotAllowed("Choose follow or unfollow.") from None
+    kind = _chosen_kind(form, "Choose follow or unfollow.")
     staff.follow_author(store, who, inbound_id, kind, form.get("reason", ""), now)
     return f"{kind.value.capitalize()} planned: {CARRIED_OUT}."
 
