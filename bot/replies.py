@@ -16,6 +16,7 @@ and text over a platform's length limit counted the platform's own way.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 import tomllib
@@ -260,10 +261,15 @@ class Template:
     def variants_for(self, channel: Channel, platform: Platform) -> tuple[Variant, ...]:
         return self.variants.get((channel, platform)) or self.variants[(channel, None)]
 
-    def placeholders(self) -> frozenset[str]:
-        return frozenset(
-            name for variants in self.variants.values() for v in variants for name in v.placeholders
-        )
+    # Every placeholder any wording uses, sorted: worked out once, read by every reply.
+    _placeholders: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        used = {name for variants in self.variants.values() for v in variants for name in v.placeholders}
+        object.__setattr__(self, "_placeholders", tuple(sorted(used)))
+
+    def placeholders(self) -> tuple[str, ...]:
+        return self._placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,22 +478,30 @@ def _pick(
 ) -> tuple[str, int]:
     """The first wording, in an order fixed by the seed, that fits and was not just used."""
     start = int.from_bytes(hashlib.sha256(f"{template}\0{seed}".encode()).digest()[:8], "big") % len(variants)
-    order = [(start + step) % len(variants) for step in range(len(variants))]
-    fitting = [i for i in order if limit is None or reply_length(variants[i].fill(values), platform) <= limit]
-    if not fitting:
+    first_fitting: tuple[str, int] | None = None
+    first_author_ok: tuple[str, int] | None = None
+    for step in range(len(variants)):  # stops at the first wording that passes every test
+        index = (start + step) % len(variants)
+        text = variants[index].fill(values)
+        if limit is not None and reply_length(text, platform) > limit:
+            continue
+        first_fitting = first_fitting or (text, index)
+        if avoid_text and variants[index].same_wording_in(avoid_text):
+            continue
+        first_author_ok = first_author_ok or (text, index)
+        if not any(variants[index].same_wording_in(t) for t in avoid_texts):
+            return text, index
+    if first_fitting is None:
         raise ValueError(
             f"every wording of {template!r} is over the {platform.value} limit of {limit} with these values"
         )
-    author_ok = [i for i in fitting if not (avoid_text and variants[i].same_wording_in(avoid_text))]
-    thread_ok = [i for i in author_ok if not any(variants[i].same_wording_in(t) for t in avoid_texts)]
-    index = (thread_ok or author_ok or fitting)[0]
-    return variants[index].fill(values), index
+    return first_author_ok or first_fitting
 
 
 def _checked_values(template: Template, values: Mapping[str, str]) -> dict[str, str]:
     """Every placeholder the template uses, cleaned where it comes from a user; no KeyError."""
     filled: dict[str, str] = {}
-    for name in sorted(template.placeholders()):
+    for name in template.placeholders():
         if name not in values:
             raise ValueError(f"reply template {template.name!r} needs a value for placeholder {{{name}}}")
         filled[name] = (
@@ -496,6 +510,7 @@ def _checked_values(template: Template, values: Mapping[str, str]) -> dict[str, 
     return filled
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked for the same author's name in every reply
 def clean_user_value(name: str, value: str) -> str:
     """A display name or handle made safe to repeat in public.
 
