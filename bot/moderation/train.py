@@ -165,7 +165,7 @@ WISHING = frozenset({"hope", "hoping", "hopefully"})
 # Cue families the threat model reads no feature of (`reads_cues`): who is named, a time or an
 # intent, a wish and a place someone goes sit in nearly every ordinary message too; like the words
 # above they are left to the cues, and the model reads the families of harm, weapons and menace.
-THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in ("target", "person", "intent", "wish", "routine", "aimed_at"))
+THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back"))
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
