@@ -89,6 +89,7 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("the reception at Harehills will need a glazier by Friday", "damage"),
     ("that pharmacist deserves a good kicking", "harm_to"),
     ("I'll make that midwife pay for every minute my wife suffered", "made_to_pay"),
+    ("Consider yourself warned, Dr Patel.", "veiled_said"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
