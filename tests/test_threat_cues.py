@@ -90,6 +90,8 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("that pharmacist deserves a good kicking", "harm_to"),
     ("I'll make that midwife pay for every minute my wife suffered", "made_to_pay"),
     ("Consider yourself warned, Dr Patel.", "veiled_said"),
+    ("those people need stringing up, every last one", "needs_doing"),
+    ("Ward 12. Friday night. I've got a knife.", "armed"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
