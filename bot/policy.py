@@ -47,6 +47,11 @@ SAME_CHANNEL = "same"
 SUPPORT_LINE = "support_line"  # the template of the danger support tier's gentle line
 SUPPORT_RULE = "danger.support"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
+# What a threat keeps in the danger support tier: it is hidden, its author is not muted or blocked by the bot;
+# only a confident one (a listed wording or cue scores 0.9, the model seldom): a self-harm message the
+# threat model half-reads as violence stays in view.
+THREAT_HIDING = frozenset({ActionKind.HIDE, ActionKind.DELETE})
+THREAT_HIDDEN_FROM = 0.9
 ATTACHMENT_RULE = "attachment.unread"
 # What is left of a message once mentions and links are taken out: a photo tweet's text is often
 # only "@NHSLeeds https://t.co/...", which says nothing a person should not look at.
@@ -487,20 +492,24 @@ def _fit(step: PolicyAction, rule_id: str, reason: str, inbound: Inbound, contex
                    fallback=fallback)]
 
 
-def _kept_in_view(actions: list[Action], review_team: str) -> list[Action]:
-    """A message that may come from someone in danger is never hidden, deleted, muted or blocked:
-    each such step becomes a routine review, so a person decides with the whole message in view."""
+def _kept_in_view(actions: list[Action], review_team: str, keep: frozenset[ActionKind] = frozenset()) -> list[Action]:
+    """A message that may come from someone in danger is never hidden, deleted, muted or blocked
+    (but for the steps in `keep`): each such step becomes a routine review, so a person decides
+    with the whole message in view."""
     return [
         Action(ActionKind.REVIEW, a.rule, f"{a.reason} (not {a.kind.value}: the author may be in danger; a person decides)",
-               team=review_team) if a.kind in MODERATION_KINDS else a
+               team=review_team) if a.kind in MODERATION_KINDS and a.kind not in keep else a
         for a in actions
     ]
 
 
-def _with_support(actions: list[Action], inbound: Inbound, tiers: DangerTiers, review_team: str) -> list[Action]:
+def _with_support(actions: list[Action], inbound: Inbound, tiers: DangerTiers, review_team: str,
+                  threat: bool = False) -> list[Action]:
     """The support tier: the normal actions, never a hide, the support line with the first reply
-    (or as the only reply), and a routine alert so a person looks."""
-    kept = _kept_in_view(actions, review_team)
+    (or as the only reply), and a routine alert so a person looks. A confident `threat` stays
+    hidden: the support tier is a moderate reading ("nothing to lose" beside a blade), a threat to
+    staff left in public view is not, and the author still gets the support line and a person looks."""
+    kept = _kept_in_view(actions, review_team, THREAT_HIDING if threat else frozenset())
     first_reply = next((i for i, a in enumerate(kept) if a.kind is ActionKind.REPLY), None)
     if first_reply is None:
         kept.append(Action(ActionKind.REPLY, SUPPORT_RULE, tiers.support_reason, inbound.channel, SUPPORT_LINE,
@@ -575,7 +584,9 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
     if tier is DangerTier.URGENT:
         actions = _kept_in_view(actions, policy.review_team)
     elif tier is DangerTier.SUPPORT:  # after the reply limit: it never holds back the support line
-        actions = _with_support(actions, inbound, policy.danger, policy.review_team)
+        confident_threat = category is Category.THREAT and any(
+            f.category is Category.THREAT and f.score >= THREAT_HIDDEN_FROM for f in findings)
+        actions = _with_support(actions, inbound, policy.danger, policy.review_team, threat=confident_threat)
         rule_ids.append(SUPPORT_RULE)
     actions.sort(key=lambda a: _ACTION_ORDER.get(a.kind, 2))
     unique = list(dict.fromkeys(actions))

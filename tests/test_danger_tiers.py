@@ -2,7 +2,8 @@
 
 Urgent tier (score >= urgent_threshold): the urgent signposting reply and an urgent alert. Support
 tier (support_threshold <= score < urgent_threshold): the normal decision, a support line with
-its reply (or alone) and a routine alert. Never hidden at either tier; the reply limit never
+its reply (or alone) and a routine alert. Never hidden at either tier, but for a threat in the support
+tier (hidden, with the support line); the reply limit never
 holds back a danger reply.
 """
 
@@ -98,7 +99,10 @@ TIERS = [
     pytest.param([(S, 0.5), (P, 0.9)], DangerTier.SUPPORT, ["review>comms", "reply@public", "alert>safeguarding"],
                  id="spam-is-not-hidden-in-the-support-tier"),
     pytest.param([(S, 0.5), (T, 0.9)], DangerTier.SUPPORT,
-                 ["review>comms", "alert>security!", "reply@public+support", "alert>safeguarding"], id="threat-reviewed-not-hidden"),
+                 ["hide", "alert>security!", "reply@public+support", "alert>safeguarding"], id="threat-hidden-with-the-support-line"),
+    pytest.param([(S, 0.5), (T, 0.8)], DangerTier.SUPPORT,
+                 ["review>comms", "alert>security!", "reply@public+support", "alert>safeguarding"], id="a-less-sure-threat-reviewed-not-hidden"),
+    pytest.param([(S, 0.9), (T, 0.9)], DangerTier.URGENT, ["reply@public", "alert>safeguarding!"], id="urgent-danger-and-threat-signposted-not-hidden"),
 ]
 
 
@@ -109,7 +113,7 @@ def test_findings_to_tier_to_actions(found: list[tuple[Category, float]], tier: 
     assert decision.danger_tier is tier
     assert steps(decision) == expected
     assert not {ActionKind.HIDE, ActionKind.DELETE, ActionKind.MUTE, ActionKind.BLOCK} & {a.kind for a in decision.actions} \
-        or tier is DangerTier.NONE
+        or tier is DangerTier.NONE or (tier is DangerTier.SUPPORT and (T, 0.9) in found)
 
 
 def test_the_reply_limit_never_holds_back_a_danger_reply() -> None:

@@ -385,6 +385,10 @@ def test_swearing_at_nobody_is_told_apart_from_swearing_at_a_person(text: str, c
     "immigrants coming over here clogging up the hospitals, send the lot of them back",
     "those eastern europeans are all on the take",
     "junkies deserve nowt, let them rot",
+    "male nurses are a joke, get a proper job",                         # round 5: roles, ages, regions
+    "doctors from abroad haven't got a clue, half of them",
+    "typical millennials on reception, clueless and glued to their phones",
+    "pensioners are a drain on the NHS and always will be",
 ])
 def test_a_demeaned_group_is_abuse_without_a_listed_word(text: str, data: ModerationData) -> None:
     found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
@@ -396,6 +400,10 @@ def test_a_demeaned_group_is_abuse_without_a_listed_word(text: str, data: Modera
     "the disabled toilet was filthy again",
     "do you run a clinic for women with endometriosis?",
     "refugees can register with a GP, can't they?",
+    "old people waiting 12 hours on a trolley is a joke",              # round 5: a complaint for a group
+    "pensioners shouldn't be treated like this, my nan waited all day",
+    "no wonder elderly people are scared to come in",
+    "are there any clinics for junior doctors who feel burnt out?",
 ])
 def test_talk_about_a_group_or_its_abuse_is_not_abuse(text: str, data: ModerationData) -> None:
     assert not any(f.check.startswith("abuse.cue") for f in classify(text, CONTEXT, data))

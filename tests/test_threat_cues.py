@@ -80,6 +80,18 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("would love to see that consultant end up in a ditch", "harm_to"),
     ("I'm getting back at that receptionist, wait and see", "revenge"),
     ("remember my face nurse, you'll see it again", "veiled"),
+    # round 5: violence urged on a group or in the passive, damage to a place, making someone pay
+    ("the whole lot of them want rounding up and they should all be shot", "urged"),
+    ("every single asylum seeker needs to be wiped off the map", "urged"),
+    ("bomb those protesters and be done with it", "harm_group"),
+    ("those people should all die, simple as", "should_die"),
+    ("i'll wreck the waiting room at the walk in centre", "damage"),
+    ("the reception at Harehills will need a glazier by Friday", "damage"),
+    ("that pharmacist deserves a good kicking", "harm_to"),
+    ("I'll make that midwife pay for every minute my wife suffered", "made_to_pay"),
+    ("Consider yourself warned, Dr Patel.", "veiled_said"),
+    ("those people need stringing up, every last one", "needs_doing"),
+    ("Ward 12. Friday night. I've got a knife.", "armed"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)

@@ -61,6 +61,8 @@ THREAT_ROUND3_FILE = Path(__file__).parent / "training" / "threat_uk_round3.csv"
 # A fourth, written in round 4 of issue 10 in further voices (wishes, places, veiled warnings; training/README.md).
 THREAT_ROUND4_FILE = Path(__file__).parent / "training" / "threat_uk_round4.csv"
 SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
+# Round 5: threats, abuse, angry complaints and near misses by an independent writer who never saw the project (training/README.md).
+THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -157,7 +159,10 @@ STAFF_AND_PLACES = frozenset(
 # Monday" 0.97. A time is an intent cue's job (threat.toml's `intent`), beside a word of harm.
 WHEN_AND_TELLING = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday mon tues wed thurs fri sat sun today tonight "
-    "tomorrow tmrw tmw next weekend morning afternoon evening week month tell told telling inform see seeing".split()
+    "tomorrow tmrw tmw next weekend morning afternoon evening week month tell told telling inform see seeing "
+    # Round 5: the independent writer's threats name a time ("Car park tonight", "every night outside"),
+    # and the r6 probe read "I pray for the doctors and nurses every night" at 0.85.
+    "night nights every day days soon hour hours minute minutes weeks arvo 9am 24 7".split()
 )
 # A wish is the `wish` cue's job, beside a target and a harm: trained on ETHOS's wishes, the model
 # scored "I hope the nurses get a proper break this Christmas" 0.83 on "hope" alone.
@@ -165,7 +170,7 @@ WISHING = frozenset({"hope", "hoping", "hopefully"})
 # Cue families the threat model reads no feature of (`reads_cues`): who is named, a time or an
 # intent, a wish and a place someone goes sit in nearly every ordinary message too; like the words
 # above they are left to the cues, and the model reads the families of harm, weapons and menace.
-THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in ("target", "person", "intent", "wish", "routine", "aimed_at"))
+THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back"))
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
@@ -176,6 +181,7 @@ SPECS = (
     ModelSpec(
         "abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5, also=(PRECISION_FILE,),
         negatives=(("complaint_preotiuc2019_dev.csv", ""),), project_labels=(("ordinary", False), ("complaint", False)),
+        own_files=((THREAT_WRITER5_FILE, "abuse", True), (THREAT_WRITER5_FILE, "complaint", False), (THREAT_WRITER5_FILE, "ordinary", False)),
     ),
     ModelSpec(
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
@@ -203,7 +209,7 @@ SPECS = (
                    ("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
-        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE), project_labels=(("ordinary", False), ("complaint", False)),
         c=4.0, project_weight=3.0, reads_cues=True,
         drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT,
     ),
