@@ -456,3 +456,18 @@ def test_round3_wordings_reach_the_urgent_tier(text: str, category: Category, da
 ])
 def test_round3_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+# Round 5: the support tier starts low (recall first), so a greeting or a thank-you is never asked
+# of either model: shown here with both models made to speak at any probability.
+@pytest.mark.parametrize("text", ["hiya 👋", "Thank you so much!!", "morning all", "cheers mate x", "thanks again, lovely team"])
+def test_greetings_and_thanks_never_get_a_danger_finding(text: str, data: ModerationData) -> None:
+    eager = dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, model_support=0.01, model_urgent=0.999, urgent_model_support=0.01, urgent_model_urgent=0.999))
+    assert not [f for f in classify(text, CONTEXT, eager) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+
+
+def test_a_thank_you_that_says_more_is_still_read(data: ModerationData) -> None:
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.01, model_urgent=0.999))
+    findings = classify("thanks for everything, I won't be around to need you much longer", CONTEXT, eager)
+    assert Category.SAFEGUARDING in {f.category for f in findings}

@@ -33,6 +33,7 @@ from bot.moderation import cues
 from bot.moderation.config import TomlFile
 from bot.moderation.cues import CueBook, Family, Hit
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.text import features
 
 if TYPE_CHECKING:
@@ -181,9 +182,12 @@ def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, fami
     return found
 
 
-def _model_hits(message: Message, reading: cues.Reading, data: DangerData) -> list[Hit]:
+def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleasantries: frozenset[str]) -> list[Hit]:
     """Each model's view, read without the words of idioms ("kill myself laughing") and capped
-    like a guarded family when the message talks about the topic or jokes."""
+    like a guarded family when the message talks about the topic or jokes. A greeting or a
+    thank-you alone is never asked: the support tier starts low, and "thanks" is nobody's crisis."""
+    if only_pleasantries(message.words, pleasantries):
+        return []
     if reading.idiom_words:
         words = tuple(word for index, word in enumerate(message.words) if index not in reading.idiom_words)
         feats = features(words)
@@ -245,7 +249,7 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
     reading = cues.read(message.words, danger.cues)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
-    models = _model_hits(message, reading, danger)
+    models = _model_hits(message, reading, danger, data.pleasantries)
     findings = []
     for category in cues.DANGER:
         mine = sorted((hit for hit in found if hit.family.category is category), key=lambda hit: -hit.score)

@@ -1,0 +1,105 @@
+"""`python -m bench.danger_operating --data ../shared/data`: choose the danger tiers on validation rows.
+
+The danger check's operating point is the probability at which each model (safeguarding,
+urgent care) starts the support tier and the urgent tier. It is chosen here, on validation rows
+only: 20 % of the training part of every project danger file and of everyday_uk.csv (the same
+seed as `bot.moderation.train`), with probe models trained without those rows. The held-out 20 %
+is never read.
+
+For each pair of support probabilities it prints, with the whole danger check (cue families,
+listed wording, both probe models): recall at either tier on the UK danger rows, the urgent tier
+on the emergencies, and how many ordinary UK rows get a support line or reach the urgent tier.
+The issue's order: recall first for the support tier (a support line sent to someone who is fine
+costs little), precision for the urgent tier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
+from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.moderation.train import DANGER_PROJECT_FILES, PROJECT_FILE, SPECS, _extra_rows, _fit, own_validation, read_rows, split, trained_model
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
+CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+URGENT, SUPPORT = 0.7, 0.3
+SAFEGUARDING_SUPPORT = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.75)
+URGENT_CARE_SUPPORT = (0.4, 0.5, 0.6, 0.7, 0.9)
+
+
+def validation_rows() -> list[tuple[str, str]]:
+    """(text, label) of the validation part of every project danger file and of everyday_uk.csv."""
+    rows = []
+    for path in (*DANGER_PROJECT_FILES, PROJECT_FILE):
+        carved = own_validation(path)
+        rows.extend((text, label) for text, label in split(read_rows(path))[0] if text in carved)
+    return rows
+
+
+def probe_data(data_dir: Path, data: ModerationData, carved: frozenset[str]) -> ModerationData:
+    """The shipped engine with both danger models retrained without the validation rows."""
+    lexicon = data.lexicon
+    probes = {}
+    for spec in SPECS:
+        if spec.name not in ("safeguarding", "urgent_care"):
+            continue
+        main = read_rows(Path(spec.file) if Path(spec.file).is_absolute() else data_dir / spec.file)
+        train = [row for row in split(main)[0] if row[0] not in carved]
+        extra = [row for row in _extra_rows(spec, data_dir) if row[0] not in carved]
+        probes[spec.name] = trained_model(spec, _fit(spec, lexicon, train, extra))
+    danger = dataclasses.replace(data.danger, model=probes["safeguarding"], urgent_model=probes["urgent_care"])
+    return dataclasses.replace(data, danger=danger)
+
+
+def danger_score(text: str, data: ModerationData) -> float:
+    return max((f.score for f in classify(text, CONTEXT, data) if f.category in DANGER_CATEGORIES), default=0.0)
+
+
+def at(data: ModerationData, safeguarding_support: float, urgent_care_support: float) -> ModerationData:
+    danger = dataclasses.replace(data.danger, model_support=safeguarding_support, urgent_model_support=urgent_care_support)
+    return dataclasses.replace(data, danger=danger)
+
+
+def report(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float]:
+    """Rates at one operating point: recall on danger rows, false alarms on ordinary rows."""
+    scores = [(danger_score(text, data), label) for text, label in rows]
+    danger = [score for score, label in scores if label in ("safeguarding", "urgent_care")]
+    emergencies = [score for score, label in scores if label == "urgent_care"]
+    at_risk = [score for score, label in scores if label == "safeguarding"]
+    ordinary = [score for score, label in scores if label not in ("safeguarding", "urgent_care")]
+    return {
+        "danger either": sum(s >= SUPPORT for s in danger) / len(danger),
+        "at risk either": sum(s >= SUPPORT for s in at_risk) / len(at_risk),
+        "at risk urgent": sum(s >= URGENT for s in at_risk) / len(at_risk),
+        "emergency either": sum(s >= SUPPORT for s in emergencies) / len(emergencies),
+        "emergency urgent": sum(s >= URGENT for s in emergencies) / len(emergencies),
+        "ordinary support+": sum(s >= SUPPORT for s in ordinary) / len(ordinary),
+        "ordinary urgent": sum(s >= URGENT for s in ordinary) / len(ordinary),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="directory holding the labelled CSV files")
+    args = parser.parse_args(argv)
+    rows = validation_rows()
+    data = probe_data(args.data, load_moderation_data(CONFIG), frozenset(text for text, _ in rows))
+    counts = {label: sum(1 for _, row_label in rows if row_label == label) for label in sorted({label for _, label in rows})}
+    print(f"validation rows: {counts}")
+    header = None
+    for safeguarding_support in SAFEGUARDING_SUPPORT:
+        for urgent_care_support in URGENT_CARE_SUPPORT:
+            figures = report(rows, at(data, safeguarding_support, urgent_care_support))
+            if header is None:
+                header = "  ".join(f"{name:>17}" for name in figures)
+                print(f"{'support at':>12}  {header}")
+            print(f"{safeguarding_support:>5}/{urgent_care_support:<6}  " + "  ".join(f"{value:>17.3f}" for value in figures.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
