@@ -29,6 +29,9 @@ CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 URGENT, SUPPORT = 0.7, 0.3
 SAFEGUARDING_SUPPORT = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.75)
 URGENT_CARE_SUPPORT = (0.4, 0.5, 0.6, 0.7, 0.9)
+# The urgent tier from a model alone (1.0: never; a cue family must agree).
+SAFEGUARDING_URGENT = (0.97, 0.99, 1.0)
+URGENT_CARE_URGENT = (0.93, 0.97, 1.0)
 
 
 def validation_rows() -> list[tuple[str, str]]:
@@ -59,8 +62,12 @@ def danger_score(text: str, data: ModerationData) -> float:
     return max((f.score for f in classify(text, CONTEXT, data) if f.category in DANGER_CATEGORIES), default=0.0)
 
 
-def at(data: ModerationData, safeguarding_support: float, urgent_care_support: float) -> ModerationData:
-    danger = dataclasses.replace(data.danger, model_support=safeguarding_support, urgent_model_support=urgent_care_support)
+def at(data: ModerationData, safeguarding_support: float, urgent_care_support: float,
+       safeguarding_urgent: float | None = None, urgent_care_urgent: float | None = None) -> ModerationData:
+    """The engine with the danger models' support (and, if given, urgent) probabilities replaced."""
+    danger = dataclasses.replace(data.danger, model_support=safeguarding_support, urgent_model_support=urgent_care_support,
+                                 model_urgent=safeguarding_urgent or data.danger.model_urgent,
+                                 urgent_model_urgent=urgent_care_urgent or data.danger.urgent_model_urgent)
     return dataclasses.replace(data, danger=danger)
 
 
@@ -85,11 +92,19 @@ def report(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="directory holding the labelled CSV files")
+    parser.add_argument("--support", default="", help="'safeguarding/urgent_care' support probabilities: sweep the urgent ones there instead")
     args = parser.parse_args(argv)
     rows = validation_rows()
     data = probe_data(args.data, load_moderation_data(CONFIG), frozenset(text for text, _ in rows))
     counts = {label: sum(1 for _, row_label in rows if row_label == label) for label in sorted({label for _, label in rows})}
     print(f"validation rows: {counts}")
+    if args.support:
+        safeguarding_support, urgent_care_support = (float(part) for part in args.support.split("/"))
+        for safeguarding_urgent in SAFEGUARDING_URGENT:
+            for urgent_care_urgent in URGENT_CARE_URGENT:
+                figures = report(rows, at(data, safeguarding_support, urgent_care_support, safeguarding_urgent, urgent_care_urgent))
+                print(f"urgent at {safeguarding_urgent}/{urgent_care_urgent}  " + "  ".join(f"{name} {value:.3f}" for name, value in figures.items()))
+        return 0
     header = None
     for safeguarding_support in SAFEGUARDING_SUPPORT:
         for urgent_care_support in URGENT_CARE_SUPPORT:

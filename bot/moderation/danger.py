@@ -208,12 +208,23 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleas
         if score <= 0.0:
             continue
         family = Family("model", category, (), 1, score)
-        guard = next((guard for guard in (cues.TALK, cues.JOKE) if reading.guard_starts[guard]), None)
+        guard = _model_guard(reading, category)
         if guard is None:
             found.append(Hit(family, 0, last, score, ()))
-        else:
-            found.append(Hit(family, 0, last, cues.capped(data.cues, guard, category, score), (), guard.removeprefix("guard:")))
+            continue
+        capped = cues.capped(data.cues, guard, category, score)
+        if capped > 0.0:
+            found.append(Hit(family, 0, last, capped, (), guard.removeprefix("guard:")))
     return found
+
+
+def _model_guard(reading: cues.Reading, category: Category) -> str | None:
+    """The guard that caps a model's view of the whole message: talk about the topic or a joke; and
+    for urgent care, an event told as over ("two years ago he had a stroke and he's fine now") with
+    nothing said to be happening now, which drops it as it drops a cue family."""
+    if category is Category.URGENT_CARE and reading.guard_starts[cues.PAST] and not reading.guard_starts[cues.PRESENT]:
+        return cues.PAST
+    return next((guard for guard in (cues.TALK, cues.JOKE) if reading.guard_starts[guard]), None)
 
 
 def _describe(hit: Hit, message: Message) -> str:
@@ -268,6 +279,26 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         detail = "; ".join(_describe(hit, message) for hit in mine)
         findings.append(Finding(category, score, _rule(leader), detail, _spans(cue_hits, message, category.value)))
     return _model_alone_defers(findings)
+
+
+# Categories whose listed wording explains the words a danger model read in the support tier.
+EXPLAINED_BY = frozenset({Category.ABUSE, Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION, Category.OVERSHARING,
+                          Category.THREAT})
+
+
+def drop_model_guess_beside_wording(findings: dict[Category, Finding]) -> None:
+    """A danger finding from a model alone in the support tier, beside another check's listed wording
+    (abuse, spam, an impersonation report, a health claim, private details, a threat), is that
+    wording's: the models learnt risk from words such as "messaging people" or "nobody cares", which
+    those checks explain, and a support-tier finding would stop the hide. A cue family, listed danger
+    wording or an urgent-tier model score always stays."""
+    explained = any(finding.category in EXPLAINED_BY and not finding.check.endswith(".model") for finding in findings.values())
+    if not explained:
+        return
+    for category in cues.DANGER:
+        finding = findings.get(category)
+        if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < URGENT_SCORE:
+            del findings[category]
 
 
 def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit]) -> list[Hit]:

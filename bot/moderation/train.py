@@ -93,7 +93,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r6"
+RECIPE = "r7"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -176,6 +176,13 @@ THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in (
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
 
+# Words of reassurance the urgent-care model reads no feature of: the round-5 writers told emergencies that
+# look fine for now ("he seems fine at the moment" after a swallowed magnet), and with them the model
+# read "I've just had my blood taken and feel fine" at 0.95. Whether someone seems fine is the cue
+# families' to weigh (`past`: "fine now"), not evidence either way.
+REASSURANCE = frozenset({"fine", "ok", "okay", "normal"})
+
+
 SPECS = (
     # OLID's tweets, plus the project's UK insults and near misses (precision_uk_voices, everyday_uk)
     # and the complaints set's rows as not abuse: "the worst service, a disgrace" is a complaint.
@@ -248,7 +255,7 @@ SPECS = (
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
         negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
-        max_words=60, prefixes=PREFIXES,
+        max_words=60, prefixes=PREFIXES, drop_words=REASSURANCE,
     ),
 )
 # The models the danger check maps onto tiers by probability: precision and recall per threshold.
