@@ -43,6 +43,16 @@ def validation_rows() -> list[tuple[str, str]]:
     return rows
 
 
+def public_validation_rows(data_dir: Path) -> list[tuple[str, str]]:
+    """(text, label) of the validation part (20 % of the training part) of SDCNL and Rezwan, labelled
+    `public_safeguarding` or `public_ordinary` so their figures stay apart from the UK ones."""
+    rows = []
+    for name in ("danger_suicide_reddit_sdcnl_train.csv", "danger_suicide_tweets_rezwan.csv"):
+        _, carved = split(split(read_rows(data_dir / name))[0])
+        rows.extend((text, f"public_{label}") for text, label in carved)
+    return rows
+
+
 def probe_data(data_dir: Path, data: ModerationData, carved: frozenset[str]) -> ModerationData:
     """The shipped engine with both danger models retrained without the validation rows."""
     lexicon = data.lexicon
@@ -77,7 +87,13 @@ def report(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float
     danger = [score for score, label in scores if label in ("safeguarding", "urgent_care")]
     emergencies = [score for score, label in scores if label == "urgent_care"]
     at_risk = [score for score, label in scores if label == "safeguarding"]
-    ordinary = [score for score, label in scores if label not in ("safeguarding", "urgent_care")]
+    ordinary = [score for score, label in scores if label in ("ordinary", "complaint")]
+    public_at_risk = [score for score, label in scores if label == "public_safeguarding"]
+    public_ordinary = [score for score, label in scores if label == "public_ordinary"]
+    public = {
+        "public at risk either": sum(s >= SUPPORT for s in public_at_risk) / len(public_at_risk),
+        "public ordinary urgent": sum(s >= URGENT for s in public_ordinary) / len(public_ordinary),
+    } if public_at_risk else {}
     return {
         "danger either": sum(s >= SUPPORT for s in danger) / len(danger),
         "at risk either": sum(s >= SUPPORT for s in at_risk) / len(at_risk),
@@ -86,20 +102,36 @@ def report(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float
         "emergency urgent": sum(s >= URGENT for s in emergencies) / len(emergencies),
         "ordinary support+": sum(s >= SUPPORT for s in ordinary) / len(ordinary),
         "ordinary urgent": sum(s >= URGENT for s in ordinary) / len(ordinary),
+        **public,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="directory holding the labelled CSV files")
+    parser.add_argument("--public", action="store_true", help="also score the validation parts of SDCNL and Rezwan (slower)")
+    parser.add_argument("--beside", type=float, nargs="*", default=[], help="beside_wording_probability values to compare at --support")
+    parser.add_argument("--agreement", nargs="*", default=[], help="'safeguarding/urgent_care' agreement probabilities to compare at --support")
     parser.add_argument("--support", default="", help="'safeguarding/urgent_care' support probabilities: sweep the urgent ones there instead")
     args = parser.parse_args(argv)
-    rows = validation_rows()
+    rows = validation_rows() + (public_validation_rows(args.data) if args.public else [])
     data = probe_data(args.data, load_moderation_data(CONFIG), frozenset(text for text, _ in rows))
     counts = {label: sum(1 for _, row_label in rows if row_label == label) for label in sorted({label for _, label in rows})}
     print(f"validation rows: {counts}")
     if args.support:
         safeguarding_support, urgent_care_support = (float(part) for part in args.support.split("/"))
+        for beside in args.beside:
+            trial = at(data, safeguarding_support, urgent_care_support)
+            trial = dataclasses.replace(trial, danger=dataclasses.replace(trial.danger, beside_wording_probability=beside))
+            print(f"beside wording {beside}  " + "  ".join(f"{name} {value:.3f}" for name, value in report(rows, trial).items()))
+        for pair in args.agreement:
+            safeguarding_agrees, urgent_care_agrees = (float(part) for part in pair.split("/"))
+            trial = at(data, safeguarding_support, urgent_care_support)
+            agreement = {Category.SAFEGUARDING: safeguarding_agrees, Category.URGENT_CARE: urgent_care_agrees}
+            trial = dataclasses.replace(trial, danger=dataclasses.replace(trial.danger, agreement_probabilities=agreement))
+            print(f"agreement {pair}  " + "  ".join(f"{name} {value:.3f}" for name, value in report(rows, trial).items()))
+        if args.beside or args.agreement:
+            return 0
         for safeguarding_urgent in SAFEGUARDING_URGENT:
             for urgent_care_urgent in URGENT_CARE_URGENT:
                 figures = report(rows, at(data, safeguarding_support, urgent_care_support, safeguarding_urgent, urgent_care_urgent))

@@ -251,8 +251,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('category = "safeguarding"', 'category = "threat"', "family.suicide_named.category", "safeguarding or urgent_care"),
     ('hopelessness = [', 'hopelessness = [ "* and",', "concepts.hopelessness", "cannot start with *"),
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
-    ("urgent_probability = 0.97", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
+    ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
     ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
+    ("beside_wording_probability = 0.75", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -529,3 +530,17 @@ def test_a_model_guess_beside_listed_wording_is_that_wordings(data: ModerationDa
     # ... but a cue family beside abuse stays, and signposting comes first.
     findings = classify("fuck this, everyone would be better off if I was gone", CONTEXT, eager)
     assert Category.SAFEGUARDING in {f.category for f in findings}
+
+
+def test_the_model_agrees_with_a_cue_family_only_from_its_agreement_probability(data: ModerationData) -> None:
+    # Round 5 lowered where the model alone starts the support tier (recall); where it agrees with a
+    # family, and so confirms one that only names the topic into the urgent tier, stays apart (precision).
+    text = "been thinking about suicide a lot this week"
+
+    def with_agreement(probability: float) -> ModerationData:
+        return dataclasses.replace(data, danger=dataclasses.replace(
+            data.danger, model_support=0.01, model_urgent=1.0,
+            agreement_probabilities={Category.SAFEGUARDING: probability, Category.URGENT_CARE: 0.9}))
+
+    assert SUPPORT <= danger_score(text, with_agreement(1.0), Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, with_agreement(0.01), Category.SAFEGUARDING) >= URGENT

@@ -71,6 +71,10 @@ class DangerData:
     # Where a cue family and a model, each unguarded, both put a message in the support tier, their
     # agreement counts like two cue families (1 - (1-a)(1-b)), up to this score per category (0: the stronger alone).
     agreement_caps: Mapping[Category, float]
+    # A model alone beside another check's listed wording needs this probability (`drop_model_guess_beside_wording`).
+    beside_wording_probability: float
+    # The probability from which each model agrees with a cue family (`_agreement`, `_unconfirmed_capped`).
+    agreement_probabilities: Mapping[Category, float]
 
 
 def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
@@ -102,6 +106,10 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         urgent_model_urgent=urgent_model_urgent,
         agreement_caps=MappingProxyType({category: cue_file.number(f"model.agreement_cap.{category.value}", 0.0, 0.95)
                                          for category in cues.DANGER}),
+        beside_wording_probability=cue_file.number("model.beside_wording_probability", 0.01, 1.0),
+        agreement_probabilities=MappingProxyType({
+            Category.SAFEGUARDING: cue_file.number("model.agreement_probability", 0.01, 1.0),
+            Category.URGENT_CARE: cue_file.number("model.urgent_care_agreement_probability", 0.01, 1.0)}),
     )
 
 
@@ -267,12 +275,13 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         mine += [hit for hit in models if hit.family.category is category]
         if not mine:
             continue
-        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine)
+        joins = _joins(danger, category)
+        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine, joins)
         mine = [*cue_hits, *(hit for hit in mine if hit.family.name == "model")]
         # Different cue families add up; the model reads the same words, so it competes, and adds up
         # with a cue family only where both agree unguarded, to at most the agreement cap.
         cue_score = cues.combined_score(tuple(cue_hits))
-        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category]))
+        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category], joins))
         # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
         strongest_model = max((hit.score for hit in mine if hit.family.name == "model"), default=0.0)
         leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= strongest_model else max(mine, key=lambda hit: hit.score)
@@ -281,44 +290,66 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
     return _model_alone_defers(findings)
 
 
-# Categories whose listed wording explains the words a danger model read in the support tier.
-EXPLAINED_BY = frozenset({Category.ABUSE, Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION, Category.OVERSHARING,
-                          Category.THREAT})
+# Categories whose listed wording explains the words a danger model read in the support tier: an
+# advert, a question about or report of an account, a health claim. Beside them a model's support-tier
+# guess is dropped.
+EXPLAINED_BY = frozenset({Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION})
+# Categories a person in crisis also writes in (swearing, their own private details, anger): beside
+# them a model's guess needs `beside_wording_probability`.
+WRITTEN_IN_CRISIS_TOO = frozenset({Category.ABUSE, Category.OVERSHARING, Category.THREAT})
 
 
-def drop_model_guess_beside_wording(findings: dict[Category, Finding]) -> None:
-    """A danger finding from a model alone in the support tier, beside another check's listed wording
-    (abuse, spam, an impersonation report, a health claim, private details, a threat), is that
-    wording's: the models learnt risk from words such as "messaging people" or "nobody cares", which
-    those checks explain, and a support-tier finding would stop the hide. A cue family, listed danger
-    wording or an urgent-tier model score always stays."""
-    explained = any(finding.category in EXPLAINED_BY and not finding.check.endswith(".model") for finding in findings.values())
-    if not explained:
+def drop_model_guess_beside_wording(findings: dict[Category, Finding], data: DangerData) -> None:
+    """A danger finding from a model alone in the support tier, beside another check's listed wording,
+    is that wording's: the models learnt risk from words such as "messaging people" or "nobody cares",
+    which those checks explain, and a support-tier finding stops the hide. Beside spam, verification or
+    a health claim it is dropped; beside abuse, private details or a threat it needs the model's
+    probability to reach `beside_wording_probability` (a post in crisis that swears is signposted
+    first). A cue family, listed danger wording or an urgent-tier score always stays."""
+    beside = {finding.category for finding in findings.values() if not finding.check.endswith(".model")}
+    if beside.isdisjoint(EXPLAINED_BY | WRITTEN_IN_CRISIS_TOO):
         return
+    if not beside.isdisjoint(EXPLAINED_BY):
+        lowest = {category: URGENT_SCORE for category in cues.DANGER}
+    else:
+        lowest = {Category.SAFEGUARDING: scaled(data.beside_wording_probability, data.model_support, data.model_urgent),
+                  Category.URGENT_CARE: scaled(data.beside_wording_probability, data.urgent_model_support, data.urgent_model_urgent)}
     for category in cues.DANGER:
         finding = findings.get(category)
-        if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < URGENT_SCORE:
+        if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < lowest[category]:
             del findings[category]
 
 
-def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit]) -> list[Hit]:
-    """A `confirm` family alone (no other unguarded family, no model in the support tier or above)
-    keeps its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
+def _joins(data: DangerData, category: Category) -> float:
+    """The score at which a model agrees with a cue family (`agreement_probabilities`): kept apart from
+    where the model alone starts the support tier, so a lower support tier (recall) does not let the
+    model confirm more cue families into the urgent tier (precision)."""
+    if category is Category.SAFEGUARDING:
+        score = scaled(data.agreement_probabilities[category], data.model_support, data.model_urgent)
+    else:
+        score = scaled(data.agreement_probabilities[category], data.urgent_model_support, data.urgent_model_urgent)
+    return max(score, SUPPORT_SCORE)
+
+
+def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit], joins: float) -> list[Hit]:
+    """A `confirm` family alone (no other unguarded family, no model scoring `joins` or above) keeps
+    its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
     confirmed = sum(1 for hit in cue_hits if not hit.guard) > 1 or any(
-        hit.family.name == "model" and not hit.guard and hit.score >= SUPPORT_SCORE for hit in hits)
+        hit.family.name == "model" and not hit.guard and hit.score >= joins for hit in hits)
     if confirmed:
         return cue_hits
     below_urgent = round(URGENT_SCORE - 0.01, 4)
     return [dataclasses.replace(hit, score=below_urgent) if hit.family.confirm and hit.score > below_urgent else hit for hit in cue_hits]
 
 
-def _agreement(hits: list[Hit], cap: float) -> float:
-    """Two sources that read a message differently and agree: the strongest unguarded cue family and
-    the model, each in the support tier or above, add up like two families, to at most `cap`. A guarded
-    hit (talk about the topic, a joke, a past event) never joins: its cap is the point of the guard."""
+def _agreement(hits: list[Hit], cap: float, joins: float) -> float:
+    """Two sources that read a message differently and agree: the strongest unguarded cue family in
+    the support tier or above and the model scoring `joins` or above add up like two families, to at
+    most `cap`. A guarded hit (talk about the topic, a joke, a past event) never joins: its cap is the
+    point of the guard."""
     model = max((hit.score for hit in hits if hit.family.name == "model" and not hit.guard), default=0.0)
     cue = max((hit.score for hit in hits if hit.family.name != "model" and not hit.guard), default=0.0)
-    if min(model, cue) < SUPPORT_SCORE:
+    if cue < SUPPORT_SCORE or model < joins:
         return 0.0
     return min(cap, round(1.0 - (1.0 - model) * (1.0 - cue), 4))
 
