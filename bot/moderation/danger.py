@@ -16,6 +16,9 @@ The strongest source names the finding; the detail lists every family, phrase an
 Two readers that agree count for more than either: an unguarded cue family and a model both in the
 support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
 stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
+Where a model alone starts the support tier (recall) and where it agrees with a family (precision) are
+separate probabilities; a model's support-tier guess beside another check's listed wording is that
+wording's (`drop_model_guess_beside_wording`, called by `classify`).
 """
 
 from __future__ import annotations
