@@ -294,19 +294,19 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
 
 
 # Categories whose listed wording explains the words a danger model read in the support tier: an
-# advert, a question about or report of an account, a health claim. Beside them a model's support-tier
-# guess is dropped.
-EXPLAINED_BY = frozenset({Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION})
-# Categories a person in crisis also writes in (swearing, their own private details, anger): beside
-# them a model's guess needs `beside_wording_probability`.
-WRITTEN_IN_CRISIS_TOO = frozenset({Category.ABUSE, Category.OVERSHARING, Category.THREAT})
+# advert, a question about or report of an account, a health claim, a threat to someone else ("I'm
+# going to do her in" reads 0.79 as risk to oneself). Beside them a model's support-tier guess is dropped.
+EXPLAINED_BY = frozenset({Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION, Category.THREAT})
+# Categories a person in crisis also writes in (swearing, their own private details): beside them a
+# model's guess needs `beside_wording_probability`.
+WRITTEN_IN_CRISIS_TOO = frozenset({Category.ABUSE, Category.OVERSHARING})
 
 
 def drop_model_guess_beside_wording(findings: dict[Category, Finding], data: DangerData) -> None:
     """A danger finding from a model alone in the support tier, beside another check's listed wording,
     is that wording's: the models learnt risk from words such as "messaging people" or "nobody cares",
-    which those checks explain, and a support-tier finding stops the hide. Beside spam, verification or
-    a health claim it is dropped; beside abuse, private details or a threat it needs the model's
+    which those checks explain, and a support-tier finding stops the hide. Beside spam, verification,
+    a health claim or a threat it is dropped; beside abuse or private details it needs the model's
     probability to reach `beside_wording_probability` (a post in crisis that swears is signposted
     first). A cue family, listed danger wording or an urgent-tier score always stays."""
     beside = {finding.category for finding in findings.values() if not finding.check.endswith(".model")}
