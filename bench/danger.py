@@ -16,7 +16,8 @@ from pathlib import Path
 from bench.table import TABLE
 from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
-from bot.moderation.train import DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE, read_rows, split
+from bot.moderation.train import (DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE,
+                                  TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, read_rows, split)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -46,6 +47,11 @@ SETS = (
     ("danger_voices5_uk held-out, safeguarding", DANGER_VOICES5_FILE, "safeguarding", True),
     ("danger_voices5_uk held-out, urgent care", DANGER_VOICES5_FILE, "urgent_care", True),
     ("danger_voices5_uk held-out, ordinary", DANGER_VOICES5_FILE, "ordinary", False),
+    ("train5_danger_a held-out, safeguarding", TRAIN5_DANGER_A_FILE, "safeguarding", True),
+    ("train5_danger_a held-out, ordinary", TRAIN5_DANGER_A_FILE, "ordinary", False),
+    ("train5_danger_b held-out, safeguarding", TRAIN5_DANGER_B_FILE, "safeguarding", True),
+    ("train5_danger_b held-out, urgent care", TRAIN5_DANGER_B_FILE, "urgent_care", True),
+    ("train5_danger_b held-out, ordinary", TRAIN5_DANGER_B_FILE, "ordinary", False),
 )
 
 

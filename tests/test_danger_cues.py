@@ -102,12 +102,20 @@ NEAR_MISSES = [
     "my chest clinic appointment is next Tuesday",
     "my son's head teacher rang about the school trip",
     "my diabetic dad wants to know about the foot clinic",
-    "I've just had my blood taken and feel fine",
     "where can I buy a watch battery for my son's watch?",
     "can you have the flu jab while on chemo?",
     "my niece is 14 and wants to be a nurse like her 22 year old cousin",
     "does the testicular cancer clinic run on Saturdays?",
 ]
+
+
+# Round 5 chose the support tier for recall (a support line on up to about a tenth of ordinary UK
+# messages): these near misses may get the support line from a model, never the urgent tier. The r7
+# urgent-care model reads "blood" and "taken" (an overdose taken, bleeding) in a routine blood test.
+@pytest.mark.parametrize("text", ["I've just had my blood taken and feel fine"])
+def test_near_misses_a_model_may_give_a_support_line(text: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    assert all(f.score < URGENT and f.check.endswith(".model") for f in found), [(origin(f), f.score) for f in found]
 
 
 @pytest.mark.parametrize("text", NEAR_MISSES)
@@ -245,6 +253,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
     ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
+    ("beside_wording_probability = 0.75", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -456,3 +465,82 @@ def test_round3_wordings_reach_the_urgent_tier(text: str, category: Category, da
 ])
 def test_round3_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+# Round 5: the support tier starts low (recall first), so a greeting or a thank-you is never asked
+# of either model: shown here with both models made to speak at any probability.
+@pytest.mark.parametrize("text", ["hiya 👋", "Thank you so much!!", "morning all", "cheers mate x", "thanks again, lovely team"])
+def test_greetings_and_thanks_never_get_a_danger_finding(text: str, data: ModerationData) -> None:
+    eager = dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, model_support=0.01, model_urgent=0.999, urgent_model_support=0.01, urgent_model_urgent=0.999))
+    assert not [f for f in classify(text, CONTEXT, eager) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+
+
+def test_a_thank_you_that_says_more_is_still_read(data: ModerationData) -> None:
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.01, model_urgent=0.999))
+    findings = classify("thanks for everything, I won't be around to need you much longer", CONTEXT, eager)
+    assert Category.SAFEGUARDING in {f.category for f in findings}
+
+
+# Round 5: wordings from NHS 999 / 111, Samaritans, Beat and NSPCC guidance that the families missed
+# in the independent writers' training rows; each message here is new, not a copy of a training row.
+ROUND5_FAMILIES = [
+    ("stroke", "my grandad's talking but it's all nonsense words and his arm has gone limp"),
+    ("cardiac", "my uncle has a strong pain in chest that goes down his arm, he's 70"),
+    ("meningitis_signs", "teenager upstairs says she can't look at the light and her neck is stiff"),
+    ("accident_injury", "lad got knocked off his scooter by a van and he's not moving"),
+    ("poisoning", "my partner drank some antifreeze thinking it was squash"),
+    ("psychosis_danger", "my brother says he's on a mission from god and keeps walking into traffic"),
+    ("eating_disorder_danger", "I've been making myself sick after meals for weeks and today I fainted at work"),
+    ("carbon_monoxide", "whole family has had headaches since the boiler started making a noise"),
+    ("self_harm_signs", "40 days clean and tonight the cuts are getting deeper again"),
+    ("child_at_risk", "the little boy across the road flinches whenever his dad walks past and his hair's all matted"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES)
+def test_round5_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "I've stopped eating meat, any tips for getting enough iron?",
+    "our boiler is broken again, who do I ring about the housing association?",
+    "fell out with my sister and everything feels all wrong",
+    "had some mushrooms on toast, is that ok before my blood test?",
+])
+def test_round5_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+def test_an_emergency_told_as_over_drops_the_urgent_care_model_too(data: ModerationData) -> None:
+    # The urgent-care model made to speak at any probability: the past guard drops it, as it drops a family.
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, urgent_model_support=0.01, urgent_model_urgent=0.999))
+    assert danger_score("my dad had a heart attack a few years ago, he's fine now", eager, Category.URGENT_CARE) == 0.0
+    assert danger_score("my dad had a heart attack years ago and now he has chest pain again", eager, Category.URGENT_CARE) >= SUPPORT
+
+
+def test_a_model_guess_beside_listed_wording_is_that_wordings(data: ModerationData) -> None:
+    # The safeguarding model made to speak at any probability: beside an impersonation report or spam
+    # by their wording, its support-tier guess is dropped (a support-tier finding would stop the hide) ...
+    eager = dataclasses.replace(data, danger=dataclasses.replace(data.danger, model_support=0.01, model_urgent=1.0))
+    for text in ("someone has set up a fake page with your logo and is messaging people for money",
+                 "earn £500 a day from home, message me to find out how"):
+        assert not [f for f in classify(text, CONTEXT, eager) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
+    # ... but a cue family beside abuse stays, and signposting comes first.
+    findings = classify("fuck this, everyone would be better off if I was gone", CONTEXT, eager)
+    assert Category.SAFEGUARDING in {f.category for f in findings}
+
+
+def test_the_model_agrees_with_a_cue_family_only_from_its_agreement_probability(data: ModerationData) -> None:
+    # Round 5 lowered where the model alone starts the support tier (recall); where it agrees with a
+    # family, and so confirms one that only names the topic into the urgent tier, stays apart (precision).
+    text = "been thinking about suicide a lot this week"
+
+    def with_agreement(probability: float) -> ModerationData:
+        return dataclasses.replace(data, danger=dataclasses.replace(
+            data.danger, model_support=0.01, model_urgent=1.0,
+            agreement_probabilities={Category.SAFEGUARDING: probability, Category.URGENT_CARE: 0.9}))
+
+    assert SUPPORT <= danger_score(text, with_agreement(1.0), Category.SAFEGUARDING) < URGENT
+    assert danger_score(text, with_agreement(0.01), Category.SAFEGUARDING) >= URGENT

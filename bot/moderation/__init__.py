@@ -82,6 +82,7 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
             if kept is None or finding.check == ENGINE_ERROR_CHECK or (kept.check != ENGINE_ERROR_CHECK and finding.score > kept.score):
                 findings[finding.category] = finding
     _drop_advertised_contacts(findings)
+    danger.drop_model_guess_beside_wording(findings, data.danger)
     if len(full) > MAX_TEXT_CHARS and Category.ORDINARY not in findings:
         findings[Category.ORDINARY] = Finding(
             Category.ORDINARY, 0.0, TRUNCATED_CHECK,

@@ -16,6 +16,9 @@ The strongest source names the finding; the detail lists every family, phrase an
 Two readers that agree count for more than either: an unguarded cue family and a model both in the
 support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
 stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
+Where a model alone starts the support tier (recall) and where it agrees with a family (precision) are
+separate probabilities; a model's support-tier guess beside another check's listed wording is that
+wording's (`drop_model_guess_beside_wording`, called by `classify`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bot.moderation import cues
 from bot.moderation.config import TomlFile
 from bot.moderation.cues import CueBook, Family, Hit
 from bot.moderation.linear import LinearModel
+from bot.moderation.message import only_pleasantries
 from bot.moderation.text import features
 
 if TYPE_CHECKING:
@@ -70,6 +74,10 @@ class DangerData:
     # Where a cue family and a model, each unguarded, both put a message in the support tier, their
     # agreement counts like two cue families (1 - (1-a)(1-b)), up to this score per category (0: the stronger alone).
     agreement_caps: Mapping[Category, float]
+    # A model alone beside another check's listed wording needs this probability (`drop_model_guess_beside_wording`).
+    beside_wording_probability: float
+    # The probability from which each model agrees with a cue family (`_agreement`, `_unconfirmed_capped`).
+    agreement_probabilities: Mapping[Category, float]
 
 
 def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
@@ -101,6 +109,10 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         urgent_model_urgent=urgent_model_urgent,
         agreement_caps=MappingProxyType({category: cue_file.number(f"model.agreement_cap.{category.value}", 0.0, 0.95)
                                          for category in cues.DANGER}),
+        beside_wording_probability=cue_file.number("model.beside_wording_probability", 0.01, 1.0),
+        agreement_probabilities=MappingProxyType({
+            Category.SAFEGUARDING: cue_file.number("model.agreement_probability", 0.01, 1.0),
+            Category.URGENT_CARE: cue_file.number("model.urgent_care_agreement_probability", 0.01, 1.0)}),
     )
 
 
@@ -181,9 +193,12 @@ def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, fami
     return found
 
 
-def _model_hits(message: Message, reading: cues.Reading, data: DangerData) -> list[Hit]:
+def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleasantries: frozenset[str]) -> list[Hit]:
     """Each model's view, read without the words of idioms ("kill myself laughing") and capped
-    like a guarded family when the message talks about the topic or jokes."""
+    like a guarded family when the message talks about the topic or jokes. A greeting or a
+    thank-you alone is never asked: the support tier starts low, and "thanks" is nobody's crisis."""
+    if only_pleasantries(message.words, pleasantries):
+        return []
     if reading.idiom_words:
         words = tuple(word for index, word in enumerate(message.words) if index not in reading.idiom_words)
         feats = features(words)
@@ -204,12 +219,23 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData) -> li
         if score <= 0.0:
             continue
         family = Family("model", category, (), 1, score)
-        guard = next((guard for guard in (cues.TALK, cues.JOKE) if reading.guard_starts[guard]), None)
+        guard = _model_guard(reading, category)
         if guard is None:
             found.append(Hit(family, 0, last, score, ()))
-        else:
-            found.append(Hit(family, 0, last, cues.capped(data.cues, guard, category, score), (), guard.removeprefix("guard:")))
+            continue
+        capped = cues.capped(data.cues, guard, category, score)
+        if capped > 0.0:
+            found.append(Hit(family, 0, last, capped, (), guard.removeprefix("guard:")))
     return found
+
+
+def _model_guard(reading: cues.Reading, category: Category) -> str | None:
+    """The guard that caps a model's view of the whole message: talk about the topic or a joke; and
+    for urgent care, an event told as over ("two years ago he had a stroke and he's fine now") with
+    nothing said to be happening now, which drops it as it drops a cue family."""
+    if category is Category.URGENT_CARE and reading.guard_starts[cues.PAST] and not reading.guard_starts[cues.PRESENT]:
+        return cues.PAST
+    return next((guard for guard in (cues.TALK, cues.JOKE) if reading.guard_starts[guard]), None)
 
 
 def _describe(hit: Hit, message: Message) -> str:
@@ -245,19 +271,20 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
     reading = cues.read(message.words, danger.cues)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
-    models = _model_hits(message, reading, danger)
+    models = _model_hits(message, reading, danger, data.pleasantries)
     findings = []
     for category in cues.DANGER:
         mine = sorted((hit for hit in found if hit.family.category is category), key=lambda hit: -hit.score)
         mine += [hit for hit in models if hit.family.category is category]
         if not mine:
             continue
-        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine)
+        joins = _joins(danger, category)
+        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine, joins)
         mine = [*cue_hits, *(hit for hit in mine if hit.family.name == "model")]
         # Different cue families add up; the model reads the same words, so it competes, and adds up
         # with a cue family only where both agree unguarded, to at most the agreement cap.
         cue_score = cues.combined_score(tuple(cue_hits))
-        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category]))
+        score = max(cue_score, max(hit.score for hit in mine), _agreement(mine, danger.agreement_caps[category], joins))
         # The finding is named after what set its score: the strongest cue, or the model when it alone scored higher.
         strongest_model = max((hit.score for hit in mine if hit.family.name == "model"), default=0.0)
         leader = max(cue_hits, key=lambda hit: hit.score) if cue_hits and cue_score >= strongest_model else max(mine, key=lambda hit: hit.score)
@@ -266,24 +293,66 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
     return _model_alone_defers(findings)
 
 
-def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit]) -> list[Hit]:
-    """A `confirm` family alone (no other unguarded family, no model in the support tier or above)
-    keeps its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
+# Categories whose listed wording explains the words a danger model read in the support tier: an
+# advert, a question about or report of an account, a health claim, a threat to someone else ("I'm
+# going to do her in" reads 0.79 as risk to oneself). Beside them a model's support-tier guess is dropped.
+EXPLAINED_BY = frozenset({Category.SPAM, Category.VERIFICATION, Category.MISINFORMATION, Category.THREAT})
+# Categories a person in crisis also writes in (swearing, their own private details): beside them a
+# model's guess needs `beside_wording_probability`.
+WRITTEN_IN_CRISIS_TOO = frozenset({Category.ABUSE, Category.OVERSHARING})
+
+
+def drop_model_guess_beside_wording(findings: dict[Category, Finding], data: DangerData) -> None:
+    """A danger finding from a model alone in the support tier, beside another check's listed wording,
+    is that wording's: the models learnt risk from words such as "messaging people" or "nobody cares",
+    which those checks explain, and a support-tier finding stops the hide. Beside spam, verification,
+    a health claim or a threat it is dropped; beside abuse or private details it needs the model's
+    probability to reach `beside_wording_probability` (a post in crisis that swears is signposted
+    first). A cue family, listed danger wording or an urgent-tier score always stays."""
+    beside = {finding.category for finding in findings.values() if not finding.check.endswith(".model")}
+    if beside.isdisjoint(EXPLAINED_BY | WRITTEN_IN_CRISIS_TOO):
+        return
+    if not beside.isdisjoint(EXPLAINED_BY):
+        lowest = {category: URGENT_SCORE for category in cues.DANGER}
+    else:
+        lowest = {Category.SAFEGUARDING: scaled(data.beside_wording_probability, data.model_support, data.model_urgent),
+                  Category.URGENT_CARE: scaled(data.beside_wording_probability, data.urgent_model_support, data.urgent_model_urgent)}
+    for category in cues.DANGER:
+        finding = findings.get(category)
+        if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < lowest[category]:
+            del findings[category]
+
+
+def _joins(data: DangerData, category: Category) -> float:
+    """The score at which a model agrees with a cue family (`agreement_probabilities`): kept apart from
+    where the model alone starts the support tier, so a lower support tier (recall) does not let the
+    model confirm more cue families into the urgent tier (precision)."""
+    if category is Category.SAFEGUARDING:
+        score = scaled(data.agreement_probabilities[category], data.model_support, data.model_urgent)
+    else:
+        score = scaled(data.agreement_probabilities[category], data.urgent_model_support, data.urgent_model_urgent)
+    return max(score, SUPPORT_SCORE)
+
+
+def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit], joins: float) -> list[Hit]:
+    """A `confirm` family alone (no other unguarded family, no model scoring `joins` or above) keeps
+    its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
     confirmed = sum(1 for hit in cue_hits if not hit.guard) > 1 or any(
-        hit.family.name == "model" and not hit.guard and hit.score >= SUPPORT_SCORE for hit in hits)
+        hit.family.name == "model" and not hit.guard and hit.score >= joins for hit in hits)
     if confirmed:
         return cue_hits
     below_urgent = round(URGENT_SCORE - 0.01, 4)
     return [dataclasses.replace(hit, score=below_urgent) if hit.family.confirm and hit.score > below_urgent else hit for hit in cue_hits]
 
 
-def _agreement(hits: list[Hit], cap: float) -> float:
-    """Two sources that read a message differently and agree: the strongest unguarded cue family and
-    the model, each in the support tier or above, add up like two families, to at most `cap`. A guarded
-    hit (talk about the topic, a joke, a past event) never joins: its cap is the point of the guard."""
+def _agreement(hits: list[Hit], cap: float, joins: float) -> float:
+    """Two sources that read a message differently and agree: the strongest unguarded cue family in
+    the support tier or above and the model scoring `joins` or above add up like two families, to at
+    most `cap`. A guarded hit (talk about the topic, a joke, a past event) never joins: its cap is the
+    point of the guard."""
     model = max((hit.score for hit in hits if hit.family.name == "model" and not hit.guard), default=0.0)
     cue = max((hit.score for hit in hits if hit.family.name != "model" and not hit.guard), default=0.0)
-    if min(model, cue) < SUPPORT_SCORE:
+    if cue < SUPPORT_SCORE or model < joins:
         return 0.0
     return min(cap, round(1.0 - (1.0 - model) * (1.0 - cue), 4))
 

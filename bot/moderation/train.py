@@ -75,6 +75,12 @@ DANGER_VOICES3_FILE = Path(__file__).parent / "training" / "danger_voices3_uk.cs
 DANGER_VOICES4_FILE = Path(__file__).parent / "training" / "danger_voices4_uk.csv"
 # Its second sitting, a separate file so the first sitting's split (whose training misses were read) stays put.
 DANGER_VOICES5_FILE = Path(__file__).parent / "training" / "danger_voices5_uk.csv"
+# Round 5: two writers who never saw the project (at risk and near misses; emergencies, abuse and near misses).
+TRAIN5_DANGER_A_FILE = Path(__file__).parent / "training" / "train5_danger_a.csv"
+TRAIN5_DANGER_B_FILE = Path(__file__).parent / "training" / "train5_danger_b.csv"
+# Every project danger file, in the order they were written: their validation parts choose the danger tiers.
+DANGER_PROJECT_FILES = (DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE,
+                        TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE)
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -89,7 +95,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r6"
+RECIPE = "r7"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -175,6 +181,13 @@ THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in (
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
 
+# Words of reassurance the urgent-care model reads no feature of: the round-5 writers told emergencies that
+# look fine for now ("he seems fine at the moment" after a swallowed magnet), and with them the model
+# read "I've just had my blood taken and feel fine" at 0.95. Whether someone seems fine is the cue
+# families' to weigh (`past`: "fine now"), not evidence either way.
+REASSURANCE = frozenset({"fine", "ok", "okay", "normal"})
+
+
 SPECS = (
     # OLID's tweets, plus the project's UK insults and near misses (precision_uk_voices, everyday_uk)
     # and the complaints set's rows as not abuse: "the worst service, a disgrace" is a complaint.
@@ -231,20 +244,24 @@ SPECS = (
                    (DANGER_VOICES3_FILE, "ordinary", False), (DANGER_VOICES4_FILE, "safeguarding", True),
                    (DANGER_VOICES4_FILE, "urgent_care", False), (DANGER_VOICES4_FILE, "ordinary", False),
                    (DANGER_VOICES5_FILE, "safeguarding", True), (DANGER_VOICES5_FILE, "urgent_care", False),
-                   (DANGER_VOICES5_FILE, "ordinary", False),
+                   (DANGER_VOICES5_FILE, "ordinary", False), (TRAIN5_DANGER_A_FILE, "safeguarding", True),
+                   (TRAIN5_DANGER_A_FILE, "ordinary", False), (TRAIN5_DANGER_B_FILE, "safeguarding", True),
+                   (TRAIN5_DANGER_B_FILE, "urgent_care", False), (TRAIN5_DANGER_B_FILE, "ordinary", False),
                    (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
     # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
     # everyday posts, at-risk posts included, negative), so "swallied a button battery" or "lips gone
-    # blue" are read by word prefixes the cue lists never listed.
+    # blue" are read by word prefixes the cue lists never listed. train5_danger_a.csv holds no
+    # emergencies: only its near misses train this model (its at-risk rows include overdoses just taken).
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
-        also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE),
+        also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE),
+        own_files=((TRAIN5_DANGER_A_FILE, "ordinary", False),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
         negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
-        max_words=60, prefixes=PREFIXES,
+        max_words=60, prefixes=PREFIXES, drop_words=REASSURANCE,
     ),
 )
 # The models the danger check maps onto tiers by probability: precision and recall per threshold.
