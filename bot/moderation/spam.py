@@ -38,6 +38,7 @@ MAX_COMPARED_CHARS = 2000
 class SpamData:
     patterns: re.Pattern[str]
     raw_patterns: re.Pattern[str]
+    about_scams: re.Pattern[str]
     trusted_domains: tuple[str, ...]
     repeat_times: int
     repeat_similarity: float
@@ -60,6 +61,7 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
     return SpamData(
         patterns=file.regex("spam.patterns", file.strings("spam.patterns")),
         raw_patterns=file.regex("spam.raw_patterns", file.strings("spam.raw_patterns"), re.IGNORECASE),
+        about_scams=file.regex("spam.about_scams", file.strings("spam.about_scams")),
         trusted_domains=tuple(d.lower().lstrip(".") for d in file.strings("spam.trusted_domains")),
         repeat_times=int(file.number("repetition.times", 2, 100)),
         repeat_similarity=file.number("repetition.similarity", 0.1, 1.0),
@@ -110,6 +112,8 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
+    if message.search(spam.about_scams, message.joined):
+        return ()
     match = message.search(spam.patterns, message.joined) or clued_search(spam.raw_patterns, spam.raw_clue, message.prepared.folded)
     if match:
         return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)

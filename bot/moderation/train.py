@@ -61,6 +61,8 @@ THREAT_ROUND3_FILE = Path(__file__).parent / "training" / "threat_uk_round3.csv"
 # A fourth, written in round 4 of issue 10 in further voices (wishes, places, veiled warnings; training/README.md).
 THREAT_ROUND4_FILE = Path(__file__).parent / "training" / "threat_uk_round4.csv"
 SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
+# Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
+TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -193,7 +195,8 @@ SPECS = (
     # from YouTube and Janitr, and hid one tweet to a brand in eight.
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE,
+              TRAIN5_SPAM_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
     ),
