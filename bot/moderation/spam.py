@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, find_cues, load_cues
+from bot.moderation.concepts import Cues, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.message import only_pleasantries
@@ -47,6 +47,8 @@ class SpamData:
     model_threshold: float
     model_threshold_with_link: float
     model_question_threshold: float
+    # ... for a message holding no word of any scam cue family (no money, offer, contact, link, brand or demand).
+    model_alone_threshold: float
     # With fewer known features than this the model is not asked: a bare link ("<url>") scores high and says nothing.
     model_min_features: int
     cues: Cues
@@ -70,6 +72,7 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_threshold_with_link=file.number("thresholds.model_with_link", 0.01, 0.999),
         model_question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
+        model_alone_threshold=file.number("thresholds.model_alone", 0.01, 0.999),
         model_min_features=int(file.number("thresholds.model_min_features", 1, 20)),
         cues=load_cues(file, "cues", lexicon),
     )
@@ -120,7 +123,7 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return ()
-    cues = find_cues(spam.cues, message)
+    cues, families, _ = read_cues(spam.cues, message)
     if cues:
         return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
     feats = spam.model.features_for(message.words, message.feats)
@@ -130,6 +133,10 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
     # which learnt adverts, needs a stronger score for it.
     threshold = spam.model_threshold_with_link if urls else spam.model_threshold
+    if not families:
+        # No word of money, an offer, a way to get in touch, a brand or a demand: the model learnt the
+        # style of public posts too ("Let's imagine", "Check out the full forum post"), so it must be surer.
+        threshold = max(threshold, spam.model_alone_threshold)
     if score >= (max(threshold, spam.model_question_threshold) if message.asks else threshold):
         return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)
     return ()

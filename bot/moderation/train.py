@@ -81,10 +81,11 @@ SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
 ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
 # Models whose check asks a stronger score of some messages, and the field holding it: one that opens
-# by asking (`model_question`), or for threats one holding no word of violence (`model_alone`).
+# by asking (`model_question`), or one holding no word of violence (threat) or of a scam (spam) (`model_alone`).
 SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
-                    "threat": "model_alone_threshold"}
-SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95)}
+                    "threat": "model_alone_threshold", "spam": "model_alone_threshold"}
+SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95),
+                     "spam": (0.6, 0.7, 0.8, 0.9, 0.95)}
 ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -474,7 +475,7 @@ Thresholds = tuple[float, float | None]
 
 
 def _threshold_pairs(spec: ModelSpec) -> list[Thresholds]:
-    """Every pair tried: the spam model has no second threshold; a second one is never the lower."""
+    """Every pair tried: a second threshold is never the lower."""
     if spec.name not in SECOND_THRESHOLD:
         return [(threshold, None) for threshold in VALIDATION_THRESHOLDS]
     return [(threshold, second) for threshold in VALIDATION_THRESHOLDS for second in SECOND_THRESHOLDS[spec.name] if second >= threshold]
