@@ -32,6 +32,8 @@ VERSION = "spam-1"
 # Only so much history and text is compared, so one author's flood cannot slow the bot down.
 MAX_RECENT = 50
 MAX_COMPARED_CHARS = 2000
+# Marks a model feature that is a scam cue family the message holds ("$offer"), never a word.
+CONCEPT_MARK = "$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,13 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
         model_min_features=int(file.number("thresholds.model_min_features", 1, 20)),
         cues=load_cues(file, "cues", lexicon),
     )
+
+
+def concept_features(families: frozenset[str]) -> list[str]:
+    """One model feature per scam cue family the message holds ("$recovery", "$offer"): the model
+    learns what a family means from all its words, so a word the training rows used once
+    ("semaglutide"), or one staff add to the family later, weighs like its family."""
+    return [CONCEPT_MARK + family for family in sorted(families)]
 
 
 def trigram_profile(normalised: str) -> Counter[str]:
@@ -126,7 +135,7 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     cues, families, _ = read_cues(spam.cues, message)
     if cues:
         return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
-    feats = spam.model.features_for(message.words, message.feats)
+    feats = spam.model.features_for(message.words, message.feats) + concept_features(families)
     if spam.model.known(feats) < spam.model_min_features:
         return ()
     score = spam.model.score(feats)

@@ -33,7 +33,7 @@ from typing import Callable
 from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
 from bot.evaluate import engine_from, evaluate_file, found_primary_category
 from bot.model import Category
-from bot.moderation import threat
+from bot.moderation import spam, threat
 from bot.moderation.concepts import load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.data import ModerationData
@@ -85,7 +85,7 @@ ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "sp
 SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
                     "threat": "model_alone_threshold", "spam": "model_alone_threshold"}
 SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95),
-                     "spam": (0.6, 0.7, 0.8, 0.9, 0.95)}
+                     "spam": (0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9)}
 ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -135,6 +135,8 @@ class ModelSpec:
     own_files: tuple[tuple[Path, str, bool], ...] = ()
     max_words: int = 0
     reads_cues: bool = False
+    # The spam model: one feature per scam cue family the text holds (`spam.concept_features`), as the spam check reads it.
+    reads_scam_cues: bool = False
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
@@ -277,10 +279,22 @@ def threat_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Cal
     return read
 
 
+def scam_concepts_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Callable[[str], list[str]]:
+    """The scam cue families a text holds, as features, exactly as `check_spam` gives them to the spam model."""
+    idioms = idiom_pattern(TomlFile(config_dir / SAFE_FILE).strings("safe.idioms"), lexicon)
+    cues = load_cues(TomlFile(config_dir / spam.FILE), "cues", lexicon)
+
+    def read(text: str) -> list[str]:
+        return spam.concept_features(read_cues(cues, read_message(text, lexicon, idioms))[1])
+
+    return read
+
+
 def _vectoriser(lexicon: frozenset[str], spec: ModelSpec):  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     read_as_threat = threat_reader(lexicon) if spec.reads_cues else None
+    read_scam_concepts = scam_concepts_reader(lexicon) if spec.reads_scam_cues else None
 
     def model_features(text: str) -> list[str]:
         # Features holding a dropped word are left out of the model, so at runtime the bot's own
@@ -291,6 +305,8 @@ def _vectoriser(lexicon: frozenset[str], spec: ModelSpec):  # type: ignore[no-un
         else:
             words, all_features = read_as_threat(text)
         kept = [feature for feature in all_features if spec.drop_words.isdisjoint(feature.split(" "))]
+        if read_scam_concepts is not None:
+            kept += read_scam_concepts(text)
         if not spec.prefixes:
             return kept
         return kept + prefix_features([word for word in words if word not in spec.drop_words], spec.prefixes)
