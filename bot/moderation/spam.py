@@ -135,9 +135,11 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     cues, families, _ = read_cues(spam.cues, message)
     if cues:
         return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
-    feats = spam.model.features_for(message.words, message.feats) + concept_features(families)
-    if spam.model.known(feats) < spam.model_min_features:
+    word_feats = spam.model.features_for(message.words, message.feats)
+    # The evidence is counted in words: a bare link's "$link" family says no more than the link.
+    if spam.model.known(word_feats) < spam.model_min_features:
         return ()
+    feats = word_feats + concept_features(families)
     score = spam.model.score(feats)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
     # which learnt adverts, needs a stronger score for it.

@@ -202,6 +202,7 @@ SPECS = (
               TRAIN5_SPAM_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
+        reads_scam_cues=True,
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
