@@ -124,21 +124,28 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
-    if message.search(spam.about_scams, message.joined):
+    finding = _advert(message, spam)
+    # Asked only of a message that reads as an advert (most do not): someone asking how to report a scam quotes it.
+    if finding is None or message.search(spam.about_scams, message.joined):
         return ()
+    return (finding,)
+
+
+def _advert(message: Message, spam: SpamData) -> Finding | None:
+    """Advertising or a scam by listed wording, a scam cue or the model; None if none of them finds it."""
     match = message.search(spam.patterns, message.joined) or clued_search(spam.raw_patterns, spam.raw_clue, message.prepared.folded)
     if match:
-        return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)
+        return Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}")
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
-        return ()
+        return None
     cues, families, _ = read_cues(spam.cues, message)
     if cues:
-        return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
+        return Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}")
     word_feats = spam.model.features_for(message.words, message.feats)
     # The evidence is counted in words: a bare link's "$link" family says no more than the link.
     if spam.model.known(word_feats) < spam.model_min_features:
-        return ()
+        return None
     feats = word_feats + concept_features(families)
     score = spam.model.score(feats)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
@@ -146,8 +153,8 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     threshold = spam.model_threshold_with_link if urls else spam.model_threshold
     if not families:
         # No word of money, an offer, a way to get in touch, a brand or a demand: the model learnt the
-        # style of public posts too ("Let's imagine", "Check out the full forum post"), so it must be surer.
+        # style of public posts too ("Let's imagine", "Check out the full forum post"), so it may ask more.
         threshold = max(threshold, spam.model_alone_threshold)
     if score >= (max(threshold, spam.model_question_threshold) if message.asks else threshold):
-        return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)
-    return ()
+        return Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}")
+    return None
