@@ -255,3 +255,10 @@ def test_round5_scam_wordings_find_their_cue(text: str, cue: str, data: Moderati
 ])
 def test_talk_about_scams_and_everyday_questions_are_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)
+
+
+def test_a_fake_site_that_is_not_ours_makes_no_impersonation_report(data: ModerationData) -> None:
+    # Recovery scammers name someone else's fake site; a report of impersonation needs our name, page or logo.
+    text = "If anyone has lost money to a fake trading site, a lady helped me get mine back, message me for her details"
+    assert "verification.impersonation" not in verification_checks(text, data)
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
