@@ -392,9 +392,32 @@ def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     rank (the same warning posted over and over is still spam), and so does an offer to recover
     what a fake took ("scammed by an impersonator? DM for recovery"): that is the recovery scam.
     """
-    return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and any(
-        other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings
-    )
+    return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and _verifies(findings)
+
+
+def _verifies(findings: tuple[Finding, ...]) -> bool:
+    return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings)
+
+
+# Over-sharing spans that, in a verification message, are the suspect account's way to be reached.
+_CONTACT_SPANS = frozenset({"phone", "email"})
+
+
+def _quoted_by_verification(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether an over-sharing or abuse finding gives way to verification, which is never hidden.
+
+    "Is the WhatsApp number +44 7700 900102 run by your patient team?" holds a phone number, but it
+    is the number being asked about, not the author's private detail: hiding the question silences
+    someone checking a scam. So an over-sharing finding made only of phone numbers and emails gives
+    way, as does the abuse model's guess ("is this scam page with your logo real? scumbags"): its
+    public training posts read the anger at a scam as abuse. Listed abuse wording, threats, other
+    private details (an NHS number, an address) and danger keep their rank.
+    """
+    if finding.category is Category.OVERSHARING:
+        quoted = bool(finding.spans) and all(span.label in _CONTACT_SPANS for span in finding.spans)
+    else:
+        quoted = finding.category is Category.ABUSE and finding.check.endswith(".model")
+    return quoted and _verifies(findings)
 
 
 def _advert_not_claim(finding: Finding, findings: tuple[Finding, ...]) -> bool:
@@ -412,14 +435,15 @@ def _advert_not_claim(finding: Finding, findings: tuple[Finding, ...]) -> bool:
 def primary_category(findings: tuple[Finding, ...]) -> Category:
     """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
 
-    Three exceptions: among misinformation, spam, complaint and verification, a finding from a model
+    The exceptions: among misinformation, spam, complaint and verification, a finding from a model
     alone ranks after one found by listed wording (`_explained_by_wording`); the misinformation
-    model's guess ranks after spam (`_advert_not_claim`); and spam ranks after verification, which
-    reports or asks about a scam (`_describes_a_scam`).
+    model's guess ranks after spam (`_advert_not_claim`); and spam, the abuse model's guess and a phone
+    number or email posted as over-sharing rank after verification, which reports or asks about a
+    scam (`_describes_a_scam`, `_quoted_by_verification`).
     """
     present = {finding.category for finding in findings
                if not _explained_by_wording(finding, findings) and not _advert_not_claim(finding, findings)
-               and not _describes_a_scam(finding, findings)}
+               and not _describes_a_scam(finding, findings) and not _quoted_by_verification(finding, findings)}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 

@@ -11,9 +11,9 @@ import pytest
 from bot.errors import ConfigError
 from bot.model import (
     ActionKind, Attachment, AttachmentKind, Author, AuthorHistory, Capabilities, Category, Channel, Finding, Inbound, Platform,
-    Topic,
+    Span, Topic,
 )
-from bot.policy import DecideContext, Policy, decide, load_policy
+from bot.policy import DecideContext, Policy, decide, load_policy, primary_category
 from bot.replies import TEMPLATE_NAMES
 from tests.helpers import REPO
 
@@ -296,3 +296,34 @@ def test_the_misinformation_models_guess_gives_way_to_spam(policy: Policy) -> No
     assert decide(inbound(), findings, AuthorHistory(), policy, context()).category is Category.SPAM
     listed = (Finding(Category.MISINFORMATION, 0.8, "misinformation.claim"), findings[1])
     assert decide(inbound(), listed, AuthorHistory(), policy, context()).category is Category.MISINFORMATION
+
+
+@pytest.mark.parametrize(("finding", "expected", "strike"), [
+    (Finding(Category.SPAM, 0.65, "spam.model"), ["review>comms"], False),       # a guess: a person decides
+    (Finding(Category.SPAM, 0.93, "spam.model"), ["hide"], True),                # the model is sure
+    (Finding(Category.SPAM, 0.85, "spam.cue.dm_offer"), ["hide"], True),         # listed wording is hidden at any score
+])
+def test_the_spam_model_alone_hides_only_when_sure(policy: Policy, finding: Finding, expected: list[str], strike: bool) -> None:
+    decision = decide(inbound(), (finding,), AuthorHistory(), policy, context())
+    assert decision.category is Category.SPAM
+    assert kinds(decision) == expected
+    assert decision.strike is strike
+
+
+@pytest.mark.parametrize("private", [
+    Finding(Category.OVERSHARING, 0.9, "oversharing.phone", spans=(Span(12, 25, "phone"),)),
+    Finding(Category.ABUSE, 0.8, "abuse.model"),
+])
+def test_verification_is_never_hidden_for_the_number_or_the_anger_it_quotes(policy: Policy, private: Finding) -> None:
+    findings = (private, Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine"))
+    decision = decide(inbound("is the number 07700 900123 really yours?"), findings, AuthorHistory(), policy, context())
+    assert decision.category is Category.VERIFICATION
+    assert "hide" not in kinds(decision)
+
+
+def test_other_private_details_and_listed_abuse_keep_their_rank_over_verification(policy: Policy) -> None:
+    verification = Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine")
+    nhs_number = Finding(Category.OVERSHARING, 0.95, "oversharing.nhs_number", spans=(Span(0, 12, "nhs_number"),))
+    listed = Finding(Category.ABUSE, 0.9, "abuse.wordlist")
+    for kept in (nhs_number, listed):
+        assert primary_category((kept, verification)) is kept.category

@@ -178,3 +178,87 @@ def test_a_caller_at_the_door_claiming_to_be_community_staff_is_reported(data: M
     text = "a man at the door said he was from the district nurses and wanted cash for dressings"
     assert "verification.impersonation" in verification_checks(text, data)
     assert "verification.impersonation" not in verification_checks("my mum said she was at the doctors all morning", data)
+
+
+# -- round 5: verification is never hidden; copies of our page; "are you real"; scams in more words --
+@pytest.mark.parametrize("text", [
+    "is the number 07700 900456 that keeps texting me about a refund actually yours?",
+    "Got an email from prescriptions.team@example.com saying it's the surgery, is that really you?",
+])
+def test_a_verification_question_quoting_a_number_or_email_is_answered_not_hidden(text: str) -> None:
+    # The number is the one being asked about, not the author's private detail.
+    decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert decision.category is Category.VERIFICATION, [f.check for f in decision.findings]
+    assert not any(action.kind in ("hide", "delete") for action in decision.actions)
+
+
+def test_a_private_detail_beside_verification_still_counts(data: ModerationData) -> None:
+    # An NHS number is the author's own detail whatever else the message asks.
+    text = "someone rang saying they were from the surgery and read out my NHS number 943 476 5919, is that really you?"
+    assert primary_category(classify(text, CONTEXT, data)) is Category.OVERSHARING
+
+
+@pytest.mark.parametrize("text", [
+    "your facebook page has been cloned, the copy keeps sending my friends links",
+    "there's a lookalike account with a similar name to yours asking folk for donations",
+    "someone's copying your posts on instagram and asking for card details in the comments",
+    "a woman rang my dad saying she works for the GP surgery and wanted his bank details",
+])
+def test_reports_of_a_copy_of_our_page_or_a_caller_alert_staff(text: str, data: ModerationData) -> None:
+    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
+    assert "verification.impersonation" in verification_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "are you lot actually real or a bot?",
+    "does the surgery really send texts asking for payment?",
+    "can someone tell me if this page is genuinely run by the hospital?",
+    "is this legit or a scam? the link in the comments above",
+])
+def test_asking_whether_we_are_real_gets_the_verification_answer(text: str, data: ModerationData) -> None:
+    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
+    assert "verification.impersonation" not in verification_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "can I get a copy of my discharge letter?",
+    "I copied the link from the text but the page won't open",
+    "my twins have the same name as their cousins, will their records get mixed up?",
+    "do you trust the flu jab this year?",
+    "are you open on boxing day? real question",
+])
+def test_copies_and_real_things_that_are_not_about_us_are_not_verification(text: str, data: ModerationData) -> None:
+    assert not verification_checks(text, data)
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("Lost my savings to a fake broker but an ethical hacker got every penny back, highly recommend", "recovery"),
+    ("Mums who want to be their own boss this year, pm me", "dm_offer"),
+    ("semaglutide in stock again, £70 a pen, pm me", "dm_offer"),
+    ("Slimming coffee that melts fat overnight, price list in my dms", "dm_offer"),
+    ("Turned £300 into £4k with bitcoin mining in a fortnight, pm me", "money_contact"),
+    ("NHS: your blood test results are on hold. Log in to view: nhs-results-portal.top", "demand_link"),
+    ("Yodel: your package is being held, reschedule at yodel-redeliver.top", "sms"),
+])
+def test_round5_scam_wordings_find_their_cue(text: str, cue: str, data: ModerationData) -> None:
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+
+
+@pytest.mark.parametrize("text", [
+    "my grandad keeps getting messages from people offering bitcoin investments, how do we report them?",
+    "my aunt nearly fell for a crypto trading thing on whatsapp, who should I tell?",
+    "Will my hospital letters follow me if I move to a new practice?",
+    "can you register at a gp without a passport?",
+    "is the weight management service still running? my GP said to message the team",
+])
+def test_talk_about_scams_and_everyday_questions_are_not_spam(text: str, data: ModerationData) -> None:
+    assert not spam_checks(text, data)
+
+
+def test_a_fake_site_that_is_not_ours_makes_no_impersonation_report(data: ModerationData) -> None:
+    # Recovery scammers name someone else's fake site; a report of impersonation needs our name, page or logo.
+    text = "If anyone has lost money to a fake trading site, a lady helped me get mine back, message me for her details"
+    assert "verification.impersonation" not in verification_checks(text, data)
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM

@@ -90,6 +90,8 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
     return tuple(findings.values())
 
 
+# The spam model's score at which a phone number or email beside it is the advertiser's (an SMS scam's "call 0800...").
+ADVERT_SCORE = 0.85
 # Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
 _CONTACT_LABELS = frozenset({"phone", "email"})
 
@@ -97,13 +99,16 @@ _CONTACT_LABELS = frozenset({"phone", "email"})
 def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
     """An advert's phone number or email is the advertiser's contact, not a private detail.
 
-    Only when the advert is known by its wording (a listed spam pattern or scam cue), not by the model alone:
-    "call me back on 07700 900777" must stay over-sharing. Spam is hidden anyway, and
-    `private_spans` still redacts the number in every stored text.
+    Only when the advert is known by its wording (a listed spam pattern or scam cue) or the model is
+    sure of it (`ADVERT_SCORE`: "HSBC: your card has been frozen. Call 0800 123 4567 now" scores 0.88),
+    not by a model's guess: "call me back on 07700 900777" must stay over-sharing. Spam is hidden anyway,
+    and `private_spans` still redacts the number in every stored text.
     """
     spam_found = findings.get(Category.SPAM)
     private = findings.get(Category.OVERSHARING)
-    if (spam_found is None or private is None or not spam_found.check.startswith(("spam.pattern", "spam.cue."))
+    known_advert = spam_found is not None and (spam_found.check.startswith(("spam.pattern", "spam.cue."))
+                                               or (spam_found.check == "spam.model" and spam_found.score >= ADVERT_SCORE))
+    if (not known_advert or private is None
             or private.check == ENGINE_ERROR_CHECK or not private.spans):
         return
     if all(span.label in _CONTACT_LABELS for span in private.spans):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, find_cues, load_cues
+from bot.moderation.concepts import Cues, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.message import only_pleasantries
@@ -32,12 +32,15 @@ VERSION = "spam-1"
 # Only so much history and text is compared, so one author's flood cannot slow the bot down.
 MAX_RECENT = 50
 MAX_COMPARED_CHARS = 2000
+# Marks a model feature that is a scam cue family the message holds ("$offer"), never a word.
+CONCEPT_MARK = "$"
 
 
 @dataclass(frozen=True, slots=True)
 class SpamData:
     patterns: re.Pattern[str]
     raw_patterns: re.Pattern[str]
+    about_scams: re.Pattern[str]
     trusted_domains: tuple[str, ...]
     repeat_times: int
     repeat_similarity: float
@@ -46,6 +49,8 @@ class SpamData:
     model_threshold: float
     model_threshold_with_link: float
     model_question_threshold: float
+    # ... for a message holding no word of any scam cue family (no money, offer, contact, link, brand or demand).
+    model_alone_threshold: float
     # With fewer known features than this the model is not asked: a bare link ("<url>") scores high and says nothing.
     model_min_features: int
     cues: Cues
@@ -60,6 +65,7 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
     return SpamData(
         patterns=file.regex("spam.patterns", file.strings("spam.patterns")),
         raw_patterns=file.regex("spam.raw_patterns", file.strings("spam.raw_patterns"), re.IGNORECASE),
+        about_scams=file.regex("spam.about_scams", file.strings("spam.about_scams")),
         trusted_domains=tuple(d.lower().lstrip(".") for d in file.strings("spam.trusted_domains")),
         repeat_times=int(file.number("repetition.times", 2, 100)),
         repeat_similarity=file.number("repetition.similarity", 0.1, 1.0),
@@ -68,9 +74,17 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
         model_threshold=file.number("thresholds.model", 0.01, 0.999),
         model_threshold_with_link=file.number("thresholds.model_with_link", 0.01, 0.999),
         model_question_threshold=file.number("thresholds.model_question", 0.01, 0.999),
+        model_alone_threshold=file.number("thresholds.model_alone", 0.01, 0.999),
         model_min_features=int(file.number("thresholds.model_min_features", 1, 20)),
         cues=load_cues(file, "cues", lexicon),
     )
+
+
+def concept_features(families: frozenset[str]) -> list[str]:
+    """One model feature per scam cue family the message holds ("$recovery", "$offer"): the model
+    learns what a family means from all its words, so a word the training rows used once
+    ("semaglutide"), or one staff add to the family later, weighs like its family."""
+    return [CONCEPT_MARK + family for family in sorted(families)]
 
 
 def trigram_profile(normalised: str) -> Counter[str]:
@@ -110,22 +124,37 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
+    finding = _advert(message, spam)
+    # Asked only of a message that reads as an advert (most do not): someone asking how to report a scam quotes it.
+    if finding is None or message.search(spam.about_scams, message.joined):
+        return ()
+    return (finding,)
+
+
+def _advert(message: Message, spam: SpamData) -> Finding | None:
+    """Advertising or a scam by listed wording, a scam cue or the model; None if none of them finds it."""
     match = message.search(spam.patterns, message.joined) or clued_search(spam.raw_patterns, spam.raw_clue, message.prepared.folded)
     if match:
-        return (Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}"),)
+        return Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}")
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
-        return ()
-    cues = find_cues(spam.cues, message)
+        return None
+    cues, families, _ = read_cues(spam.cues, message)
     if cues:
-        return (Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
-    feats = spam.model.features_for(message.words, message.feats)
-    if spam.model.known(feats) < spam.model_min_features:
-        return ()
+        return Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}")
+    word_feats = spam.model.features_for(message.words, message.feats)
+    # The evidence is counted in words: a bare link's "$link" family says no more than the link.
+    if spam.model.known(word_feats) < spam.model_min_features:
+        return None
+    feats = word_feats + concept_features(families)
     score = spam.model.score(feats)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
     # which learnt adverts, needs a stronger score for it.
     threshold = spam.model_threshold_with_link if urls else spam.model_threshold
+    if not families:
+        # No word of money, an offer, a way to get in touch, a brand or a demand: the model learnt the
+        # style of public posts too ("Let's imagine", "Check out the full forum post"), so it may ask more.
+        threshold = max(threshold, spam.model_alone_threshold)
     if score >= (max(threshold, spam.model_question_threshold) if message.asks else threshold):
-        return (Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}"),)
-    return ()
+        return Finding(Category.SPAM, round(score, 3), "spam.model", f"model {spam.model.version}: {', '.join(spam.model.top_features(feats))}")
+    return None

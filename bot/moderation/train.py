@@ -33,7 +33,7 @@ from typing import Callable
 from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
 from bot.evaluate import engine_from, evaluate_file, found_primary_category
 from bot.model import Category
-from bot.moderation import threat
+from bot.moderation import spam, threat
 from bot.moderation.concepts import load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.data import ModerationData
@@ -63,6 +63,8 @@ THREAT_ROUND4_FILE = Path(__file__).parent / "training" / "threat_uk_round4.csv"
 SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
 # Round 5: threats, abuse, angry complaints and near misses by an independent writer who never saw the project (training/README.md).
 THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
+# Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
+TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -87,10 +89,11 @@ SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
 ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
 # Models whose check asks a stronger score of some messages, and the field holding it: one that opens
-# by asking (`model_question`), or for threats one holding no word of violence (`model_alone`).
+# by asking (`model_question`), or one holding no word of violence (threat) or of a scam (spam) (`model_alone`).
 SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
-                    "threat": "model_alone_threshold"}
-SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95)}
+                    "threat": "model_alone_threshold", "spam": "model_alone_threshold"}
+SECOND_THRESHOLDS = {"misinformation": (0.6, 0.7, 0.8, 0.9), "complaint": (0.6, 0.7, 0.8, 0.9), "threat": (0.7, 0.8, 0.9, 0.95),
+                     "spam": (0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9)}
 ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -140,6 +143,8 @@ class ModelSpec:
     own_files: tuple[tuple[Path, str, bool], ...] = ()
     max_words: int = 0
     reads_cues: bool = False
+    # The spam model: one feature per scam cue family the text holds (`spam.concept_features`), as the spam check reads it.
+    reads_scam_cues: bool = False
 
 
 # Pronouns and function words: in the complaints set "my" (my order, my parcel) is the strongest
@@ -212,9 +217,11 @@ SPECS = (
     # from YouTube and Janitr, and hid one tweet to a brand in eight.
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
-        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE),
+        also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE,
+              TRAIN5_SPAM_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(5,),
+        reads_scam_cues=True,
     ),
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
@@ -296,10 +303,22 @@ def threat_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Cal
     return read
 
 
+def scam_concepts_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Callable[[str], list[str]]:
+    """The scam cue families a text holds, as features, exactly as `check_spam` gives them to the spam model."""
+    idioms = idiom_pattern(TomlFile(config_dir / SAFE_FILE).strings("safe.idioms"), lexicon)
+    cues = load_cues(TomlFile(config_dir / spam.FILE), "cues", lexicon)
+
+    def read(text: str) -> list[str]:
+        return spam.concept_features(read_cues(cues, read_message(text, lexicon, idioms))[1])
+
+    return read
+
+
 def _vectoriser(lexicon: frozenset[str], spec: ModelSpec):  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     read_as_threat = threat_reader(lexicon) if spec.reads_cues else None
+    read_scam_concepts = scam_concepts_reader(lexicon) if spec.reads_scam_cues else None
 
     def model_features(text: str) -> list[str]:
         # Features holding a dropped word are left out of the model, so at runtime the bot's own
@@ -310,6 +329,8 @@ def _vectoriser(lexicon: frozenset[str], spec: ModelSpec):  # type: ignore[no-un
         else:
             words, all_features = read_as_threat(text)
         kept = [feature for feature in all_features if spec.drop_words.isdisjoint(feature.split(" "))]
+        if read_scam_concepts is not None:
+            kept += read_scam_concepts(text)
         if not spec.prefixes:
             return kept
         return kept + prefix_features([word for word in words if word not in spec.drop_words], spec.prefixes)
@@ -494,7 +515,7 @@ Thresholds = tuple[float, float | None]
 
 
 def _threshold_pairs(spec: ModelSpec) -> list[Thresholds]:
-    """Every pair tried: the spam model has no second threshold; a second one is never the lower."""
+    """Every pair tried: a second threshold is never the lower."""
     if spec.name not in SECOND_THRESHOLD:
         return [(threshold, None) for threshold in VALIDATION_THRESHOLDS]
     return [(threshold, second) for threshold in VALIDATION_THRESHOLDS for second in SECOND_THRESHOLDS[spec.name] if second >= threshold]

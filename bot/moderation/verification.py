@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 VERSION = "verification-2"
 IMPERSONATION = "verification.impersonation"
 # The cue combinations (verification.toml) that report an impersonator rather than ask about one.
-REPORTS = frozenset({"impersonation", "impersonation_of", "identity_on", "identity_taken", "claims_to_be"})
+REPORTS = frozenset({"impersonation", "impersonation_of", "identity_on", "identity_taken", "claims_to_be", "copy_of_ours",
+                     "copying_ours"})
 
 
 def check_verification(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
