@@ -70,8 +70,11 @@ _SSN = re.compile(r"\b(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _NI_NUMBER = re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 # A UK driving licence number (five letters of the surname, six digits, initials, check digits).
 _UK_LICENCE = re.compile(r"\b[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}\b")
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_IP_ADDRESS = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\d.]|\.\d)|\b(?:[0-9A-Fa-f]{{1,4}}:){{7}}[0-9A-Fa-f]{{1,4}}\b")
+# IP addresses: four numbers of 0-255 without leading zeros, or IPv6's eight groups written in full.
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.]|\.\d)")
+_IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b")
+# A word then a number ("Laukaantie 80"): a street in another language when the word ends like one.
+_NUMBERED_WORD = re.compile(r"\b(\w+)\.? \d{1,4}[a-z]?\b")
 # The number after a phone cue: 7 to 15 digits, in whatever groups a country writes them.
 _CUED_NUMBER = r"(\+?\(?\d[\d \-().]{5,22}\d)"
 # The value after an identity number's cue: letters and digits, in up to five groups.
@@ -131,7 +134,8 @@ class PrivacyData:
     cued_address: re.Pattern[str]
     cued_id_number: re.Pattern[str]
     unit: re.Pattern[str]
-    foreign_street: re.Pattern[str]
+    street_suffixes: tuple[str, ...]
+    street_prefix: re.Pattern[str]
     # See needles.clue_of: read from the patterns themselves, so staff can edit them freely.
     address_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -159,7 +163,6 @@ def load_privacy(directory: Path) -> PrivacyData:
     zip_cues = file.regex("privacy.zip_cues", file.strings("privacy.zip_cues"), re.IGNORECASE)
     id_cues = file.regex("privacy.id_number_cues", file.strings("privacy.id_number_cues"), re.IGNORECASE)
     units = file.regex("privacy.unit_words", file.strings("privacy.unit_words"), re.IGNORECASE)
-    suffixes = "|".join(re.escape(s) for s in file.strings("privacy.street_suffixes"))
     prefixes = "|".join(re.escape(s) for s in file.strings("privacy.street_prefixes"))
     cued = {
         "privacy.phone_cues": re.compile(rf"\b(?:{phone_cues.pattern})\b[.:#]?\s*+(?:is|on|at|no\.?|number|:|-|#)?\s*+{_CUED_NUMBER}", re.IGNORECASE),
@@ -189,9 +192,8 @@ def load_privacy(directory: Path) -> PrivacyData:
         cued_address=cued["privacy.address_cues"],
         cued_id_number=cued["privacy.id_number_cues"],
         unit=re.compile(rf"\b(?:{units.pattern})\s?#?\s?\d{{1,5}}[A-Za-z]?\b", re.IGNORECASE),
-        foreign_street=re.compile(
-            rf"(?i:\b\w*?(?:{suffixes})\b\.?|\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}?) \d{{1,4}}[a-z]?\b"
-        ),
+        street_suffixes=tuple(suffix.lower() for suffix in file.strings("privacy.street_suffixes")),
+        street_prefix=re.compile(rf"(?i:\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}? \d{{1,4}}[a-z]?\b)"),
     )
 
 
@@ -239,6 +241,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     # Hospital and NHS numbers, dates of birth, phone numbers and postcodes all need a digit: most
     # messages have none, so one quick look spares five searches.
     has_digit = _DIGIT.search(text) is not None
+    # Each kind of number needs so many digits (a card 12, a phone 7): most messages have a few at most.
+    digit_count = len(_DIGIT.findall(text)) if has_digit else 0
 
     if has_digit:
         for match in data.hospital_number.finditer(text):
@@ -248,8 +252,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
                 add(match.start(), match.end(), "nhs_number")
         for match in data.date_of_birth.finditer(text):
             add(match.start(1), match.end(1), "date_of_birth")
-    if has_digit:
-        _find_checked_numbers(text, data, add)
+    if digit_count >= 4:
+        _find_checked_numbers(text, data, add, digit_count)
     if has_digit and _PHONE_HINT.search(text):
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
@@ -257,7 +261,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
                 add(found.start, found.end, "phone")
-    if has_digit:
+    if digit_count >= 7:
         for match in data.cued_phone.finditer(text):
             digits = re.sub(r"\D", "", match.group(1))
             if 7 <= len(digits) <= 15 and digits not in data.public_numbers:
@@ -270,12 +274,15 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         group = "named" if match.group("named") else "cued"
         add(match.start(group), match.end(group), "address")
     if has_digit:
-        for pattern in (data.cued_address, data.foreign_street, data.unit, _FORCES_POST):
+        for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
             for match in pattern.finditer(text):
                 add(*match.span(1 if pattern.groups else 0), "address")
+        for match in _NUMBERED_WORD.finditer(text):
+            if match.group(1).lower().endswith(data.street_suffixes):
+                add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
-        for match in data.cued_zip.finditer(text):
+        for match in data.cued_zip.finditer(text) if digit_count >= 3 else ():
             add(match.start(1), match.end(1), "postcode")
     # A named person's health detail is looked for in their sentence: the sentence stops are found
     # once and each sentence searched once, however many people it names.
@@ -295,10 +302,10 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     return tuple(taken.spans)
 
 
-def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int, str], None]) -> None:
+def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int, str], None], digit_count: int) -> None:
     """Card and bank account numbers that pass their check, and identity numbers by shape or cue."""
     card_word: bool | None = None
-    for match in _CARD.finditer(text):
+    for match in _CARD.finditer(text) if digit_count >= 12 else ():
         digits = re.sub(r"\D", "", match.group())
         if not luhn_is_valid(digits):
             continue
@@ -306,18 +313,22 @@ def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int,
             card_word = _CARD_WORD.search(text) is not None
         if card_word or (len(digits) >= 13 and _CARD_ISSUER.match(digits)):
             add(match.start(), match.end(), "card_number")
-    for match in _IBAN.finditer(text):
+    for match in _IBAN.finditer(text) if digit_count >= 8 else ():
         if iban_is_valid(match.group()):
             add(match.start(), match.end(), "bank_account")
-    for pattern in (_SSN, _NI_NUMBER, _UK_LICENCE):
+    for pattern in (_SSN, _NI_NUMBER, _UK_LICENCE) if digit_count >= 6 else ():
         for match in pattern.finditer(text):
             add(match.start(), match.end(), "id_number")
     for match in data.cued_id_number.finditer(text):
         if sum(char.isdigit() for char in match.group(1)) >= 4:
             cue = match.group()[: match.start(1) - match.start()].lower()
             add(match.start(1), match.end(1), "bank_account" if "account" in cue or "sort" in cue else "id_number")
-    for match in _IP_ADDRESS.finditer(text):
-        add(match.start(), match.end(), "ip_address")
+    for match in _IPV4.finditer(text):
+        if all(int(octet) <= 255 and (octet == "0" or octet[0] != "0") for octet in match.groups()):  # not "1.000.000.000"
+            add(match.start(), match.end(), "ip_address")
+    if text.count(":") >= 7:
+        for match in _IPV6.finditer(text):
+            add(match.start(), match.end(), "ip_address")
 
 
 def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
