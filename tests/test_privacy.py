@@ -14,7 +14,10 @@ import pytest
 
 from adapters.base import ActionRefused, AuthFailed
 from bot.cli import _configure_logging
+from bot.model import Category, ClassifyContext
+from bot.moderation import ModerationData, classify, load_moderation_data, redact
 from bot.moderation.privacy import find_private_spans, iban_is_valid, load_privacy, luhn_is_valid
+from bot.policy import primary_category
 from bot.replies import NAME_FALLBACK, clean_user_value, looks_like_a_name
 from bot.service import Service
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
@@ -345,3 +348,22 @@ def test_lookalikes_and_plain_details_are_not_identifiers(text: str) -> None:
 
 def test_a_big_number_written_with_dots_is_not_an_ip_address() -> None:
     assert "ip_address" not in [label for label, _ in _found("the video has 1.000.000.000 views")]
+
+
+@pytest.fixture(scope="module")
+def moderation_data() -> ModerationData:
+    return load_moderation_data(Path(__file__).resolve().parents[1] / "config" / "moderation")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Your parking machine took £12 from my card 4929 1234 5678 9007 twice, please refund it", Category.OVERSHARING),
+    ("My nan's in Alicante, text her on 612 345 678 if the hospital needs her, she lives at Calle Mayor 14", Category.OVERSHARING),
+    ("The pharmacy's booking page says my IP 81.2.69.160 is blocked", Category.OVERSHARING),
+    ("Mum was moved to Ward 4 and nobody told us for 3 hours", Category.COMPLAINT),
+    ("Thanks to the team on Ward 12, the care was brilliant", Category.ORDINARY),
+])
+def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected: Category, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert primary_category(findings) is expected
+    if expected is Category.OVERSHARING:
+        assert redact(text, findings) != text
