@@ -301,6 +301,8 @@ def test_the_iban_check(iban: str, valid: bool) -> None:
     ("driving licence MORGA753116SM9IJ was in the bag I lost in A&E", "id_number", "MORGA753116SM9IJ"),
     ("my driver's license number is D4417 2281 for the parking permit", "id_number", "D4417 2281"),
     ("passport no 502135326, do I need it for the appointment?", "id_number", "502135326"),
+    ("my card pin is 4921, I wrote it on the form by mistake", "id_number", "4921"),
+    ("DOB: 1961-04-30, can I get the shingles jab?", "date_of_birth", "1961-04-30"),
     # IP addresses
     ("your booking site blocks me, it says 203.0.113.42 is banned", "ip_address", "203.0.113.42"),
     ("my router shows 2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip_address", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
@@ -339,6 +341,7 @@ def test_each_identifier_kind_is_found(text: str, label: str, found: str) -> Non
     "account number 37167475088 on my electricity bill",  # not a bank account: the cue is "bank account"
     "call 999 or NHS 111, or ring us on 0113 206 6261",
     "my phone has been dead for 3 days",
+    "the spinal clinic pin board has 2026 leaflets",
     "I turned 47 last week and the GP wants a health check",  # an age alone is not an identifier
     "Dr Amara Okafor from Leeds saw me on 3 March",  # names, places and dates alone are not either
 ])
