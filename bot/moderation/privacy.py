@@ -76,11 +76,13 @@ _IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b")
 # A word then a number ("Laukaantie 80"): a street in another language when the word ends like one.
 _NUMBERED_WORD = re.compile(r"\b(\w+)\.? \d{1,4}[a-z]?\b")
 # The number after a phone cue: 7 to 15 digits, in whatever groups a country writes them.
-_CUED_NUMBER = r"(\+?\(?\d[\d \-().]{5,22}\d)"
+_CUED_NUMBER = r"(?P<phone>\+?\(?\d[\d \-().]{5,22}\d)"
 # The value after an identity number's cue: letters and digits, in up to five groups.
-_CUED_ID = r"([A-Z]{0,3}\d[\dA-Z]*+(?:[ \-]\d[\dA-Z]*+){0,4})"
+_CUED_ID = r"(?P<id_number>[A-Z]{0,3}\d[\dA-Z]*+(?:[ \-]\d[\dA-Z]*+){0,4})"
 # An American forces' or diplomats' postal address (APO AE 09012): it needs no street.
 _FORCES_POST = re.compile(r"\b[ADF]PO A[AEP] \d{5}\b", re.IGNORECASE)
+# The cue lists whose number `PrivacyData.cued_number` finds, each in its own named group.
+CUED_NUMBER_KEYS = ("privacy.phone_cues", "privacy.zip_cues", "privacy.id_number_cues")
 _POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
 # Possessive (`*+`, `++`) where what follows can never match the same characters: the same
 # matches, without trying every split of a long run (issue 12: 8,000 spaces after "dob" took 11.6 s).
@@ -129,10 +131,9 @@ class PrivacyData:
     address: re.Pattern[str]
     named_person: re.Pattern[str]
     health_terms: re.Pattern[str]
-    cued_phone: re.Pattern[str]
-    cued_zip: re.Pattern[str]
+    # A phone number, ZIP code or identity number after its cue, in one search (its group says which).
+    cued_number: re.Pattern[str]
     cued_address: re.Pattern[str]
-    cued_id_number: re.Pattern[str]
     unit: re.Pattern[str]
     street_suffixes: tuple[str, ...]
     street_prefix: re.Pattern[str]
@@ -169,7 +170,7 @@ def load_privacy(directory: Path) -> PrivacyData:
         "privacy.address_cues": re.compile(
             rf"(?i:\b(?:{address_cues.pattern}))\b[ :]*+(\d{{1,5}}[a-z]?,? (?:\d{{1,4}} )?[A-ZÀ-ÞΑ-ΩА-Я][\w'\-.]*+(?: [\w'\-.]++){{0,3}}?(?= \d{{1,4}}\b|,|$|\n))",
         ),
-        "privacy.zip_cues": re.compile(rf"\b(?:{zip_cues.pattern})\b\s*+(?:is|:|-|#)?\s*+(?=[A-Z]{{0,4}}\d)([A-Z0-9]{{2,5}}(?:[ \-][A-Z0-9]{{2,4}}\b)?)\b", re.IGNORECASE),
+        "privacy.zip_cues": re.compile(rf"\b(?:{zip_cues.pattern})\b\s*+(?:is|:|-|#)?\s*+(?=[A-Z]{{0,4}}\d)(?P<zip>[A-Z0-9]{{2,5}}(?:[ \-][A-Z0-9]{{2,4}}\b)?)\b", re.IGNORECASE),
         "privacy.id_number_cues": re.compile(rf"\b(?:{id_cues.pattern})\s*+(?:is|was|:|-|#|no\.?)?\s*+{_CUED_ID}", re.IGNORECASE),
     }
     for key, pattern in cued.items():
@@ -187,10 +188,8 @@ def load_privacy(directory: Path) -> PrivacyData:
         ),
         named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|Mr|Mrs|Ms|Miss|Mx)\.?,? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
         health_terms=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE),
-        cued_phone=cued["privacy.phone_cues"],
-        cued_zip=cued["privacy.zip_cues"],
+        cued_number=re.compile("|".join(cued[key].pattern for key in CUED_NUMBER_KEYS), re.IGNORECASE),
         cued_address=cued["privacy.address_cues"],
-        cued_id_number=cued["privacy.id_number_cues"],
         unit=re.compile(rf"\b(?:{units.pattern})\s?#?\s?\d{{1,5}}[A-Za-z]?\b", re.IGNORECASE),
         street_suffixes=tuple(suffix.lower() for suffix in file.strings("privacy.street_suffixes")),
         street_prefix=re.compile(rf"(?i:\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}? \d{{1,4}}[a-z]?\b)"),
@@ -252,8 +251,9 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
                 add(match.start(), match.end(), "nhs_number")
         for match in data.date_of_birth.finditer(text):
             add(match.start(1), match.end(1), "date_of_birth")
+    cued_numbers = list(data.cued_number.finditer(text)) if digit_count >= 3 else []
     if digit_count >= 4:
-        _find_checked_numbers(text, data, add, digit_count)
+        _find_checked_numbers(text, data, add, digit_count, cued_numbers)
     if has_digit and _PHONE_HINT.search(text):
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
@@ -261,11 +261,11 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
                 add(found.start, found.end, "phone")
-    if digit_count >= 7:
-        for match in data.cued_phone.finditer(text):
-            digits = re.sub(r"\D", "", match.group(1))
+    for match in cued_numbers:
+        if match.lastgroup == "phone":
+            digits = re.sub(r"\D", "", match.group("phone"))
             if 7 <= len(digits) <= 15 and digits not in data.public_numbers:
-                add(match.start(1), match.end(1), "phone")
+                add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
             if text[start:end].lower() not in data.public_emails:
@@ -282,8 +282,9 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
                 add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
-        for match in data.cued_zip.finditer(text) if digit_count >= 3 else ():
-            add(match.start(1), match.end(1), "postcode")
+        for match in cued_numbers:
+            if match.lastgroup == "zip":
+                add(*match.span("zip"), "postcode")
     # A named person's health detail is looked for in their sentence: the sentence stops are found
     # once and each sentence searched once, however many people it names.
     stops: list[int] | None = None
@@ -302,7 +303,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     return tuple(taken.spans)
 
 
-def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int, str], None], digit_count: int) -> None:
+def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int, str], None], digit_count: int,
+                          cued_numbers: list[re.Match[str]]) -> None:
     """Card and bank account numbers that pass their check, and identity numbers by shape or cue."""
     card_word: bool | None = None
     for match in _CARD.finditer(text) if digit_count >= 12 else ():
@@ -319,10 +321,10 @@ def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int,
     for pattern in (_SSN, _NI_NUMBER, _UK_LICENCE) if digit_count >= 6 else ():
         for match in pattern.finditer(text):
             add(match.start(), match.end(), "id_number")
-    for match in data.cued_id_number.finditer(text):
-        if sum(char.isdigit() for char in match.group(1)) >= 4:
-            cue = match.group()[: match.start(1) - match.start()].lower()
-            add(match.start(1), match.end(1), "bank_account" if "account" in cue or "sort" in cue else "id_number")
+    for match in cued_numbers:
+        if match.lastgroup == "id_number" and sum(char.isdigit() for char in match.group("id_number")) >= 4:
+            cue = match.group()[: match.start("id_number") - match.start()].lower()
+            add(*match.span("id_number"), "bank_account" if "account" in cue or "sort" in cue else "id_number")
     for match in _IPV4.finditer(text):
         if all(int(octet) <= 255 and (octet == "0" or octet[0] != "0") for octet in match.groups()):  # not "1.000.000.000"
             add(match.start(), match.end(), "ip_address")
