@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bot.moderation.message import Message
 
 FILE = "privacy.toml"
-VERSION = "privacy-2"
+VERSION = "privacy-3"
 
 # What each kind of span is called in redacted text, and how sure a finding of it is.
 LABELS = {
