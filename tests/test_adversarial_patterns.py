@@ -79,6 +79,16 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "tabs-and-newlines": _repeated("\t\n"),
     "masked-swearing": _repeated("f*ck sh1t f.u.c.k "),
     "claim-and-denial": _repeated("the vaccine does not cause autism in children "),
+    # identifiers in any country's format (privacy.py): digit groups, cues, streets, octets, IBAN groups
+    "phone-cue-then-digit-groups": _after("phone ", "1 2 ", ""),
+    "card-number-groups": _repeated("4111 1111 "),
+    "house-number-after-cue": _after("lives at 12 ", "Aa ", ""),
+    "street-prefixes": _repeated("ul. Aa "),
+    "hyphenated-letters": _repeated("a-"),
+    "dotted-numbers": _repeated("1."),
+    "hex-colons": _repeated("a:"),
+    "iban-groups": _after("GB82 ", "AB12 ", ""),
+    "id-cue-then-groups": _after("passport number ", "1A ", ""),
 }
 
 

@@ -14,6 +14,10 @@ import pytest
 
 from adapters.base import ActionRefused, AuthFailed
 from bot.cli import _configure_logging
+from bot.model import Category, ClassifyContext
+from bot.moderation import ModerationData, classify, load_moderation_data, redact
+from bot.moderation.privacy import find_private_spans, iban_is_valid, load_privacy, luhn_is_valid
+from bot.policy import primary_category
 from bot.replies import NAME_FALLBACK, clean_user_value, looks_like_a_name
 from bot.service import Service
 from tests.helpers import ALWAYS_OPEN, LONDON, Clock, message, sandbox_service, write_settings
@@ -255,3 +259,114 @@ def test_a_rate_limit_wait_is_shown_in_local_time_with_its_zone(tmp_path: Path) 
     network.fail_next("fetch", RateLimited(reset))
     service.tick()
     assert "waiting until 10:15:00 BST" in out.getvalue()
+
+
+# -- identifiers in any country's format (issue 10, round 5): found by their check digit or shape ----
+PRIVACY_DATA = load_privacy(Path(__file__).resolve().parents[1] / "config" / "moderation")
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(span.label, span.text_in(text)) for span in find_private_spans(text, PRIVACY_DATA)]
+
+
+@pytest.mark.parametrize(("digits", "valid"), [
+    ("4111111111111111", True), ("5555555555554444", True), ("378282246310005", True), ("4111111111111112", False),
+])
+def test_the_luhn_check(digits: str, valid: bool) -> None:
+    assert luhn_is_valid(digits) is valid
+
+
+@pytest.mark.parametrize(("iban", "valid"), [
+    ("GB82 WEST 1234 5698 7654 32", True), ("DE89370400440532013000", True), ("fr14 2004 1010 0505 0001 3m02 606", True),
+    ("GB82 WEST 1234 5698 7654 33", False), ("GB82", False),
+])
+def test_the_iban_check(iban: str, valid: bool) -> None:
+    assert iban_is_valid(iban) is valid
+
+
+@pytest.mark.parametrize(("text", "label", "found"), [
+    # card numbers: any issuer, grouped or run together; with a card word, 12 digits are enough
+    ("they took 2 payments off my card 4111 1111 1111 1111 for the same prescription", "card_number", "4111 1111 1111 1111"),
+    ("paid the parking fine with 5555555555554444 and still got a letter", "card_number", "5555555555554444"),
+    ("amex 3782 822463 10005 was charged twice at the hospital shop", "card_number", "3782 822463 10005"),
+    ("my debit card ending... actually the whole thing is 501864667909, can you refund it", "card_number", "501864667909"),
+    # bank accounts: an IBAN passes mod-97; a UK account after its cue
+    ("refund the overpayment to GB82 WEST 1234 5698 7654 32 please", "bank_account", "GB82 WEST 1234 5698 7654 32"),
+    ("send it to de89370400440532013000", "bank_account", "de89370400440532013000"),
+    ("sort code 20-00-00, account 55779911", "bank_account", "20-00-00"),
+    # identity numbers by shape, or after their cue
+    ("my dad's SSN is 219-09-9999 if the US insurer asks", "id_number", "219-09-9999"),
+    ("National Insurance AB 12 34 56 C for the sick note", "id_number", "AB 12 34 56 C"),
+    ("her ni number is ab123456c", "id_number", "ab123456c"),
+    ("driving licence MORGA753116SM9IJ was in the bag I lost in A&E", "id_number", "MORGA753116SM9IJ"),
+    ("my driver's license number is D4417 2281 for the parking permit", "id_number", "D4417 2281"),
+    ("passport no 502135326, do I need it for the appointment?", "id_number", "502135326"),
+    ("my card pin is 4921, I wrote it on the form by mistake", "id_number", "4921"),
+    ("DOB: 1961-04-30, can I get the shingles jab?", "date_of_birth", "1961-04-30"),
+    # IP addresses
+    ("your booking site blocks me, it says 203.0.113.42 is banned", "ip_address", "203.0.113.42"),
+    ("my router shows 2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip_address", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
+    # phone numbers in other countries' formats, after a cue
+    ("my son is in Lisbon, his mobile is 912 345 678 if the ward needs him", "phone", "912 345 678"),
+    ("Phone: (02) 9374 4000", "phone", "(02) 9374 4000"),
+    ("nobody is answering at 415-555-2673", "phone", "415-555-2673"),
+    ("call me on 06 12 34 56 78 when the results are in", "phone", "06 12 34 56 78"),
+    # ZIP and postal codes after a cue
+    ("zip code 94103, can you post the leaflet to my aunt", "postcode", "94103"),
+    ("Postal code: 1012 AB", "postcode", "1012 AB"),
+    # addresses: flats and suites, post boxes, streets in other languages, a house number after a cue
+    ("the letter went to Flat 7 instead of mine", "address", "Flat 7"),
+    ("send it to PO Box 4021 please", "address", "PO Box 4021"),
+    ("my sister lives at Kungsgatan 12 in Stockholm", "address", "Kungsgatan 12"),
+    ("she stays on ul. Długa 44 in Gdańsk", "address", "ul. Długa 44"),
+    ("my gran lives at 27 Rue Victor Hugo, Lyon", "address", "27 Rue Victor Hugo"),
+    ("forward my notes to PSC 1234, Box 5678, APO AE 09012", "address", "APO AE 09012"),
+])
+def test_each_identifier_kind_is_found(text: str, label: str, found: str) -> None:
+    assert (label, found) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "they charged 4111 1111 1111 1112 to my card",  # fails the Luhn check
+    "parcel tracking 1234567812345670 says delivered",  # passes Luhn, but no card word and no issuer's first digits
+    "https://twitter.com/nhs/status/4111111111111111/photo/1",  # a post's id in a link
+    "IBAN GB82 WEST 1234 5698 7654 33",  # fails mod-97
+    "the clinic is open 2026-11-24 to 2026-12-01",
+    "form 666-12-3456 on the letter",  # an SSN is never issued with area 666
+    "the app is on version 10.4.2",
+    "the 999.12.1.1 figure is wrong",
+    "I moved to London 2 years ago",
+    "we flew via Dubai on 27 July",
+    "my neighbours were in the apartment. 19 people at a party",
+    "account number 37167475088 on my electricity bill",  # not a bank account: the cue is "bank account"
+    "call 999 or NHS 111, or ring us on 0113 206 6261",
+    "my phone has been dead for 3 days",
+    "the spinal clinic pin board has 2026 leaflets",
+    "I turned 47 last week and the GP wants a health check",  # an age alone is not an identifier
+    "Dr Amara Okafor from Leeds saw me on 3 March",  # names, places and dates alone are not either
+])
+def test_lookalikes_and_plain_details_are_not_identifiers(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_a_big_number_written_with_dots_is_not_an_ip_address() -> None:
+    assert "ip_address" not in [label for label, _ in _found("the video has 1.000.000.000 views")]
+
+
+@pytest.fixture(scope="module")
+def moderation_data() -> ModerationData:
+    return load_moderation_data(Path(__file__).resolve().parents[1] / "config" / "moderation")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Your parking machine took £12 from my card 4929 1234 5678 9007 twice, please refund it", Category.OVERSHARING),
+    ("My nan's in Alicante, text her on 612 345 678 if the hospital needs her, she lives at Calle Mayor 14", Category.OVERSHARING),
+    ("The pharmacy's booking page says my IP 81.2.69.160 is blocked", Category.OVERSHARING),
+    ("Mum was moved to Ward 4 and nobody told us for 3 hours", Category.COMPLAINT),
+    ("Thanks to the team on Ward 12, the care was brilliant", Category.ORDINARY),
+])
+def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected: Category, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert primary_category(findings) is expected
+    if expected is Category.OVERSHARING:
+        assert redact(text, findings) != text

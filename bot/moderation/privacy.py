@@ -1,8 +1,11 @@
 """Over-sharing: private information about oneself or others, found as spans of the original text.
 
 The spans serve twice: the finding shows staff what was found, and `redact` blanks them in every
-text the audit log stores. Phone numbers are found by `phonenumbers` (Google's libphonenumber);
-NHS numbers by their Modulus 11 check digit; the rest by patterns built from privacy.toml.
+text the audit log stores. Phone numbers are found by `phonenumbers` (Google's libphonenumber)
+or after a cue; numbers with a check digit by the check (NHS numbers Modulus 11, card numbers
+Luhn, IBANs mod-97), so a long order or tracking number is not taken for one; the rest by
+patterns built from privacy.toml. Only identifiers count: a plain name, town or date is not
+over-sharing, and an age only counts as part of something else (a date of birth).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import phonenumbers
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from bot.moderation.message import Message
 
 FILE = "privacy.toml"
-VERSION = "privacy-2"
+VERSION = "privacy-3"
 
 # What each kind of span is called in redacted text, and how sure a finding of it is.
 LABELS = {
@@ -37,6 +40,10 @@ LABELS = {
     "email": ("[email]", 0.85),
     "health_detail": ("[health detail]", 0.8),
     "postcode": ("[postcode]", 0.6),
+    "card_number": ("[card number]", 0.95),
+    "bank_account": ("[bank account]", 0.95),
+    "id_number": ("[id number]", 0.9),
+    "ip_address": ("[ip address]", 0.7),
 }
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
@@ -48,15 +55,60 @@ _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 _EMAIL_LOCAL = re.compile(r"[\w.+\-]*+")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)+")
 _SENTENCE_STOP = re.compile(r"[.!?\n]")
+# Card numbers: 12 (Maestro) to 19 digits run together, or in the groups printed on cards (4-4-4-4, 4-6-5);
+# never inside a link or a word (a post's id in a URL is as long as a card number).
+_CARD = re.compile(r"(?<![\w/=.\-])(?:\d{12,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{4,5})(?![\w/])")
+# The issuers' first digits (Visa, Mastercard, Amex, Diners, Discover, JCB, UnionPay, Maestro):
+# with no card word in the message, a Luhn-valid number must also start like a card.
+_CARD_ISSUER = re.compile(r"4|5[0-8]|2[2-7]|3[04-9]|6[0-9]|1800|2131")
+_CARD_WORD = re.compile(r"\b(?:card|visa|mastercard|amex|debit|credit|cc)\b", re.IGNORECASE)
+# An IBAN: a country code, two check digits and 11 to 30 letters or digits, run together or in fours.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: \d{1,3})?)\b", re.IGNORECASE)
+# A US social security number as written (123-45-6789), never one the SSA does not issue.
+_SSN = re.compile(r"\b(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+# A UK National Insurance number (QQ 12 34 56 C), capitals only: lower case is read after a cue.
+_NI_NUMBER = re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+# A UK driving licence number (five letters of the surname, six digits, initials, check digits).
+_UK_LICENCE = re.compile(r"\b[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}\b")
+# IP addresses: four numbers of 0-255 without leading zeros, or IPv6's eight groups written in full.
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.]|\.\d)")
+_IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b")
+# A word then a number ("Laukaantie 80"): a street in another language when the word ends like one.
+_NUMBERED_WORD = re.compile(r"\b(\w+)\.? \d{1,4}[a-z]?\b")
+# The number after a phone cue: 7 to 15 digits, in whatever groups a country writes them.
+_CUED_NUMBER = r"(?P<phone>\+?\(?\d[\d \-().]{5,22}\d)"
+# The value after an identity number's cue: letters and digits, in up to five groups.
+_CUED_ID = r"(?P<id_number>[A-Z]{0,3}\d[\dA-Z]*+(?:[ \-]\d[\dA-Z]*+){0,4})"
+# An American forces' or diplomats' postal address (APO AE 09012): it needs no street.
+_FORCES_POST = re.compile(r"\b[ADF]PO A[AEP] \d{5}\b", re.IGNORECASE)
+# The cue lists whose number `PrivacyData.cued_number` finds, each in its own named group.
+CUED_NUMBER_KEYS = ("privacy.phone_cues", "privacy.zip_cues", "privacy.id_number_cues")
 _POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
 # Possessive (`*+`, `++`) where what follows can never match the same characters: the same
 # matches, without trying every split of a long run (issue 12: 8,000 spaces after "dob" took 11.6 s).
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*+"
 _DATE = (
-    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTHS},? \d{{4}}"
     rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})"
 )
+
+
+def luhn_is_valid(digits: str) -> bool:
+    """The Luhn check every card number passes: one typed wrong digit or swapped pair fails it."""
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def iban_is_valid(iban: str) -> bool:
+    """The ISO 13616 check: the country code and check digits moved to the end, read as a number, mod 97 is 1."""
+    compact = iban.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34 or not compact.isalnum() or not compact.isascii():
+        return False
+    return int("".join(str(int(char, 36)) for char in compact[4:] + compact[:4])) % 97 == 1
 
 
 def nhs_number_is_valid(digits: str) -> bool:
@@ -79,6 +131,12 @@ class PrivacyData:
     address: re.Pattern[str]
     named_person: re.Pattern[str]
     health_terms: re.Pattern[str]
+    # A phone number, ZIP code or identity number after its cue, in one search (its group says which).
+    cued_number: re.Pattern[str]
+    cued_address: re.Pattern[str]
+    unit: re.Pattern[str]
+    street_suffixes: tuple[str, ...]
+    street_prefix: re.Pattern[str]
     # See needles.clue_of: read from the patterns themselves, so staff can edit them freely.
     address_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -101,6 +159,24 @@ def load_privacy(directory: Path) -> PrivacyData:
     problem = slow_shape(hospital_number.pattern, hospital_number.flags)  # a cue ending in \s* meets the \s*+ after it
     if problem:
         raise file.error("privacy.hospital_number_cues", f"a cue could take minutes on a long message: {problem}")
+    phone_cues = file.regex("privacy.phone_cues", file.strings("privacy.phone_cues"), re.IGNORECASE)
+    address_cues = file.regex("privacy.address_cues", file.strings("privacy.address_cues"), re.IGNORECASE)
+    zip_cues = file.regex("privacy.zip_cues", file.strings("privacy.zip_cues"), re.IGNORECASE)
+    id_cues = file.regex("privacy.id_number_cues", file.strings("privacy.id_number_cues"), re.IGNORECASE)
+    units = file.regex("privacy.unit_words", file.strings("privacy.unit_words"), re.IGNORECASE)
+    prefixes = "|".join(re.escape(s) for s in file.strings("privacy.street_prefixes"))
+    cued = {
+        "privacy.phone_cues": re.compile(rf"\b(?:{phone_cues.pattern})\b[.:#]?\s*+(?:is|on|at|no\.?|number|:|-|#)?\s*+{_CUED_NUMBER}", re.IGNORECASE),
+        "privacy.address_cues": re.compile(
+            rf"(?i:\b(?:{address_cues.pattern}))\b[ :]*+(\d{{1,5}}[a-z]?,? (?:\d{{1,4}} )?[A-ZÀ-ÞΑ-ΩА-Я][\w'\-.]*+(?: [\w'\-.]++){{0,3}}?(?= \d{{1,4}}\b|,|$|\n))",
+        ),
+        "privacy.zip_cues": re.compile(rf"\b(?:{zip_cues.pattern})\b\s*+(?:is|:|-|#)?\s*+(?=[A-Z]{{0,4}}\d)(?P<zip>[A-Z0-9]{{2,5}}(?:[ \-][A-Z0-9]{{2,4}}\b)?)\b", re.IGNORECASE),
+        "privacy.id_number_cues": re.compile(rf"\b(?:{id_cues.pattern})\s*+(?:is|was|:|-|#|no\.?)?\s*+{_CUED_ID}", re.IGNORECASE),
+    }
+    for key, pattern in cued.items():
+        problem = slow_shape(pattern.pattern, pattern.flags)
+        if problem:
+            raise file.error(key, f"a cue could take minutes on a long message: {problem}")
     return PrivacyData(
         public_numbers=frozenset(re.sub(r"\D", "", n) for n in file.strings("privacy.public_numbers")),
         public_emails=frozenset(e.lower() for e in file.strings("privacy.public_emails", allow_empty=True)),
@@ -112,6 +188,11 @@ def load_privacy(directory: Path) -> PrivacyData:
         ),
         named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|Mr|Mrs|Ms|Miss|Mx)\.?,? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
         health_terms=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE),
+        cued_number=re.compile("|".join(cued[key].pattern for key in CUED_NUMBER_KEYS), re.IGNORECASE),
+        cued_address=cued["privacy.address_cues"],
+        unit=re.compile(rf"\b(?:{units.pattern})\s?#?\s?\d{{1,5}}[A-Za-z]?\b", re.IGNORECASE),
+        street_suffixes=tuple(suffix.lower() for suffix in file.strings("privacy.street_suffixes")),
+        street_prefix=re.compile(rf"(?i:\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}? \d{{1,4}}[a-z]?\b)"),
     )
 
 
@@ -159,6 +240,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     # Hospital and NHS numbers, dates of birth, phone numbers and postcodes all need a digit: most
     # messages have none, so one quick look spares five searches.
     has_digit = _DIGIT.search(text) is not None
+    # Each kind of number needs so many digits (a card 12, a phone 7): most messages have a few at most.
+    digit_count = len(_DIGIT.findall(text)) if has_digit else 0
 
     if has_digit:
         for match in data.hospital_number.finditer(text):
@@ -168,6 +251,9 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
                 add(match.start(), match.end(), "nhs_number")
         for match in data.date_of_birth.finditer(text):
             add(match.start(1), match.end(1), "date_of_birth")
+    cued_numbers = list(data.cued_number.finditer(text)) if digit_count >= 3 else []
+    if digit_count >= 4:
+        _find_checked_numbers(text, data, add, digit_count, cued_numbers)
     if has_digit and _PHONE_HINT.search(text):
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
@@ -175,6 +261,11 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
                 add(found.start, found.end, "phone")
+    for match in cued_numbers:
+        if match.lastgroup == "phone":
+            digits = re.sub(r"\D", "", match.group("phone"))
+            if 7 <= len(digits) <= 15 and digits not in data.public_numbers:
+                add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
             if text[start:end].lower() not in data.public_emails:
@@ -183,8 +274,17 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         group = "named" if match.group("named") else "cued"
         add(match.start(group), match.end(group), "address")
     if has_digit:
+        for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
+            for match in pattern.finditer(text):
+                add(*match.span(1 if pattern.groups else 0), "address")
+        for match in _NUMBERED_WORD.finditer(text):
+            if match.group(1).lower().endswith(data.street_suffixes):
+                add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
             add(match.start(), match.end(), "postcode")
+        for match in cued_numbers:
+            if match.lastgroup == "zip":
+                add(*match.span("zip"), "postcode")
     # A named person's health detail is looked for in their sentence: the sentence stops are found
     # once and each sentence searched once, however many people it names.
     stops: list[int] | None = None
@@ -201,6 +301,36 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         if health:
             add(min(match.start(1), health.start()), max(match.end(1), health.end()), "health_detail")
     return tuple(taken.spans)
+
+
+def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int, str], None], digit_count: int,
+                          cued_numbers: list[re.Match[str]]) -> None:
+    """Card and bank account numbers that pass their check, and identity numbers by shape or cue."""
+    card_word: bool | None = None
+    for match in _CARD.finditer(text) if digit_count >= 12 else ():
+        digits = re.sub(r"\D", "", match.group())
+        if not luhn_is_valid(digits):
+            continue
+        if card_word is None:
+            card_word = _CARD_WORD.search(text) is not None
+        if card_word or (len(digits) >= 13 and _CARD_ISSUER.match(digits)):
+            add(match.start(), match.end(), "card_number")
+    for match in _IBAN.finditer(text) if digit_count >= 8 else ():
+        if iban_is_valid(match.group()):
+            add(match.start(), match.end(), "bank_account")
+    for pattern in (_SSN, _NI_NUMBER, _UK_LICENCE) if digit_count >= 6 else ():
+        for match in pattern.finditer(text):
+            add(match.start(), match.end(), "id_number")
+    for match in cued_numbers:
+        if match.lastgroup == "id_number" and sum(char.isdigit() for char in match.group("id_number")) >= 4:
+            cue = match.group()[: match.start("id_number") - match.start()].lower()
+            add(*match.span("id_number"), "bank_account" if "account" in cue or "sort" in cue else "id_number")
+    for match in _IPV4.finditer(text):
+        if all(int(octet) <= 255 and (octet == "0" or octet[0] != "0") for octet in match.groups()):  # not "1.000.000.000"
+            add(match.start(), match.end(), "ip_address")
+    if text.count(":") >= 7:
+        for match in _IPV6.finditer(text):
+            add(match.start(), match.end(), "ip_address")
 
 
 def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
