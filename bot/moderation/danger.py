@@ -116,8 +116,10 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
     )
 
 
-def model_score(probability: float, data: DangerData) -> float:
-    """The safeguarding model's probability on the danger score scale (`scaled`)."""
+def model_score(probability: float, data: DangerData, category: Category = Category.SAFEGUARDING) -> float:
+    """A probability of `category`'s model (safeguarding or urgent care) on the danger score scale (`scaled`)."""
+    if category is Category.URGENT_CARE:
+        return scaled(probability, data.urgent_model_support, data.urgent_model_urgent)
     return scaled(probability, data.model_support, data.model_urgent)
 
 
@@ -208,14 +210,11 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleas
     last = len(message.words)
     # Both models read the same word prefixes: build each feature list once per message.
     read_by: dict[tuple[tuple[int, ...], frozenset[str]], list[str]] = {}
-    for category, model, support, urgent in (
-        (Category.SAFEGUARDING, data.model, data.model_support, data.model_urgent),
-        (Category.URGENT_CARE, data.urgent_model, data.urgent_model_support, data.urgent_model_urgent),
-    ):
+    for category, model in ((Category.SAFEGUARDING, data.model), (Category.URGENT_CARE, data.urgent_model)):
         reads = (model.prefixes, model.words_without)
         if reads not in read_by:
             read_by[reads] = model.features_for(words, feats)
-        score = scaled(model.score(read_by[reads]), support, urgent)
+        score = model_score(model.score(read_by[reads]), data, category)
         if score <= 0.0:
             continue
         family = Family("model", category, (), 1, score)
@@ -315,8 +314,7 @@ def drop_model_guess_beside_wording(findings: dict[Category, Finding], data: Dan
     if not beside.isdisjoint(EXPLAINED_BY):
         lowest = {category: URGENT_SCORE for category in cues.DANGER}
     else:
-        lowest = {Category.SAFEGUARDING: scaled(data.beside_wording_probability, data.model_support, data.model_urgent),
-                  Category.URGENT_CARE: scaled(data.beside_wording_probability, data.urgent_model_support, data.urgent_model_urgent)}
+        lowest = {category: model_score(data.beside_wording_probability, data, category) for category in cues.DANGER}
     for category in cues.DANGER:
         finding = findings.get(category)
         if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < lowest[category]:
@@ -327,11 +325,7 @@ def _joins(data: DangerData, category: Category) -> float:
     """The score at which a model agrees with a cue family (`agreement_probabilities`): kept apart from
     where the model alone starts the support tier, so a lower support tier (recall) does not let the
     model confirm more cue families into the urgent tier (precision)."""
-    if category is Category.SAFEGUARDING:
-        score = scaled(data.agreement_probabilities[category], data.model_support, data.model_urgent)
-    else:
-        score = scaled(data.agreement_probabilities[category], data.urgent_model_support, data.urgent_model_urgent)
-    return max(score, SUPPORT_SCORE)
+    return max(model_score(data.agreement_probabilities[category], data, category), SUPPORT_SCORE)
 
 
 def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit], joins: float) -> list[Hit]:
