@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from bot.errors import ConfigError
 from bot.follow import DEFAULT_PER_DAY, MAX_PER_DAY, FollowMode, FollowPolicy
 from bot.moderation import ENGINE_ERROR_CHECK
+from bot.moderation.privacy import only_contacts
 from bot.model import (
     CATEGORY_PRIORITY,
     DANGER_CATEGORIES,
@@ -399,10 +400,6 @@ def _verifies(findings: tuple[Finding, ...]) -> bool:
     return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings)
 
 
-# Over-sharing spans that, in a verification message, are the suspect account's way to be reached.
-_CONTACT_SPANS = frozenset({"phone", "email"})
-
-
 def _quoted_by_verification(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     """Whether an over-sharing or abuse finding gives way to verification, which is never hidden.
 
@@ -414,7 +411,7 @@ def _quoted_by_verification(finding: Finding, findings: tuple[Finding, ...]) -> 
     private details (an NHS number, an address) and danger keep their rank.
     """
     if finding.category is Category.OVERSHARING:
-        quoted = bool(finding.spans) and all(span.label in _CONTACT_SPANS for span in finding.spans)
+        quoted = only_contacts(finding.spans)
     else:
         quoted = finding.category is Category.ABUSE and finding.check.endswith(".model")
     return quoted and _verifies(findings)

@@ -92,8 +92,6 @@ def classify(text: str, context: ClassifyContext, data: ModerationData) -> tuple
 
 # The spam model's score at which a phone number or email beside it is the advertiser's (an SMS scam's "call 0800...").
 ADVERT_SCORE = 0.85
-# Over-sharing spans that, in an advert, are the advertiser's own way to be reached.
-_CONTACT_LABELS = frozenset({"phone", "email"})
 
 
 def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
@@ -108,10 +106,7 @@ def _drop_advertised_contacts(findings: dict[Category, Finding]) -> None:
     private = findings.get(Category.OVERSHARING)
     known_advert = spam_found is not None and (spam_found.check.startswith(("spam.pattern", "spam.cue."))
                                                or (spam_found.check == "spam.model" and spam_found.score >= ADVERT_SCORE))
-    if (not known_advert or private is None
-            or private.check == ENGINE_ERROR_CHECK or not private.spans):
-        return
-    if all(span.label in _CONTACT_LABELS for span in private.spans):
+    if known_advert and private is not None and private.check != ENGINE_ERROR_CHECK and privacy.only_contacts(private.spans):
         del findings[Category.OVERSHARING]
 
 

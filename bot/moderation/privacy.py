@@ -45,6 +45,10 @@ LABELS = {
     "id_number": ("[id number]", 0.9),
     "ip_address": ("[ip address]", 0.7),
 }
+# The spans that are a way to reach someone: in an advert they are the advertiser's, in a question
+# about an account they are the suspect account's, not the author's private details.
+CONTACT_LABELS = frozenset({"phone", "email"})
+
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
 _DIGIT = re.compile(r"\d")
@@ -231,6 +235,11 @@ class _SpanSet:
             return
         self.starts.insert(index, start)
         self.spans.insert(index, Span(start, end, kind))
+
+
+def only_contacts(spans: tuple[Span, ...]) -> bool:
+    """Whether these over-sharing spans are all phone numbers and emails (`CONTACT_LABELS`), and there is one."""
+    return bool(spans) and all(span.label in CONTACT_LABELS for span in spans)
 
 
 def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
