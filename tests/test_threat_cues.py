@@ -13,10 +13,10 @@ from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext
 from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
-from bot.moderation.concepts import find_cues, read_cues
+from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import check_threat, concept_features, model_threshold_for, model_words
+from bot.moderation.threat import CONCEPT_MARK, check_threat, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -258,7 +258,7 @@ def test_the_threat_model_reads_the_cue_families_a_message_holds(data: Moderatio
     words, word_features = model_words(message, ignored)
     assert "katana" not in model.weights and "weapon" in families
     assert model.weights["#weapon"][0] > 0
-    with_family = model.score(model.features_for(words, word_features) + concept_features(families))
+    with_family = model.score(model.features_for(words, word_features) + family_features(families, CONCEPT_MARK))
     assert with_family > model.score(model.features_for(words, word_features))
     # Who is named and when stays the cues' job: the model holds no feature of those families.
     assert not {"#target", "#person", "#intent", "#wish"} & set(model.weights)

@@ -133,6 +133,14 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
     )
 
 
+def family_features(families: frozenset[str], mark: str) -> list[str]:
+    """One model feature per cue family a message holds, combined or not ("#weapon", "$offer"), `mark`
+    telling it from a word: the model learns what a family means from all of its words, so a word the
+    training rows used once ("crossbow", "semaglutide"), or one staff add to the family later, weighs
+    like its family."""
+    return [mark + family for family in sorted(families)]
+
+
 def clauses(message: Message, breakers: frozenset[str]) -> list[int]:
     """Each word's clause number: a new clause after ". ", "!", "?", ";" or a line break, and at a
     breaker word ("hope the nurse who hurt me is ok" wishes no harm)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, load_cues, read_cues
+from bot.moderation.concepts import Cues, family_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.message import only_pleasantries
@@ -80,13 +80,6 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
     )
 
 
-def concept_features(families: frozenset[str]) -> list[str]:
-    """One model feature per scam cue family the message holds ("$recovery", "$offer"): the model
-    learns what a family means from all its words, so a word the training rows used once
-    ("semaglutide"), or one staff add to the family later, weighs like its family."""
-    return [CONCEPT_MARK + family for family in sorted(families)]
-
-
 def trigram_profile(normalised: str) -> Counter[str]:
     padded = f" {normalised[:MAX_COMPARED_CHARS]} "
     return Counter(padded[i : i + 3] for i in range(len(padded) - 2))
@@ -146,7 +139,7 @@ def _advert(message: Message, spam: SpamData) -> Finding | None:
     # The evidence is counted in words: a bare link's "$link" family says no more than the link.
     if spam.model.known(word_feats) < spam.model_min_features:
         return None
-    feats = word_feats + concept_features(families)
+    feats = word_feats + family_features(families, CONCEPT_MARK)
     score = spam.model.score(feats)
     # A message that opens by asking ("please can you share the link for...") asks for help: the model,
     # which learnt adverts, needs a stronger score for it.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, load_cues, read_cues
+from bot.moderation.concepts import Cues, family_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
@@ -95,13 +95,6 @@ def _unignored(message: Message, ignored: list[bool]) -> str:
     return " ".join(" " * len(word) if skip else word for word, skip in zip(message.words, ignored))
 
 
-def concept_features(families: frozenset[str]) -> list[str]:
-    """One model feature per cue family the message holds, combined or not ("#weapon", "#veiled"):
-    the model learns what a family means from all of its words, so a word the training rows used
-    once ("crossbow"), or one staff add to the family later, weighs like its family."""
-    return [CONCEPT_MARK + family for family in families]
-
-
 def model_threshold_for(signals: ThreatSignals, families: frozenset[str]) -> float:
     """The score the model must reach: lowest beside a word of violence, then beside a target named."""
     if not signals.model_needs.isdisjoint(families):
@@ -132,7 +125,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # A cue family's feature repeats what its words say: it is no further evidence to count.
     if signals.model.known(feats) < signals.model_min_features:
         return ()
-    feats = feats + concept_features(families)  # a new list: `message.feats` is every check's
+    feats = feats + family_features(families, CONCEPT_MARK)  # a new list: `message.feats` is every check's
     score = signals.model.score(feats)
     threshold = model_threshold_for(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):

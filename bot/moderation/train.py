@@ -34,7 +34,7 @@ from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
 from bot.evaluate import engine_from, evaluate_file, found_primary_category
 from bot.model import Category
 from bot.moderation import spam, threat
-from bot.moderation.concepts import load_cues, read_cues
+from bot.moderation.concepts import family_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.data import ModerationData
 from bot.moderation.lexicon import SAFE_FILE, load_lexicon
@@ -123,7 +123,7 @@ class ModelSpec:
     `max_words`: every training text is cut to its first words, so long public posts teach words,
     not length (0: whole texts).
     `reads_cues`: features as the threat check reads them (`threat.model_words`: no word of a safe
-    idiom or an `ignore` phrase) plus one per threat cue family the text holds (`threat.concept_features`).
+    idiom or an `ignore` phrase) plus one per threat cue family the text holds (`concepts.family_features`).
     """
 
     name: str
@@ -143,7 +143,7 @@ class ModelSpec:
     own_files: tuple[tuple[Path, str, bool], ...] = ()
     max_words: int = 0
     reads_cues: bool = False
-    # The spam model: one feature per scam cue family the text holds (`spam.concept_features`), as the spam check reads it.
+    # The spam model: one feature per scam cue family the text holds (`concepts.family_features`), as the spam check reads it.
     reads_scam_cues: bool = False
 
 
@@ -298,7 +298,7 @@ def threat_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Cal
         message = read_message(text, lexicon, idioms)
         _, families, ignored = read_cues(cues, message)
         words, word_features = threat.model_words(message, ignored)
-        return words, word_features + threat.concept_features(families)
+        return words, word_features + family_features(families, threat.CONCEPT_MARK)
 
     return read
 
@@ -309,7 +309,7 @@ def scam_concepts_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR)
     cues = load_cues(TomlFile(config_dir / spam.FILE), "cues", lexicon)
 
     def read(text: str) -> list[str]:
-        return spam.concept_features(read_cues(cues, read_message(text, lexicon, idioms))[1])
+        return family_features(read_cues(cues, read_message(text, lexicon, idioms))[1], spam.CONCEPT_MARK)
 
     return read
 
