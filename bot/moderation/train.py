@@ -65,6 +65,8 @@ SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
 THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
+# Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
+TRAIN6_MISINFO_COMPLAINT_FILE = Path(__file__).parent / "training" / "train6_misinfo_complaint.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -205,12 +207,14 @@ SPECS = (
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"),), c=30.0, prefixes=(5,),
         project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
+        also=(TRAIN6_MISINFO_COMPLAINT_FILE,),
     ),
     ModelSpec(
         "complaint", "complaint_preotiuc2019_dev.csv", "complaint", hold_out=True, threshold=0.5,
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         negative_weight=0.1, c=2.0, drop_words=STYLE_WORDS, prefixes=(4, 6),
         project_labels=(("ordinary", False), ("complaint", True)),
+        also=(TRAIN6_MISINFO_COMPLAINT_FILE,),
     ),
     # Everyday posts with links and requests (the complaints set's rows, complaint or not, and
     # CONSTRAINT's real news) are not spam: without them the model learnt "<url>", "please" and "dm"
