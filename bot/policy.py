@@ -396,8 +396,25 @@ def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and _verifies(findings)
 
 
+def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether the complaint model's guess gives way to a surer verification finding.
+
+    "Someone rang my dad saying they were from cardiology, wanting his bank details; that's not one
+    of yours surely" reads like a complaint to a model trained on posts to companies, but the author
+    asks whether the caller is us: the verification reply, which lists our official accounts and
+    numbers, is what they need. Listed complaint wording keeps its rank.
+    """
+    return finding.category is Category.COMPLAINT and finding.check.endswith(".model") and any(
+        other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK and other.score > finding.score
+        for other in findings
+    )
+
+
 def _verifies(findings: tuple[Finding, ...]) -> bool:
-    return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings)
+    """Whether verification was found by listed wording or cues: the verification model's guess alone
+    never lets a scam, an over-share or abuse give way (a scam's "your account" reads like a question)."""
+    return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK and not other.check.endswith(".model")
+               for other in findings)
 
 
 def _quoted_by_verification(finding: Finding, findings: tuple[Finding, ...]) -> bool:
@@ -436,11 +453,13 @@ def primary_category(findings: tuple[Finding, ...]) -> Category:
     alone ranks after one found by listed wording (`_explained_by_wording`); the misinformation
     model's guess ranks after spam (`_advert_not_claim`); and spam, the abuse model's guess and a phone
     number or email posted as over-sharing rank after verification, which reports or asks about a
-    scam (`_describes_a_scam`, `_quoted_by_verification`).
+    scam (`_describes_a_scam`, `_quoted_by_verification`), as does the complaint model's guess when
+    verification is surer (`_scam_worry_not_complaint`).
     """
     present = {finding.category for finding in findings
                if not _explained_by_wording(finding, findings) and not _advert_not_claim(finding, findings)
-               and not _describes_a_scam(finding, findings) and not _quoted_by_verification(finding, findings)}
+               and not _describes_a_scam(finding, findings) and not _quoted_by_verification(finding, findings)
+               and not _scam_worry_not_complaint(finding, findings)}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 

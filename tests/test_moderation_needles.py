@@ -60,7 +60,7 @@ def test_a_pattern_without_needles_is_never_ruled_out() -> None:
 
 def test_the_shipped_pattern_lists_are_screened() -> None:
     """Danger, threat, spam, complaint, verification, reporting and idioms: their searches are skippable."""
-    for pattern in (DATA.danger.safeguarding, DATA.danger.urgent_care, DATA.threat, DATA.verification,
+    for pattern in (DATA.danger.safeguarding, DATA.danger.urgent_care, DATA.threat, DATA.verification.patterns,
                     DATA.spam.patterns, DATA.complaint.patterns, DATA.abuse.reporting, DATA.idioms):
         assert id(pattern) in DATA.screen.screened
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from bot.moderation.abuse import AbuseData, load_abuse
 from bot.moderation.claims import ClaimsData, load_claims
 from bot.moderation.complaint import ComplaintData, load_complaint
-from bot.moderation.concepts import Cues, load_cues
 from bot.moderation.config import TomlFile, load_pattern_list
 from bot.moderation.danger import DangerData, load_danger
 from bot.moderation.lexicon import ABUSE_FILE, SAFE_FILE, lexicon_from
@@ -19,12 +18,13 @@ from bot.moderation.needles import Screen, screen_of
 from bot.moderation.privacy import PrivacyData, load_privacy
 from bot.moderation.spam import SpamData, load_spam
 from bot.moderation.threat import ThreatSignals, load_threat_signals
+from bot.moderation.verification import VerificationData, load_verification
 
 MODELS_DIR = Path(__file__).parent / "models"
 # Each shipped model's name and the version prefix this code was written for.
 MODEL_VERSIONS = {
     "abuse": "abuse-", "complaint": "complaint-", "misinformation": "misinformation-", "spam": "spam-",
-    "threat": "threat-", "safeguarding": "safeguarding-", "urgent_care": "urgent_care-",
+    "threat": "threat-", "safeguarding": "safeguarding-", "urgent_care": "urgent_care-", "verification": "verification-",
 }
 
 
@@ -42,8 +42,7 @@ class ModerationData:
     claims: ClaimsData
     spam: SpamData
     complaint: ComplaintData
-    verification: re.Pattern[str]  # verification.toml's patterns
-    verification_cues: Cues  # verification.toml's [cues]: an account + real, official, fake, pretending...
+    verification: VerificationData  # verification.toml's patterns and [cues], and the verification model
     pleasantries: frozenset[str]  # safe_terms.toml's [pleasantries]: hello and thanks alone say nothing to act on
     questions: Questions  # safe_terms.toml's [questions]: how a request for information opens
     screen: Screen  # which of the patterns above a message's words cannot match
@@ -62,10 +61,10 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
     threat = load_pattern_list(directory, "threat")
     spam = load_spam(directory, models["spam"], lexicon)
     complaint = load_complaint(directory, models["complaint"])
-    verification = load_pattern_list(directory, "verification")
+    verification = load_verification(directory, models["verification"], lexicon)
     # The patterns searched on the normalised words: `read_message` rules out those that cannot match.
     screen = screen_of((idioms, danger.safeguarding, danger.urgent_care, threat, abuse.reporting, spam.patterns,
-                        complaint.patterns, complaint.dissatisfaction, verification))
+                        complaint.patterns, complaint.dissatisfaction, verification.patterns))
     return ModerationData(
         lexicon=lexicon,
         idioms=idioms,
@@ -78,7 +77,6 @@ def load_moderation_data(directory: Path, models_dir: Path = MODELS_DIR) -> Mode
         spam=spam,
         complaint=complaint,
         verification=verification,
-        verification_cues=load_cues(TomlFile(directory / "verification.toml"), "cues", lexicon),
         pleasantries=frozenset(word.lower() for word in safe_file.strings("pleasantries.words")),
         questions=Questions(
             safe_file.regex("questions.openers", safe_file.strings("questions.openers")),

@@ -67,6 +67,8 @@ THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
 TRAIN6_MISINFO_COMPLAINT_FILE = Path(__file__).parent / "training" / "train6_misinfo_complaint.csv"
+# Round 6: "is this really you?" and reports of accounts impersonating us, with near misses, by an independent writer (training/README.md).
+TRAIN6_VERIFICATION_FILE = Path(__file__).parent / "training" / "train6_verification.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -89,7 +91,8 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
 # Where each model sits in ModerationData, for trying a freshly trained one in the whole engine.
-ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals"}
+ENGINE_PART = {"misinformation": "claims", "complaint": "complaint", "spam": "spam", "threat": "threat_signals",
+               "verification": "verification"}
 # Models whose check asks a stronger score of some messages, and the field holding it: one that opens
 # by asking (`model_question`), or one holding no word of violence (threat) or of a scam (spam) (`model_alone`).
 SECOND_THRESHOLD = {"misinformation": "model_question_threshold", "complaint": "model_question_threshold",
@@ -273,6 +276,18 @@ SPECS = (
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
         negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
         max_words=60, prefixes=PREFIXES, drop_words=REASSURANCE,
+    ),
+    # No public set asks whether an account is an organisation's own: the project's writers' rows train
+    # this one (verification positive; their spam, complaints and ordinary rows negative), with
+    # everyday posts from the public sets and everyday_uk as negatives, so "is this text you?" and
+    # "my nan nearly paid a fake page" are read by words and prefixes the cue lists never listed.
+    ModelSpec(
+        "verification", str(TRAIN6_VERIFICATION_FILE), "verification", hold_out=True, threshold=0.5,
+        also=(TRAIN5_SPAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE),
+        negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary"),
+                   ("spam_youtube2015.csv", ""), ("spam_scam_janitr_train.csv", "")),
+        negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
+        prefixes=(5,),
     ),
 )
 # The models the danger check maps onto tiers by probability: precision and recall per threshold.

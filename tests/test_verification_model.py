@@ -1,0 +1,74 @@
+"""The verification model: "is this really you?" asked in ways no listed wording or cue holds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.model import Category, Finding
+from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.moderation.data import MODELS_DIR
+from bot.policy import primary_category
+from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
+
+
+def checks(text: str, data: ModerationData) -> list[str]:
+    return [finding.check for finding in classify(text, CONTEXT, data)]
+
+
+@pytest.mark.parametrize("text", [
+    "does the hospital send out texts asking you to pay for a missed appointment? got one this morning",
+    "got a letter with the trust logo saying I owe £60 for my parking and to pay online, do you lot actually do that",
+])
+def test_the_model_finds_a_question_about_us_that_no_wording_lists(text: str, data: ModerationData) -> None:
+    found = classify(text, CONTEXT, data)
+    assert [f.check for f in found if f.category is Category.VERIFICATION] == ["verification.model"]
+    assert primary_category(found) is Category.VERIFICATION
+
+
+@pytest.mark.parametrize("text", [
+    "what's the phone number for the fracture clinic?",
+    "followed! great page",
+    "thanks for sharing the Action Fraud warning, my neighbour got one of those parcel texts",
+    "is the minor injuries unit open on bank holidays?",
+])
+def test_questions_about_numbers_and_praise_for_the_page_are_not_verification(text: str, data: ModerationData) -> None:
+    assert "verification.model" not in checks(text, data)
+    assert primary_category(classify(text, CONTEXT, data)) is not Category.VERIFICATION
+
+
+def test_a_caller_claiming_to_be_us_is_verification_though_the_complaint_model_also_fires(data: ModerationData) -> None:
+    text = ("my dad got a call from someone saying they were from the cardiology team wanting his bank details "
+            "to refund his parking, that's not one of yours surely")
+    found = classify(text, CONTEXT, data)
+    assert {"complaint.model", "verification.model"} <= {f.check for f in found}
+    assert primary_category(found) is Category.VERIFICATION
+
+
+def test_the_complaint_models_guess_yields_only_to_a_surer_verification_finding() -> None:
+    complaint = Finding(Category.COMPLAINT, 0.7, "complaint.model")
+    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.9, "verification.model"))) is Category.VERIFICATION
+    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.65, "verification.model"))) is Category.COMPLAINT
+    listed = Finding(Category.COMPLAINT, 0.8, "complaint.pattern")
+    assert primary_category((listed, Finding(Category.VERIFICATION, 0.95, "verification.model"))) is Category.COMPLAINT
+
+
+def test_the_shipped_threshold_is_read_from_the_file(data: ModerationData) -> None:
+    verification = data.verification
+    assert verification.model.version.startswith("verification-") and 0.5 <= verification.model_threshold < 0.9
+
+
+def test_a_threshold_out_of_range_names_the_file_and_key(tmp_path: Path) -> None:
+    config, models = tmp_path / "config", tmp_path / "models"
+    shutil.copytree(CONFIG, config)
+    shutil.copytree(MODELS_DIR, models, ignore=shutil.ignore_patterns("*.md"))
+    path = config / "verification.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nmodel = 0.55\n" in text
+    path.write_text(text.replace("\nmodel = 0.55\n", "\nmodel = 1.5\n"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config, models)
+    assert Path(caught.value.file).name == "verification.toml" and caught.value.key.startswith("thresholds.model")
