@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,8 @@ import pytest
 from bot.errors import ConfigError
 from bot.model import Category, Finding
 from bot.moderation import ModerationData, classify, load_moderation_data
-from bot.moderation.data import MODELS_DIR
 from bot.policy import primary_category
-from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
+from tests.test_threat_cues import CONTEXT, _copy, data  # noqa: F401 - `data` is a fixture
 
 
 def checks(text: str, data: ModerationData) -> list[str]:
@@ -62,9 +60,7 @@ def test_the_shipped_threshold_is_read_from_the_file(data: ModerationData) -> No
 
 
 def test_a_threshold_out_of_range_names_the_file_and_key(tmp_path: Path) -> None:
-    config, models = tmp_path / "config", tmp_path / "models"
-    shutil.copytree(CONFIG, config)
-    shutil.copytree(MODELS_DIR, models, ignore=shutil.ignore_patterns("*.md"))
+    config, models = _copy(tmp_path)
     path = config / "verification.toml"
     text = path.read_text(encoding="utf-8")
     assert "\nmodel = 0.55\n" in text
