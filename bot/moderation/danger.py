@@ -267,7 +267,8 @@ def _spans(hits: list[Hit], message: Message, label: str) -> tuple[Span, ...]:
 
 def check_danger(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     danger = data.danger
-    reading = cues.read(message.words, danger.cues)
+    marks = cues.mark_positions(message.text, [token.start for token in message.prepared.tokens], danger.cues) if danger.cues.joking_marks else ()
+    reading = cues.read(message.words, danger.cues, marks)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
     models = _model_hits(message, reading, danger, data.pleasantries)
