@@ -604,3 +604,35 @@ def test_round6_wordings_fire_their_family(family: str, text: str, data: Moderat
 ])
 def test_round6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+# --- round 6: one cue family alone, where the model reads no risk at all, stays below the urgent tier
+
+def _lone_cue(data: ModerationData, safeguarding: float, urgent_care: float) -> ModerationData:
+    return dataclasses.replace(data, danger=dataclasses.replace(data.danger, lone_cue_probabilities={
+        Category.SAFEGUARDING: safeguarding, Category.URGENT_CARE: urgent_care}))
+
+
+def test_a_lone_family_the_model_doubts_keeps_the_support_line_not_the_urgent_tier(data: ModerationData) -> None:
+    # A family alone, with the models made to read no risk (probabilities 0): below the urgent tier, never dropped.
+    deaf = dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, model=dataclasses.replace(data.danger.model, intercept=-40.0),
+        urgent_model=dataclasses.replace(data.danger.urgent_model, intercept=-40.0)))
+    text = "my neighbour's little lad is left outside in the cold for hours"
+    assert danger_score(text, _lone_cue(deaf, 0.0, 0.0), Category.SAFEGUARDING) >= URGENT
+    assert SUPPORT <= danger_score(text, _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) < URGENT
+    # Two families agree: the urgent tier stands whatever the model reads.
+    assert danger_score("I've written letters to my kids and given away my dog, this is goodbye",
+                        _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) >= URGENT
+    # danger.toml's listed wording is explicit and keeps its weight.
+    assert danger_score("I'm in a mental health crisis", _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) >= URGENT
+
+
+def test_a_lone_family_the_model_reads_stays_urgent(data: ModerationData) -> None:
+    assert danger_score("my son banged his head and now he's drowsy and confused", data, Category.URGENT_CARE) >= URGENT
+
+
+def test_the_lone_cue_probability_is_checked_naming_its_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_moderation_data(_broken(tmp_path, "lone_cue_probability = { safeguarding = 0.2,", "lone_cue_probability = { safeguarding = 0.9,"))
+    assert "model.lone_cue_probability.safeguarding" in str(raised.value)
