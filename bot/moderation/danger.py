@@ -275,7 +275,9 @@ def _spans(hits: list[Hit], message: Message, label: str) -> tuple[Span, ...]:
 
 def check_danger(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     danger = data.danger
-    marks = cues.mark_positions(message.text, [token.start for token in message.prepared.tokens], danger.cues) if danger.cues.joking_marks else ()
+    text = message.text
+    # Emoji are not ASCII: most messages are, and skip the scan.
+    marks = () if text.isascii() else cues.mark_positions(text, [token.start for token in message.prepared.tokens], danger.cues)
     reading = cues.read(message.words, danger.cues, marks)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
