@@ -15,7 +15,9 @@ Three sources, one score per category (the score sets the tier, see config/polic
 The strongest source names the finding; the detail lists every family, phrase and model that spoke.
 Two readers that agree count for more than either: an unguarded cue family and a model both in the
 support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
-stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
+stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`), and so
+does any one family alone that its category's model reads almost no risk in (`lone_cue_probabilities`).
+Laughing emoji count as the joking guard does ("lol"), at the word they follow (`cues.mark_positions`).
 Where a model alone starts the support tier (recall) and where it agrees with a family (precision) are
 separate probabilities; a model's support-tier guess beside another check's listed wording is that
 wording's (`drop_model_guess_beside_wording`, called by `classify`).
