@@ -544,3 +544,95 @@ def test_the_model_agrees_with_a_cue_family_only_from_its_agreement_probability(
 
     assert SUPPORT <= danger_score(text, with_agreement(1.0), Category.SAFEGUARDING) < URGENT
     assert danger_score(text, with_agreement(0.01), Category.SAFEGUARDING) >= URGENT
+
+
+# --- round 6: jokes marked by emoji, hidden injuries, welfare checks, "stopped fighting"
+
+@pytest.mark.parametrize("text", [
+    "if the printer jams one more time I'm throwing myself out of the window 😂",
+    "that spin class nearly killed me, legs have gone completely 🤣",
+    "forgot my lunch AND my purse, just end me now 🙈",
+])
+def test_a_laughing_emoji_keeps_hyperbole_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+def test_a_laughing_emoji_caps_what_is_said_but_keeps_the_support_line(data: ModerationData) -> None:
+    # The same words without the emoji reach the urgent tier; with it a person still gets the support line.
+    plain = "I'm going to throw myself off the multi storey tonight"
+    assert danger_score(plain, data, Category.SAFEGUARDING) >= URGENT
+    assert SUPPORT <= danger_score(plain + " 😂", data, Category.SAFEGUARDING) < URGENT
+
+
+def test_emoji_people_in_crisis_also_write_are_no_joke(data: ModerationData) -> None:
+    # The skull, the upside-down face and the sweat smile are not joking marks.
+    for mark in ("💀", "🙃", "😅"):
+        assert danger_score(f"I'm going to throw myself off the multi storey tonight {mark}", data, Category.SAFEGUARDING) >= URGENT
+
+
+def test_a_joking_mark_sits_at_the_word_it_follows(data: ModerationData) -> None:
+    text = "lol ok 😂 anyway"
+    message_tokens = prepare(text).tokens
+    assert cues.mark_positions(text, [token.start for token in message_tokens], data.danger.cues) == (1,)
+
+
+def test_a_joking_mark_must_be_a_symbol_not_a_word(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_moderation_data(_broken(tmp_path, 'joking_marks = ["😂",', 'joking_marks = ["lol", "😂",'))
+    assert "guards.joking_marks" in str(raised.value) and "emoji" in str(raised.value)
+
+
+ROUND6_FAMILIES = [
+    ("hidden_injury", "what's the best concealer over the marks on my neck, don't want work asking"),
+    ("hidden_injury", "she always says she walked into a door but it's the third black eye this year"),
+    ("not_seen", "the lady downstairs has had her curtains shut since Friday and there's no answer when I knock"),
+    ("not_seen", "old chap next door, no lights on all week and his dog barking, knocked twice and nothing"),
+    ("hopelessness", "I'm so tired of fighting, there's no fight left in me"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND6_FAMILIES)
+def test_round6_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "my little one bruises so easily, is that worth mentioning to the GP?",
+    "the curtains in the day room are filthy, can someone wash them?",
+    "fighting off a cold again, can I still have my flu jab?",
+    "knocked twice at reception and nobody came, is the clinic open?",
+])
+def test_round6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+
+
+# --- round 6: one cue family alone, where the model reads no risk at all, stays below the urgent tier
+
+def _lone_cue(data: ModerationData, safeguarding: float, urgent_care: float) -> ModerationData:
+    return dataclasses.replace(data, danger=dataclasses.replace(data.danger, lone_cue_probabilities={
+        Category.SAFEGUARDING: safeguarding, Category.URGENT_CARE: urgent_care}))
+
+
+def test_a_lone_family_the_model_doubts_keeps_the_support_line_not_the_urgent_tier(data: ModerationData) -> None:
+    # A family alone, with the models made to read no risk (probabilities 0): below the urgent tier, never dropped.
+    deaf = dataclasses.replace(data, danger=dataclasses.replace(
+        data.danger, model=dataclasses.replace(data.danger.model, intercept=-40.0),
+        urgent_model=dataclasses.replace(data.danger.urgent_model, intercept=-40.0)))
+    text = "my neighbour's little lad is left outside in the cold for hours"
+    assert danger_score(text, _lone_cue(deaf, 0.0, 0.0), Category.SAFEGUARDING) >= URGENT
+    assert SUPPORT <= danger_score(text, _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) < URGENT
+    # Two families agree: the urgent tier stands whatever the model reads.
+    assert danger_score("I've written letters to my kids and given away my dog, this is goodbye",
+                        _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) >= URGENT
+    # danger.toml's listed wording is explicit and keeps its weight.
+    assert danger_score("I'm in a mental health crisis", _lone_cue(deaf, 0.2, 0.1), Category.SAFEGUARDING) >= URGENT
+
+
+def test_a_lone_family_the_model_reads_stays_urgent(data: ModerationData) -> None:
+    assert danger_score("my son banged his head and now he's drowsy and confused", data, Category.URGENT_CARE) >= URGENT
+
+
+def test_the_lone_cue_probability_is_checked_naming_its_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_moderation_data(_broken(tmp_path, "lone_cue_probability = { safeguarding = 0.2,", "lone_cue_probability = { safeguarding = 0.9,"))
+    assert "model.lone_cue_probability.safeguarding" in str(raised.value)

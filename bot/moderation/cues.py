@@ -94,6 +94,8 @@ class CueBook:
     present_before: int
     present_after: int
     caps: Mapping[tuple[str, Category], float]  # (guard concept, category) -> highest score
+    # Laughing and face-palm emoji: the joking guard where the words hold no "lol" ("...closer to death 😂").
+    joking_marks: tuple[str, ...] = ()
 
 
 def _entry_words(raw: str) -> tuple[str, ...]:
@@ -220,7 +222,29 @@ def load_cues(directory: Path) -> CueBook:
         present_before=_integer(file, "guards.present_before", 0, 10),
         present_after=_integer(file, "guards.present_after", 0, 10),
         caps=MappingProxyType(caps),
+        joking_marks=_marks(file, "guards.joking_marks"),
     )
+
+
+def _marks(file: TomlFile, key: str) -> tuple[str, ...]:
+    """Marks read from the raw text (emoji), which the normalised words drop: no letter or digit in one."""
+    marks = file.strings(key, allow_empty=True)
+    for mark in marks:
+        if prepare(mark).words:
+            raise file.error(key, f"entry {mark!r} must be an emoji or a symbol: words belong in `joking`", f'"{mark}"')
+    return marks
+
+
+def mark_positions(text: str, token_starts: list[int], book: CueBook) -> tuple[int, ...]:
+    """The word positions of the joking marks in `text`: each at the word it follows (the emoji closes
+    what was just said). One scan of the text per mark, so linear in the message."""
+    positions = []
+    for mark in book.joking_marks:
+        at = text.find(mark)
+        while at != -1:
+            positions.append(max(0, bisect.bisect_right(token_starts, at) - 1))
+            at = text.find(mark, at + len(mark))
+    return tuple(positions)
 
 
 def _word_fits(pattern: str, word: str) -> bool:
@@ -311,11 +335,14 @@ class Reading:
     guard_starts: Mapping[str, list[int]]  # guard concept -> sorted start positions
 
 
-def read(words: tuple[str, ...], book: CueBook) -> Reading:
-    """The one pass over a message's words, for `hits` and `guard_at`."""
+def read(words: tuple[str, ...], book: CueBook, marks: tuple[int, ...] = ()) -> Reading:
+    """The one pass over a message's words, for `hits` and `guard_at`; `marks`: where joking marks sit
+    (`mark_positions`)."""
     found = find_concepts(words, book)
     idiom_words = frozenset(index for start, end in found.get(IDIOM, ()) for index in range(start, end))
     starts = {guard: sorted(start for start, _ in found.get(guard, ())) for guard in (PAST, TALK, JOKE)}
+    if marks:
+        starts[JOKE] = sorted((*starts[JOKE], *marks))
     # "now" in "fine now" is part of the past, not a sign of the present.
     in_past = {index for start, end in found.get(PAST, ()) for index in range(start, end)}
     starts[PRESENT] = sorted(start for start, _ in found.get(PRESENT, ()) if start not in in_past)

@@ -15,7 +15,9 @@ Three sources, one score per category (the score sets the tier, see config/polic
 The strongest source names the finding; the detail lists every family, phrase and model that spoke.
 Two readers that agree count for more than either: an unguarded cue family and a model both in the
 support tier add up like two families (`_agreement`); a family that only names the topic (`confirm`)
-stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`).
+stays below the urgent tier until a model or another family agrees (`_unconfirmed_capped`), and so
+does any one family alone that its category's model reads almost no risk in (`lone_cue_probabilities`).
+Laughing emoji count as the joking guard does ("lol"), at the word they follow (`cues.mark_positions`).
 Where a model alone starts the support tier (recall) and where it agrees with a family (precision) are
 separate probabilities; a model's support-tier guess beside another check's listed wording is that
 wording's (`drop_model_guess_beside_wording`, called by `classify`).
@@ -78,6 +80,9 @@ class DangerData:
     beside_wording_probability: float
     # The probability from which each model agrees with a cue family (`_agreement`, `_unconfirmed_capped`).
     agreement_probabilities: Mapping[Category, float]
+    # Below this probability the category's model reads no risk at all, and one cue family or listed
+    # wording alone stays below the urgent tier (`_unconfirmed_capped`; 0: never).
+    lone_cue_probabilities: Mapping[Category, float]
 
 
 def _probabilities(cue_file: TomlFile, prefix: str) -> tuple[float, float]:
@@ -113,6 +118,8 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         agreement_probabilities=MappingProxyType({
             Category.SAFEGUARDING: cue_file.number("model.agreement_probability", 0.01, 1.0),
             Category.URGENT_CARE: cue_file.number("model.urgent_care_agreement_probability", 0.01, 1.0)}),
+        lone_cue_probabilities=MappingProxyType({category: cue_file.number(f"model.lone_cue_probability.{category.value}", 0.0, 0.5)
+                                                 for category in cues.DANGER}),
     )
 
 
@@ -195,18 +202,20 @@ def _phrase_hits(message: Message, reading: cues.Reading, data: DangerData, fami
     return found
 
 
-def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleasantries: frozenset[str]) -> list[Hit]:
+def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleasantries: frozenset[str]) -> tuple[list[Hit], dict[Category, float]]:
     """Each model's view, read without the words of idioms ("kill myself laughing") and capped
-    like a guarded family when the message talks about the topic or jokes. A greeting or a
-    thank-you alone is never asked: the support tier starts low, and "thanks" is nobody's crisis."""
+    like a guarded family when the message talks about the topic or jokes, with each model's
+    probability. A greeting or a thank-you alone is never asked: the support tier starts low, and
+    "thanks" is nobody's crisis."""
     if only_pleasantries(message.words, pleasantries):
-        return []
+        return [], {}
     if reading.idiom_words:
         words = tuple(word for index, word in enumerate(message.words) if index not in reading.idiom_words)
         feats = features(words)
     else:
         words, feats = message.words, message.feats
     found = []
+    probabilities = {}
     last = len(message.words)
     # Both models read the same word prefixes: build each feature list once per message.
     read_by: dict[tuple[tuple[int, ...], frozenset[str]], list[str]] = {}
@@ -214,7 +223,8 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleas
         reads = (model.prefixes, model.words_without)
         if reads not in read_by:
             read_by[reads] = model.features_for(words, feats)
-        score = model_score(model.score(read_by[reads]), data, category)
+        probabilities[category] = model.score(read_by[reads])
+        score = model_score(probabilities[category], data, category)
         if score <= 0.0:
             continue
         family = Family("model", category, (), 1, score)
@@ -225,7 +235,7 @@ def _model_hits(message: Message, reading: cues.Reading, data: DangerData, pleas
         capped = cues.capped(data.cues, guard, category, score)
         if capped > 0.0:
             found.append(Hit(family, 0, last, capped, (), guard.removeprefix("guard:")))
-    return found
+    return found, probabilities
 
 
 def _model_guard(reading: cues.Reading, category: Category) -> str | None:
@@ -267,10 +277,13 @@ def _spans(hits: list[Hit], message: Message, label: str) -> tuple[Span, ...]:
 
 def check_danger(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     danger = data.danger
-    reading = cues.read(message.words, danger.cues)
+    text = message.text
+    # Emoji are not ASCII: most messages are, and skip the scan.
+    marks = () if text.isascii() else cues.mark_positions(text, [token.start for token in message.prepared.tokens], danger.cues)
+    reading = cues.read(message.words, danger.cues, marks)
     family_hits = cues.hits(reading, danger.cues)
     found = [*family_hits, *_phrase_hits(message, reading, danger, family_hits)]
-    models = _model_hits(message, reading, danger, data.pleasantries)
+    models, probabilities = _model_hits(message, reading, danger, data.pleasantries)
     findings = []
     for category in cues.DANGER:
         mine = sorted((hit for hit in found if hit.family.category is category), key=lambda hit: -hit.score)
@@ -278,7 +291,9 @@ def check_danger(message: Message, context: ClassifyContext, data: ModerationDat
         if not mine:
             continue
         joins = _joins(danger, category)
-        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine, joins)
+        # A model that reads no risk at all (a greeting alone is never asked: 1.0, no doubt) leaves one cue alone unconfirmed.
+        doubted = probabilities.get(category, 1.0) < danger.lone_cue_probabilities.get(category, 0.0)
+        cue_hits = _unconfirmed_capped([hit for hit in mine if hit.family.name != "model"], mine, joins, doubted)
         mine = [*cue_hits, *(hit for hit in mine if hit.family.name == "model")]
         # Different cue families add up; the model reads the same words, so it competes, and adds up
         # with a cue family only where both agree unguarded, to at most the agreement cap.
@@ -328,15 +343,20 @@ def _joins(data: DangerData, category: Category) -> float:
     return max(model_score(data.agreement_probabilities[category], data, category), SUPPORT_SCORE)
 
 
-def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit], joins: float) -> list[Hit]:
+def _unconfirmed_capped(cue_hits: list[Hit], hits: list[Hit], joins: float, doubted: bool = False) -> list[Hit]:
     """A `confirm` family alone (no other unguarded family, no model scoring `joins` or above) keeps
-    its reading but stays just below the urgent tier: naming the topic is not yet a crisis."""
+    its reading but stays just below the urgent tier: naming the topic is not yet a crisis. When the
+    model `doubted` (read almost no risk), any one cue family alone is treated so: an idiom or talk
+    about the topic that no guard lists ("bout to throw myself off a cliff if one more person asks")
+    is read as a crisis by co-occurring concepts alone, and the model, trained on thousands of ordinary
+    posts, disagrees. danger.toml's listed wording ("mental health crisis") is explicit and keeps its weight."""
     confirmed = sum(1 for hit in cue_hits if not hit.guard) > 1 or any(
         hit.family.name == "model" and not hit.guard and hit.score >= joins for hit in hits)
     if confirmed:
         return cue_hits
     below_urgent = round(URGENT_SCORE - 0.01, 4)
-    return [dataclasses.replace(hit, score=below_urgent) if hit.family.confirm and hit.score > below_urgent else hit for hit in cue_hits]
+    return [dataclasses.replace(hit, score=below_urgent)
+            if (hit.family.confirm or (doubted and hit.family.name != "phrase")) and hit.score > below_urgent else hit for hit in cue_hits]
 
 
 def _agreement(hits: list[Hit], cap: float, joins: float) -> float:
