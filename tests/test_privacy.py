@@ -399,3 +399,19 @@ def test_a_persons_own_number_beside_a_service_is_still_private(text: str, label
     assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
     assert primary_category(findings) is Category.OVERSHARING
+
+
+@pytest.mark.parametrize("text", [
+    "Our newsletter is out! https://paper.example/leedsnews/1314315781?edition=4 lovely stories this week",
+    "Photos from the fun run: https://photos.example/album/9434765919 thanks to all who came",
+    "best song ever X3333333333",   # ten digits inside a word, passing the NHS number check by chance
+])
+def test_a_number_inside_a_link_or_a_word_is_not_over_sharing(text: str, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert Category.OVERSHARING not in {finding.category for finding in findings}
+
+
+def test_a_number_beside_a_link_is_still_over_sharing(moderation_data: ModerationData) -> None:
+    text = "my NHS number is 943 476 5919, the form at https://forms.example/referral won't take it"
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert primary_category(findings) is Category.OVERSHARING

@@ -54,7 +54,8 @@ PERSONAL_REACH = 30
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
 _DIGIT = re.compile(r"\d")
-_NHS_NUMBER = re.compile(r"(?<![\d])\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
+# Not inside a word ("X3333333333" passes the check by chance).
+_NHS_NUMBER = re.compile(r"(?<!\w)\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
 _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 # An email is `[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`, found by `_email_spans` in two
 # halves: the local part read backwards from its "@", then the domain forwards.
@@ -379,6 +380,10 @@ def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int,
 
 def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     spans = find_private_spans(message.text, data.privacy)
+    if spans and message.prepared.urls:
+        # A number inside a link is part of its address (a post's id, "aid=0000002987"), not anyone's detail.
+        links = [(token.start, token.end) for token in message.prepared.tokens if token.word == "<url>"]
+        spans = tuple(span for span in spans if not any(start <= span.start and span.end <= end for start, end in links))
     if not spans:
         return ()
     kinds = sorted({span.label for span in spans}, key=lambda kind: (-LABELS[kind][1], kind))  # ties by name: the same order every run
