@@ -11,15 +11,16 @@ from bot.moderation.concepts import read_cues
 from bot.moderation.message import read_message
 from bot.moderation.spam import SHAPE_MARK, model_extras, shape_features
 from bot.moderation.train import scam_concepts_reader
+from bot.policy import primary_category
 from tests.test_threat_cues import CONTEXT, data  # noqa: F401 - `data` is a fixture
 
 
 @pytest.mark.parametrize(("text", "shape"), [
-    ("WhatsApp Sandra on +44 7700 900418, she turned my savings around", {"phone"}),
+    ("WhatsApp Sandra on +44 7700 900418, she turned my savings around", set()),   # a phone number is no shape
     ("Made £2,300 this week from my phone 🙌", {"money"}),
     ("Guaranteed 40% returns every month, ask me how", {"percent"}),
     ("$PEPE2 presale is live, don't miss it", {"cashtag"}),
-    ("send 0.1 to 0x52908400098527886E0F7030069857D2E4169EE7 and get 0.2 back", {"address", "phone"}),
+    ("send 0.1 to 0x52908400098527886E0F7030069857D2E4169EE7 and get 0.2 back", {"address"}),
     ("great post, featured it on @glowup.daily so go follow", {"handle"}),
 ])
 def test_each_shape_is_read_from_the_text(text: str, shape: set[str]) -> None:
@@ -72,3 +73,12 @@ def test_training_reads_the_same_extras_as_the_bot(data: ModerationData) -> None
 ])
 def test_spam_in_other_sources_styles_is_found(text: str, data: ModerationData) -> None:
     assert Category.SPAM in {finding.category for finding in classify(text, CONTEXT, data)}
+
+
+@pytest.mark.parametrize("text", [
+    "text me on +44 7911 123456",
+    "message me on 07700 900418 when the prescription is ready please",
+])
+def test_a_persons_own_number_stays_over_sharing_beside_a_sure_model(text: str, data: ModerationData) -> None:
+    # The model learnt adverts' "message me" and may be sure of it; the words beside the number make it the author's.
+    assert primary_category(classify(text, CONTEXT, data)) is Category.OVERSHARING

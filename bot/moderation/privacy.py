@@ -264,11 +264,20 @@ def _published(text: str, start: int, end: int, digits: str, data: PrivacyData) 
     mobile (a UK 07 or +44 7 number is a person's, even in an advert), and no word beside it makes
     it someone's own ("call me on", "my number is", "... that's my home phone").
     """
-    if digits.startswith(("07", "447")):
-        return False
-    if data.personal_before.search(text, max(0, start - PERSONAL_REACH), start) or data.personal_before.search(text, end, end + PERSONAL_REACH):
+    if digits.startswith(("07", "447")) or _beside_personal(text, start, end, data):
         return False
     return data.organisation.search(text) is not None
+
+
+def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool:
+    """Whether a word within `PERSONAL_REACH` of this span makes it someone's own ("text me on", "my number")."""
+    return bool(data.personal_before.search(text, max(0, start - PERSONAL_REACH), start) or data.personal_before.search(text, end, end + PERSONAL_REACH))
+
+
+def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
+    """Whether a phone number or email among `spans` is someone's own by the words beside it
+    ("text me on +44 7911 123456"): a model that learnt adverts' "message me" cannot tell it from one."""
+    return any(span.label in CONTACT_LABELS and _beside_personal(text, span.start, span.end, data) for span in spans)
 
 
 def only_contacts(spans: tuple[Span, ...]) -> bool:

@@ -38,7 +38,7 @@ CONCEPT_MARK = "$"
 SHAPE_MARK = "%"
 # The shape of a message is read from its first characters only, so a long one costs no more.
 SHAPE_CHARS = 1000
-_PHONE = re.compile(r"(?<!\d)\+?\d(?:[ -]?\d){8,13}(?!\d)")
+_DIGIT = re.compile(r"\d")
 _MONEY = re.compile(r"[£$€]\s?\d|\d\s?(?:k|p|usd|gbp|btc|eth)\b|\b\d+(?:,\d{3})+\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%")
 _OPENING_HANDLES = re.compile(r"\s*(?:@\w+[\s,:]*){1,20}")
@@ -94,18 +94,25 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
 
 def shape_features(text: str) -> list[str]:
     """Signs of an advert that no one source's wording carries, so the model can use them on a source it
-    never trained on: a phone number, an amount of money or a percentage, a coin's ticker, a wallet
-    address, and a handle inside the text (a reply on X opens with handles; one further on is promoted).
-    Each is one feature, whatever its words. Style (capitals, emoji, "!!", hashtags) was tried and left
-    out: learnt from the other sources, it lost spam F1 on a source left out of training (models README)."""
+    never trained on: an amount of money or a percentage, a coin's ticker, a wallet address, and a handle
+    inside the text (a reply on X opens with handles; one further on is promoted). Each is one feature,
+    whatever its words. Style (capitals, emoji, "!!", hashtags) was tried and left out: learnt from the
+    other sources, it lost spam F1 on a source left out of training (models README). So was a phone
+    number: it is a person's over-sharing as often as an advert's contact, and with it the model read
+    "text me on +44 7911 123456" as an advert (0.98), so the private detail gave way to spam."""
     head = text[:SHAPE_CHARS]
     shape = []
-    for name, pattern in (("phone", _PHONE), ("money", _MONEY), ("percent", _PERCENT), ("cashtag", _CASHTAG), ("address", _ADDRESS)):
-        if pattern.search(head):
-            shape.append(name)
-    opening = _OPENING_HANDLES.match(head)
-    if _HANDLE.search(head, opening.end() if opening else 0):
-        shape.append("handle")
+    # Most messages hold no digit, "$" or "@": one quick look each spares the searches that need them.
+    if _DIGIT.search(head):
+        for name, pattern in (("money", _MONEY), ("percent", _PERCENT), ("address", _ADDRESS)):
+            if pattern.search(head):
+                shape.append(name)
+    if "$" in head and _CASHTAG.search(head):
+        shape.append("cashtag")
+    if "@" in head:
+        opening = _OPENING_HANDLES.match(head)
+        if _HANDLE.search(head, opening.end() if opening else 0):
+            shape.append("handle")
     return [SHAPE_MARK + name for name in shape]
 
 
