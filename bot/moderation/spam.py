@@ -34,7 +34,7 @@ MAX_RECENT = 50
 MAX_COMPARED_CHARS = 2000
 # Marks a model feature that is a scam cue family the message holds ("$offer"), never a word.
 CONCEPT_MARK = "$"
-# Marks a model feature that is the shape of a message, not its words ("%caps"): see `shape_features`.
+# Marks a model feature that is the shape of a message, not its words ("%money"): see `shape_features`.
 SHAPE_MARK = "%"
 # The shape of a message is read from its first characters only, so a long one costs no more.
 SHAPE_CHARS = 1000
