@@ -41,7 +41,8 @@ SHAPE_CHARS = 1000
 _DIGIT = re.compile(r"\d")
 _MONEY = re.compile(r"[£$€]\s?\d|\d\s?(?:k|p|usd|gbp|btc|eth)\b|\b\d+(?:,\d{3})+\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%")
-_OPENING_HANDLES = re.compile(r"\s*(?:@\w+[\s,:]*){1,20}")
+# The handles a reply on X opens with (matched after leading spaces; possessive, so a run of spaces is read once).
+_OPENING_HANDLES = re.compile(r"(?:@\w++[\s,:]*+){1,20}")
 _HANDLE = re.compile(r"(?<![\w.])@\w")
 # A coin's ticker ("$FLOKI") and a wallet or token address (base58 or 0x hex, 26 characters or more, letters and digits mixed).
 _CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{1,11}\b")
@@ -110,7 +111,7 @@ def shape_features(text: str) -> list[str]:
     if "$" in head and _CASHTAG.search(head):
         shape.append("cashtag")
     if "@" in head:
-        opening = _OPENING_HANDLES.match(head)
+        opening = _OPENING_HANDLES.match(head, len(head) - len(head.lstrip()))
         if _HANDLE.search(head, opening.end() if opening else 0):
             shape.append("handle")
     return [SHAPE_MARK + name for name in shape]
