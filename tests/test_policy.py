@@ -300,7 +300,8 @@ def test_the_misinformation_models_guess_gives_way_to_spam(policy: Policy) -> No
 
 @pytest.mark.parametrize(("finding", "expected", "strike"), [
     (Finding(Category.SPAM, 0.65, "spam.model"), ["review>comms"], False),       # a guess: a person decides
-    (Finding(Category.SPAM, 0.93, "spam.model"), ["hide"], True),                # the model is sure
+    (Finding(Category.SPAM, 0.93, "spam.model"), ["review>comms"], False),       # nearly sure: still a person (round 6)
+    (Finding(Category.SPAM, 0.97, "spam.model"), ["hide"], True),                # the model is sure
     (Finding(Category.SPAM, 0.85, "spam.cue.dm_offer"), ["hide"], True),         # listed wording is hidden at any score
 ])
 def test_the_spam_model_alone_hides_only_when_sure(policy: Policy, finding: Finding, expected: list[str], strike: bool) -> None:

@@ -370,3 +370,48 @@ def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected
     assert primary_category(findings) is expected
     if expected is Category.OVERSHARING:
         assert redact(text, findings) != text
+
+
+# An organisation's published number is not private (house rules: "private information about yourself or
+# others"); a person's own number, a mobile, and an NHS number in a question still are.
+@pytest.mark.parametrize("text", [
+    "Hearing clinic at Chapel Allerton this Saturday 10-2, drop in or call the audiology team on 0113 392 4401",
+    "Reminder from Moorside Surgery: your asthma review is Tues 9:40am. Can't make it? Please ring 0113 278 5512",
+    "Our bereavement support group restarts in January, for more information call 0300 330 5127",
+    "Is the number 0113 246 0871 really the hospital's? They left a voicemail about my scan",
+    "Write to info@wellbeingwalks.example or bookings@wellbeingwalks.example to join the Sunday walk",
+])
+def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert not find_private_spans(text, moderation_data.privacy)
+    assert primary_category(findings) is not Category.OVERSHARING
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("The surgery never rings back, call me on 0113 496 0733 before 5", "phone"),
+    ("Pharmacy lost my prescription again, my home number is 0113 496 0187 if anyone cares", "phone"),
+    ("The clinic wants to reach my dad, his landline 01924 496 018 is the best one", "phone"),
+    ("Ward 7 can text 07700 900388 when mum is ready to be picked up", "phone"),
+    ("Can the practice tell me if the smear results are back? NHS number 943 476 5919", "nhs_number"),
+    ("Email the practice from jane.doe@example.com, that's me", "email"),
+])
+def test_a_persons_own_number_beside_a_service_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
+    assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert primary_category(findings) is Category.OVERSHARING
+
+
+@pytest.mark.parametrize("text", [
+    "Our newsletter is out! https://paper.example/leedsnews/1314315781?edition=4 lovely stories this week",
+    "Photos from the fun run: https://photos.example/album/9434765919 thanks to all who came",
+    "best song ever X3333333333",   # ten digits inside a word, passing the NHS number check by chance
+])
+def test_a_number_inside_a_link_or_a_word_is_not_over_sharing(text: str, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert Category.OVERSHARING not in {finding.category for finding in findings}
+
+
+def test_a_number_beside_a_link_is_still_over_sharing(moderation_data: ModerationData) -> None:
+    text = "my NHS number is 943 476 5919, the form at https://forms.example/referral won't take it"
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert primary_category(findings) is Category.OVERSHARING

@@ -49,10 +49,13 @@ LABELS = {
 # about an account they are the suspect account's, not the author's private details.
 CONTACT_LABELS = frozenset({"phone", "email"})
 
+# How far either side of a phone number a word can make it someone's own ("ring me on ...", "... is my home number").
+PERSONAL_REACH = 30
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
 _DIGIT = re.compile(r"\d")
-_NHS_NUMBER = re.compile(r"(?<![\d])\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
+# Not inside a word ("X3333333333" passes the check by chance).
+_NHS_NUMBER = re.compile(r"(?<!\w)\d(?:[ \-.]{0,2}\d){9}(?![ \-.]?\d)")
 _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 # An email is `[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`, found by `_email_spans` in two
 # halves: the local part read backwards from its "@", then the domain forwards.
@@ -141,6 +144,12 @@ class PrivacyData:
     unit: re.Pattern[str]
     street_suffixes: tuple[str, ...]
     street_prefix: re.Pattern[str]
+    # A message that names a service ("the surgery", "call us on"): its landline is the service's, not private.
+    organisation: re.Pattern[str]
+    # Words just before a number that make it someone's own ("call me on", "my number").
+    personal_before: re.Pattern[str]
+    # Mailboxes that belong to a role, not a person ("info@", "bookings@").
+    role_mailboxes: frozenset[str]
     # See needles.clue_of: read from the patterns themselves, so staff can edit them freely.
     address_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -197,7 +206,15 @@ def load_privacy(directory: Path) -> PrivacyData:
         unit=re.compile(rf"\b(?:{units.pattern})\s?#?\s?\d{{1,5}}[A-Za-z]?\b", re.IGNORECASE),
         street_suffixes=tuple(suffix.lower() for suffix in file.strings("privacy.street_suffixes")),
         street_prefix=re.compile(rf"(?i:\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}? \d{{1,4}}[a-z]?\b)"),
+        organisation=_whole_words(file.regex("privacy.organisation_words", file.strings("privacy.organisation_words"), re.IGNORECASE)),
+        personal_before=_whole_words(file.regex("privacy.personal_before", file.strings("privacy.personal_before"), re.IGNORECASE)),
+        role_mailboxes=frozenset(box.lower() for box in file.strings("privacy.role_mailboxes")),
     )
+
+
+def _whole_words(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` matched only as whole words ("unit" not in "community", "me" not in "name")."""
+    return re.compile(rf"\b(?:{pattern.pattern})\b", pattern.flags)
 
 
 def _email_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -237,6 +254,32 @@ class _SpanSet:
         self.spans.insert(index, Span(start, end, kind))
 
 
+def _published(text: str, start: int, end: int, digits: str, data: PrivacyData) -> bool:
+    """Whether the phone number at `start` is an organisation's, published for people to call.
+
+    The house rules ask people not to post private information about themselves or others; a
+    surgery's, pharmacy's or charity's number in a reminder, an announcement or a question is
+    neither, and hiding it silences the organisation's own contact details. A number counts as
+    published when the message names a service (privacy.toml `organisation_words`), it is not a
+    mobile (a UK 07 or +44 7 number is a person's, even in an advert), and no word beside it makes
+    it someone's own ("call me on", "my number is", "... that's my home phone").
+    """
+    if digits.startswith(("07", "447")) or _beside_personal(text, start, end, data):
+        return False
+    return data.organisation.search(text) is not None
+
+
+def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool:
+    """Whether a word within `PERSONAL_REACH` of this span makes it someone's own ("text me on", "my number")."""
+    return bool(data.personal_before.search(text, max(0, start - PERSONAL_REACH), start) or data.personal_before.search(text, end, end + PERSONAL_REACH))
+
+
+def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
+    """Whether a phone number or email among `spans` is someone's own by the words beside it
+    ("text me on +44 7911 123456"): a model that learnt adverts' "message me" cannot tell it from one."""
+    return any(span.label in CONTACT_LABELS and _beside_personal(text, span.start, span.end, data) for span in spans)
+
+
 def only_contacts(spans: tuple[Span, ...]) -> bool:
     """Whether these over-sharing spans are all phone numbers and emails (`CONTACT_LABELS`), and there is one."""
     return bool(spans) and all(span.label in CONTACT_LABELS for span in spans)
@@ -268,16 +311,18 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
         for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=MAX_PHONE_TRIES):
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
-            if national not in data.public_numbers and re.sub(r"\D", "", found.raw_string) not in data.public_numbers:
+            raw_digits = re.sub(r"\D", "", found.raw_string)
+            if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data):
                 add(found.start, found.end, "phone")
     for match in cued_numbers:
         if match.lastgroup == "phone":
             digits = re.sub(r"\D", "", match.group("phone"))
-            if 7 <= len(digits) <= 15 and digits not in data.public_numbers:
+            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data):
                 add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
-            if text[start:end].lower() not in data.public_emails:
+            address = text[start:end].lower()
+            if address not in data.public_emails and address.split("@", 1)[0] not in data.role_mailboxes:
                 add(start, end, "email")
     for match in clued_finditer(data.address, data.address_clue, text):  # privacy.toml's patterns
         group = "named" if match.group("named") else "cued"
@@ -344,6 +389,10 @@ def _find_checked_numbers(text: str, data: PrivacyData, add: Callable[[int, int,
 
 def check_privacy(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     spans = find_private_spans(message.text, data.privacy)
+    if spans and message.prepared.urls:
+        # A number inside a link is part of its address (a post's id, "aid=0000002987"), not anyone's detail.
+        links = [(token.start, token.end) for token in message.prepared.tokens if token.word == "<url>"]
+        spans = tuple(span for span in spans if not any(start <= span.start and span.end <= end for start, end in links))
     if not spans:
         return ()
     kinds = sorted({span.label for span in spans}, key=lambda kind: (-LABELS[kind][1], kind))  # ties by name: the same order every run
