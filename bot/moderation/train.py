@@ -63,6 +63,10 @@ THREAT_ROUND4_FILE = Path(__file__).parent / "training" / "threat_uk_round4.csv"
 SCAM_ROUND3_FILE = Path(__file__).parent / "training" / "scam_uk_round3.csv"
 # Round 5: threats, abuse, angry complaints and near misses by an independent writer who never saw the project (training/README.md).
 THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
+# Round 6: a second independent writer's threats (veiled, places, revenge, violence urged on a group) and near misses,
+# and abuse without swearing (insults, demeaning generalisations) with blunt complaints and banter (training/README.md).
+THREAT_WRITER6_FILE = Path(__file__).parent / "training" / "train6_threat.csv"
+ABUSE_WRITER6_FILE = Path(__file__).parent / "training" / "train6_abuse.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
@@ -199,7 +203,9 @@ SPECS = (
     ModelSpec(
         "abuse", "abuse_olid2019_train.csv", "abuse", hold_out=False, threshold=0.5, also=(PRECISION_FILE,),
         negatives=(("complaint_preotiuc2019_dev.csv", ""),), project_labels=(("ordinary", False), ("complaint", False)),
-        own_files=((THREAT_WRITER5_FILE, "abuse", True), (THREAT_WRITER5_FILE, "complaint", False), (THREAT_WRITER5_FILE, "ordinary", False)),
+        own_files=((THREAT_WRITER5_FILE, "abuse", True), (THREAT_WRITER5_FILE, "complaint", False), (THREAT_WRITER5_FILE, "ordinary", False),
+                   (ABUSE_WRITER6_FILE, "abuse", True), (ABUSE_WRITER6_FILE, "complaint", False), (ABUSE_WRITER6_FILE, "ordinary", False),
+                   (THREAT_WRITER6_FILE, "complaint", False), (THREAT_WRITER6_FILE, "ordinary", False)),
     ),
     ModelSpec(
         "misinformation", "misinformation_constraint2021_trainval.csv", "misinformation", hold_out=True, threshold=0.5,
@@ -229,7 +235,8 @@ SPECS = (
                    ("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
-        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+        also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
+              ABUSE_WRITER6_FILE), project_labels=(("ordinary", False), ("complaint", False)),
         c=4.0, project_weight=3.0, reads_cues=True,
         drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT,
     ),
