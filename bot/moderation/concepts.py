@@ -141,6 +141,15 @@ def family_features(families: frozenset[str], mark: str) -> list[str]:
     return [mark + family for family in sorted(families)]
 
 
+def family_pair_features(families: frozenset[str], mark: str) -> list[str]:
+    """One model feature per two cue families a message holds together ("#harm&target"): a family
+    alone is weak evidence (a word of harm is in slang and sport, a member of staff in every
+    complaint), two beside each other say more, and the model learns by how much from every
+    training row that holds that pair, whatever its words."""
+    ordered = sorted(families)
+    return [f"{mark}{first}&{second}" for index, first in enumerate(ordered) for second in ordered[index + 1 :]]
+
+
 def clauses(message: Message, breakers: frozenset[str]) -> list[int]:
     """Each word's clause number: a new clause after ". ", "!", "?", ";" or a line break, and at a
     breaker word ("hope the nurse who hurt me is ok" wishes no harm)."""

@@ -305,7 +305,7 @@ def threat_reader(lexicon: frozenset[str], config_dir: Path = CONFIG_DIR) -> Cal
         message = read_message(text, lexicon, idioms)
         _, families, ignored = read_cues(cues, message)
         words, word_features = threat.model_words(message, ignored)
-        return words, word_features + family_features(families, threat.CONCEPT_MARK)
+        return words, word_features + threat.concept_features(families)
 
     return read
 
