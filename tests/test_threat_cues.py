@@ -16,7 +16,7 @@ from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import CONCEPT_MARK, check_threat, model_threshold_for, model_words
+from bot.moderation.threat import CONCEPT_MARK, check_threat, concept_features, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -92,6 +92,13 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("Consider yourself warned, Dr Patel.", "veiled_said"),
     ("those people need stringing up, every last one", "needs_doing"),
     ("Ward 12. Friday night. I've got a knife.", "armed"),
+    # round 6: improvised weapons, conditional menace, watching someone, getting even, violence urged in the '-ing' form
+    ("got a knuckleduster with that receptionist's name on it", "weapon"),
+    ("I'd hate to be in your shoes on Friday, doctor", "veiled"),
+    ("Funny how things have a way of catching up with receptionists like her", "veiled"),
+    ("Nice photo of your car on the staff page, doctor", "veiled"),
+    ("I'll be paying you back for what happened to my dad, wait and see", "revenge"),
+    ("the walk-in centre wants burning down, all of it", "veiled_said"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -145,6 +152,9 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "may the nurses on the night shift get some rest this Christmas",
     "I pray for the doctors and nurses every night",
     "do you have a knife amnesty bin at the health centre?",
+    "my husband left his spanner in the car park, has anyone handed it in?",   # round 6 near misses
+    "I'd hate for anyone to miss their flu jab this year",
+    "can I bring my own tools to the men's shed session at the health centre?",
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -262,6 +272,29 @@ def test_the_threat_model_reads_the_cue_families_a_message_holds(data: Moderatio
     assert with_family > model.score(model.features_for(words, word_features))
     # Who is named and when stays the cues' job: the model holds no feature of those families.
     assert not {"#target", "#person", "#intent", "#wish"} & set(model.weights)
+    # ... nor of two such families together: "the whole lot of you should be sacked" names people and wishes, no harm.
+    assert not {"#person&target", "#target&wish", "#intent&target"} & set(model.weights)
+
+
+def test_the_threat_model_reads_two_cue_families_together_as_one_feature(data: ModerationData) -> None:
+    # A word of harm alone is in sport and slang; beside a member of staff it is the model's strongest family evidence.
+    signals = data.threat_signals
+    model = signals.model
+    assert model.weights["#harm&target"][0] > 0
+
+    def read(text: str) -> tuple[list[str], list[str]]:
+        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        _, families, ignored = read_cues(signals.cues, message)
+        words, word_features = model_words(message, ignored)
+        return model.features_for(words, word_features), concept_features(signals.cues, message, families, ignored)
+
+    feats, concepts = read("gonna leather that porter")
+    assert concepts == ["#harm", "#intent", "#target", "#harm&intent", "#harm&target", "#intent&target"]
+    assert model.score(feats + concepts) > model.score(feats + [c for c in concepts if "&" not in c])
+    # Only families in one clause make a pair: the wish and the harm here are two sentences apart.
+    _, concepts = read("I hope the nurse is ok. Nettle stings burn for hours")
+    assert {"#harm", "#target", "#wish"} <= set(concepts) and not {"#harm&wish", "#harm&target"} & set(concepts)
+    assert not threat_checks("I hope the nurse is ok. Nettle stings burn for hours", data)
 
 
 def test_the_threat_model_trains_on_what_the_check_reads() -> None:
@@ -277,13 +310,15 @@ def test_the_threat_model_trains_on_what_the_check_reads() -> None:
 def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of_one_naming_nobody(data: ModerationData) -> None:
     signals = data.threat_signals
     assert signals.model_threshold <= signals.model_aimed_threshold < signals.model_alone_threshold
-    assert "target" in signals.model_aimed and signals.model_aimed.isdisjoint(signals.model_needs)
+    assert {"target", "person"} <= signals.model_aimed and signals.model_aimed.isdisjoint(signals.model_needs)
     thresholds = {}
-    for text in ("he'll find out exactly what I'm capable of", "the receptionist will find out what I'm capable of",
+    for text in ("the whole world will find out what I'm capable of", "the receptionist will find out what I'm capable of",
                  "the receptionist will find out what a knife can do"):
         message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
         thresholds[text] = model_threshold_for(signals, read_cues(signals.cues, message)[1])
     assert list(thresholds.values()) == [signals.model_alone_threshold, signals.model_aimed_threshold, signals.model_threshold]
+    # An everyday thing that can be a weapon is no cue on its own, but the model asks its lowest score beside it.
+    assert model_threshold_for(signals, frozenset({"improvised"})) == signals.model_threshold
 
 
 def test_the_threat_check_leaves_the_shared_features_of_a_message_as_they_were(data: ModerationData) -> None:

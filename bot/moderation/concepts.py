@@ -141,6 +141,27 @@ def family_features(families: frozenset[str], mark: str) -> list[str]:
     return [mark + family for family in sorted(families)]
 
 
+def family_pair_features(pairs: frozenset[tuple[str, str]], mark: str) -> list[str]:
+    """One model feature per two cue families held in one clause ("#harm&target", from
+    `families_by_clause`): a family alone is weak evidence (a word of harm is in slang and sport, a
+    member of staff in every complaint), two beside each other say more, and the model learns by
+    how much from every training row that holds that pair, whatever its words."""
+    return [f"{mark}{first}&{second}" for first, second in sorted(pairs)]
+
+
+def families_by_clause(cues: Cues, message: Message, ignored: list[bool]) -> frozenset[tuple[str, str]]:
+    """Each two cue families (in name order) whose phrases share a clause, not negated: "I hope she is
+    ok. Stabbed by a thorn, the nurse said" holds a wish, a person and a harm, but in no one clause.
+    `ignored` as `read_cues` gives it back. Read again only for a message holding two families or more."""
+    words = message.words
+    clause_of = clauses(message, cues.breakers)
+    in_clause: dict[int, set[str]] = {}
+    for occurrence in occurrences(cues, words, _spots(cues, words, list(ignored)), clause_of, ignored):
+        if not occurrence.negated:
+            in_clause.setdefault(clause_of[occurrence.start], set()).add(occurrence.family)
+    return frozenset((first, second) for families in in_clause.values() for first in families for second in families if first < second)
+
+
 def clauses(message: Message, breakers: frozenset[str]) -> list[int]:
     """Each word's clause number: a new clause after ". ", "!", "?", ";" or a line break, and at a
     breaker word ("hope the nurse who hurt me is ok" wishes no harm)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, family_features, load_cues, read_cues
+from bot.moderation.concepts import Cues, families_by_clause, family_features, family_pair_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
@@ -69,6 +69,15 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
                          int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
                          file.number("thresholds.model_aimed", 0.01, 0.999))
+
+
+def concept_features(cues: Cues, message: Message, families: frozenset[str], ignored: list[bool]) -> list[str]:
+    """The threat model's features for the cue families a message holds (`read_cues`): one per family
+    and one per two families in one clause (`concepts.family_pair_features`)."""
+    singles = family_features(families, CONCEPT_MARK)
+    if len(families) < 2:
+        return singles
+    return singles + family_pair_features(families_by_clause(cues, message, ignored), CONCEPT_MARK)
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -125,7 +134,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # A cue family's feature repeats what its words say: it is no further evidence to count.
     if signals.model.known(feats) < signals.model_min_features:
         return ()
-    feats = feats + family_features(families, CONCEPT_MARK)  # a new list: `message.feats` is every check's
+    feats = feats + concept_features(signals.cues, message, families, ignored)  # a new list: `message.feats` is every check's
     score = signals.model.score(feats)
     threshold = model_threshold_for(signals, families)
     if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
