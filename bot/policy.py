@@ -393,7 +393,7 @@ def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     rank (the same warning posted over and over is still spam), and so does an offer to recover
     what a fake took ("scammed by an impersonator? DM for recovery"): that is the recovery scam.
     """
-    return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and _verifies(findings)
+    return finding.category is Category.SPAM and finding.check not in _SPAM_KEPT_OVER_VERIFICATION and _verifies(findings, by_model=False)
 
 
 def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -> bool:
@@ -410,11 +410,11 @@ def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -
     )
 
 
-def _verifies(findings: tuple[Finding, ...]) -> bool:
-    """Whether verification was found by listed wording or cues: the verification model's guess alone
-    never lets a scam, an over-share or abuse give way (a scam's "your account" reads like a question)."""
-    return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK and not other.check.endswith(".model")
-               for other in findings)
+def _verifies(findings: tuple[Finding, ...], *, by_model: bool = True) -> bool:
+    """Whether verification was found; `by_model=False` counts only listed wording and cues, for spam:
+    a scam's "your account" reads like a question to the verification model."""
+    return any(other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK
+               and (by_model or not other.check.endswith(".model")) for other in findings)
 
 
 def _quoted_by_verification(finding: Finding, findings: tuple[Finding, ...]) -> bool:

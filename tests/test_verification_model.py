@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.model import Category, Finding
+from bot.model import Category, Finding, Span
 from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
 from tests.test_threat_cues import CONTEXT, _copy, data  # noqa: F401 - `data` is a fixture
@@ -68,3 +68,12 @@ def test_a_threshold_out_of_range_names_the_file_and_key(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as caught:
         load_moderation_data(config, models)
     assert Path(caught.value.file).name == "verification.toml" and caught.value.key.startswith("thresholds.model")
+
+
+def test_a_number_asked_about_stays_up_on_the_models_word_but_a_scam_does_not() -> None:
+    asked = Finding(Category.VERIFICATION, 0.9, "verification.model")
+    phone = Finding(Category.OVERSHARING, 0.9, "oversharing.phone", spans=(Span(0, 13, "phone"),))
+    assert primary_category((phone, asked)) is Category.VERIFICATION
+    scam = Finding(Category.SPAM, 0.95, "spam.model")
+    assert primary_category((scam, asked)) is Category.SPAM
+    assert primary_category((scam, Finding(Category.VERIFICATION, 0.85, "verification.pattern"))) is Category.VERIFICATION
