@@ -254,19 +254,20 @@ class _SpanSet:
         self.spans.insert(index, Span(start, end, kind))
 
 
-def _published(text: str, start: int, end: int, digits: str, data: PrivacyData) -> bool:
+def _published(text: str, start: int, end: int, digits: str, data: PrivacyData, names_service: bool) -> bool:
     """Whether the phone number at `start` is an organisation's, published for people to call.
 
     The house rules ask people not to post private information about themselves or others; a
     surgery's, pharmacy's or charity's number in a reminder, an announcement or a question is
     neither, and hiding it silences the organisation's own contact details. A number counts as
-    published when the message names a service (privacy.toml `organisation_words`), it is not a
-    mobile (a UK 07 or +44 7 number is a person's, even in an advert), and no word beside it makes
-    it someone's own ("call me on", "my number is", "... that's my home phone").
+    published when the message names a service (`names_service`: privacy.toml `organisation_words`,
+    read once a message), it is not a mobile (a UK 07 or +44 7 number is a person's, even in an
+    advert), and no word beside it makes it someone's own ("call me on", "my number is", "... that's
+    my home phone").
     """
     if digits.startswith(("07", "447")) or _beside_personal(text, start, end, data):
         return False
-    return data.organisation.search(text) is not None
+    return names_service
 
 
 def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool:
@@ -306,18 +307,21 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     cued_numbers = list(data.cued_number.finditer(text)) if digit_count >= 3 else []
     if digit_count >= 4:
         _find_checked_numbers(text, data, add, digit_count, cued_numbers)
-    if has_digit and _PHONE_HINT.search(text):
+    phone_hint = has_digit and _PHONE_HINT.search(text) is not None
+    # Read once, not once a number: a message of a million digits must not be searched again for each.
+    names_service = (phone_hint or bool(cued_numbers)) and data.organisation.search(text) is not None
+    if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
         for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=MAX_PHONE_TRIES):
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             raw_digits = re.sub(r"\D", "", found.raw_string)
-            if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data):
+            if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data, names_service):
                 add(found.start, found.end, "phone")
     for match in cued_numbers:
         if match.lastgroup == "phone":
             digits = re.sub(r"\D", "", match.group("phone"))
-            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data):
+            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data, names_service):
                 add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
