@@ -498,8 +498,17 @@ ROUND5_FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES)
-def test_round5_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
+ROUND6_FAMILIES = [
+    ("hidden_injury", "what's the best concealer over the marks on my neck, don't want work asking"),
+    ("hidden_injury", "she always says she walked into a door but it's the third black eye this year"),
+    ("not_seen", "the lady downstairs has had her curtains shut since Friday and there's no answer when I knock"),
+    ("not_seen", "old chap next door, no lights on all week and his dog barking, knocked twice and nothing"),
+    ("hopelessness", "I'm so tired of fighting, there's no fight left in me"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES + ROUND6_FAMILIES)
+def test_round5_and_6_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
     assert family in families(text, data)
 
 
@@ -508,8 +517,12 @@ def test_round5_wordings_fire_their_family(family: str, text: str, data: Moderat
     "our boiler is broken again, who do I ring about the housing association?",
     "fell out with my sister and everything feels all wrong",
     "had some mushrooms on toast, is that ok before my blood test?",
+    "my little one bruises so easily, is that worth mentioning to the GP?",
+    "the curtains in the day room are filthy, can someone wash them?",
+    "fighting off a cold again, can I still have my flu jab?",
+    "knocked twice at reception and nobody came, is the clinic open?",
 ])
-def test_round5_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+def test_round5_and_6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
 
 
@@ -580,30 +593,6 @@ def test_a_joking_mark_must_be_a_symbol_not_a_word(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_moderation_data(_broken(tmp_path, 'joking_marks = ["😂",', 'joking_marks = ["lol", "😂",'))
     assert "guards.joking_marks" in str(raised.value) and "emoji" in str(raised.value)
-
-
-ROUND6_FAMILIES = [
-    ("hidden_injury", "what's the best concealer over the marks on my neck, don't want work asking"),
-    ("hidden_injury", "she always says she walked into a door but it's the third black eye this year"),
-    ("not_seen", "the lady downstairs has had her curtains shut since Friday and there's no answer when I knock"),
-    ("not_seen", "old chap next door, no lights on all week and his dog barking, knocked twice and nothing"),
-    ("hopelessness", "I'm so tired of fighting, there's no fight left in me"),
-]
-
-
-@pytest.mark.parametrize(("family", "text"), ROUND6_FAMILIES)
-def test_round6_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
-    assert family in families(text, data)
-
-
-@pytest.mark.parametrize("text", [
-    "my little one bruises so easily, is that worth mentioning to the GP?",
-    "the curtains in the day room are filthy, can someone wash them?",
-    "fighting off a cold again, can I still have my flu jab?",
-    "knocked twice at reception and nobody came, is the clinic open?",
-])
-def test_round6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
 
 
 # --- round 6: one cue family alone, where the model reads no risk at all, stays below the urgent tier
