@@ -3,21 +3,11 @@ worth or looks, and a group generalised about; complaints, praise and reports of
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pytest
 
-from bot.model import Category, ClassifyContext
-from bot.moderation import ModerationData, classify, load_moderation_data
-
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
-CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
-
-
-@pytest.fixture(scope="module")
-def data() -> ModerationData:
-    return load_moderation_data(CONFIG)
+from bot.model import Category
+from bot.moderation import ModerationData, classify
+from tests.test_threat_cues import CONTEXT, data  # noqa: F401 - `data` is a fixture
 
 
 def abuse_checks(text: str, data: ModerationData) -> list[str]:
