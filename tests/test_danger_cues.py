@@ -35,6 +35,11 @@ def danger_score(text: str, data: ModerationData, category: Category) -> float:
     return max((f.score for f in classify(text, CONTEXT, data) if f.category is category), default=0.0)
 
 
+def highest_danger_score(text: str, data: ModerationData) -> float:
+    """The stronger of the safeguarding and urgent-care scores: which tier, if any, the message reaches."""
+    return max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE))
+
+
 def families(text: str, data: ModerationData) -> set[str]:
     return {hit.family.name for hit in cues.hits(cues.read(prepare(text).words, data.danger.cues), data.danger.cues)}
 
@@ -464,7 +469,7 @@ def test_round3_wordings_reach_the_urgent_tier(text: str, category: Category, da
     "my mum kicked off when she saw the bill",
 ])
 def test_round3_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+    assert highest_danger_score(text, data) < URGENT
 
 
 # Round 5: the support tier starts low (recall first), so a greeting or a thank-you is never asked
@@ -523,7 +528,7 @@ def test_round5_and_6_wordings_fire_their_family(family: str, text: str, data: M
     "knocked twice at reception and nobody came, is the clinic open?",
 ])
 def test_round5_and_6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+    assert highest_danger_score(text, data) < URGENT
 
 
 def test_an_emergency_told_as_over_drops_the_urgent_care_model_too(data: ModerationData) -> None:
@@ -567,7 +572,7 @@ def test_the_model_agrees_with_a_cue_family_only_from_its_agreement_probability(
     "forgot my lunch AND my purse, just end me now 🙈",
 ])
 def test_a_laughing_emoji_keeps_hyperbole_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert max(danger_score(text, data, category) for category in (Category.SAFEGUARDING, Category.URGENT_CARE)) < URGENT
+    assert highest_danger_score(text, data) < URGENT
 
 
 def test_a_laughing_emoji_caps_what_is_said_but_keeps_the_support_line(data: ModerationData) -> None:
