@@ -208,6 +208,7 @@ THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in T
 _CONTEXT_AND_BODY = sorted((*THREAT_CONTEXT_FAMILIES, "body"))
 THREAT_CONTEXT_PAIRS = frozenset(family_pair_features(frozenset((first, second) for first in _CONTEXT_AND_BODY for second in _CONTEXT_AND_BODY
                                                                 if first < second), threat.CONCEPT_MARK))
+THREAT_CONTEXT_PAIRS |= frozenset(feature.replace("&", threat.MESSAGE_PAIR) for feature in THREAT_CONTEXT_PAIRS)
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
