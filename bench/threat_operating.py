@@ -31,7 +31,7 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"
 PUBLIC_ORDINARY = ("spam_twitter_rahul.csv", "spam_scam_janitr_train.csv")
 PUBLIC_ROWS_EACH = 800
 # (beside a word of violence, beside a person or place named, naming nobody)
-TRIPLES = ((0.6, 0.6, 0.85), (0.5, 0.5, 0.85), (0.5, 0.6, 0.85), (0.45, 0.5, 0.85), (0.4, 0.5, 0.85), (0.5, 0.5, 0.8), (0.7, 0.7, 0.9))
+TRIPLES = ((0.6, 0.6, 0.85), (0.6, 0.65, 0.85), (0.6, 0.7, 0.85), (0.5, 0.5, 0.85), (0.5, 0.6, 0.85), (0.45, 0.5, 0.85), (0.7, 0.7, 0.9))
 
 
 def _kinds(path: Path) -> dict[str, str]:

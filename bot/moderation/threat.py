@@ -57,7 +57,7 @@ class ThreatSignals:
     model_aimed_threshold: float
     # A message holding a phrase of one of `guards` (thanks and praise, joking, talk about violence) or
     # one of `guard_marks` (laughing emoji) is a threat only when the model agrees: its listed
-    # wording or cue needs the model's usual score, the model alone `model_guarded_threshold`.
+    # wording or cue needs `model_alone_threshold`, the model alone `model_guarded_threshold`.
     guards: frozenset[str] = frozenset()
     guard_marks: tuple[str, ...] = ()
     model_guarded_threshold: float = 1.0
@@ -164,7 +164,7 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     if match or cues:
         if is_guarded:
             scored = _model_score(signals, message, families, ignored)
-            if scored is None or scored[0] < model_threshold_for(signals, families):
+            if scored is None or scored[0] < signals.model_alone_threshold:
                 return ()
         if match:
             span = span_of(message, match.start(), match.end(), "threat")
