@@ -182,7 +182,10 @@ STAFF_AND_PLACES = frozenset(
     "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
     "office building entrance a&e ae car cars park parking security guard "
     # Round 6: the parts of a place the target family names ("the waiting room was dead busy" read 0.71 without this).
-    "room rooms door doors desk corridor".split()
+    "room rooms door doors desk corridor "
+    # Round 7: "the lot of you" names who, in insults as in the new writer's wishes ("rot, the lot of you"):
+    # with it the r9 probe read "You are useless idiots, the lot of you" at 0.65, a threat.
+    "lot".split()
 )
 # When and to whom a message is passed on: round 3's threats often name a day ("by Monday") or a
 # go-between ("tell the OT..."), and a model trained on them scored "tell the doctor I'll see him on
