@@ -16,7 +16,7 @@ from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import CONCEPT_MARK, check_threat, concept_features, model_threshold_for, model_words
+from bot.moderation.threat import CONCEPT_MARK, check_threat, concept_features, guarded, model_threshold_for, model_words
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -289,8 +289,9 @@ def test_the_threat_model_reads_two_cue_families_together_as_one_feature(data: M
         return model.features_for(words, word_features), concept_features(signals.cues, message, families, ignored)
 
     feats, concepts = read("gonna leather that porter")
-    assert concepts == ["#harm", "#intent", "#target", "#harm&intent", "#harm&target", "#intent&target"]
-    assert model.score(feats + concepts) > model.score(feats + [c for c in concepts if "&" not in c])
+    assert concepts == ["#harm", "#intent", "#target", "#harm&intent", "#harm&target", "#intent&target",
+                        "#harm~intent", "#harm~target", "#intent~target"]
+    assert model.score(feats + concepts) > model.score(feats + [c for c in concepts if "&" not in c and "~" not in c])
     # Only families in one clause make a pair: the wish and the harm here are two sentences apart.
     _, concepts = read("I hope the nurse is ok. Nettle stings burn for hours")
     assert {"#harm", "#target", "#wish"} <= set(concepts) and not {"#harm&wish", "#harm&target"} & set(concepts)
@@ -327,3 +328,75 @@ def test_the_threat_check_leaves_the_shared_features_of_a_message_as_they_were(d
     before = list(message.feats)
     check_threat(message, CONTEXT, data)
     assert message.feats == before
+
+
+def test_families_held_in_different_sentences_pair_up_across_the_message(data: ModerationData) -> None:
+    # A threat told in fragments puts each concept in a sentence of its own: no clause pair, one message pair.
+    signals = data.threat_signals
+    text = "That pharmacy on Kirkgate. Friday night. Me and a can of petrol."
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    _, families, ignored = read_cues(signals.cues, message)
+    concepts = concept_features(signals.cues, message, families, ignored)
+    assert "#fire&target" not in concepts and "#fire~target" in concepts
+    assert signals.model.weights["#fire~target"][0] > 0
+    # Who is named and when, anywhere in the message, is still no feature of the model.
+    assert not {"#person~target", "#intent~target"} & set(signals.model.weights)
+
+
+@pytest.mark.parametrize(("text", "family"), [
+    ("Me and the lads will be outside that surgery at closing, tell the manager", "crowd"),
+    ("we're all coming down to the walk-in tonight, tell them to be ready", "arrival"),
+    ("I know her name now, and the school gate her kids go through. Your call.", "watching"),
+    ("you've had your chances. whatever happens next is on you", "menace"),
+    ("your health centre, a box of matches and a quiet sunday", "fire"),
+])
+def test_round_seven_families_are_features_of_the_threat_model(text: str, family: str, data: ModerationData) -> None:
+    # No combination uses them: alone each is a complaint's or an everyday word; the model weighs them.
+    signals = data.threat_signals
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    cues, families, _ = read_cues(signals.cues, message)
+    assert family in families
+    assert signals.model.weights[CONCEPT_MARK + family][0] > 0
+    assert all(family not in {part.family for part in cue.parts} for cue in cues)
+
+
+@pytest.mark.parametrize("text", [
+    "Huge thanks to the crash team on Saturday, proper heroes, they fought like tigers for my dad",     # praise
+    "The surgeon who fixed my knee is an absolute weapon, walking the dog again. Thank you!",
+    "Ha my sister will kill me if I miss her hen do lol, can I move my smear to the Tuesday?",        # joking
+    "my husband's snoring, I swear I'll smother him one of these nights 😂 is there a sleep clinic?",
+    "Saw on the news a porter was stabbed at a hospital in Kent. Is anything being done about security here?",  # talk about violence
+    "Is there a self defence class for community midwives? Some of the flats I visit feel dodgy",
+])
+def test_praise_jokes_and_talk_about_violence_are_not_threats_the_model_doubts(text: str, data: ModerationData) -> None:
+    assert not threat_checks(text, data)
+
+
+def test_a_guarded_message_is_a_threat_when_the_model_agrees(data: ModerationData) -> None:
+    signals = data.threat_signals
+    assert signals.model_guarded_threshold > signals.model_alone_threshold
+    # A laugh does not make a knife and a named receptionist a joke: the model agrees with the cue.
+    text = "lol I'm bringing a knife for that receptionist tomorrow, see who's laughing then"
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    _, families, _ = read_cues(signals.cues, message)
+    assert guarded(signals, message, families)
+    assert threat_checks(text, data) == ["threat.cue.weapon"]
+    # The same cue with thanks around it and no menace: the model doubts it, so nothing is hidden.
+    assert not threat_checks("Thanks to the nurse who took the knife off that bloke in A&E, what a hero", data)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('guards = ["praise",', 'guards = ["praising",', "thresholds.guards", "not a family"),
+    ('guard_marks = ["😂",', 'guard_marks = ["lol",', "thresholds.guard_marks", "emoji or a symbol"),
+    ("model_guarded = 0.95", "model_guarded = 2", "thresholds.model_guarded", ""),
+])
+def test_a_bad_guard_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    config, models = _copy(tmp_path)
+    path = config / "threat.toml"
+    source = path.read_text(encoding="utf-8")
+    assert old in source
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config, models)
+    assert caught.value.file.endswith("threat.toml") and caught.value.key.startswith(key)
+    assert problem in caught.value.problem

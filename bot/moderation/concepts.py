@@ -193,12 +193,15 @@ def _spots(cues: Cues, words: tuple[str, ...], ignored: list[bool]) -> list[tupl
     ignored family's phrases are flagged in `ignored` (which already flags safe idioms)."""
     found: list[tuple[int, int, str]] = []
     phrases = cues.phrases
+    last = len(words) - 1
     for start, word in enumerate(words):
         if word not in phrases:  # most words start no phrase
             continue
+        following = words[start + 1] if start < last else ""
         for phrase, family in phrases[word]:
             end = start + len(phrase)
-            if end == start + 1 or words[start:end] == phrase:
+            # The second word first: a common first word ("my", "on") starts many phrases, few match it.
+            if end == start + 1 or (phrase[1] == following and words[start:end] == phrase):
                 if family == IGNORE:
                     for position in range(start, end):
                         ignored[position] = True

@@ -7,6 +7,8 @@ someone were hurt, knowing where someone lives or parks, revenge; the cues name 
 Then the threat model (ETHOS violence and the project's UK threats), for the wordings no list
 foresaw: it reads the words the cues read and which cue families the message holds, and is kept to
 a high bar because a threat is hidden and escalated, highest for a message naming nobody.
+A message that thanks, jokes, talks about violence or asks for better care (threat.toml's guards)
+is a threat only when the model agrees: there violent words are mostly praise, banter or news.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ VERSION = "threat-2"
 SCORE = 0.9
 # Marks a cue family's feature for the threat model ("#weapon"): no word or word pair starts with it.
 CONCEPT_MARK = "#"
+# Joins two families held anywhere in one message ("#fire~target"); "&" joins two held in one clause.
+MESSAGE_PAIR = "~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,12 @@ class ThreatSignals:
     # park at st james is where it'll happen"), while a message naming nobody stays at the higher bar.
     model_aimed: frozenset[str]
     model_aimed_threshold: float
+    # A message holding a phrase of one of `guards` (thanks and praise, joking, talk about violence) or
+    # one of `guard_marks` (laughing emoji) is a threat only when the model agrees: its listed
+    # wording or cue needs `model_alone_threshold`, the model alone `model_guarded_threshold`.
+    guards: frozenset[str] = frozenset()
+    guard_marks: tuple[str, ...] = ()
+    model_guarded_threshold: float = 1.0
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -60,7 +70,7 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
     cues = load_cues(file, "cues", lexicon)
     families = {family for found in cues.phrases.values() for _, family in found}
     gates = {}
-    for key in ("model_needs", "model_aimed_at"):
+    for key in ("model_needs", "model_aimed_at", "guards"):
         gates[key] = file.strings(f"thresholds.{key}")
         for family in gates[key]:
             if family not in families:
@@ -68,7 +78,17 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
     return ThreatSignals(cues, model, file.number("thresholds.model", 0.01, 0.999), frozenset(gates["model_needs"]),
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
                          int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
-                         file.number("thresholds.model_aimed", 0.01, 0.999))
+                         file.number("thresholds.model_aimed", 0.01, 0.999), frozenset(gates["guards"]),
+                         _marks(file, "thresholds.guard_marks"), file.number("thresholds.model_guarded", 0.01, 1.0))
+
+
+def _marks(file: TomlFile, key: str) -> tuple[str, ...]:
+    """Marks read from the raw text (emoji), which the normalised words drop: no letter or digit in one."""
+    marks = file.strings(key, allow_empty=True)
+    for mark in marks:
+        if any(character.isalnum() for character in mark):
+            raise file.error(key, f"entry {mark!r} must be an emoji or a symbol: words belong in a guard family", f'"{mark}"')
+    return marks
 
 
 def concept_features(cues: Cues, message: Message, families: frozenset[str], ignored: list[bool]) -> list[str]:
@@ -77,7 +97,14 @@ def concept_features(cues: Cues, message: Message, families: frozenset[str], ign
     singles = family_features(families, CONCEPT_MARK)
     if len(families) < 2:
         return singles
-    return singles + family_pair_features(families_by_clause(cues, message, ignored), CONCEPT_MARK)
+    return singles + family_pair_features(families_by_clause(cues, message, ignored), CONCEPT_MARK) + message_pair_features(families)
+
+
+def message_pair_features(families: frozenset[str]) -> list[str]:
+    """One feature per two families anywhere in the message ("#fire~target"): threats told in fragments
+    ("Your surgery. Me. Matches.") put each concept in a clause of its own."""
+    ordered = sorted(families)
+    return [f"{CONCEPT_MARK}{first}{MESSAGE_PAIR}{second}" for index, first in enumerate(ordered) for second in ordered[index + 1:]]
 
 
 def _word_span(message: Message, start: int, end: int) -> tuple[int, int]:
@@ -113,14 +140,37 @@ def model_threshold_for(signals: ThreatSignals, families: frozenset[str]) -> flo
     return signals.model_alone_threshold
 
 
+def guarded(signals: ThreatSignals, message: Message, families: frozenset[str]) -> bool:
+    """Whether the message thanks or praises, jokes, or talks about violence (news, drama, training,
+    a question): then violent words are more often praise ("a legend, took a bullet for us"), a joke
+    about one's own family or a report, and a threat is found only when the model agrees."""
+    return not signals.guards.isdisjoint(families) or any(mark in message.text for mark in signals.guard_marks)
+
+
+def _model_score(signals: ThreatSignals, message: Message, families: frozenset[str], ignored: list[bool]) -> tuple[float, list[str]] | None:
+    """The model's score and features, or None when it knows too few of the message's words to be asked."""
+    words, word_features = model_words(message, ignored)
+    feats = signals.model.features_for(words, word_features)
+    # A cue family's feature repeats what its words say: it is no further evidence to count.
+    if signals.model.known(feats) < signals.model_min_features:
+        return None
+    feats = feats + concept_features(signals.cues, message, families, ignored)  # a new list: `message.feats` is every check's
+    return signals.model.score(feats), feats
+
+
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     signals = data.threat_signals
     cues, families, ignored = read_cues(signals.cues, message)
+    is_guarded = guarded(signals, message, families)
     match = message.search(data.threat, _unignored(message, ignored))
-    if match:
-        span = span_of(message, match.start(), match.end(), "threat")
-        return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
-    if cues:
+    if match or cues:
+        if is_guarded:
+            scored = _model_score(signals, message, families, ignored)
+            if scored is None or scored[0] < signals.model_alone_threshold:
+                return ()
+        if match:
+            span = span_of(message, match.start(), match.end(), "threat")
+            return (Finding(Category.THREAT, SCORE, "threat.pattern", f"wording: {match.group().strip()!r}", (span,)),)
         first = cues[0]
         start, end = _word_span(message, first.parts[0].start, first.parts[-1].end)
         span = span_of(message, start, end, "threat")
@@ -129,14 +179,15 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     # far stronger score, so an insult ("should be sacked") or an angry complaint is rarely a threat;
     # a question about a word of violence ("does it kill nits?") is asked, not threatened.
     # The model reads what the cues read: "I could kill for a coffee" and "burn off the wart" name no violence.
-    words, word_features = model_words(message, ignored)
-    feats = signals.model.features_for(words, word_features)
-    # A cue family's feature repeats what its words say: it is no further evidence to count.
-    if signals.model.known(feats) < signals.model_min_features:
+    scored = _model_score(signals, message, families, ignored)
+    if scored is None:
         return ()
-    feats = feats + concept_features(signals.cues, message, families, ignored)  # a new list: `message.feats` is every check's
-    score = signals.model.score(feats)
+    score, feats = scored
     threshold = model_threshold_for(signals, families)
-    if score >= (max(threshold, signals.model_question_threshold) if message.asks else threshold):
+    if message.asks:
+        threshold = max(threshold, signals.model_question_threshold)
+    if is_guarded:
+        threshold = max(threshold, signals.model_guarded_threshold)
+    if score >= threshold:
         return (Finding(Category.THREAT, round(score, 3), "threat.model", f"model {signals.model.version}: {', '.join(signals.model.top_features(feats))}"),)
     return ()

@@ -67,6 +67,9 @@ THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
 # and abuse without swearing (insults, demeaning generalisations) with blunt complaints and banter (training/README.md).
 THREAT_WRITER6_FILE = Path(__file__).parent / "training" / "train6_threat.csv"
 ABUSE_WRITER6_FILE = Path(__file__).parent / "training" / "train6_abuse.csv"
+# Round 7: a third writer's threats (weapon, place, veiled, wish, arson, revenge, group), angry complaints and
+# near misses (violence talk, idioms, praise in violent words) (training/README.md).
+THREAT_WRITER7_FILE = Path(__file__).parent / "training" / "train7_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
@@ -112,7 +115,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r8"
+RECIPE = "r9"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -179,7 +182,10 @@ STAFF_AND_PLACES = frozenset(
     "surgery surgeries hospital hospitals ward wards clinic clinics practice reception pharmacy unit centre "
     "office building entrance a&e ae car cars park parking security guard "
     # Round 6: the parts of a place the target family names ("the waiting room was dead busy" read 0.71 without this).
-    "room rooms door doors desk corridor".split()
+    "room rooms door doors desk corridor "
+    # Round 7: "the lot of you" names who, in insults as in the new writer's wishes ("rot, the lot of you"):
+    # with it the r9 probe read "You are useless idiots, the lot of you" at 0.65, a threat.
+    "lot".split()
 )
 # When and to whom a message is passed on: round 3's threats often name a day ("by Monday") or a
 # go-between ("tell the OT..."), and a model trained on them scored "tell the doctor I'll see him on
@@ -205,6 +211,7 @@ THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in T
 _CONTEXT_AND_BODY = sorted((*THREAT_CONTEXT_FAMILIES, "body"))
 THREAT_CONTEXT_PAIRS = frozenset(family_pair_features(frozenset((first, second) for first in _CONTEXT_AND_BODY for second in _CONTEXT_AND_BODY
                                                                 if first < second), threat.CONCEPT_MARK))
+THREAT_CONTEXT_PAIRS |= frozenset(feature.replace("&", threat.MESSAGE_PAIR) for feature in THREAT_CONTEXT_PAIRS)
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
 
@@ -260,7 +267,7 @@ SPECS = (
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
-              ABUSE_WRITER6_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE), project_labels=(("ordinary", False), ("complaint", False)),
         c=4.0, project_weight=3.0, reads_cues=True,
         drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT | THREAT_CONTEXT_PAIRS,
     ),
