@@ -424,6 +424,7 @@ def test_a_number_beside_a_link_is_still_over_sharing(moderation_data: Moderatio
     "Dementia carers' cafe, first Monday of the month at St Edmund's hall, 12 Lidgett Lane, LS8 1PU. Free cake, just turn up",
     "Pop along to our free health check day at the Hamara Centre on Saturday, interpreters on hand. Contact the organiser: healthday.hamara@example.org",
     "New stroke survivors group meets Tuesdays 10am at Garforth community centre. Details 07700 900519",
+    "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
     "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
     "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
 ])

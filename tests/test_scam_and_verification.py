@@ -286,3 +286,29 @@ def test_a_warning_about_a_scam_with_nothing_to_answer_is_not_spam(text: str, da
 def test_a_scam_that_opens_with_a_warning_but_gives_a_contact_is_still_spam(text: str, data: ModerationData) -> None:
     assert spam_checks(text, data)
     assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+
+
+# Round 7: SMS prize scams in the forms Ofcom and the Phone-paid Services Authority warn of.
+@pytest.mark.parametrize("text", [
+    "URGENT! Ur mobile no. has won a £2,000 bonus caller prize. To claim call 09050000321 before midnight",
+    "Congrats! FREE entry into our £250 weekly comp, just txt GO to 81010 now. 18+ T&Cs",
+    "As a valued customer u have been chosen as a winner of a £150 M&S gift card. Reply YES to 62468, txt STOP to end",
+])
+def test_sms_prize_scams_are_spam_by_their_wording(text: str, data: ModerationData) -> None:
+    assert "spam.pattern" in spam_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "If you're struggling tonight, text SHOUT to 85258, it's free and they helped me win back some sleep",
+    "Text from the surgery: flu clinic Saturday, walk in, no need to book. Reply STOP to opt out of reminders",
+    "Anyone know if 0300 numbers are free to call from a mobile? The clinic gave me one",
+])
+def test_short_codes_and_opt_outs_in_everyday_texts_are_not_prize_scams(text: str, data: ModerationData) -> None:
+    assert "spam.pattern" not in spam_checks(text, data)
+
+
+def test_a_complaint_quoting_a_discount_is_not_hidden(data: ModerationData) -> None:
+    # Listed until round 7, "N% off" hid customers' complaints that quote an offer they were promised.
+    decision = handle_text("Your 20% off code for NHS staff doesn't work at checkout, tried three times now",
+                           engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert not any(action.kind == "hide" for action in decision.actions)

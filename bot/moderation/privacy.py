@@ -336,7 +336,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     phone_hint = has_digit and _PHONE_HINT.search(text) is not None
     # Read once, not once a number: a message of a million digits must not be searched again for each.
     names_service = (phone_hint or bool(cued_numbers)) and data.organisation.search(text) is not None
-    announces = (phone_hint or bool(cued_numbers) or "@" in text or (has_digit and _POSTCODE.search(text) is not None)) and _announces(text, data)
+    # Every detail an announcement can publish (a number, an email, a street address, a postcode) holds a digit or an "@".
+    announces = (has_digit or "@" in text) and _announces(text, data)
     if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
