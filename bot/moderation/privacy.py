@@ -263,21 +263,21 @@ class _SpanSet:
         self.spans.insert(index, Span(start, end, kind))
 
 
-def _published(text: str, start: int, end: int, digits: str, data: PrivacyData, names_service: bool, announces: bool) -> bool:
+def _published(text: str, start: int, end: int, digits: str, data: PrivacyData, names_service: bool, announces: Callable[[], bool]) -> bool:
     """Whether the phone number at `start` is an organisation's, published for people to call.
 
     The house rules ask people not to post private information about themselves or others; a
     surgery's, pharmacy's or charity's number in a reminder, an announcement or a question is
     neither, and hiding it silences the organisation's own contact details. A number counts as
     published when no word beside it makes it someone's own ("call me on", "my number is", "... that's
-    my home phone") and either the message announces something to the public (`announces`, see
-    `_announces`: the organiser's number, a mobile too) or it names a service (`names_service`:
-    privacy.toml `organisation_words`) and the number is not a mobile (a UK 07 or +44 7 number is
-    a person's, even in an advert).
+    my home phone") and either it names a service (`names_service`: privacy.toml `organisation_words`)
+    and the number is not a mobile (a UK 07 or +44 7 number is a person's, even in an advert), or the
+    message announces something to the public (`announces`, read only when asked: see `_announces`;
+    the organiser's number, a mobile too).
     """
     if _beside_personal(text, start, end, data):
         return False
-    return announces or (names_service and not digits.startswith(("07", "447")))
+    return (names_service and not digits.startswith(("07", "447"))) or announces()
 
 
 def _announces(text: str, data: PrivacyData) -> bool:
@@ -336,8 +336,14 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     phone_hint = has_digit and _PHONE_HINT.search(text) is not None
     # Read once, not once a number: a message of a million digits must not be searched again for each.
     names_service = (phone_hint or bool(cued_numbers)) and data.organisation.search(text) is not None
-    # Every detail an announcement can publish (a number, an email, a street address, a postcode) holds a digit or an "@".
-    announces = (has_digit or "@" in text) and _announces(text, data)
+    # Whether the message is an announcement, read at most once and only for a detail it could publish.
+    announcement: list[bool] = []
+
+    def announces() -> bool:
+        if not announcement:
+            announcement.append(_announces(text, data))
+        return announcement[0]
+
     if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
@@ -356,12 +362,12 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             address = text[start:end].lower()
             if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
                 continue
-            if not (announces and not _beside_personal(text, start, end, data)):
+            if _beside_personal(text, start, end, data) or not announces():
                 add(start, end, "email")
     for match in clued_finditer(data.address, data.address_clue, text):  # privacy.toml's patterns
         group = "named" if match.group("named") else "cued"
         # A street address an announcement names is where the event is ("at 14 Otley Road, all welcome").
-        if group == "cued" or not announces or _beside_personal(text, match.start(group), match.end(group), data):
+        if group == "cued" or _beside_personal(text, match.start(group), match.end(group), data) or not announces():
             add(match.start(group), match.end(group), "address")
     if has_digit:
         for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
@@ -371,7 +377,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             if match.group(1).lower().endswith(data.street_suffixes):
                 add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
-            if not announces or _beside_personal(text, match.start(), match.end(), data):
+            if _beside_personal(text, match.start(), match.end(), data) or not announces():
                 add(match.start(), match.end(), "postcode")
         for match in cued_numbers:
             if match.lastgroup == "zip":
