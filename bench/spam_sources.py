@@ -1,6 +1,6 @@
 """`python -m bench.spam_sources --data ../shared/data`: spam F1 of the whole engine per source, and on a source never trained on.
 
-For each public spam source: the shipped engine's spam F1 on the source's held-out part (the
+For each public spam source, and each independent writer's file: the shipped engine's spam F1 on the source's held-out part (the
 training script's split), then leave-one-source-out: the spam model retrained exactly as
 `bot.moderation.train` trains it but without any row of that source, put into the shipped engine
 at the shipped thresholds, scored on the same held-out part. That second figure is the honest one
@@ -22,7 +22,8 @@ from bot.evaluate import engine_from
 from bot.model import Category
 from bot.moderation.lexicon import load_lexicon
 from bot.pipeline import Engine, handle_text, text_context
-from bot.moderation.train import PROJECT_FILE, SPECS, _engine_with, _extra_rows, _fit, read_rows, split, trained_model
+from bot.moderation.train import (PROJECT_FILE, SPECS, TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, _engine_with, _extra_rows, _fit,
+                                  read_rows, split, trained_model)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
@@ -30,6 +31,9 @@ CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDB
 # headlines count as spam), and training on it taught the model that news is spam (a third of
 # CONSTRAINT's real-news held-out part went to spam). Scored as a source never trained on.
 UNSEEN = (Path("spam_twitter_rahul.csv"),)
+# The independent writers' files, each written in the house styles of other sources: left out in turn
+# like a public source, they are a third kind of source never trained on (round 7).
+WRITERS = (TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE)
 # The categories the shipped policy hides.
 HIDDEN = frozenset({Category.THREAT, Category.ABUSE, Category.SPAM, Category.OVERSHARING})
 
@@ -55,12 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     data = shipped.moderation
     lexicon = load_lexicon(args.config)
     spec = next(spec for spec in SPECS if spec.name == "spam")
-    sources = [Path(spec.file), *(file for file in spec.also if not file.is_absolute())]
+    trained = [Path(spec.file), *spec.also]
+    sources = [file for file in trained if not file.is_absolute()] + [file for file in WRITERS if file in trained]
     report: dict[str, object] = {}
     for source in sources:
         _, held = split(read_rows(args.data / source))
-        rest = [file for file in sources if file != source]
-        without = dataclasses.replace(spec, file=str(rest[0]), also=tuple(rest[1:]) + tuple(f for f in spec.also if f.is_absolute()))
+        rest = [file for file in trained if file != source]
+        without = dataclasses.replace(spec, file=str(rest[0]), also=tuple(rest[1:]))
         train, _ = split(read_rows(args.data / without.file))
         model = trained_model(without, _fit(without, lexicon, train, _extra_rows(without, args.data)))
         engine = dataclasses.replace(shipped, moderation=_engine_with(data, without, model, (data.spam.model_threshold, None)))

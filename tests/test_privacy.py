@@ -415,3 +415,36 @@ def test_a_number_beside_a_link_is_still_over_sharing(moderation_data: Moderatio
     text = "my NHS number is 943 476 5919, the form at https://forms.example/referral won't take it"
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
     assert primary_category(findings) is Category.OVERSHARING
+
+
+# Round 7: a partner's or community group's announcement gives its organiser's contact to be used (even a
+# mobile) and the venue's address; two such posts were hidden as over-sharing on the blind sets.
+@pytest.mark.parametrize("text", [
+    "Knit and natter for carers is back at Rothwell library, every Thursday 1-3pm, all welcome. Ring Maureen on 07700 900432 for more info",
+    "Dementia carers' cafe, first Monday of the month at St Edmund's hall, 12 Lidgett Lane, LS8 1PU. Free cake, just turn up",
+    "Pop along to our free health check day at the Hamara Centre on Saturday, interpreters on hand. Contact the organiser: healthday.hamara@example.org",
+    "New stroke survivors group meets Tuesdays 10am at Garforth community centre. Details 07700 900519",
+    "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
+    "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
+    "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
+])
+def test_an_announcements_contact_and_venue_are_not_private(text: str, moderation_data: ModerationData) -> None:
+    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
+    assert not find_private_spans(text, moderation_data.privacy)
+    assert primary_category(findings) is not Category.OVERSHARING
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("I go to the walking group every Tuesday, text me on 07700 900611 if you want to come", "phone"),
+    ("Mum loves the dementia cafe on Mondays, her mobile is 07700 900288 if the volunteers need her", "phone"),
+    ("The coffee morning's free, all welcome, I live at 27 Moor Crescent so it's easy for me", "address"),
+    ("Support group every Friday, my email is sandra.kaur@example.com if anyone wants a lift", "email"),
+])
+def test_a_persons_own_detail_in_an_announcement_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
+    assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
+
+
+def test_a_sentence_ending_after_a_relation_names_no_one(moderation_data: ModerationData) -> None:
+    # "her friend. She's 14" is not a named person with a diagnosis; "my friend Sally has cancer" is.
+    assert not find_private_spans("Shaving my head for the cancer ward in memory of her friend. She's so brave", moderation_data.privacy)
+    assert {span.label for span in find_private_spans("My friend Sally has cancer and can't get a scan", moderation_data.privacy)} == {"health_detail"}

@@ -153,7 +153,6 @@ def test_the_spam_model_is_not_asked_about_a_bare_link_and_a_word(text: str, dat
 ])
 def test_a_warning_that_quotes_a_scam_is_answered_not_hidden(text: str) -> None:
     decision = handle_text(text, engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
-    assert Category.SPAM in {finding.category for finding in decision.findings}
     assert decision.category is Category.VERIFICATION
     assert [action.template for action in decision.actions if action.kind == "reply"] == ["verification"]
     assert not any(action.kind == "hide" for action in decision.actions)
@@ -262,3 +261,54 @@ def test_a_fake_site_that_is_not_ours_makes_no_impersonation_report(data: Modera
     text = "If anyone has lost money to a fake trading site, a lady helped me get mine back, message me for her details"
     assert "verification.impersonation" not in verification_checks(text, data)
     assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+
+
+# Round 7: a warning about a scam, or a question whether something received is one, quotes the scam's
+# words but gives no way to answer it; an advert always does (a link, a handle, a number, "DM me").
+@pytest.mark.parametrize("text", [
+    "Scam warning for Horsforth: texts saying 'your TV licence payment failed, £6.50 to restore' are going round again",
+    "Beware of the 'free Tesco hamper for NHS staff' post everyone's sharing, my cousin filled it in and her card got emptied",
+    "had a text saying I'd won £500 of Argos vouchers for a survey I never did. that's a scam isn't it?",
+    "Someone's messaged my mum saying she can make £2k a week trading bitcoin with an account manager. Surely this is a con?",
+    "Watch out everyone, there's a bloke in the comments selling 'weight loss jabs' with no prescription. Please don't reply to him",
+])
+def test_a_warning_about_a_scam_with_nothing_to_answer_is_not_spam(text: str, data: ModerationData) -> None:
+    assert not spam_checks(text, data)
+    assert primary_category(classify(text, CONTEXT, data)) is not Category.SPAM
+
+
+@pytest.mark.parametrize("text", [
+    "Beware of fake brokers!! I lost £8k before Mr Alan Price recovered funds for me, WhatsApp him on +44 7700 900512",
+    "Watch out for scams out there, but this one is real: £300 a day from home, DM me READY to start",
+    "Is this real?? I turned £200 into £3,100 with @jess_fx_trades in a week, message her now",
+    "Be careful who you trust online, my hacker got my Instagram back in an hour. Contact @fixitfast_uk on IG",
+])
+def test_a_scam_that_opens_with_a_warning_but_gives_a_contact_is_still_spam(text: str, data: ModerationData) -> None:
+    assert spam_checks(text, data)
+    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+
+
+# Round 7: SMS prize scams in the forms Ofcom and the Phone-paid Services Authority warn of.
+@pytest.mark.parametrize("text", [
+    "URGENT! Ur mobile no. has won a £2,000 bonus caller prize. To claim call 09050000321 before midnight",
+    "Congrats! FREE entry into our £250 weekly comp, just txt GO to 81010 now. 18+ T&Cs",
+    "As a valued customer u have been chosen as a winner of a £150 M&S gift card. Reply YES to 62468, txt STOP to end",
+])
+def test_sms_prize_scams_are_spam_by_their_wording(text: str, data: ModerationData) -> None:
+    assert "spam.pattern" in spam_checks(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "If you're struggling tonight, text SHOUT to 85258, it's free and they helped me win back some sleep",
+    "Text from the surgery: flu clinic Saturday, walk in, no need to book. Reply STOP to opt out of reminders",
+    "Anyone know if 0300 numbers are free to call from a mobile? The clinic gave me one",
+])
+def test_short_codes_and_opt_outs_in_everyday_texts_are_not_prize_scams(text: str, data: ModerationData) -> None:
+    assert "spam.pattern" not in spam_checks(text, data)
+
+
+def test_a_complaint_quoting_a_discount_is_not_hidden(data: ModerationData) -> None:
+    # Listed until round 7, "N% off" hid customers' complaints that quote an offer they were promised.
+    decision = handle_text("Your 20% off code for NHS staff doesn't work at checkout, tried three times now",
+                           engine_from(CONFIG.parent), text_context(CONTEXT.now, SANDBOX))
+    assert not any(action.kind == "hide" for action in decision.actions)

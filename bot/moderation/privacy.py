@@ -62,6 +62,9 @@ _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 _EMAIL_LOCAL = re.compile(r"[\w.+\-]*+")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)+")
 _SENTENCE_STOP = re.compile(r"[.!?\n]")
+# Where a sentence ends beside a detail: a stop (and any closing quote or bracket) before a space, or a new line;
+# not the dots inside "0113.496" or "St.James". A word in the next sentence does not make a number someone's own.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*+(?=\s|$)|\n")
 # Card numbers: 12 (Maestro) to 19 digits run together, or in the groups printed on cards (4-4-4-4, 4-6-5);
 # never inside a link or a word (a post's id in a URL is as long as a card number).
 _CARD = re.compile(r"(?<![\w/=.\-])(?:\d{12,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{4,5})(?![\w/])")
@@ -150,6 +153,9 @@ class PrivacyData:
     personal_before: re.Pattern[str]
     # Mailboxes that belong to a role, not a person ("info@", "bookings@").
     role_mailboxes: frozenset[str]
+    # A public announcement: an activity or service named, and people asked along or told when it runs.
+    announcement_what: re.Pattern[str]
+    announcement_invite: re.Pattern[str]
     # See needles.clue_of: read from the patterns themselves, so staff can edit them freely.
     address_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     named_person_clue: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -199,7 +205,8 @@ def load_privacy(directory: Path) -> PrivacyData:
             rf"\b(?P<named>\d{{1,4}}[A-Za-z]?,? (?:[A-Z][A-Za-z'\-]+ ){{1,3}}(?:{street_alternatives}))\b"
             rf"|(?i:\b(?:live|lives|living|staying|address is|moved to) (?:at |on )?(?P<cued>\d{{1,4}}[a-z]?,? (?:[a-z'\-]+ ){{1,3}}(?:{street_lower}))\b)"
         ),
-        named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|Mr|Mrs|Ms|Miss|Mx)\.?,? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
+        # A stop only after a title ("Mr. Shah"): "in memory of her friend. She's 14" names no one.
+        named_person=re.compile(rf"\b(?:(?i:my|his|her|their|our|the) (?i:{relations})|(?:Mr|Mrs|Ms|Miss|Mx)\.?),? ([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"),
         health_terms=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE),
         cued_number=re.compile("|".join(cued[key].pattern for key in CUED_NUMBER_KEYS), re.IGNORECASE),
         cued_address=cued["privacy.address_cues"],
@@ -209,6 +216,8 @@ def load_privacy(directory: Path) -> PrivacyData:
         organisation=_whole_words(file.regex("privacy.organisation_words", file.strings("privacy.organisation_words"), re.IGNORECASE)),
         personal_before=_whole_words(file.regex("privacy.personal_before", file.strings("privacy.personal_before"), re.IGNORECASE)),
         role_mailboxes=frozenset(box.lower() for box in file.strings("privacy.role_mailboxes")),
+        announcement_what=_whole_words(file.regex("privacy.announcement_what", file.strings("privacy.announcement_what"), re.IGNORECASE)),
+        announcement_invite=_whole_words(file.regex("privacy.announcement_invite", file.strings("privacy.announcement_invite"), re.IGNORECASE)),
     )
 
 
@@ -254,25 +263,42 @@ class _SpanSet:
         self.spans.insert(index, Span(start, end, kind))
 
 
-def _published(text: str, start: int, end: int, digits: str, data: PrivacyData, names_service: bool) -> bool:
+def _published(text: str, start: int, end: int, digits: str, data: PrivacyData, names_service: bool, announces: Callable[[], bool]) -> bool:
     """Whether the phone number at `start` is an organisation's, published for people to call.
 
     The house rules ask people not to post private information about themselves or others; a
     surgery's, pharmacy's or charity's number in a reminder, an announcement or a question is
     neither, and hiding it silences the organisation's own contact details. A number counts as
-    published when the message names a service (`names_service`: privacy.toml `organisation_words`,
-    read once a message), it is not a mobile (a UK 07 or +44 7 number is a person's, even in an
-    advert), and no word beside it makes it someone's own ("call me on", "my number is", "... that's
-    my home phone").
+    published when no word beside it makes it someone's own ("call me on", "my number is", "... that's
+    my home phone") and either it names a service (`names_service`: privacy.toml `organisation_words`)
+    and the number is not a mobile (a UK 07 or +44 7 number is a person's, even in an advert), or the
+    message announces something to the public (`announces`, read only when asked: see `_announces`;
+    the organiser's number, a mobile too).
     """
-    if digits.startswith(("07", "447")) or _beside_personal(text, start, end, data):
+    if _beside_personal(text, start, end, data):
         return False
-    return names_service
+    return (names_service and not digits.startswith(("07", "447"))) or announces()
+
+
+def _announces(text: str, data: PrivacyData) -> bool:
+    """Whether the message announces something to the public: it names an activity or service (a group, a
+    drop-in, a coffee morning, a support line) and asks people along or says when it runs ("all welcome",
+    "every Tuesday", "to join", "more info"). Its contact details are the organiser's, given to be used:
+    two partner announcements of round 6's blind sets were hidden for a number and an address."""
+    return data.announcement_what.search(text) is not None and data.announcement_invite.search(text) is not None
 
 
 def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool:
-    """Whether a word within `PERSONAL_REACH` of this span makes it someone's own ("text me on", "my number")."""
-    return bool(data.personal_before.search(text, max(0, start - PERSONAL_REACH), start) or data.personal_before.search(text, end, end + PERSONAL_REACH))
+    """Whether a word within `PERSONAL_REACH` of this span, in its own sentence, makes it someone's own
+    ("text me on", "my number"); "... call 0113 496 0214." Can I bring my son?" is the clinic's number."""
+    before = max(0, start - PERSONAL_REACH)
+    for stop in _SENTENCE_END.finditer(text, before, start):
+        before = stop.end()
+    after = end + PERSONAL_REACH
+    stop = _SENTENCE_END.search(text, end, after)
+    if stop:
+        after = stop.start()
+    return bool(data.personal_before.search(text, before, start) or data.personal_before.search(text, end, after))
 
 
 def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
@@ -310,27 +336,39 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     phone_hint = has_digit and _PHONE_HINT.search(text) is not None
     # Read once, not once a number: a message of a million digits must not be searched again for each.
     names_service = (phone_hint or bool(cued_numbers)) and data.organisation.search(text) is not None
+    # Whether the message is an announcement, read at most once and only for a detail it could publish.
+    announcement: list[bool] = []
+
+    def announces() -> bool:
+        if not announcement:
+            announcement.append(_announces(text, data))
+        return announcement[0]
+
     if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
         for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=MAX_PHONE_TRIES):
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             raw_digits = re.sub(r"\D", "", found.raw_string)
-            if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data, names_service):
+            if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data, names_service, announces):
                 add(found.start, found.end, "phone")
     for match in cued_numbers:
         if match.lastgroup == "phone":
             digits = re.sub(r"\D", "", match.group("phone"))
-            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data, names_service):
+            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data, names_service, announces):
                 add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
             address = text[start:end].lower()
-            if address not in data.public_emails and address.split("@", 1)[0] not in data.role_mailboxes:
+            if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
+                continue
+            if _beside_personal(text, start, end, data) or not announces():
                 add(start, end, "email")
     for match in clued_finditer(data.address, data.address_clue, text):  # privacy.toml's patterns
         group = "named" if match.group("named") else "cued"
-        add(match.start(group), match.end(group), "address")
+        # A street address an announcement names is where the event is ("at 14 Otley Road, all welcome").
+        if group == "cued" or _beside_personal(text, match.start(group), match.end(group), data) or not announces():
+            add(match.start(group), match.end(group), "address")
     if has_digit:
         for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
             for match in pattern.finditer(text):
@@ -339,7 +377,8 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             if match.group(1).lower().endswith(data.street_suffixes):
                 add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
-            add(match.start(), match.end(), "postcode")
+            if _beside_personal(text, match.start(), match.end(), data) or not announces():
+                add(match.start(), match.end(), "postcode")
         for match in cued_numbers:
             if match.lastgroup == "zip":
                 add(*match.span("zip"), "postcode")

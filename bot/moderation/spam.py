@@ -46,6 +46,10 @@ _OPENING_HANDLES = re.compile(r"(?:@\w++[\s,:]*+){1,20}")
 _HANDLE = re.compile(r"(?<![\w.])@\w")
 # A coin's ticker ("$FLOKI") and a wallet or token address (base58 or 0x hex, 26 characters or more, letters and digits mixed).
 _CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{1,11}\b")
+# Cue families that give a way to answer or promote the author: a warning holds none of them.
+_ANSWERABLE = frozenset({"contact", "recovery", "promo"})
+# A way to answer an advert in its text: an @handle, an email or a phone number (ten digits or more, any spacing).
+_CONTACT_DETAIL = re.compile(r"@\w|\+?\d(?:[\s\-()]{0,2}\d){9}")
 _ADDRESS = re.compile(r"\b(?:0x[0-9a-fA-F]{40}|(?=[A-Za-z]{0,63}\d)(?=\d{0,63}[A-Za-z])[A-Za-z0-9]{26,64})\b")
 
 
@@ -54,6 +58,8 @@ class SpamData:
     patterns: re.Pattern[str]
     raw_patterns: re.Pattern[str]
     about_scams: re.Pattern[str]
+    # Warning about a scam or asking whether one is real: no finding unless the message gives a way to act.
+    warnings: re.Pattern[str]
     trusted_domains: tuple[str, ...]
     repeat_times: int
     repeat_similarity: float
@@ -79,6 +85,7 @@ def load_spam(directory: Path, model: LinearModel, lexicon: frozenset[str] = fro
         patterns=file.regex("spam.patterns", file.strings("spam.patterns")),
         raw_patterns=file.regex("spam.raw_patterns", file.strings("spam.raw_patterns"), re.IGNORECASE),
         about_scams=file.regex("spam.about_scams", file.strings("spam.about_scams")),
+        warnings=file.regex("spam.warnings", file.strings("spam.warnings")),
         trusted_domains=tuple(d.lower().lstrip(".") for d in file.strings("spam.trusted_domains")),
         repeat_times=int(file.number("repetition.times", 2, 100)),
         repeat_similarity=file.number("repetition.similarity", 0.1, 1.0),
@@ -161,9 +168,25 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
     finding = _advert(message, spam)
     # Asked only of a message that reads as an advert (most do not): someone asking how to report a scam quotes it.
-    if finding is None or message.search(spam.about_scams, message.joined):
+    if finding is None or message.search(spam.about_scams, message.joined) or _warns_only(message, spam):
         return ()
     return (finding,)
+
+
+def _warns_only(message: Message, spam: SpamData) -> bool:
+    """Whether the message warns about a scam or asks whether one is real, and gives no way to act on it.
+
+    A warning quotes the scam's words ("the 'Royal Mail unpaid fee' texts are doing the rounds, don't
+    pay"), so the pattern, the cues and the model all fire; but an advert always says how to answer it
+    (a link, a handle, a number, an email, "DM me"), and a warning has nothing to answer. A recovery
+    scam that opens with a warning ("be careful, most recovery firms are fake; Mrs Hale got mine back")
+    and a video comment promoting its author's channel stay spam (`_ANSWERABLE`).
+    """
+    if not message.search(spam.warnings, message.joined):
+        return False
+    if message.prepared.urls or _CONTACT_DETAIL.search(message.text[:SHAPE_CHARS]):
+        return False
+    return _ANSWERABLE.isdisjoint(read_cues(spam.cues, message)[1])
 
 
 def _advert(message: Message, spam: SpamData) -> Finding | None:
