@@ -100,7 +100,6 @@ NEAR_MISSES = [
     "I'll be gone on holiday for two weeks, can I get my prescription early?",
     "the admin is a burden on the NHS",
     "I cut myself chopping onions, do I need a plaster?",
-    "my partner wants to check my phone contract, can he?",
     "my son was left out of the football team and he's gutted",
     "my nan loves her new carer",
     "don't tell your mum but we're planning a surprise party",
@@ -116,8 +115,10 @@ NEAR_MISSES = [
 
 # Round 5 chose the support tier for recall (a support line on up to about a tenth of ordinary UK
 # messages): these near misses may get the support line from a model, never the urgent tier. The r7
-# urgent-care model reads "blood" and "taken" (an overdose taken, bleeding) in a routine blood test.
-@pytest.mark.parametrize("text", ["I've just had my blood taken and feel fine"])
+# urgent-care model reads "blood" and "taken" (an overdose taken, bleeding) in a routine blood test. The r9
+# safeguarding model reads a partner checking a phone (coercive control, as the round-7 writer told it) at 0.57:
+# keeping it out would take the support tier to 0.6 (UK validation at risk 0.951 -> 0.926).
+@pytest.mark.parametrize("text", ["I've just had my blood taken and feel fine", "my partner wants to check my phone contract, can he?"])
 def test_near_misses_a_model_may_give_a_support_line(text: str, data: ModerationData) -> None:
     found = [f for f in classify(text, CONTEXT, data) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
     assert all(f.score < URGENT and f.check.endswith(".model") for f in found), [(origin(f), f.score) for f in found]
