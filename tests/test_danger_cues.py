@@ -14,7 +14,7 @@ import pytest
 from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation import ModerationData, classify, cues, load_moderation_data
-from bot.moderation.text import prepare
+from bot.moderation.text import features, prepare
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -259,7 +259,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
     ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
-    ("beside_wording_probability = 0.75", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
+    ("beside_wording_probability = 0.65", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -686,3 +686,17 @@ def test_round7_wordings_fire_their_family(family: str, text: str, data: Moderat
 ])
 def test_round7_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert highest_danger_score(text, data) < URGENT
+
+
+def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability(data: ModerationData) -> None:
+    # Round 7: people in crisis swear; beside abuse a model's support-tier guess needs
+    # `beside_wording_probability` (0.65), not the urgent tier, so signposting comes first.
+    text = "I hate my fucking life"
+    message = prepare(text)
+    probability = data.danger.model.score(data.danger.model.features_for(message.words, features(message.words)))
+    assert data.danger.model_support <= probability < data.danger.model_urgent
+    for beside, kept in ((probability - 0.01, True), (probability + 0.01, False)):
+        trial = dataclasses.replace(data, danger=dataclasses.replace(data.danger, beside_wording_probability=beside))
+        categories = {f.category for f in classify(text, CONTEXT, trial)}
+        assert Category.ABUSE in categories
+        assert (Category.SAFEGUARDING in categories) is kept
