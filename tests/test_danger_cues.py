@@ -14,7 +14,7 @@ import pytest
 from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation import ModerationData, classify, cues, load_moderation_data
-from bot.moderation.text import prepare
+from bot.moderation.text import features, prepare
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -100,7 +100,6 @@ NEAR_MISSES = [
     "I'll be gone on holiday for two weeks, can I get my prescription early?",
     "the admin is a burden on the NHS",
     "I cut myself chopping onions, do I need a plaster?",
-    "my partner wants to check my phone contract, can he?",
     "my son was left out of the football team and he's gutted",
     "my nan loves her new carer",
     "don't tell your mum but we're planning a surprise party",
@@ -116,8 +115,10 @@ NEAR_MISSES = [
 
 # Round 5 chose the support tier for recall (a support line on up to about a tenth of ordinary UK
 # messages): these near misses may get the support line from a model, never the urgent tier. The r7
-# urgent-care model reads "blood" and "taken" (an overdose taken, bleeding) in a routine blood test.
-@pytest.mark.parametrize("text", ["I've just had my blood taken and feel fine"])
+# urgent-care model reads "blood" and "taken" (an overdose taken, bleeding) in a routine blood test. The r9
+# safeguarding model reads a partner checking a phone (coercive control, as the round-7 writer told it) at 0.57:
+# keeping it out would take the support tier to 0.6 (UK validation at risk 0.951 -> 0.926).
+@pytest.mark.parametrize("text", ["I've just had my blood taken and feel fine", "my partner wants to check my phone contract, can he?"])
 def test_near_misses_a_model_may_give_a_support_line(text: str, data: ModerationData) -> None:
     found = [f for f in classify(text, CONTEXT, data) if f.category in (Category.SAFEGUARDING, Category.URGENT_CARE)]
     assert all(f.score < URGENT and f.check.endswith(".model") for f in found), [(origin(f), f.score) for f in found]
@@ -258,7 +259,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
     ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
-    ("beside_wording_probability = 0.75", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
+    ("beside_wording_probability = 0.65", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -630,3 +631,72 @@ def test_the_lone_cue_probability_is_checked_naming_its_key(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as raised:
         load_moderation_data(_broken(tmp_path, "lone_cue_probability = { safeguarding = 0.2,", "lone_cue_probability = { safeguarding = 0.9,"))
     assert "model.lone_cue_probability.safeguarding" in str(raised.value)
+
+
+# Round 7: an entry lists one spelling and people write either: each entry also matches its
+# contractions spelt out and its spelt-out words contracted, as the message normaliser spells them.
+@pytest.mark.parametrize(("words", "spelling"), [
+    (("everything", "is", "in", "order"), ("everythings", "in", "order")),
+    (("havent", "felt", "him", "move"), ("have", "not", "felt", "him", "move")),
+    (("cant", "stop", "bleeding"), ("cannot", "stop", "bleeding")),
+    (("hes", "hitting", "her"), ("he", "is", "hitting", "her")),
+])
+def test_an_entry_also_matches_its_other_spelling(words: tuple[str, ...], spelling: tuple[str, ...]) -> None:
+    assert spelling in cues.other_spellings(words)
+
+
+def test_words_that_are_words_of_their_own_are_never_respelt() -> None:
+    # "ill" is I'll and ill, "its" it's and its: spelling them out would read "ill" as "I will".
+    assert cues.other_spellings(("feeling", "ill", "and", "its", "late")) == ()
+
+
+@pytest.mark.parametrize(("family", "text"), [
+    ("preparation", "Everything's in order now, the solicitor has the letter for my son"),
+    ("pregnancy_red_flag", "I have not felt him move since this morning and I'm 37 weeks"),
+    ("fear_at_home", "please help, he is hitting her again next door, I can hear it"),
+])
+def test_wording_spelt_the_other_way_fires_the_family(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+
+
+# Round 7: concept wordings from NHS, Samaritans and NSPCC guidance that the families missed in the
+# fourth writer's training rows; each message here is new, not a copy of a training row.
+ROUND7_FAMILIES = [
+    ("preparation", "you can close my file at the clinic, I've made my own arrangements now"),
+    ("absence", "sorry for all the fuss, you won't have to patch me up again after this weekend"),
+    ("self_harm_maybe", "rough week, kept taking it out on myself in the bathroom where no one sees"),
+    ("elder_at_risk", "my nan is skin and bone, the lodger has her bank card and never feeds her"),
+    ("pregnancy_red_flag", "I'm 35 weeks and I haven't felt the baby kick since yesterday teatime"),
+    ("child_swallowed_medicine", "found my 2 year old next to an empty blister pack of my mum's tablets"),
+    ("sudden_headache", "pain came on like being hit over the head and I keep being sick"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND7_FAMILIES)
+def test_round7_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+
+
+@pytest.mark.parametrize("text", [
+    "the wet bed sheets are in the wash, my little one had an accident",
+    "I felt the baby kick for the first time today, 21 weeks and over the moon",
+    "we made our own arrangements for the school run this week, thanks anyway",
+    "chuck the empty bottles in the green bin please, not the black one",
+    "I used to take it out on myself years ago, doing really well now",
+])
+def test_round7_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert highest_danger_score(text, data) < URGENT
+
+
+def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability(data: ModerationData) -> None:
+    # Round 7: people in crisis swear; beside abuse a model's support-tier guess needs
+    # `beside_wording_probability` (0.65), not the urgent tier, so signposting comes first.
+    text = "I hate my fucking life"
+    message = prepare(text)
+    probability = data.danger.model.score(data.danger.model.features_for(message.words, features(message.words)))
+    assert data.danger.model_support <= probability < data.danger.model_urgent
+    for beside, kept in ((probability - 0.01, True), (probability + 0.01, False)):
+        trial = dataclasses.replace(data, danger=dataclasses.replace(data.danger, beside_wording_probability=beside))
+        categories = {f.category for f in classify(text, CONTEXT, trial)}
+        assert Category.ABUSE in categories
+        assert (Category.SAFEGUARDING in categories) is kept

@@ -109,8 +109,35 @@ def _entry_words(raw: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+# A contraction and its words spelt out, as messages are normalised (apostrophes dropped: "he's" is
+# "hes"). People write either, and an entry lists one: each entry also matches the other spelling
+# ("everything is in order" reads "everything's in order", "hes hitting her" reads "he is hitting her").
+# Not "ill" (I'll, ill), "id" (I'd, ID), "its" (it's, its), "were" or "well": each is a word of its own too.
+CONTRACTIONS = MappingProxyType({
+    "im": ("i", "am"), "ive": ("i", "have"), "youre": ("you", "are"), "theyre": ("they", "are"), "hes": ("he", "is"),
+    "shes": ("she", "is"), "thats": ("that", "is"), "theres": ("there", "is"), "everythings": ("everything", "is"),
+    "nothings": ("nothing", "is"), "whats": ("what", "is"), "dont": ("do", "not"), "doesnt": ("does", "not"),
+    "didnt": ("did", "not"), "cant": ("cannot",), "wont": ("will", "not"), "isnt": ("is", "not"), "arent": ("are", "not"),
+    "wasnt": ("was", "not"), "havent": ("have", "not"), "hasnt": ("has", "not"), "couldnt": ("could", "not"),
+    "wouldnt": ("would", "not"), "shouldnt": ("should", "not"),
+})
+_SPELT_OUT = MappingProxyType({words: contraction for contraction, words in CONTRACTIONS.items()})
+
+
+def other_spellings(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """An entry's words with each contraction spelt out, and each spelt-out pair contracted (one at a time)."""
+    found = []
+    for index, word in enumerate(words):
+        if word in CONTRACTIONS:
+            found.append((*words[:index], *CONTRACTIONS[word], *words[index + 1:]))
+        pair = words[index:index + 2]
+        if pair in _SPELT_OUT:
+            found.append((*words[:index], _SPELT_OUT[pair], *words[index + 2:]))
+    return tuple(variant for variant in found if len(variant) <= MAX_ENTRY_WORDS and variant[0] != ANY_WORD)
+
+
 def _entries(file: TomlFile, key: str, concept: str) -> list[Entry]:
-    entries = []
+    entries: dict[tuple[str, ...], Entry] = {}
     for raw in file.strings(key):
         words = _entry_words(raw)
         if not words or len(words) > MAX_ENTRY_WORDS:
@@ -118,8 +145,9 @@ def _entries(file: TomlFile, key: str, concept: str) -> list[Entry]:
         if words[0] == ANY_WORD:
             raise file.error(key, f"entry {raw!r} cannot start with *", f'"{raw}"')
         plain = not any(word in (ANY_WORD, NUMBER, MANY) or word.endswith("*") for word in words)
-        entries.append(Entry(concept, words, plain))
-    return entries
+        # An entry listed in both spellings is one entry, so a concept is not found twice at one place.
+        entries.update((spelling, Entry(concept, spelling, plain)) for spelling in (words, *other_spellings(words)) if spelling not in entries)
+    return list(entries.values())
 
 
 def _integer(file: TomlFile, key: str, low: int, high: int) -> int:

@@ -99,9 +99,11 @@ TRAIN5_DANGER_A_FILE = Path(__file__).parent / "training" / "train5_danger_a.csv
 TRAIN5_DANGER_B_FILE = Path(__file__).parent / "training" / "train5_danger_b.csv"
 # Round 6: a third independent writer (indirect suicide signs, adults and children at risk, emergencies told by symptoms, near misses).
 TRAIN6_DANGER_FILE = Path(__file__).parent / "training" / "train6_danger.csv"
+# Round 7: a fourth independent writer (indirect suicide signs above all, abuse told sideways, emergencies told by symptoms, near misses).
+TRAIN7_DANGER_FILE = Path(__file__).parent / "training" / "train7_danger.csv"
 # Every project danger file, in the order they were written: their validation parts choose the danger tiers.
 DANGER_PROJECT_FILES = (DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE,
-                        TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE)
+                        TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE)
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -296,7 +298,8 @@ SPECS = (
                    (TRAIN5_DANGER_A_FILE, "ordinary", False), (TRAIN5_DANGER_B_FILE, "safeguarding", True),
                    (TRAIN5_DANGER_B_FILE, "urgent_care", False), (TRAIN5_DANGER_B_FILE, "ordinary", False),
                    (TRAIN6_DANGER_FILE, "safeguarding", True), (TRAIN6_DANGER_FILE, "urgent_care", False),
-                   (TRAIN6_DANGER_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
+                   (TRAIN6_DANGER_FILE, "ordinary", False), (TRAIN7_DANGER_FILE, "safeguarding", True),
+                   (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
     # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
@@ -305,7 +308,8 @@ SPECS = (
     # emergencies: only its near misses train this model (its at-risk rows include overdoses just taken).
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
-        also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE),
+        also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE,
+              TRAIN7_DANGER_FILE),
         own_files=((TRAIN5_DANGER_A_FILE, "ordinary", False),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
