@@ -513,8 +513,25 @@ ROUND6_FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES + ROUND6_FAMILIES)
-def test_round5_and_6_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
+# Round 7: concept wordings from NHS, Samaritans and NSPCC guidance that the families missed in the
+# fourth writer's training rows; each message here is new, not a copy of a training row.
+ROUND7_FAMILIES = [
+    ("preparation", "you can close my file at the clinic, I've made my own arrangements now"),
+    ("absence", "sorry for all the fuss, you won't have to patch me up again after this weekend"),
+    ("self_harm_maybe", "rough week, kept taking it out on myself in the bathroom where no one sees"),
+    ("elder_at_risk", "my nan is skin and bone, the lodger has her bank card and never feeds her"),
+    ("pregnancy_red_flag", "I'm 35 weeks and I haven't felt the baby kick since yesterday teatime"),
+    ("child_swallowed_medicine", "found my 2 year old next to an empty blister pack of my mum's tablets"),
+    ("sudden_headache", "pain came on like being hit over the head and I keep being sick"),
+    # Each cue entry's other spelling (a contraction spelt out, or contracted) fires its family too.
+    ("preparation", "Everything's in order now, the solicitor has the letter for my son"),
+    ("pregnancy_red_flag", "I have not felt him move since this morning and I'm 37 weeks"),
+    ("fear_at_home", "please help, he is hitting her again next door, I can hear it"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES + ROUND6_FAMILIES + ROUND7_FAMILIES)
+def test_round5_to_7_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
     assert family in families(text, data)
 
 
@@ -527,8 +544,13 @@ def test_round5_and_6_wordings_fire_their_family(family: str, text: str, data: M
     "the curtains in the day room are filthy, can someone wash them?",
     "fighting off a cold again, can I still have my flu jab?",
     "knocked twice at reception and nobody came, is the clinic open?",
+    "the wet bed sheets are in the wash, my little one had an accident",
+    "I felt the baby kick for the first time today, 21 weeks and over the moon",
+    "we made our own arrangements for the school run this week, thanks anyway",
+    "chuck the empty bottles in the green bin please, not the black one",
+    "I used to take it out on myself years ago, doing really well now",
 ])
-def test_round5_and_6_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+def test_round5_to_7_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert highest_danger_score(text, data) < URGENT
 
 
@@ -648,44 +670,6 @@ def test_an_entry_also_matches_its_other_spelling(words: tuple[str, ...], spelli
 def test_words_that_are_words_of_their_own_are_never_respelt() -> None:
     # "ill" is I'll and ill, "its" it's and its: spelling them out would read "ill" as "I will".
     assert cues.other_spellings(("feeling", "ill", "and", "its", "late")) == ()
-
-
-@pytest.mark.parametrize(("family", "text"), [
-    ("preparation", "Everything's in order now, the solicitor has the letter for my son"),
-    ("pregnancy_red_flag", "I have not felt him move since this morning and I'm 37 weeks"),
-    ("fear_at_home", "please help, he is hitting her again next door, I can hear it"),
-])
-def test_wording_spelt_the_other_way_fires_the_family(family: str, text: str, data: ModerationData) -> None:
-    assert family in families(text, data)
-
-
-# Round 7: concept wordings from NHS, Samaritans and NSPCC guidance that the families missed in the
-# fourth writer's training rows; each message here is new, not a copy of a training row.
-ROUND7_FAMILIES = [
-    ("preparation", "you can close my file at the clinic, I've made my own arrangements now"),
-    ("absence", "sorry for all the fuss, you won't have to patch me up again after this weekend"),
-    ("self_harm_maybe", "rough week, kept taking it out on myself in the bathroom where no one sees"),
-    ("elder_at_risk", "my nan is skin and bone, the lodger has her bank card and never feeds her"),
-    ("pregnancy_red_flag", "I'm 35 weeks and I haven't felt the baby kick since yesterday teatime"),
-    ("child_swallowed_medicine", "found my 2 year old next to an empty blister pack of my mum's tablets"),
-    ("sudden_headache", "pain came on like being hit over the head and I keep being sick"),
-]
-
-
-@pytest.mark.parametrize(("family", "text"), ROUND7_FAMILIES)
-def test_round7_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
-    assert family in families(text, data)
-
-
-@pytest.mark.parametrize("text", [
-    "the wet bed sheets are in the wash, my little one had an accident",
-    "I felt the baby kick for the first time today, 21 weeks and over the moon",
-    "we made our own arrangements for the school run this week, thanks anyway",
-    "chuck the empty bottles in the green bin please, not the black one",
-    "I used to take it out on myself years ago, doing really well now",
-])
-def test_round7_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert highest_danger_score(text, data) < URGENT
 
 
 def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability(data: ModerationData) -> None:

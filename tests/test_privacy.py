@@ -394,6 +394,11 @@ def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, mo
     ("Ward 7 can text 07700 900388 when mum is ready to be picked up", "phone"),
     ("Can the practice tell me if the smear results are back? NHS number 943 476 5919", "nhs_number"),
     ("Email the practice from jane.doe@example.com, that's me", "email"),
+    # In a community announcement, a person's own detail is still theirs.
+    ("I go to the walking group every Tuesday, text me on 07700 900611 if you want to come", "phone"),
+    ("Mum loves the dementia cafe on Mondays, her mobile is 07700 900288 if the volunteers need her", "phone"),
+    ("The coffee morning's free, all welcome, I live at 27 Moor Crescent so it's easy for me", "address"),
+    ("Support group every Friday, my email is sandra.kaur@example.com if anyone wants a lift", "email"),
 ])
 def test_a_persons_own_number_beside_a_service_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
     assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
@@ -432,16 +437,6 @@ def test_an_announcements_contact_and_venue_are_not_private(text: str, moderatio
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
     assert not find_private_spans(text, moderation_data.privacy)
     assert primary_category(findings) is not Category.OVERSHARING
-
-
-@pytest.mark.parametrize(("text", "label"), [
-    ("I go to the walking group every Tuesday, text me on 07700 900611 if you want to come", "phone"),
-    ("Mum loves the dementia cafe on Mondays, her mobile is 07700 900288 if the volunteers need her", "phone"),
-    ("The coffee morning's free, all welcome, I live at 27 Moor Crescent so it's easy for me", "address"),
-    ("Support group every Friday, my email is sandra.kaur@example.com if anyone wants a lift", "email"),
-])
-def test_a_persons_own_detail_in_an_announcement_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
-    assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
 
 
 def test_a_sentence_ending_after_a_relation_names_no_one(moderation_data: ModerationData) -> None:

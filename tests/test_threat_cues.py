@@ -174,6 +174,9 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     ('"knife", "knives",', '"knife", "a b c d e f g",', "cues.families.weapon", "1 to 6 words"),
     ('negation_reach = 3', 'negation_reach = "three"', "cues.negation_reach", "must be a number"),
     ('id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3', 'id = "harm_target"\nsteps = [["harm"], ["target"]]\nwindow = 3\nacross_sentences = "yes"', "cues.combos[", "true or false"),
+    ('guards = ["praise",', 'guards = ["praising",', "thresholds.guards", "not a family"),
+    ('guard_marks = ["😂",', 'guard_marks = ["lol",', "thresholds.guard_marks", "emoji or a symbol"),
+    ("model_guarded = 0.95", "model_guarded = 2", "thresholds.model_guarded", ""),
 ])
 def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     config, models = _copy(tmp_path)
@@ -385,18 +388,3 @@ def test_a_guarded_message_is_a_threat_when_the_model_agrees(data: ModerationDat
     assert not threat_checks("Thanks to the nurse who took the knife off that bloke in A&E, what a hero", data)
 
 
-@pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ('guards = ["praise",', 'guards = ["praising",', "thresholds.guards", "not a family"),
-    ('guard_marks = ["😂",', 'guard_marks = ["lol",', "thresholds.guard_marks", "emoji or a symbol"),
-    ("model_guarded = 0.95", "model_guarded = 2", "thresholds.model_guarded", ""),
-])
-def test_a_bad_guard_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
-    config, models = _copy(tmp_path)
-    path = config / "threat.toml"
-    source = path.read_text(encoding="utf-8")
-    assert old in source
-    path.write_text(source.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_moderation_data(config, models)
-    assert caught.value.file.endswith("threat.toml") and caught.value.key.startswith(key)
-    assert problem in caught.value.problem
