@@ -380,6 +380,15 @@ def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected
     "Our bereavement support group restarts in January, for more information call 0300 330 5127",
     "Is the number 0113 246 0871 really the hospital's? They left a voicemail about my scan",
     "Write to info@wellbeingwalks.example or bookings@wellbeingwalks.example to join the Sunday walk",
+    # A partner's or community group's announcement gives its organiser's contact to be used (even a
+    # mobile) and the venue's address.
+    "Knit and natter for carers is back at Rothwell library, every Thursday 1-3pm, all welcome. Ring Maureen on 07700 900432 for more info",
+    "Dementia carers' cafe, first Monday of the month at St Edmund's hall, 12 Lidgett Lane, LS8 1PU. Free cake, just turn up",
+    "Pop along to our free health check day at the Hamara Centre on Saturday, interpreters on hand. Contact the organiser: healthday.hamara@example.org",
+    "New stroke survivors group meets Tuesdays 10am at Garforth community centre. Details 07700 900519",
+    "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
+    "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
+    "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
 ])
 def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, moderation_data: ModerationData) -> None:
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
@@ -420,23 +429,6 @@ def test_a_number_beside_a_link_is_still_over_sharing(moderation_data: Moderatio
     text = "my NHS number is 943 476 5919, the form at https://forms.example/referral won't take it"
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
     assert primary_category(findings) is Category.OVERSHARING
-
-
-# Round 7: a partner's or community group's announcement gives its organiser's contact to be used (even a
-# mobile) and the venue's address; two such posts were hidden as over-sharing on the blind sets.
-@pytest.mark.parametrize("text", [
-    "Knit and natter for carers is back at Rothwell library, every Thursday 1-3pm, all welcome. Ring Maureen on 07700 900432 for more info",
-    "Dementia carers' cafe, first Monday of the month at St Edmund's hall, 12 Lidgett Lane, LS8 1PU. Free cake, just turn up",
-    "Pop along to our free health check day at the Hamara Centre on Saturday, interpreters on hand. Contact the organiser: healthday.hamara@example.org",
-    "New stroke survivors group meets Tuesdays 10am at Garforth community centre. Details 07700 900519",
-    "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
-    "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
-    "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
-])
-def test_an_announcements_contact_and_venue_are_not_private(text: str, moderation_data: ModerationData) -> None:
-    findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
-    assert not find_private_spans(text, moderation_data.privacy)
-    assert primary_category(findings) is not Category.OVERSHARING
 
 
 def test_a_sentence_ending_after_a_relation_names_no_one(moderation_data: ModerationData) -> None:
