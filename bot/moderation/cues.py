@@ -250,16 +250,17 @@ def load_cues(directory: Path) -> CueBook:
         present_before=_integer(file, "guards.present_before", 0, 10),
         present_after=_integer(file, "guards.present_after", 0, 10),
         caps=MappingProxyType(caps),
-        joking_marks=_marks(file, "guards.joking_marks"),
+        joking_marks=emoji_marks(file, "guards.joking_marks", "`joking`"),
     )
 
 
-def _marks(file: TomlFile, key: str) -> tuple[str, ...]:
-    """Marks read from the raw text (emoji), which the normalised words drop: no letter or digit in one."""
+def emoji_marks(file: TomlFile, key: str, words_belong_in: str) -> tuple[str, ...]:
+    """Marks read from the raw text (emoji), which the normalised words drop: no letter or digit in one.
+    `words_belong_in` names where a word listed here should go instead (the error line says so)."""
     marks = file.strings(key, allow_empty=True)
     for mark in marks:
-        if prepare(mark).words:
-            raise file.error(key, f"entry {mark!r} must be an emoji or a symbol: words belong in `joking`", f'"{mark}"')
+        if prepare(mark).words or any(character.isalnum() for character in mark):
+            raise file.error(key, f"entry {mark!r} must be an emoji or a symbol: words belong in {words_belong_in}", f'"{mark}"')
     return marks
 
 

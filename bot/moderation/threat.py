@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.concepts import Cues, families_by_clause, family_features, family_pair_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
+from bot.moderation.cues import emoji_marks
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import features
@@ -79,16 +80,7 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
                          int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
                          file.number("thresholds.model_aimed", 0.01, 0.999), frozenset(gates["guards"]),
-                         _marks(file, "thresholds.guard_marks"), file.number("thresholds.model_guarded", 0.01, 1.0))
-
-
-def _marks(file: TomlFile, key: str) -> tuple[str, ...]:
-    """Marks read from the raw text (emoji), which the normalised words drop: no letter or digit in one."""
-    marks = file.strings(key, allow_empty=True)
-    for mark in marks:
-        if any(character.isalnum() for character in mark):
-            raise file.error(key, f"entry {mark!r} must be an emoji or a symbol: words belong in a guard family", f'"{mark}"')
-    return marks
+                         emoji_marks(file, "thresholds.guard_marks", "a guard family"), file.number("thresholds.model_guarded", 0.01, 1.0))
 
 
 def concept_features(cues: Cues, message: Message, families: frozenset[str], ignored: list[bool]) -> list[str]:
