@@ -17,7 +17,8 @@ from bench.table import TABLE
 from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
 from bot.moderation.train import (DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE,
-                                  TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, read_rows,
+                                  TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE,
+                                  read_rows,
                                   split)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -59,6 +60,9 @@ SETS = (
     ("train7_danger held-out, safeguarding", TRAIN7_DANGER_FILE, "safeguarding", True),
     ("train7_danger held-out, urgent care", TRAIN7_DANGER_FILE, "urgent_care", True),
     ("train7_danger held-out, ordinary", TRAIN7_DANGER_FILE, "ordinary", False),
+    ("train8_danger held-out, safeguarding", TRAIN8_DANGER_FILE, "safeguarding", True),
+    ("train8_danger held-out, urgent care", TRAIN8_DANGER_FILE, "urgent_care", True),
+    ("train8_danger held-out, ordinary", TRAIN8_DANGER_FILE, "ordinary", False),
 )
 
 

@@ -20,12 +20,17 @@ import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
+from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
+from bot.evaluate import engine_from
+from bot.model import DANGER_CATEGORIES, ActionKind, Category, ClassifyContext, DangerTier
 from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.pipeline import handle_text, text_context
 from bot.moderation.train import DANGER_PROJECT_FILES, PROJECT_FILE, SPECS, _extra_rows, _fit, own_validation, read_rows, split, trained_model
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+DECIDE_CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
+HIDING = frozenset({ActionKind.HIDE, ActionKind.DELETE})
 URGENT, SUPPORT = 0.7, 0.3
 SAFEGUARDING_SUPPORT = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.75)
 URGENT_CARE_SUPPORT = (0.4, 0.5, 0.6, 0.7, 0.9)
@@ -106,18 +111,44 @@ def report(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, float
     }
 
 
+def decisions(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, str]:
+    """The whole decision (policy and all) at the shipped operating point: how many rows of each label
+    get a danger tier, the urgent tier, and are hidden. A danger row must never be hidden, nor an
+    ordinary, complaint or verification one (the issue's targets); each hidden danger row is listed."""
+    engine = dataclasses.replace(engine_from(CONFIG.parent, CONFIG), moderation=data)
+    tally: dict[str, list[int]] = {}
+    for text, label in rows:
+        decision = handle_text(text, engine, DECIDE_CONTEXT)
+        hidden = any(action.kind in HIDING for action in decision.actions)
+        counts = tally.setdefault(label, [0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += decision.danger_tier is not DangerTier.NONE
+        counts[2] += decision.danger_tier is DangerTier.URGENT
+        counts[3] += hidden
+        if hidden and label in ("safeguarding", "urgent_care", "public_safeguarding"):
+            print(f"  hidden {label}: {decision.rule}: {text[:100]!r}")
+    return {label: f"{total} rows, danger tier {tier}, urgent {urgent}, hidden {hidden}"
+            for label, (total, tier, urgent, hidden) in sorted(tally.items())}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="directory holding the labelled CSV files")
     parser.add_argument("--public", action="store_true", help="also score the validation parts of SDCNL and Rezwan (slower)")
     parser.add_argument("--beside", type=float, nargs="*", default=[], help="beside_wording_probability values to compare at --support")
     parser.add_argument("--agreement", nargs="*", default=[], help="'safeguarding/urgent_care' agreement probabilities to compare at --support")
+    parser.add_argument("--decisions", action="store_true", help="the whole decision at the shipped point: danger tiers and hidden rows per label")
     parser.add_argument("--support", default="", help="'safeguarding/urgent_care' support probabilities: sweep the urgent ones there instead")
     args = parser.parse_args(argv)
     rows = validation_rows() + (public_validation_rows(args.data) if args.public else [])
     data = probe_data(args.data, load_moderation_data(CONFIG), frozenset(text for text, _ in rows))
     counts = {label: sum(1 for _, row_label in rows if row_label == label) for label in sorted({label for _, label in rows})}
     print(f"validation rows: {counts}")
+    if args.decisions:
+        print("  ".join(f"{name} {value:.3f}" for name, value in report(rows, data).items()))
+        for label, figures in decisions(rows, data).items():
+            print(f"{label}: {figures}")
+        return 0
     if args.support:
         safeguarding_support, urgent_care_support = (float(part) for part in args.support.split("/"))
         for beside in args.beside:

@@ -53,6 +53,8 @@ MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLO
 # threat model half-reads as violence stays in view.
 THREAT_HIDING = frozenset({ActionKind.HIDE, ActionKind.DELETE})
 THREAT_HIDDEN_FROM = 0.9
+# The prefixes of danger check names (`in_view_checks`).
+DANGER_VALUES = frozenset(category.value for category in DANGER_CATEGORIES)
 ATTACHMENT_RULE = "attachment.unread"
 # What is left of a message once mentions and links are taken out: a photo tweet's text is often
 # only "@NHSLeeds https://t.co/...", which says nothing a person should not look at.
@@ -119,6 +121,9 @@ class DangerTiers:
     support: float = 0.3
     support_team: str = "safeguarding"
     support_reason: str = "Someone may be going through a hard time: a gentle support line, and a person looks."
+    # Danger findings that keep a message in view even beside a confident threat: someone telling us a
+    # partner or parent threatens them is at risk, not threatening us (`in_view_checks` in [danger]).
+    in_view_checks: frozenset[str] = frozenset()
 
     def tier(self, findings: tuple[Finding, ...]) -> DangerTier:
         top = max((f.score for f in findings if f.category in DANGER_CATEGORIES and f.check != ENGINE_ERROR_CHECK),
@@ -334,7 +339,7 @@ def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:
     """The `[danger]` table: 0 < support <= urgent <= 1, and a known team for the support tier's alert."""
     if not isinstance(raw, dict):
         raise reader.fail("danger", "must be a table like [danger] with urgent_threshold and support_threshold")
-    known = ("urgent_threshold", "support_threshold", "support_team", "support_reason")
+    known = ("urgent_threshold", "support_threshold", "support_team", "support_reason", "in_view_checks")
     for name in raw:
         if name not in known:
             raise reader.fail(f"danger.{name}", f"unknown key; known keys: {', '.join(known)}")
@@ -353,8 +358,11 @@ def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:
         raise reader.fail("danger.support_team", f"unknown team {team!r}; teams in the settings file: {', '.join(sorted(reader.teams))}")
     if SUPPORT_LINE not in reader.templates:
         raise reader.fail("danger", f"no template {SUPPORT_LINE!r} in responses/ for the support tier")
+    in_view = raw.get("in_view_checks", [])
+    if not isinstance(in_view, list) or not all(isinstance(check, str) and check.split(".", 1)[0] in DANGER_VALUES for check in in_view):
+        raise reader.fail("danger.in_view_checks", f"must be a list of danger check names like \"safeguarding.cue.fear_at_home\", not {in_view!r}")
     return DangerTiers(thresholds["urgent_threshold"], thresholds["support_threshold"], team,
-                       str(raw.get("support_reason", defaults.support_reason)))
+                       str(raw.get("support_reason", defaults.support_reason)), frozenset(in_view))
 
 
 # -- deciding ---------------------------------------------------------------------------------------
@@ -625,7 +633,8 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
         actions = _kept_in_view(actions, policy.review_team)
     elif tier is DangerTier.SUPPORT:  # after the reply limit: it never holds back the support line
         confident_threat = category is Category.THREAT and any(
-            f.category is Category.THREAT and f.score >= THREAT_HIDDEN_FROM for f in findings)
+            f.category is Category.THREAT and f.score >= THREAT_HIDDEN_FROM for f in findings) and not any(
+            f.category in DANGER_CATEGORIES and f.check in policy.danger.in_view_checks for f in findings)
         actions = _with_support(actions, inbound, policy.danger, policy.review_team, threat=confident_threat)
         rule_ids.append(SUPPORT_RULE)
     actions.sort(key=lambda a: _ACTION_ORDER.get(a.kind, 2))

@@ -259,7 +259,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ('name = "death_wish"', 'name = "suicide_named"', "family.suicide_named", "defined twice"),
     ("urgent_probability = 0.99", "urgent_probability = 0.1", "model.urgent_probability", "above support_probability"),
     ("weight = 0.85\nconfirm = true", 'weight = 0.85\nconfirm = "yes"', "family.suicide_named.confirm", "true or false"),
-    ("beside_wording_probability = 0.65", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
+    ("beside_wording_probability = 0.8", "beside_wording_probability = 2", "model.beside_wording_probability", "from 0.01 to 1.0"),
+    ('unless = ["my_intent"]', 'unless = ["my_intnet"]', "family.harm_from_someone_close.unless", "unknown concept 'my_intnet'"),
+    ('unless = ["my_intent"]', 'unless = "my_intent"', "family.harm_from_someone_close.unless", "list of concept names"),
 ])
 def test_a_bad_cue_file_names_its_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as raised:
@@ -530,6 +532,47 @@ ROUND7_FAMILIES = [
 ]
 
 
+# Round 8: harm from someone close, told by the person at risk: who, an act or threat of harm, and whom,
+# in any order and tense (Women's Aid, SafeLives DASH, NSPCC). Each message is new, not a training row.
+ROUND8_FAMILIES = [
+    ("harm_from_someone_close", "my boyfriend keeps threatening to knock me out if I go to my sister's"),
+    ("harm_from_someone_close", "the kids' dad turned up drunk and said he'd stab me in front of the kids"),
+    ("harm_from_someone_close", "mums partner slapped me and my little brother last night for being noisy"),
+    ("harm_from_someone_close", "me fella says if I tell the health visitor he'll batter me"),
+    ("threat_to_me_from_someone_close", "my ex said he'd track me down wherever I moved"),
+    ("threat_to_me_from_someone_close", "his family say if I leave I'll never see the kids again"),
+    ("harm_from_him_or_her", "he grabbed me by the hair again last night and I've got marks"),
+    ("threat_to_me_from_him_or_her", "she said she'd get rid of me if I told anyone"),
+    ("cruel_words_at_home", "my stepmum screams at my little sister every night and calls her worthless"),
+]
+
+# Near misses: harm words about nothing, an injury told by the person hurt, the writer's own threat.
+ROUND8_NOT_FAMILIES = [
+    ("harm_from_someone_close", "my dad hurt his back lifting the wardrobe for me, can he self-refer to physio?"),
+    ("harm_from_someone_close", "I'll batter my brother if he eats my last yoghurt again, he knows it's mine"),
+    ("harm_from_someone_close", "my daughter fell and has a bruise on her knee, nothing serious"),
+    ("harm_from_him_or_her", "I'll stab the receptionist if she speaks to me like that again"),
+    ("cruel_words_at_home", "my mum says I'm useless at parking, she's not wrong"),
+]
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND8_FAMILIES)
+def test_round8_harm_from_someone_close_fires(family: str, text: str, data: ModerationData) -> None:
+    assert family in families(text, data)
+    assert highest_danger_score(text, data) >= SUPPORT
+
+
+@pytest.mark.parametrize(("family", "text"), ROUND8_NOT_FAMILIES)
+def test_round8_near_misses_do_not_fire_the_family(family: str, text: str, data: ModerationData) -> None:
+    assert family not in families(text, data)
+
+
+def test_each_group_of_a_family_reads_its_own_words(data: ModerationData) -> None:
+    # "my mum" is both someone close and someone of mine: one phrase cannot be both who harms and who is harmed.
+    assert "harm_from_someone_close" not in families("my mum got hit by a cyclist on the crossing", data)
+    assert "harm_from_someone_close" in families("my mum hit me with her slipper again", data)
+
+
 @pytest.mark.parametrize(("family", "text"), ROUND5_FAMILIES + ROUND6_FAMILIES + ROUND7_FAMILIES)
 def test_round5_to_7_wordings_fire_their_family(family: str, text: str, data: ModerationData) -> None:
     assert family in families(text, data)
@@ -674,7 +717,7 @@ def test_words_that_are_words_of_their_own_are_never_respelt() -> None:
 
 def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability(data: ModerationData) -> None:
     # Round 7: people in crisis swear; beside abuse a model's support-tier guess needs
-    # `beside_wording_probability` (0.65), not the urgent tier, so signposting comes first.
+    # `beside_wording_probability` (0.8 since round 8), not the urgent tier, so signposting comes first.
     text = "I hate my fucking life"
     message = prepare(text)
     probability = data.danger.model.score(data.danger.model.features_for(message.words, features(message.words)))

@@ -106,6 +106,36 @@ TIERS = [
 ]
 
 
+@pytest.mark.parametrize("check", sorted(SHIPPED.policy.danger.in_view_checks))
+def test_harm_from_someone_close_keeps_a_confident_threat_in_view(check: str) -> None:
+    # "Stepdad said he'd put me through the window": the threat words are aimed at the writer, who is at risk.
+    findings = (Finding(S, 0.6, check), finding(T, 0.95))
+    decision = decide(inbound(), findings, AuthorHistory(), SHIPPED.policy, DecideContext(now=NOW, capabilities=SANDBOX))
+    assert decision.danger_tier is DangerTier.SUPPORT
+    assert steps(decision) == ["review>comms", "alert>security!", "reply@public+support", "alert>safeguarding"]
+
+
+@pytest.mark.parametrize("text", [
+    "Stepdad said he'd put me through the window if I talk back again",
+    "my ex keeps saying if I go to the police he'll burn the flat down with me in it",
+    "the kids' dad said he'd snap my neck if I ever take them to my mum's",
+])
+def test_a_threat_from_someone_close_told_by_the_person_at_risk_is_never_hidden(text: str) -> None:
+    decision = handle_text(text, SHIPPED, text_context(NOW, SANDBOX))
+    assert decision.danger_tier is not DangerTier.NONE
+    assert not {ActionKind.HIDE, ActionKind.DELETE, ActionKind.MUTE, ActionKind.BLOCK} & {a.kind for a in decision.actions}
+
+
+@pytest.mark.parametrize("text", [
+    "I'll stab the receptionist if she speaks to me like that again",
+    "tell that nurse if she comes near my kids again I'll batter her",
+])
+def test_the_writers_own_threat_is_still_hidden(text: str) -> None:
+    decision = handle_text(text, SHIPPED, text_context(NOW, SANDBOX))
+    assert decision.category is Category.THREAT
+    assert ActionKind.HIDE in {a.kind for a in decision.actions}
+
+
 @pytest.mark.parametrize(("found", "tier", "expected"), TIERS)
 def test_findings_to_tier_to_actions(found: list[tuple[Category, float]], tier: DangerTier, expected: list[str]) -> None:
     findings = tuple(finding(category, score) for category, score in found)
@@ -181,6 +211,8 @@ def test_eval_counts_the_support_tier_as_the_danger_category(support_engine: Eng
     pytest.param("[danger]\nsupport_team = \"police\"", "danger.support_team", id="unknown-team"),
     pytest.param("[danger]\nurgent = 0.7", "danger.urgent", id="unknown-key"),
     pytest.param("[danger]\nurgent_threshold = \"high\"", "danger.urgent_threshold", id="not-a-number"),
+    pytest.param("[danger]\nin_view_checks = [\"threat.cue.weapon\"]", "danger.in_view_checks", id="not-a-danger-check"),
+    pytest.param("[danger]\nin_view_checks = \"safeguarding.cue.fear_at_home\"", "danger.in_view_checks", id="not-a-list"),
 ])
 def test_thresholds_are_checked_at_start_up_naming_the_key(tmp_path: Path, table: str, key: str) -> None:
     config = with_danger(tmp_path, table)

@@ -63,6 +63,9 @@ class Family:
     # A family that names the topic ("suicide", "domestic abuse", "self-harm") says as much in talk about
     # it as in a crisis: alone it stays below the urgent tier unless a model or another family agrees.
     confirm: bool = False
+    # Concepts that stop the family when one occurs within its window of the match: who acts ("I'll
+    # batter him if he touches my mum" is the writer's threat, not harm done to the writer).
+    unless: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +166,8 @@ def _family(file: TomlFile, index: int, raw: object, concepts: set[str]) -> Fami
         raise file.error(key, "must be a table with name, category, requires, window and weight", "[[family]]")
     known = ("name", "category", "requires", "window", "weight")
     for name in raw:
-        if name not in (*known, "confirm"):
-            raise file.error(f"{key}.{name}", f"unknown key; known keys: {', '.join(known)}, confirm", f"{name} =")
+        if name not in (*known, "confirm", "unless"):
+            raise file.error(f"{key}.{name}", f"unknown key; known keys: {', '.join(known)}, confirm, unless", f"{name} =")
     for name in known:
         if name not in raw:
             raise file.error(f"{key}.{name}", "is missing", "[[family]]")
@@ -192,7 +195,13 @@ def _family(file: TomlFile, index: int, raw: object, concepts: set[str]) -> Fami
     confirm = raw.get("confirm", False)
     if not isinstance(confirm, bool):
         raise file.error(f"{key}.confirm", f"must be true or false, found {confirm!r}", f'name = "{name}"')
-    return Family(name, Category(raw["category"]), tuple(groups), window, float(weight), confirm)
+    unless = raw.get("unless", [])
+    if not isinstance(unless, list) or not all(isinstance(concept, str) for concept in unless):
+        raise file.error(f"{key}.unless", "must be a list of concept names", f'name = "{name}"')
+    unknown = sorted(set(unless) - concepts)
+    if unknown:
+        raise file.error(f"{key}.unless", f"unknown concept {unknown[0]!r}; concepts: {', '.join(sorted(concepts))}", f'name = "{name}"')
+    return Family(name, Category(raw["category"]), tuple(groups), window, float(weight), confirm, frozenset(unless))
 
 
 def load_cues(directory: Path) -> CueBook:
@@ -344,9 +353,16 @@ def _smallest_window(family: Family, kept: Mapping[str, list[tuple[int, int]]]) 
         if all(place is not None for place in latest):
             places = [place for place in latest if place is not None]
             first = min(place[0] for place in places)
-            if start - first <= family.window:
+            # Each group reads its own words: "my daughter" is not both who harms and who is harmed.
+            if start - first <= family.window and _apart(places):
                 return first, max(place[1] for place in places), tuple((name, begin, finish) for begin, finish, name in places)
     return None
+
+
+def _apart(places: list[tuple[int, int, str]]) -> bool:
+    """Whether no two of these occurrences share a word."""
+    spans = sorted(place[:2] for place in places)
+    return all(spans[index][1] <= spans[index + 1][0] for index in range(len(spans) - 1))
 
 
 def _near(places: list[int], low: int, high: int) -> bool:
@@ -416,6 +432,9 @@ def hits(reading: Reading, book: CueBook) -> tuple[Hit, ...]:
         if window is None:
             continue
         start, end, concepts = window
+        if family.unless and any(start - family.window <= place < end + family.window
+                                 for concept in family.unless for place, _ in reading.kept.get(concept, ())):
+            continue
         guard = guard_at(reading, book, start, end)
         score = capped(book, guard, family.category, family.weight)
         if score > 0.0:

@@ -101,9 +101,11 @@ TRAIN5_DANGER_B_FILE = Path(__file__).parent / "training" / "train5_danger_b.csv
 TRAIN6_DANGER_FILE = Path(__file__).parent / "training" / "train6_danger.csv"
 # Round 7: a fourth independent writer (indirect suicide signs above all, abuse told sideways, emergencies told by symptoms, near misses).
 TRAIN7_DANGER_FILE = Path(__file__).parent / "training" / "train7_danger.csv"
+# Round 8: a fifth independent writer (long support-forum posts, third-party worry, abuse told by the person at risk).
+TRAIN8_DANGER_FILE = Path(__file__).parent / "training" / "train8_danger.csv"
 # Every project danger file, in the order they were written: their validation parts choose the danger tiers.
 DANGER_PROJECT_FILES = (DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE,
-                        TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE)
+                        TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE)
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -120,7 +122,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r9"
+RECIPE = "r10"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -286,7 +288,7 @@ SPECS = (
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary")),
-        negative_weight=0.5, c=10.0, project_weight=10.0, max_words=40, prefixes=PREFIXES,
+        negative_weight=0.5, c=20.0, project_weight=10.0, max_words=40, prefixes=PREFIXES,
         own_files=((PROJECT_FILE, "", False), (DANGER_FILE, "safeguarding", True), (DANGER_FILE, "urgent_care", False),
                    (DANGER_FILE, "ordinary", False), (DANGER_VOICES_FILE, "safeguarding", True),
                    (DANGER_VOICES_FILE, "urgent_care", False), (DANGER_VOICES_FILE, "ordinary", False),
@@ -299,7 +301,8 @@ SPECS = (
                    (TRAIN5_DANGER_B_FILE, "urgent_care", False), (TRAIN5_DANGER_B_FILE, "ordinary", False),
                    (TRAIN6_DANGER_FILE, "safeguarding", True), (TRAIN6_DANGER_FILE, "urgent_care", False),
                    (TRAIN6_DANGER_FILE, "ordinary", False), (TRAIN7_DANGER_FILE, "safeguarding", True),
-                   (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
+                   (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (TRAIN8_DANGER_FILE, "safeguarding", True),
+                   (TRAIN8_DANGER_FILE, "urgent_care", False), (TRAIN8_DANGER_FILE, "ordinary", False), (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
     # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
@@ -309,7 +312,7 @@ SPECS = (
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
         also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE,
-              TRAIN7_DANGER_FILE),
+              TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE),
         own_files=((TRAIN5_DANGER_A_FILE, "ordinary", False),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
