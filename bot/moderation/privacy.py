@@ -344,6 +344,11 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             announcement.append(_announces(text, data))
         return announcement[0]
 
+    def private_unless_announced(start: int, end: int) -> bool:
+        """An email, street address or postcode is private unless an announcement gives it to be used and no
+        personal word beside it makes it someone's own ("at 14 Otley Road, all welcome" is where the event is)."""
+        return _beside_personal(text, start, end, data) or not announces()
+
     if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
@@ -362,12 +367,11 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             address = text[start:end].lower()
             if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
                 continue
-            if _beside_personal(text, start, end, data) or not announces():
+            if private_unless_announced(start, end):
                 add(start, end, "email")
     for match in clued_finditer(data.address, data.address_clue, text):  # privacy.toml's patterns
         group = "named" if match.group("named") else "cued"
-        # A street address an announcement names is where the event is ("at 14 Otley Road, all welcome").
-        if group == "cued" or _beside_personal(text, match.start(group), match.end(group), data) or not announces():
+        if group == "cued" or private_unless_announced(match.start(group), match.end(group)):
             add(match.start(group), match.end(group), "address")
     if has_digit:
         for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
@@ -377,7 +381,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             if match.group(1).lower().endswith(data.street_suffixes):
                 add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
-            if _beside_personal(text, match.start(), match.end(), data) or not announces():
+            if private_unless_announced(match.start(), match.end()):
                 add(match.start(), match.end(), "postcode")
         for match in cued_numbers:
             if match.lastgroup == "zip":
