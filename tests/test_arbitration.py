@@ -14,6 +14,8 @@ from bot.errors import ConfigError
 from bot.evaluate import engine_from
 from bot.model import Category, Decision, Finding
 from bot.moderation import ModerationData, classify, load_moderation_data
+from bot.moderation.concepts import find_cues
+from bot.moderation.message import read_message
 from bot.moderation.privacy import find_private_spans
 from bot.pipeline import Engine, handle_text, text_context
 from bot.policy import primary_category
@@ -137,3 +139,23 @@ def test_a_business_range_that_is_not_a_uk_number_start_is_refused(tmp_path: Pat
         load_moderation_data(config)
     assert caught.value.file.endswith("privacy.toml")
     assert caught.value.key.startswith("privacy.business_ranges")
+
+
+# -- an SMS scam's demand is made of the reader --
+@pytest.mark.parametrize(("text", "cue"), [
+    ("Your parking charge is overdue. Settle it today at pcn-settle.top", "demand_link"),
+    ("Unpaid fee on your parcel: parcel-fee.top", "demand_of_reader_link"),
+    ("U R entitled to a £200 voucher, claim b4 midnight at vouch-uk.top", "demand_link"),
+])
+def test_a_demand_made_of_the_reader_before_a_link_is_the_sms_cue(text: str, cue: str, data: ModerationData) -> None:
+    assert cue in [match.combo for match in find_cues(data.spam.cues, read_message(text, data.lexicon, data.idioms, data.screen, data.questions))]
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks @shop for selling expired beer again https://t.co/abc123",
+    "Lower earners are less entitled to tax relief, says the report https://news.example/tax",
+    "We were owed a refund for three weeks before anyone answered https://t.co/xyz789",
+])
+def test_the_same_words_of_no_one_beside_a_link_are_not_the_sms_cue(text: str, data: ModerationData) -> None:
+    combos = [match.combo for match in find_cues(data.spam.cues, read_message(text, data.lexicon, data.idioms, data.screen, data.questions))]
+    assert not {"demand_link", "demand_of_reader_link"} & set(combos)
