@@ -467,12 +467,12 @@ def _explained_by_advert(finding: Finding, findings: tuple[Finding, ...]) -> boo
     A scam or advert borrows the words other checks read: a weight-loss advert's "melt your belly fat"
     reads as an insult aimed at the reader, a crypto testimonial's "Mr Daniel Price turned my £500 into
     £9k" names someone as a complaint does, a follower seller's "100% real, get verified" asks what a
-    verification question asks, and an SMS scam's "act now or your account will be closed" is a veiled
+    verification cue reads, and an SMS scam's "act now or your account will be closed" is a veiled
     warning. Beside a sure advert each is explained by it, and spam leads (chosen on the validation
     parts, round 8: models README). What an advert cannot explain keeps its rank: abuse as sure as a slur
     or swearing at someone, any threat but a veiled one (a threat that names a weapon, a harm or a place
     is never an advert's; no veiled threat in the training files came with a sure advert), danger, over-sharing (see
-    `bot.moderation._drop_advertised_contacts`), and a report of an account impersonating us.
+    `bot.moderation._drop_advertised_contacts`), and verification's listed wording or report of an impersonator.
     """
     if finding.check == ENGINE_ERROR_CHECK or finding.category in DANGER_CATEGORIES or not _sure_advert(findings):
         return False
@@ -481,8 +481,10 @@ def _explained_by_advert(finding: Finding, findings: tuple[Finding, ...]) -> boo
     if finding.category is Category.THREAT:
         return finding.check in _VEILED_THREATS
     if finding.category is Category.VERIFICATION:
-        # Only beside the sure model, which weighed the whole message: a warning quotes a scam's listed wording.
-        return finding.check != "verification.impersonation" and any(
+        # Only a cue (an account word beside "real", "genuine", "verified"), not listed wording or a report of an
+        # impersonator, and only beside the sure model, which weighed the whole message: a warning quotes a scam's
+        # listed wording.
+        return finding.check.startswith("verification.cue.") and any(
             f.category is Category.SPAM and f.check == "spam.model" and f.score >= SURE_ADVERT for f in findings)
     return finding.category is Category.COMPLAINT
 

@@ -58,8 +58,10 @@ SMS_CUE = Finding(Category.SPAM, 0.85, "spam.cue.sms")
     (Finding(Category.COMPLAINT, 0.8, "complaint.pattern"), UNSURE_MODEL, Category.COMPLAINT),
     # "100% real followers, get verified fast": a verification cue beside the sure model is the pitch...
     (Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine"), SURE_MODEL, Category.SPAM),
-    # ... but beside listed scam wording it is a warning quoting the scam, and a report of an impersonator stays one.
-    (Finding(Category.VERIFICATION, 0.85, "verification.pattern"), Finding(Category.SPAM, 0.9, "spam.pattern"), Category.VERIFICATION),
+    # ... but beside listed scam wording it is a warning quoting the scam; verification's own listed wording and a
+    # report of an impersonator keep their rank.
+    (Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine"), Finding(Category.SPAM, 0.9, "spam.pattern"), Category.VERIFICATION),
+    (Finding(Category.VERIFICATION, 0.85, "verification.pattern"), SURE_MODEL, Category.VERIFICATION),
     (Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), SURE_MODEL, Category.VERIFICATION),
     # Danger is never explained away.
     (Finding(Category.SAFEGUARDING, 0.9, "safeguarding.cue.finality"), SURE_MODEL, Category.SAFEGUARDING),
