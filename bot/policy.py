@@ -466,13 +466,14 @@ def _explained_by_advert(finding: Finding, findings: tuple[Finding, ...]) -> boo
 
     A scam or advert borrows the words other checks read: a weight-loss advert's "melt your belly fat"
     reads as an insult aimed at the reader, a crypto testimonial's "Mr Daniel Price turned my £500 into
-    £9k" names someone as a complaint does, a follower seller's "100% real, get verified" asks what a
+    £9k" names someone as a complaint does, a follower seller's "100% real, get verified" is what a
     verification cue reads, and an SMS scam's "act now or your account will be closed" is a veiled
     warning. Beside a sure advert each is explained by it, and spam leads (chosen on the validation
     parts, round 8: models README). What an advert cannot explain keeps its rank: abuse as sure as a slur
     or swearing at someone, any threat but a veiled one (a threat that names a weapon, a harm or a place
-    is never an advert's; no veiled threat in the training files came with a sure advert), danger, over-sharing (see
-    `bot.moderation._drop_advertised_contacts`), and verification's listed wording or report of an impersonator.
+    is never an advert's; no veiled threat in the training files came with a sure advert), danger,
+    over-sharing (see `bot.moderation._drop_advertised_contacts`), and verification's listed wording or
+    report of an impersonator.
     """
     if finding.check == ENGINE_ERROR_CHECK or finding.category in DANGER_CATEGORIES or not _sure_advert(findings):
         return False
