@@ -454,6 +454,62 @@ def _advert_not_claim(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     )
 
 
+# The spam model's score from which it is sure of an advert: the score at which `spam.model_sure` (policy.toml)
+# hides a message on the model's word alone.
+SURE_ADVERT = 0.95
+# Abuse as sure as a slur or swearing at someone (abuse.py's listed wording scores 0.95): never an advert's pitch.
+SURE_ABUSE = 0.95
+# Threat cues that read menace into a demand ("act now or your account will be closed").
+_VEILED_THREATS = frozenset({"threat.cue.veiled", "threat.cue.veiled_said"})
+
+
+def _sure_advert(findings: tuple[Finding, ...]) -> bool:
+    """Whether spam was found by listed wording, a scam cue or repetition, or by a model sure of it (`SURE_ADVERT`)."""
+    return any(f.category is Category.SPAM and f.check != ENGINE_ERROR_CHECK
+               and (not f.check.endswith(".model") or f.score >= SURE_ADVERT) for f in findings)
+
+
+def _explained_by_advert(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether another check's finding is an advert's own words, when spam is sure (`_sure_advert`).
+
+    A scam or advert borrows the words other checks read: a weight-loss advert's "melt your belly fat"
+    reads as an insult aimed at the reader, a crypto testimonial's "Mr Daniel Price turned my £500 into
+    £9k" names someone as a complaint does, a follower seller's "100% real, get verified" is what a
+    verification cue reads, and an SMS scam's "act now or your account will be closed" is a veiled
+    warning. Beside a sure advert each is explained by it, and spam leads (chosen on the validation
+    parts, round 8: models README). What an advert cannot explain keeps its rank: abuse as sure as a slur
+    or swearing at someone, any threat but a veiled one (a threat that names a weapon, a harm or a place
+    is never an advert's; no veiled threat in the training files came with a sure advert), danger,
+    over-sharing (see `bot.moderation._drop_advertised_contacts`), and verification's listed wording or
+    report of an impersonator.
+    """
+    if finding.check == ENGINE_ERROR_CHECK or finding.category in DANGER_CATEGORIES or not _sure_advert(findings):
+        return False
+    if finding.category is Category.ABUSE:
+        return finding.score < SURE_ABUSE
+    if finding.category is Category.THREAT:
+        return finding.check in _VEILED_THREATS
+    if finding.category is Category.VERIFICATION:
+        # Only a cue (an account word beside "real", "genuine", "verified"), not listed wording or a report of an
+        # impersonator, and only beside the sure model, which weighed the whole message: a warning quotes a scam's
+        # listed wording.
+        return finding.check.startswith("verification.cue.") and any(
+            f.category is Category.SPAM and f.check == "spam.model" and f.score >= SURE_ADVERT for f in findings)
+    return finding.category is Category.COMPLAINT
+
+
+def _report_not_claim(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether the misinformation model's guess gives way to verification, the verification model's included.
+
+    A report of a fake page or caller ("someone's set up a website that looks exactly like yours, with a
+    'pay here' button") is not a health myth, but the misinformation model, trained on COVID-era fake
+    news, reads "fake", "claiming" and "warning" as one. On the validation parts and the verification
+    writer's rows where both models fired, the message was verification 14 times and misinformation never.
+    """
+    return finding.category is Category.MISINFORMATION and finding.check.endswith(".model") and any(
+        other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK for other in findings)
+
+
 def primary_category(findings: tuple[Finding, ...]) -> Category:
     """The first category of `bot.model.CATEGORY_PRIORITY` among the findings (danger first).
 
@@ -462,12 +518,15 @@ def primary_category(findings: tuple[Finding, ...]) -> Category:
     model's guess ranks after spam (`_advert_not_claim`); and spam, the abuse model's guess and a phone
     number or email posted as over-sharing rank after verification, which reports or asks about a
     scam (`_describes_a_scam`, `_quoted_by_verification`), as does the complaint model's guess when
-    verification is surer (`_scam_worry_not_complaint`).
+    verification is surer (`_scam_worry_not_complaint`). Before all of these, what a sure advert's own words
+    explain is set aside (`_explained_by_advert`), and the misinformation model's guess gives way to
+    verification (`_report_not_claim`).
     """
+    findings = tuple(finding for finding in findings if not _explained_by_advert(finding, findings))
     present = {finding.category for finding in findings
                if not _explained_by_wording(finding, findings) and not _advert_not_claim(finding, findings)
                and not _describes_a_scam(finding, findings) and not _quoted_by_verification(finding, findings)
-               and not _scam_worry_not_complaint(finding, findings)}
+               and not _scam_worry_not_complaint(finding, findings) and not _report_not_claim(finding, findings)}
     return next((category for category in CATEGORY_PRIORITY if category in present), Category.ORDINARY)
 
 

@@ -51,6 +51,8 @@ CONTACT_LABELS = frozenset({"phone", "email"})
 
 # How far either side of a phone number a word can make it someone's own ("ring me on ...", "... is my home number").
 PERSONAL_REACH = 30
+# How far before a detail a word can ask for it ("Call HMRC enforcement immediately on 0113 ...").
+ASK_REACH = 40
 # phonenumbers gives up after this many candidate numbers; past it, a flood of digits is not read.
 MAX_PHONE_TRIES = 2000
 _DIGIT = re.compile(r"\d")
@@ -135,6 +137,8 @@ def nhs_number_is_valid(digits: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class PrivacyData:
     public_numbers: frozenset[str]
+    # UK ranges (national form, "09") that are never a person's own number: premium rate, freephone, business rate.
+    business_ranges: tuple[str, ...]
     public_emails: frozenset[str]
     date_of_birth: re.Pattern[str]
     hospital_number: re.Pattern[str]
@@ -151,6 +155,8 @@ class PrivacyData:
     organisation: re.Pattern[str]
     # Words just before a number that make it someone's own ("call me on", "my number").
     personal_before: re.Pattern[str]
+    # Words that ask the reader to get in touch just before a detail ("call", "WhatsApp"): see `asked_for`.
+    advert_calls: re.Pattern[str]
     # Mailboxes that belong to a role, not a person ("info@", "bookings@").
     role_mailboxes: frozenset[str]
     # A public announcement: an activity or service named, and people asked along or told when it runs.
@@ -198,6 +204,7 @@ def load_privacy(directory: Path) -> PrivacyData:
             raise file.error(key, f"a cue could take minutes on a long message: {problem}")
     return PrivacyData(
         public_numbers=frozenset(re.sub(r"\D", "", n) for n in file.strings("privacy.public_numbers")),
+        business_ranges=tuple(_national_digits(file, prefix) for prefix in file.strings("privacy.business_ranges")),
         public_emails=frozenset(e.lower() for e in file.strings("privacy.public_emails", allow_empty=True)),
         date_of_birth=re.compile(rf"(?i:\b(?:{cues})\b\.?\s*+(?:is|was|:|-|on)?\s*+(?:on\s++)?)({_DATE})", re.IGNORECASE),
         hospital_number=hospital_number,
@@ -215,10 +222,18 @@ def load_privacy(directory: Path) -> PrivacyData:
         street_prefix=re.compile(rf"(?i:\b(?:{prefixes})(?!\w)\.? ?[\w'\-]+(?: [\w'\-]+){{0,3}}? \d{{1,4}}[a-z]?\b)"),
         organisation=_whole_words(file.regex("privacy.organisation_words", file.strings("privacy.organisation_words"), re.IGNORECASE)),
         personal_before=_whole_words(file.regex("privacy.personal_before", file.strings("privacy.personal_before"), re.IGNORECASE)),
+        advert_calls=_whole_words(file.regex("privacy.advert_calls", file.strings("privacy.advert_calls"), re.IGNORECASE)),
         role_mailboxes=frozenset(box.lower() for box in file.strings("privacy.role_mailboxes")),
         announcement_what=_whole_words(file.regex("privacy.announcement_what", file.strings("privacy.announcement_what"), re.IGNORECASE)),
         announcement_invite=_whole_words(file.regex("privacy.announcement_invite", file.strings("privacy.announcement_invite"), re.IGNORECASE)),
     )
+
+
+def _national_digits(file: TomlFile, prefix: str) -> str:
+    """A `business_ranges` entry as the national digits it starts ("09"): a typo must not silently match every number."""
+    if not re.fullmatch(r"0\d{1,4}", prefix):
+        raise file.error("privacy.business_ranges", f"{prefix!r} must be the start of a UK number in national form, like \"09\"", f'"{prefix}"')
+    return prefix
 
 
 def _whole_words(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -291,9 +306,7 @@ def _announces(text: str, data: PrivacyData) -> bool:
 def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool:
     """Whether a word within `PERSONAL_REACH` of this span, in its own sentence, makes it someone's own
     ("text me on", "my number"); "... call 0113 496 0214." Can I bring my son?" is the clinic's number."""
-    before = max(0, start - PERSONAL_REACH)
-    for stop in _SENTENCE_END.finditer(text, before, start):
-        before = stop.end()
+    before = _sentence_start(text, start, PERSONAL_REACH)
     after = end + PERSONAL_REACH
     stop = _SENTENCE_END.search(text, end, after)
     if stop:
@@ -305,6 +318,22 @@ def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> boo
     """Whether a phone number or email among `spans` is someone's own by the words beside it
     ("text me on +44 7911 123456"): a model that learnt adverts' "message me" cannot tell it from one."""
     return any(span.label in CONTACT_LABELS and _beside_personal(text, span.start, span.end, data) for span in spans)
+
+
+def asked_for(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
+    """Whether each phone number and email among `spans` is asked for by a word just before it in its sentence
+    ("call 0113 496 0277 to cancel", "WhatsApp +44 7700 900365"), as an advert asks for its contact."""
+    return any(span.label in CONTACT_LABELS for span in spans) and all(
+        data.advert_calls.search(text, _sentence_start(text, span.start, ASK_REACH), span.start)
+        for span in spans if span.label in CONTACT_LABELS)
+
+
+def _sentence_start(text: str, start: int, reach: int) -> int:
+    """Where the sentence holding `start` begins, looking back at most `reach` characters."""
+    before = max(0, start - reach)
+    for stop in _SENTENCE_END.finditer(text, before, start):
+        before = stop.end()
+    return before
 
 
 def only_contacts(spans: tuple[Span, ...]) -> bool:
@@ -344,30 +373,36 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             announcement.append(_announces(text, data))
         return announcement[0]
 
+    def private_unless_announced(start: int, end: int) -> bool:
+        """An email, street address or postcode is private unless an announcement gives it to be used and no
+        personal word beside it makes it someone's own ("at 14 Otley Road, all welcome" is where the event is)."""
+        return _beside_personal(text, start, end, data) or not announces()
+
     if phone_hint:
         # POSSIBLE, not VALID: a number shaped like a UK one is private even when its range is not
         # allocated today (Ofcom's drama numbers, a new range the library does not know yet).
         for found in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=MAX_PHONE_TRIES):
             national = "0" + str(found.number.national_number) if found.number.country_code == 44 else re.sub(r"\D", "", found.raw_string)
             raw_digits = re.sub(r"\D", "", found.raw_string)
+            if found.number.country_code == 44 and national.startswith(data.business_ranges):
+                continue
             if national not in data.public_numbers and raw_digits not in data.public_numbers and not _published(text, found.start, found.end, national, data, names_service, announces):
                 add(found.start, found.end, "phone")
     for match in cued_numbers:
         if match.lastgroup == "phone":
             digits = re.sub(r"\D", "", match.group("phone"))
-            if 7 <= len(digits) <= 15 and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data, names_service, announces):
+            if 7 <= len(digits) <= 15 and not digits.startswith(data.business_ranges) and digits not in data.public_numbers and not _published(text, *match.span("phone"), digits, data, names_service, announces):
                 add(*match.span("phone"), "phone")
     if "@" in text:
         for start, end in _email_spans(text):
             address = text[start:end].lower()
             if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
                 continue
-            if _beside_personal(text, start, end, data) or not announces():
+            if private_unless_announced(start, end):
                 add(start, end, "email")
     for match in clued_finditer(data.address, data.address_clue, text):  # privacy.toml's patterns
         group = "named" if match.group("named") else "cued"
-        # A street address an announcement names is where the event is ("at 14 Otley Road, all welcome").
-        if group == "cued" or _beside_personal(text, match.start(group), match.end(group), data) or not announces():
+        if group == "cued" or private_unless_announced(match.start(group), match.end(group)):
             add(match.start(group), match.end(group), "address")
     if has_digit:
         for pattern in (data.cued_address, data.street_prefix, data.unit) + ((_FORCES_POST,) if digit_count >= 5 else ()):
@@ -377,7 +412,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
             if match.group(1).lower().endswith(data.street_suffixes):
                 add(match.start(), match.end(), "address")
         for match in _POSTCODE.finditer(text):
-            if _beside_personal(text, match.start(), match.end(), data) or not announces():
+            if private_unless_announced(match.start(), match.end()):
                 add(match.start(), match.end(), "postcode")
         for match in cued_numbers:
             if match.lastgroup == "zip":

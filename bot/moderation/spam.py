@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, family_features, load_cues, read_cues
+from bot.moderation.concepts import CueMatch, Cues, family_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.linear import LinearModel
 from bot.moderation.message import only_pleasantries
@@ -166,14 +166,16 @@ def check_spam(message: Message, context: ClassifyContext, data: ModerationData)
     same = _repeats(message, context, spam, data.lexicon)
     if same + 1 >= spam.repeat_times:
         return (Finding(Category.SPAM, 0.9, "spam.repetition", f"the same point {same + 1} times in the window"),)
-    finding = _advert(message, spam)
+    # Read once: the cues find an advert, and say whether a warning gives a way to act on it.
+    cues, families, _ = read_cues(spam.cues, message)
+    finding = _advert(message, spam, cues, families)
     # Asked only of a message that reads as an advert (most do not): someone asking how to report a scam quotes it.
-    if finding is None or message.search(spam.about_scams, message.joined) or _warns_only(message, spam):
+    if finding is None or message.search(spam.about_scams, message.joined) or _warns_only(message, spam, families):
         return ()
     return (finding,)
 
 
-def _warns_only(message: Message, spam: SpamData) -> bool:
+def _warns_only(message: Message, spam: SpamData, families: frozenset[str]) -> bool:
     """Whether the message warns about a scam or asks whether one is real, and gives no way to act on it.
 
     A warning quotes the scam's words ("the 'Royal Mail unpaid fee' texts are doing the rounds, don't
@@ -186,18 +188,18 @@ def _warns_only(message: Message, spam: SpamData) -> bool:
         return False
     if message.prepared.urls or _CONTACT_DETAIL.search(message.text[:SHAPE_CHARS]):
         return False
-    return _ANSWERABLE.isdisjoint(read_cues(spam.cues, message)[1])
+    return _ANSWERABLE.isdisjoint(families)
 
 
-def _advert(message: Message, spam: SpamData) -> Finding | None:
-    """Advertising or a scam by listed wording, a scam cue or the model; None if none of them finds it."""
+def _advert(message: Message, spam: SpamData, cues: tuple[CueMatch, ...], families: frozenset[str]) -> Finding | None:
+    """Advertising or a scam by listed wording, a scam cue (`cues`, of the scam cue `families` the message holds)
+    or the model; None if none of them finds it."""
     match = message.search(spam.patterns, message.joined) or clued_search(spam.raw_patterns, spam.raw_clue, message.prepared.folded)
     if match:
         return Finding(Category.SPAM, 0.9, "spam.pattern", f"wording: {match.group()[:80]!r}")
     urls = message.prepared.urls
     if urls and all(_is_trusted(url, spam.trusted_domains) for url in urls):
         return None
-    cues, families, _ = read_cues(spam.cues, message)
     if cues:
         return Finding(Category.SPAM, 0.85, f"spam.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}")
     word_feats = spam.model.features_for(message.words, message.feats)
