@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     engine = engine_from(CONFIG)
     rows, probe_engine = validation_and_probe(args.data, engine)
-    rows += public_ordinary(args.data) + danger_rows()
+    seen = {text for text, _, _ in rows}
+    rows += public_ordinary(args.data) + [row for row in danger_rows() if row[0] not in seen]
     for triple in TRIPLES:
         print("validation", "/".join(map(str, triple)), figures(rows, with_thresholds(probe_engine, triple)))
     for bar in SUPPORT_BARS:
