@@ -49,10 +49,9 @@ SUPPORT_LINE = "support_line"  # the template of the danger support tier's gentl
 SUPPORT_RULE = "danger.support"
 MODERATION_KINDS = frozenset({ActionKind.HIDE, ActionKind.DELETE, ActionKind.BLOCK, ActionKind.MUTE})
 # What a threat keeps in the danger support tier: it is hidden, its author is not muted or blocked by the bot;
-# only a confident one (a listed wording or cue scores 0.9, the model seldom): a self-harm message the
-# threat model half-reads as violence stays in view.
+# only one found from `DangerTiers.threat_hidden_from` (policy.toml): a self-harm message the threat
+# model half-reads as violence stays in view below it.
 THREAT_HIDING = frozenset({ActionKind.HIDE, ActionKind.DELETE})
-THREAT_HIDDEN_FROM = 0.9
 # The prefixes of danger check names (`in_view_checks`).
 DANGER_VALUES = frozenset(category.value for category in DANGER_CATEGORIES)
 ATTACHMENT_RULE = "attachment.unread"
@@ -121,6 +120,8 @@ class DangerTiers:
     support: float = 0.3
     support_team: str = "safeguarding"
     support_reason: str = "Someone may be going through a hard time: a gentle support line, and a person looks."
+    # A threat found from this score stays hidden in the support tier (with the support line and its alert).
+    threat_hidden_from: float = 0.9
     # Danger findings that keep a message in view even beside a confident threat: someone telling us a
     # partner or parent threatens them is at risk, not threatening us (`in_view_checks` in [danger]).
     in_view_checks: frozenset[str] = frozenset()
@@ -339,13 +340,15 @@ def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:
     """The `[danger]` table: 0 < support <= urgent <= 1, and a known team for the support tier's alert."""
     if not isinstance(raw, dict):
         raise reader.fail("danger", "must be a table like [danger] with urgent_threshold and support_threshold")
-    known = ("urgent_threshold", "support_threshold", "support_team", "support_reason", "in_view_checks")
+    known = ("urgent_threshold", "support_threshold", "support_team", "support_reason", "threat_hidden_from",
+             "in_view_checks")
     for name in raw:
         if name not in known:
             raise reader.fail(f"danger.{name}", f"unknown key; known keys: {', '.join(known)}")
     defaults = DangerTiers()
     thresholds = {}
-    for name, default in (("urgent_threshold", defaults.urgent), ("support_threshold", defaults.support)):
+    for name, default in (("urgent_threshold", defaults.urgent), ("support_threshold", defaults.support),
+                          ("threat_hidden_from", defaults.threat_hidden_from)):
         value = raw.get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             raise reader.fail(f"danger.{name}", f"must be a number above 0 and at most 1, not {value!r}")
@@ -362,7 +365,8 @@ def _danger_tiers(reader: _Reader, raw: Any) -> DangerTiers:
     if not isinstance(in_view, list) or not all(isinstance(check, str) and check.split(".", 1)[0] in DANGER_VALUES for check in in_view):
         raise reader.fail("danger.in_view_checks", f"must be a list of danger check names like \"safeguarding.cue.fear_at_home\", not {in_view!r}")
     return DangerTiers(thresholds["urgent_threshold"], thresholds["support_threshold"], team,
-                       str(raw.get("support_reason", defaults.support_reason)), frozenset(in_view))
+                       str(raw.get("support_reason", defaults.support_reason)),
+                       threat_hidden_from=thresholds["threat_hidden_from"], in_view_checks=frozenset(in_view))
 
 
 # -- deciding ---------------------------------------------------------------------------------------
@@ -692,7 +696,7 @@ def decide(inbound: Inbound, findings: tuple[Finding, ...], history: AuthorHisto
         actions = _kept_in_view(actions, policy.review_team)
     elif tier is DangerTier.SUPPORT:  # after the reply limit: it never holds back the support line
         confident_threat = category is Category.THREAT and any(
-            f.category is Category.THREAT and f.score >= THREAT_HIDDEN_FROM for f in findings) and not any(
+            f.category is Category.THREAT and f.score >= policy.danger.threat_hidden_from for f in findings) and not any(
             f.category in DANGER_CATEGORIES and f.check in policy.danger.in_view_checks for f in findings)
         actions = _with_support(actions, inbound, policy.danger, policy.review_team, threat=confident_threat)
         rule_ids.append(SUPPORT_RULE)

@@ -213,6 +213,7 @@ def test_eval_counts_the_support_tier_as_the_danger_category(support_engine: Eng
     pytest.param("[danger]\nurgent_threshold = \"high\"", "danger.urgent_threshold", id="not-a-number"),
     pytest.param("[danger]\nin_view_checks = [\"threat.cue.weapon\"]", "danger.in_view_checks", id="not-a-danger-check"),
     pytest.param("[danger]\nin_view_checks = \"safeguarding.cue.fear_at_home\"", "danger.in_view_checks", id="not-a-list"),
+    pytest.param("[danger]\nthreat_hidden_from = 0", "danger.threat_hidden_from", id="threat-bar-zero"),
 ])
 def test_thresholds_are_checked_at_start_up_naming_the_key(tmp_path: Path, table: str, key: str) -> None:
     config = with_danger(tmp_path, table)
@@ -224,3 +225,15 @@ def test_thresholds_are_checked_at_start_up_naming_the_key(tmp_path: Path, table
 def test_the_shipped_thresholds(tmp_path: Path) -> None:
     policy: Policy = SHIPPED.policy
     assert (policy.danger.urgent, policy.danger.support, policy.danger.support_team) == (0.7, 0.3, "safeguarding")
+
+
+def test_the_bar_from_which_a_threat_stays_hidden_in_the_support_tier_is_read_from_the_policy(tmp_path: Path) -> None:
+    """policy.toml `threat_hidden_from`: a threat found from it is hidden in the support tier, below it reviewed."""
+    assert SHIPPED.policy.danger.threat_hidden_from == 0.9
+    config = with_danger(tmp_path, "[danger]\nurgent_threshold = 0.7\nsupport_threshold = 0.3\nthreat_hidden_from = 0.75")
+    policy = load_policy(config / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    context = DecideContext(now=NOW, capabilities=SANDBOX)
+    sure = decide(inbound(), (finding(S, 0.5), finding(T, 0.8)), AuthorHistory(), policy, context)
+    assert steps(sure) == ["hide", "alert>security!", "reply@public+support", "alert>safeguarding"]
+    less_sure = decide(inbound(), (finding(S, 0.5), finding(T, 0.7)), AuthorHistory(), policy, context)
+    assert steps(less_sure) == ["review>comms", "alert>security!", "reply@public+support", "alert>safeguarding"]

@@ -16,7 +16,8 @@ from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import CONCEPT_MARK, check_threat, concept_features, guarded, model_threshold_for, model_words
+from bot.moderation.threat import (CONCEPT_MARK, check_threat, concept_features, guarded, model_threshold_for, model_words,
+                                   reports_harm_to_writer)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -155,6 +156,7 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "my husband left his spanner in the car park, has anyone handed it in?",   # round 6 near misses
     "I'd hate for anyone to miss their flu jab this year",
     "can I bring my own tools to the men's shed session at the health centre?",
+    "haven't felt the baby kick all day, should I ring the maternity unit?",   # round 8: a baby moving, not an act
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -177,6 +179,8 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     ('guards = ["praise",', 'guards = ["praising",', "thresholds.guards", "not a family"),
     ('guard_marks = ["😂",', 'guard_marks = ["lol",', "thresholds.guard_marks", "emoji or a symbol"),
     ("model_guarded = 0.95", "model_guarded = 2", "thresholds.model_guarded", ""),
+    ('id = "reported"\nsteps = [["close"],', 'id = "reported"\nsteps = [["closer"],', "victim.combos[0].steps", "not a family"),
+    ('own_intent = [', 'writers_intent = [', "victim.families", "own_intent"),
 ])
 def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     config, models = _copy(tmp_path)
@@ -388,3 +392,27 @@ def test_a_guarded_message_is_a_threat_when_the_model_agrees(data: ModerationDat
     assert not threat_checks("Thanks to the nurse who took the knife off that bloke in A&E, what a hero", data)
 
 
+
+
+@pytest.mark.parametrize("text", [
+    "my ex told me he'd kill me if I ever took the kids to my mum's, I don't know what to do",
+    "My boyfriend keeps saying he'll batter me if I go out without him. Is there anyone I can talk to?",
+    "my stepdad hits me when mum's on nights and I don't want to go home",
+    "He's been threatening me again since I told him about the scan, I've got my midwife on Thursday",
+    "her dad battered her again last night, she came into school with a mark on her cheek",
+])
+def test_harm_done_or_threatened_to_the_writer_or_their_own_by_someone_else_is_no_threat(text: str, data: ModerationData) -> None:
+    """A partner, parent or ex threatening or hurting the writer or a child is a safeguarding report, not a threat to staff."""
+    assert not threat_checks(text, data)
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert reports_harm_to_writer(data.threat_signals, message)
+
+
+@pytest.mark.parametrize("text", [
+    "my son will sort you out when he gets down there, you wait",                   # a threat by proxy, aimed at "you"
+    "my brothers said they'll batter that receptionist when she finishes her shift",
+    "she threatened me on the phone so I'm going to smash her face in",             # the writer's own intent
+    "my husband hit the roof when he heard, I'll knock that doctor's teeth out",
+])
+def test_a_threat_by_proxy_or_by_the_writer_is_still_a_threat(text: str, data: ModerationData) -> None:
+    assert threat_checks(text, data)

@@ -9,6 +9,8 @@ foresaw: it reads the words the cues read and which cue families the message hol
 a high bar because a threat is hidden and escalated, highest for a message naming nobody.
 A message that thanks, jokes, talks about violence or asks for better care (threat.toml's guards)
 is a threat only when the model agrees: there violent words are mostly praise, banter or news.
+A message reporting harm done or threatened TO the writer or their own by someone else ("my ex said
+he'd kill me") is no threat at all (threat.toml's [victim]): it is a safeguarding report.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ SCORE = 0.9
 CONCEPT_MARK = "#"
 # Joins two families held anywhere in one message ("#fire~target"); "&" joins two held in one clause.
 MESSAGE_PAIR = "~"
+# The [victim] family of the writer's own intent ("I'll ..."): a message holding it reports nothing.
+OWN_INTENT = "own_intent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +68,17 @@ class ThreatSignals:
     guards: frozenset[str] = frozenset()
     guard_marks: tuple[str, ...] = ()
     model_guarded_threshold: float = 1.0
+    # Reports of harm to the writer or their own by a third person ([victim]): never a threat to staff.
+    victim: Cues | None = None
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
     file = TomlFile(directory / FILE)
     cues = load_cues(file, "cues", lexicon)
     families = {family for found in cues.phrases.values() for _, family in found}
+    victim = load_cues(file, "victim", lexicon)
+    if OWN_INTENT not in {family for found in victim.phrases.values() for _, family in found}:
+        raise file.error("victim.families", f"needs a family {OWN_INTENT!r}: the writer's own intent, which no report holds", "[victim.families]")
     gates = {}
     for key in ("model_needs", "model_aimed_at", "guards"):
         gates[key] = file.strings(f"thresholds.{key}")
@@ -80,7 +89,8 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
                          file.number("thresholds.model_alone", 0.01, 0.999), file.number("thresholds.model_question", 0.01, 0.999),
                          int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
                          file.number("thresholds.model_aimed", 0.01, 0.999), frozenset(gates["guards"]),
-                         emoji_marks(file, "thresholds.guard_marks", "a guard family"), file.number("thresholds.model_guarded", 0.01, 1.0))
+                         emoji_marks(file, "thresholds.guard_marks", "a guard family"), file.number("thresholds.model_guarded", 0.01, 1.0),
+                         victim)
 
 
 def concept_features(cues: Cues, message: Message, families: frozenset[str], ignored: list[bool]) -> list[str]:
@@ -139,6 +149,16 @@ def guarded(signals: ThreatSignals, message: Message, families: frozenset[str]) 
     return not signals.guards.isdisjoint(families) or any(mark in message.text for mark in signals.guard_marks)
 
 
+def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
+    """Whether the message reports harm done or threatened to the writer or their own by someone else
+    ("my partner said if I tell anyone he'll hurt the kids", "my stepdad hits me"), with no intent of
+    the writer's own (`own_intent`: "I'll ..."): a safeguarding report, not a threat to staff."""
+    if signals.victim is None:
+        return False
+    matches, families, _ = read_cues(signals.victim, message)
+    return bool(matches) and OWN_INTENT not in families
+
+
 def _model_score(signals: ThreatSignals, message: Message, families: frozenset[str], ignored: list[bool]) -> tuple[float, list[str]] | None:
     """The model's score and features, or None when it knows too few of the message's words to be asked."""
     words, word_features = model_words(message, ignored)
@@ -153,6 +173,8 @@ def _model_score(signals: ThreatSignals, message: Message, families: frozenset[s
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
     signals = data.threat_signals
     cues, families, ignored = read_cues(signals.cues, message)
+    if families and reports_harm_to_writer(signals, message):
+        return ()
     is_guarded = guarded(signals, message, families)
     match = message.search(data.threat, _unignored(message, ignored))
     if match or cues:

@@ -70,6 +70,9 @@ ABUSE_WRITER6_FILE = Path(__file__).parent / "training" / "train6_abuse.csv"
 # Round 7: a third writer's threats (weapon, place, veiled, wish, arson, revenge, group), angry complaints and
 # near misses (violence talk, idioms, praise in violent words) (training/README.md).
 THREAT_WRITER7_FILE = Path(__file__).parent / "training" / "train7_threat.csv"
+# Round 8: a fourth writer's threats (veiled, revenge, weapon, place, wish, arson, watching), angry complaints,
+# impersonation reports and near misses (idioms, questions about safety, praise in violent words) (training/README.md).
+THREAT_WRITER8_FILE = Path(__file__).parent / "training" / "train8_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
@@ -205,7 +208,10 @@ WHEN_AND_TELLING = frozenset(
     "tomorrow tmrw tmw next weekend morning afternoon evening week month tell told telling inform see seeing "
     # Round 5: the independent writer's threats name a time ("Car park tonight", "every night outside"),
     # and the r6 probe read "I pray for the doctors and nurses every night" at 0.85.
-    "night nights every day days soon hour hours minute minutes weeks arvo 9am 24 7".split()
+    "night nights every day days soon hour hours minute minutes weeks arvo 9am 24 7 "
+    # Round 8: when someone works is the `routine` family's (cues), not the model's: a probe with word prefixes
+    # (not kept) read "may the nurses on the night shift get some rest this Christmas" at 0.70 on "shift".
+    "shift shifts".split()
 )
 # A wish is the `wish` cue's job, beside a target and a harm: trained on ETHOS's wishes, the model
 # scored "I hope the nurses get a proper break this Christmas" 0.83 on "hope" alone.
@@ -224,6 +230,9 @@ THREAT_CONTEXT_PAIRS = frozenset(family_pair_features(frozenset((first, second) 
 THREAT_CONTEXT_PAIRS |= frozenset(feature.replace("&", threat.MESSAGE_PAIR) for feature in THREAT_CONTEXT_PAIRS)
 # Contractions, as the runtime spells them without apostrophes: function words too ("I'll", "you'll").
 CONTRACTIONS = frozenset("ill youll hell shell well theyll ive youve weve theyve youre theyre dont wont cant youd theyd".split())
+# Round 8: text spellings of "you" and "your" are pronouns too (the `person` family's): trained with the danger
+# files, the r10 probe read "ur a st*pid c0w" (the table's ab-leet, an insult) at 0.63 on "ur".
+PRONOUN_SPELLINGS = frozenset("u ur ya yous youse yer ye".split())
 
 
 # Words of reassurance the urgent-care model reads no feature of: the round-5 writers told emergencies that
@@ -270,6 +279,9 @@ SPECS = (
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(4, 6),
         reads_scam_cues=True,
     ),
+    # Round 8: the project danger files train it too (only `threat` is positive, so none of their rows is): a
+    # rope in the shed, a partner's threat to the writer or a stabbing told to get help read as violence to a
+    # model that never saw distress, and a threat is hidden while a danger message never may be.
     ModelSpec(
         "threat", "threat_ethos_violence.csv", "threat", hold_out=True, threshold=0.5,
         negatives=(("abuse_olid2019_train.csv", "abuse"), ("abuse_davidson2017.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", ""),
@@ -277,9 +289,10 @@ SPECS = (
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
-              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE), project_labels=(("ordinary", False), ("complaint", False)),
+              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
         c=4.0, project_weight=3.0, reads_cues=True,
-        drop_words=STYLE_WORDS | CONTRACTIONS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT | THREAT_CONTEXT_PAIRS,
+        drop_words=STYLE_WORDS | CONTRACTIONS | PRONOUN_SPELLINGS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT
+        | THREAT_CONTEXT_PAIRS,
     ),
     # Rezwan's at-risk rows are long Reddit posts and its neutral rows tweets: cut every text to its
     # first words (40: most UK messages are shorter) and add everyday negatives from other sets and
