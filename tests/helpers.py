@@ -1,19 +1,25 @@
-"""Builders shared by the service tests: settings files in tmp_path, a clock that travels."""
+"""Builders shared by the tests: settings files in tmp_path, a clock that travels, a staff edit that is refused."""
 
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from adapters.sandbox import SandboxAdapter, SandboxNetwork, ScenarioMessage
+from bot.errors import ConfigError
+from bot.moderation import load_moderation_data
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+MODERATION_CONFIG = REPO / "config" / "moderation"
 LONDON = ZoneInfo("Europe/London")
 
 ORGANISATION = """
@@ -148,3 +154,17 @@ def sandbox_service(settings: Settings, clock: Clock, network: SandboxNetwork | 
 def message(id: str, text: str, *, stream: str = "comments", handle: str = "@member", name: str = "A Member",
             reply_to_own: bool = True) -> ScenarioMessage:
     return ScenarioMessage(id=id, stream=stream, handle=handle, name=name, text=text, reply_to_own=reply_to_own)
+
+
+def refused_moderation_edit(tmp_path: Path, file: str, old: str, new: str) -> ConfigError:
+    """Copy config/moderation, make one staff edit (`old` must be there) and return why start-up refuses it."""
+    config = tmp_path / "moderation"
+    shutil.copytree(MODERATION_CONFIG, config)
+    path = config / file
+    source = path.read_text(encoding="utf-8")
+    assert old in source
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_moderation_data(config)
+    assert caught.value.file.endswith(file)
+    return caught.value

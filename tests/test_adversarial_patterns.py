@@ -26,7 +26,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.moderation
-from bot.errors import ConfigError
 from bot.model import Category, ClassifyContext
 from bot.moderation import CHECKS, MAX_TEXT_CHARS, TRUNCATED_CHECK, classify, claims, load_moderation_data, private_spans
 from bot.policy import primary_category
@@ -34,6 +33,7 @@ from bot.moderation.backtracking import slow_shape
 from bot.moderation.message import read_message
 from bot.moderation.privacy import _email_spans
 from bot.moderation.text import Token, _join_spaced_letters
+from tests.helpers import refused_moderation_edit
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -248,32 +248,16 @@ def test_linear_shapes_are_accepted(pattern: str) -> None:
 
 
 def test_a_staff_pattern_with_a_slow_shape_is_refused_naming_file_key_and_line(tmp_path: Path) -> None:
-    config = tmp_path / "moderation"
-    shutil.copytree(CONFIG, config)
-    path = config / "threat.toml"
-    source = path.read_text(encoding="utf-8")
-    assert '"\\\\bdead (?:wo)?man walking\\\\b"' in source
-    path.write_text(source.replace('"\\\\bdead (?:wo)?man walking\\\\b"', '"\\\\bdead (?:\\\\w+ )+walking\\\\b"'), encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_moderation_data(config)
-    assert caught.value.file.endswith("threat.toml")
-    assert caught.value.key.startswith("threat.patterns (line ")
-    assert "nests a repeat inside an unbounded repeat" in caught.value.problem
+    refusal = refused_moderation_edit(tmp_path, "threat.toml", '"\\\\bdead (?:wo)?man walking\\\\b"', '"\\\\bdead (?:\\\\w+ )+walking\\\\b"')
+    assert refusal.key.startswith("threat.patterns (line ")
+    assert "nests a repeat inside an unbounded repeat" in refusal.problem
 
 
 def test_a_hospital_number_cue_that_ends_in_a_repeat_is_refused(tmp_path: Path) -> None:
     # Alone the cue is fine; followed by the spaces the code allows before the number, it is not.
-    config = tmp_path / "moderation"
-    shutil.copytree(CONFIG, config)
-    path = config / "privacy.toml"
-    source = path.read_text(encoding="utf-8")
-    assert '"mrn", ' in source
-    path.write_text(source.replace('"mrn", ', '"mrn\\\\s*", '), encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_moderation_data(config)
-    assert caught.value.file.endswith("privacy.toml")
-    assert caught.value.key.startswith("privacy.hospital_number_cues")
-    assert "side by side" in caught.value.problem
+    refusal = refused_moderation_edit(tmp_path, "privacy.toml", '"mrn", ', '"mrn\\\\s*", ')
+    assert refusal.key.startswith("privacy.hospital_number_cues")
+    assert "side by side" in refusal.problem
 
 
 # --- many claims (item 4)
