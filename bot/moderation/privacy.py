@@ -323,9 +323,9 @@ def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> boo
 def asked_for(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
     """Whether each phone number and email among `spans` is asked for by a word just before it in its sentence
     ("call 0113 496 0277 to cancel", "WhatsApp +44 7700 900365"), as an advert asks for its contact."""
-    return any(span.label in CONTACT_LABELS for span in spans) and all(
-        data.advert_calls.search(text, _sentence_start(text, span.start, ASK_REACH), span.start)
-        for span in spans if span.label in CONTACT_LABELS)
+    contacts = [span for span in spans if span.label in CONTACT_LABELS]
+    return bool(contacts) and all(
+        data.advert_calls.search(text, _sentence_start(text, span.start, ASK_REACH), span.start) for span in contacts)
 
 
 def _sentence_start(text: str, start: int, reach: int) -> int:

@@ -65,11 +65,11 @@ class ThreatSignals:
     # A message holding a phrase of one of `guards` (thanks and praise, joking, talk about violence) or
     # one of `guard_marks` (laughing emoji) is a threat only when the model agrees: its listed
     # wording or cue needs `model_alone_threshold`, the model alone `model_guarded_threshold`.
-    guards: frozenset[str] = frozenset()
-    guard_marks: tuple[str, ...] = ()
-    model_guarded_threshold: float = 1.0
+    guards: frozenset[str]
+    guard_marks: tuple[str, ...]
+    model_guarded_threshold: float
     # Reports of harm to the writer or their own by a third person ([victim]): never a threat to staff.
-    victim: Cues | None = None
+    victim: Cues
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -153,8 +153,6 @@ def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
     """Whether the message reports harm done or threatened to the writer or their own by someone else
     ("my partner said if I tell anyone he'll hurt the kids", "my stepdad hits me"), with no intent of
     the writer's own (`own_intent`: "I'll ..."): a safeguarding report, not a threat to staff."""
-    if signals.victim is None:
-        return False
     matches, families, _ = read_cues(signals.victim, message)
     return bool(matches) and OWN_INTENT not in families
 
