@@ -20,17 +20,16 @@ import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 
-from adapters.sandbox import CAPABILITIES as SANDBOX_CAPABILITIES
+from bench.quality import CONTEXT as DECIDE_CONTEXT
+from bench.quality import Outcome
 from bot.evaluate import engine_from
-from bot.model import DANGER_CATEGORIES, ActionKind, Category, ClassifyContext, DangerTier
+from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import ModerationData, classify, load_moderation_data
-from bot.pipeline import handle_text, text_context
+from bot.pipeline import handle_text
 from bot.moderation.train import DANGER_PROJECT_FILES, PROJECT_FILE, SPECS, _extra_rows, _fit, own_validation, read_rows, split, trained_model
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
-DECIDE_CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
-HIDING = frozenset({ActionKind.HIDE, ActionKind.DELETE})
 URGENT, SUPPORT = 0.7, 0.3
 SAFEGUARDING_SUPPORT = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.75)
 URGENT_CARE_SUPPORT = (0.4, 0.5, 0.6, 0.7, 0.9)
@@ -119,13 +118,13 @@ def decisions(rows: list[tuple[str, str]], data: ModerationData) -> dict[str, st
     tally: dict[str, list[int]] = {}
     for text, label in rows:
         decision = handle_text(text, engine, DECIDE_CONTEXT)
-        hidden = any(action.kind in HIDING for action in decision.actions)
+        outcome = Outcome.of(decision)
         counts = tally.setdefault(label, [0, 0, 0, 0])
         counts[0] += 1
-        counts[1] += decision.danger_tier is not DangerTier.NONE
-        counts[2] += decision.danger_tier is DangerTier.URGENT
-        counts[3] += hidden
-        if hidden and label in ("safeguarding", "urgent_care", "public_safeguarding"):
+        counts[1] += outcome.danger
+        counts[2] += outcome.urgent
+        counts[3] += outcome.hidden
+        if outcome.hidden and label in ("safeguarding", "urgent_care", "public_safeguarding"):
             print(f"  hidden {label}: {decision.rule}: {text[:100]!r}")
     return {label: f"{total} rows, danger tier {tier}, urgent {urgent}, hidden {hidden}"
             for label, (total, tier, urgent, hidden) in sorted(tally.items())}

@@ -80,8 +80,8 @@ def public_ordinary(data_dir: Path) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for name in PUBLIC_ORDINARY:
         train, _ = split(read_rows(data_dir / name))
-        rows.extend((text, "public_ordinary", "") for text, label in train if label == "ordinary")
-        rows = rows[: PUBLIC_ROWS_EACH * (PUBLIC_ORDINARY.index(name) + 1)]
+        ordinary = [text for text, label in train if label == "ordinary"][:PUBLIC_ROWS_EACH]
+        rows.extend((text, "public_ordinary", "") for text in ordinary)
     return rows
 
 
