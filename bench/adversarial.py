@@ -55,6 +55,9 @@ CASES: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("spaces", "", lambda: " " * 100_000),
     ("nested-quotes", "", lambda: "\"'“‘" * 25_000),
     ("danger-then-100k", "", lambda: "I want to kill myself. " + "a " * 50_000),
+    *((f"threat-cue-{unit.strip().replace(' ', '-')}", "", lambda unit=unit: unit * (100_000 // len(unit)))
+      for unit in ("ill stab ", "know where you ", "hope she gets ", "bring a knife ", "not going to hurt you ",
+                   "do her in who ", "watch your back you lot ")),
 )
 
 
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="run only the case(s) whose name starts with this")
     args = parser.parse_args(argv)
     data = load_moderation_data(CONFIG)
-    print(f"{'case':26} {'chars':>8} {'classify':>12} {'uncut':>12}  {'issue':>8}  rules found")
+    print(f"{'case':36} {'chars':>8} {'classify':>12} {'uncut':>12}  {'issue':>8}  rules found")
     with tempfile.TemporaryDirectory() as directory:
         claims_data = data_with_claims(Path(directory), GENERATED_CLAIMS)
         runs = [(name, reported, build(), data) for name, reported, build in CASES]
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds, rules = timed(used, text, args.limit)
             whole_seconds, _ = timed(used, text, args.limit, uncut=True)
             shown = [f"> {args.limit:.0f} s" if taken is None else f"{taken * 1000:,.1f} ms" for taken in (seconds, whole_seconds)]
-            print(f"{name:26} {len(text):>8,} {shown[0]:>12} {shown[1]:>12}  {reported:>8}  {rules}", flush=True)
+            print(f"{name:36} {len(text):>8,} {shown[0]:>12} {shown[1]:>12}  {reported:>8}  {rules}", flush=True)
     return 0
 
 

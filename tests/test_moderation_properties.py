@@ -1,4 +1,6 @@
-"""Any string at all gets findings (or none) without an exception, within the time bound."""
+"""Any string at all gets well-formed findings (or none) without an exception; a megabyte message does not hang.
+
+How fast classify is lives in `bench/` (`python -m bench`, `python -m bench.adversarial`), not here."""
 
 from __future__ import annotations
 
@@ -17,8 +19,7 @@ from bot.policy import primary_category
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
 DATA = load_moderation_data(CONFIG)
-# A generous bound for one ordinary-length message on a slow CI machine.
-PER_MESSAGE_SECONDS = 0.25
+# A bound about not hanging on a shared, noisy CI machine; speed itself is measured in bench/.
 MEGABYTE_SECONDS = 20.0
 
 awkward_text = st.one_of(
@@ -46,11 +47,9 @@ def _assert_well_formed(text: str, findings: tuple[Finding, ...], data: Moderati
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=awkward_text, recent=st.lists(st.text(max_size=80), max_size=5))
-def test_any_string_gets_findings_quickly(text: str, recent: list[str]) -> None:
+def test_any_string_gets_well_formed_findings(text: str, recent: list[str]) -> None:
     context = ClassifyContext(now=CONTEXT.now, author_recent_texts=tuple(recent))
-    started = time.perf_counter()
     findings = classify(text, context, DATA)
-    assert time.perf_counter() - started < PER_MESSAGE_SECONDS
     _assert_well_formed(text, findings, DATA)
 
 

@@ -1,9 +1,8 @@
-"""Threats found by concept cues (threat.toml's [cues]): each family, near misses, config errors, linear time."""
+"""Threats found by concept cues (threat.toml's [cues]): each family, near misses, config errors (their speed on hostile input: `python -m bench.adversarial`)."""
 
 from __future__ import annotations
 
 import shutil
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -193,23 +192,6 @@ def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, ne
     assert caught.value.file.endswith("threat.toml")
     assert caught.value.key.startswith(key)
     assert problem in caught.value.problem
-
-
-@pytest.mark.parametrize("unit", [
-    "ill stab ", "know where you ", "hope she gets ", "bring a knife ", "not going to hurt you ",
-    "do her in who ", "watch your back you lot ",
-])
-def test_cue_matching_takes_linear_time_on_adversarial_input(unit: str, data: ModerationData) -> None:
-    def seconds(size: int) -> float:
-        text = (unit * (size // len(unit) + 1))[:size]
-        started = time.perf_counter()
-        classify(text, CONTEXT, data)
-        return time.perf_counter() - started
-
-    seconds(10_000)  # warm the caches
-    small, large = min(seconds(10_000) for _ in range(2)), seconds(100_000)
-    # Ten times the text: linear is about 10 times the time, quadratic 100 times.
-    assert large < 30 * small + 0.05
 
 
 def test_a_cue_never_reaches_across_a_sentence(data: ModerationData) -> None:
