@@ -530,11 +530,11 @@ def test_json_without_the_documented_fields_is_platform_unavailable(fake_faceboo
 
 def test_a_slow_answer_times_out_as_platform_unavailable(fake_facebook: FakeFacebook) -> None:
     adapter = create(config_for(fake_facebook, timeout_seconds=0.3), clock=lambda: fake_facebook.now)
-    fake_facebook.inject(Fault(r"/published_posts", delay_seconds=0.6))
+    fake_facebook.inject(Fault(r"/published_posts", delay_seconds=2.0))
     started = time.monotonic()
     with pytest.raises(PlatformUnavailable, match="within 0.3s"):
         adapter.fetch(COMMENTS, None)
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 1.5  # gave up at its own timeout, well before the answer
 
 
 def test_a_refused_connection_is_platform_unavailable_and_certainly_not_sent() -> None:
