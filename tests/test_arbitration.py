@@ -79,6 +79,36 @@ def test_the_misinformation_models_guess_gives_way_to_a_report_of_a_fake_page() 
     assert primary_category((listed, Finding(Category.VERIFICATION, 0.7, "verification.model")), SURE_ADVERT) is Category.MISINFORMATION
 
 
+# -- a report is not the thing reported (round 9) --
+@pytest.mark.parametrize(("spam", "verification", "expected"), [
+    # A report quoting the scam it saw: the verification model, sure and surer than the spam evidence, leads.
+    (Finding(Category.SPAM, 0.9, "spam.pattern"), Finding(Category.VERIFICATION, 0.97, "verification.model"), Category.VERIFICATION),
+    (Finding(Category.SPAM, 0.6, "spam.model"), Finding(Category.VERIFICATION, 0.88, "verification.model"), Category.VERIFICATION),
+    (SMS_CUE, Finding(Category.VERIFICATION, 0.9, "verification.model"), Category.VERIFICATION),
+    # A scam's own "your account" reads to the model as a question only weakly, or less surely than the scam.
+    (Finding(Category.SPAM, 0.6, "spam.model"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.SPAM),
+    (SURE_MODEL, Finding(Category.VERIFICATION, 0.9, "verification.model"), Category.SPAM),
+    # The recovery scam and repetition keep their rank whatever the model says.
+    (Finding(Category.SPAM, 0.85, "spam.cue.recovery"), Finding(Category.VERIFICATION, 0.99, "verification.model"), Category.SPAM),
+    (Finding(Category.SPAM, 0.9, "spam.repetition"), Finding(Category.VERIFICATION, 0.99, "verification.model"), Category.SPAM),
+])
+def test_a_report_of_a_scam_is_not_the_scam(spam: Finding, verification: Finding, expected: Category) -> None:
+    assert primary_category((spam, verification), SURE_ADVERT) is expected
+    assert primary_category((verification, spam), SURE_ADVERT) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "Heads up, there's an Instagram page using your hospital logo that messages people saying they've won a "
+    "£200 voucher and to 'click the link in bio to claim'. Not you I'm guessing? Please get it taken down",
+    "Someone on Facebook is copying your page and telling folk their test results are ready, click here to view them. "
+    "My mum nearly fell for it, can you report it",
+])
+def test_a_report_of_a_fake_page_quoting_its_scam_is_never_hidden(text: str, engine: Engine) -> None:
+    decision = decided(text, engine)
+    assert decision.category is Category.VERIFICATION, [f"{f.check}={f.score:.2f}" for f in decision.findings]
+    assert "hide" not in {action.kind.value for action in decision.actions}
+
+
 # -- whole messages --
 @pytest.mark.parametrize("text", [
     "Tired of being fat? These slimming gummies melt the belly fat you hate. 40% off today only, order now at gummyslim.example",
