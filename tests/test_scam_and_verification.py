@@ -95,6 +95,9 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
     ("Quick loans, no credit checks, apply online today", "dm_offer"),
     ("HSBC: your card is frozen, verify now https://hsbc-secure.example.net", "demand_link"),
     ("Lost your wallet keys? Our team unlocked mine in a day, dm now", "recovery"),
+    # round 9: the testimony's loss, then sentences later who to contact
+    ("My dad was scammed out of £23,000 by a fake forex site. The bank did nothing. Helen Ward got it sorted, "
+     "message her on Telegram", "recovery"),
     # round 3: a bare link on a cheap domain is a link too
     ("Evri: reschedule your delivery, a small fee applies: evri-rebook.top", "sms"),
     # ... and its link may sit in the next sentence
