@@ -97,6 +97,22 @@ def test_a_report_of_a_scam_is_not_the_scam(spam: Finding, verification: Finding
     assert primary_category((verification, spam), SURE_ADVERT) is expected
 
 
+@pytest.mark.parametrize(("threat", "verification", "expected"), [
+    # The threat model's guess beside a report of an impersonator, or beside the sure verification model.
+    (Finding(Category.THREAT, 0.63, "threat.model"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.VERIFICATION),
+    (Finding(Category.THREAT, 0.62, "threat.model"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.VERIFICATION),
+    # A surer threat model, an unsure verification model, or a threat found by a cue or a pattern keeps its rank.
+    (Finding(Category.THREAT, 0.96, "threat.model"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.THREAT),
+    (Finding(Category.THREAT, 0.6, "threat.model"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.THREAT),
+    (Finding(Category.THREAT, 0.9, "threat.cue.veiled"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.THREAT),
+    (Finding(Category.THREAT, 0.9, "threat.pattern"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.THREAT),
+])
+def test_a_report_of_an_impersonator_is_not_read_as_a_threat_by_the_models_guess(
+        threat: Finding, verification: Finding, expected: Category) -> None:
+    assert primary_category((threat, verification), SURE_ADVERT) is expected
+    assert primary_category((verification, threat), SURE_ADVERT) is expected
+
+
 @pytest.mark.parametrize("text", [
     "Heads up, there's an Instagram page using your hospital logo that messages people saying they've won a "
     "£200 voucher and to 'click the link in bio to claim'. Not you I'm guessing? Please get it taken down",
