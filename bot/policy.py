@@ -571,10 +571,11 @@ def primary_category(findings: tuple[Finding, ...], sure_advert: float) -> Categ
     alone ranks after one found by listed wording (`_explained_by_wording`); the misinformation
     model's guess ranks after spam (`_advert_not_claim`); and spam, the abuse model's guess and a phone
     number or email posted as over-sharing rank after verification, which reports or asks about a
-    scam (`_describes_a_scam`, `_quoted_by_verification`), as does the complaint model's guess when
-    verification is surer (`_scam_worry_not_complaint`), as does the threat model's guess (`_report_not_threat`). Before all of these, what a sure advert's own words
-    explain is set aside (`_explained_by_advert`), and the misinformation model's guess gives way to
-    verification (`_report_not_claim`). `sure_advert` is the policy's (`Policy.sure_advert`).
+    scam (`_describes_a_scam`, `_quoted_by_verification`), as do the complaint model's and the threat
+    model's guesses when verification is surer (`_scam_worry_not_complaint`, `_report_not_threat`).
+    Before all of these, what a sure advert's own words explain is set aside (`_explained_by_advert`),
+    and the misinformation model's guess gives way to verification (`_report_not_claim`). `sure_advert`
+    is the policy's (`Policy.sure_advert`).
     """
     findings = tuple(finding for finding in findings if not _explained_by_advert(finding, findings, sure_advert))
     present = {finding.category for finding in findings

@@ -66,9 +66,9 @@ _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)+")
 _SENTENCE_STOP = re.compile(r"[.!?\n]")
 # Where a sentence ends beside a detail: a stop (and any closing quote or bracket) before a space, or a new line;
 # not the dots inside "0113.496" or "St.James". A word in the next sentence does not make a number someone's own.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*+(?=\s|$)|\n")
 # The reader's own detail ("you said your email is ..."), never one published to be written to.
 _READERS = re.compile(r"\byour\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*+(?=\s|$)|\n")
 # Card numbers: 12 (Maestro) to 19 digits run together, or in the groups printed on cards (4-4-4-4, 4-6-5);
 # never inside a link or a word (a post's id in a URL is as long as a card number).
 _CARD = re.compile(r"(?<![\w/=.\-])(?:\d{12,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{4,5})(?![\w/])")
