@@ -389,9 +389,6 @@ def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected
     "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
     "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
     "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
-    # A mailbox people are asked to write to, whatever its name, is published to be used (round 9).
-    "The allotment society in Chapel Allerton has plots free from spring. Interested? Email the secretary at allotments.ca@example.org",
-    "Scout group still needs helpers for camp in August, if you can spare a weekend please contact gsl.7thleeds@example.org",
 ])
 def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, moderation_data: ModerationData) -> None:
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
@@ -411,9 +408,6 @@ def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, mo
     ("Mum loves the dementia cafe on Mondays, her mobile is 07700 900288 if the volunteers need her", "phone"),
     ("The coffee morning's free, all welcome, I live at 27 Moor Crescent so it's easy for me", "address"),
     ("Support group every Friday, my email is sandra.kaur@example.com if anyone wants a lift", "email"),
-    # Asked for, but someone's own or the reader's.
-    ("Lost my phone so for the school trip money please email me directly, kerry.walsh84@example.com", "email"),
-    ("For the reunion list your email is down as d.okafor@example.com, shout if it's changed", "email"),
 ])
 def test_a_persons_own_number_beside_a_service_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
     assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}

@@ -67,8 +67,6 @@ _SENTENCE_STOP = re.compile(r"[.!?\n]")
 # Where a sentence ends beside a detail: a stop (and any closing quote or bracket) before a space, or a new line;
 # not the dots inside "0113.496" or "St.James". A word in the next sentence does not make a number someone's own.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*+(?=\s|$)|\n")
-# The reader's own detail ("you said your email is ..."), never one published to be written to.
-_READERS = re.compile(r"\byour\b", re.IGNORECASE)
 # Card numbers: 12 (Maestro) to 19 digits run together, or in the groups printed on cards (4-4-4-4, 4-6-5);
 # never inside a link or a word (a post's id in a URL is as long as a card number).
 _CARD = re.compile(r"(?<![\w/=.\-])(?:\d{12,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{4,5})(?![\w/])")
@@ -316,16 +314,6 @@ def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool
     return bool(data.personal_before.search(text, before, start) or data.personal_before.search(text, end, after))
 
 
-def _asked_to_write(text: str, start: int, end: int, data: PrivacyData) -> bool:
-    """Whether the email at `start` is a mailbox people are asked to write to ("volunteers please email pta@...",
-    "just email the secretary (plots@...)"), owned by no personal word beside it nor by the reader ("your email
-    is ..." is theirs): a club, a school or a society publishes it to be used, whatever its name, so it is
-    no one's private detail. Round 9: the blind sets hid a partner's announcement for its email."""
-    before = _sentence_start(text, start, ASK_REACH)
-    return (data.advert_calls.search(text, before, start) is not None and _READERS.search(text, before, start) is None
-            and not _beside_personal(text, start, end, data))
-
-
 def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
     """Whether a phone number or email among `spans` is someone's own by the words beside it
     ("text me on +44 7911 123456"): a model that learnt adverts' "message me" cannot tell it from one."""
@@ -408,7 +396,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     if "@" in text:
         for start, end in _email_spans(text):
             address = text[start:end].lower()
-            if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes or _asked_to_write(text, start, end, data):
+            if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
                 continue
             if private_unless_announced(start, end):
                 add(start, end, "email")
