@@ -162,7 +162,8 @@ def found_primary_category(decision: Decision, engine: Engine) -> Category:
     """The primary category among the found categories (see `found_categories`): what the checks
     said, before a rule's minimum score sends a weak finding back to ordinary."""
     found = found_categories(decision, engine)
-    return primary_category(tuple(f for f in decision.findings if f.category in found and f.check != "platform.capability"))
+    return primary_category(tuple(f for f in decision.findings if f.category in found and f.check != "platform.capability"),
+                            engine.policy.sure_advert)
 
 
 def evaluate_file(path: Path, rows: list[tuple[str, Category]], engine: Engine, show: int, now: datetime) -> FileReport:

@@ -14,6 +14,8 @@ import pytest
 from adapters.sandbox import SandboxAdapter, SandboxNetwork, ScenarioMessage
 from bot.errors import ConfigError
 from bot.moderation import load_moderation_data
+from bot.policy import load_policy
+from bot.replies import TEMPLATE_NAMES
 from bot.service import Service
 from bot.settings import Settings, load_settings
 from bot.store import Store
@@ -21,6 +23,9 @@ from bot.store import Store
 REPO = Path(__file__).resolve().parents[1]
 MODERATION_CONFIG = REPO / "config" / "moderation"
 LONDON = ZoneInfo("Europe/London")
+POLICY_TEAMS = ("comms", "safeguarding", "patient_experience", "immunisation", "security")
+# The shipped policy's score from which the spam model is sure of an advert (`primary_category` reads it).
+SURE_ADVERT = load_policy(REPO / "config" / "policy.toml", teams=POLICY_TEAMS, templates=TEMPLATE_NAMES).sure_advert
 
 ORGANISATION = """
 [organisation]

@@ -33,7 +33,7 @@ from bot.moderation.backtracking import slow_shape
 from bot.moderation.message import read_message
 from bot.moderation.privacy import _email_spans
 from bot.moderation.text import Token, _join_spaced_letters
-from tests.helpers import refused_moderation_edit
+from tests.helpers import SURE_ADVERT, refused_moderation_edit
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -192,7 +192,7 @@ def test_classify_takes_each_hostile_text_whole_within_budget(hostile: str) -> N
 def test_a_cut_text_says_so_and_still_finds_danger_at_its_start() -> None:
     text = "I want to kill myself tonight. " + "a " * 50_000
     findings = classify(text, CONTEXT, DATA)
-    assert primary_category(findings) is Category.SAFEGUARDING
+    assert primary_category(findings, SURE_ADVERT) is Category.SAFEGUARDING
     note = next(finding for finding in findings if finding.check == TRUNCATED_CHECK)
     assert note.category is Category.ORDINARY and note.score == 0.0
     assert f"{MAX_TEXT_CHARS:,} of {len(text):,} characters" in note.detail
@@ -205,7 +205,7 @@ def test_a_cut_text_is_otherwise_read_like_its_start() -> None:
     text = start[:MAX_TEXT_CHARS] + "x" * 5_000
     cut = [finding for finding in classify(text, CONTEXT, DATA) if finding.check != TRUNCATED_CHECK]
     assert cut == list(classify(start[:MAX_TEXT_CHARS], CONTEXT, DATA))
-    assert cut and primary_category(tuple(cut)) is Category.COMPLAINT
+    assert cut and primary_category(tuple(cut), SURE_ADVERT) is Category.COMPLAINT
 
 
 def test_a_message_any_platform_accepts_is_never_cut() -> None:

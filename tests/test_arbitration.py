@@ -17,7 +17,7 @@ from bot.moderation.message import read_message
 from bot.moderation.privacy import find_private_spans
 from bot.pipeline import Engine, handle_text, text_context
 from bot.policy import primary_category
-from tests.helpers import refused_moderation_edit
+from tests.helpers import SURE_ADVERT, refused_moderation_edit
 from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
 
 @pytest.fixture(scope="module")
@@ -66,17 +66,63 @@ SMS_CUE = Finding(Category.SPAM, 0.85, "spam.cue.sms")
     (Finding(Category.SAFEGUARDING, 0.9, "safeguarding.cue.finality"), SURE_MODEL, Category.SAFEGUARDING),
 ])
 def test_a_sure_advert_explains_what_other_checks_read_in_it(other: Finding, spam: Finding, expected: Category) -> None:
-    assert primary_category((other, spam)) is expected
-    assert primary_category((spam, other)) is expected
+    assert primary_category((other, spam), SURE_ADVERT) is expected
+    assert primary_category((spam, other), SURE_ADVERT) is expected
 
 
 def test_the_misinformation_models_guess_gives_way_to_a_report_of_a_fake_page() -> None:
     guess = Finding(Category.MISINFORMATION, 0.8, "misinformation.model")
     for verification in (Finding(Category.VERIFICATION, 0.7, "verification.model"), Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine")):
-        assert primary_category((guess, verification)) is Category.VERIFICATION
+        assert primary_category((guess, verification), SURE_ADVERT) is Category.VERIFICATION
     # A known false claim found by its listed wording keeps its rank.
     listed = Finding(Category.MISINFORMATION, 0.9, "misinformation.claim.natural-cancer-cure")
-    assert primary_category((listed, Finding(Category.VERIFICATION, 0.7, "verification.model"))) is Category.MISINFORMATION
+    assert primary_category((listed, Finding(Category.VERIFICATION, 0.7, "verification.model")), SURE_ADVERT) is Category.MISINFORMATION
+
+
+# -- a report is not the thing reported (round 9) --
+@pytest.mark.parametrize(("spam", "verification", "expected"), [
+    # A report quoting the scam it saw: the verification model, sure and surer than the spam evidence, leads.
+    (Finding(Category.SPAM, 0.9, "spam.pattern"), Finding(Category.VERIFICATION, 0.97, "verification.model"), Category.VERIFICATION),
+    (Finding(Category.SPAM, 0.6, "spam.model"), Finding(Category.VERIFICATION, 0.88, "verification.model"), Category.VERIFICATION),
+    (SMS_CUE, Finding(Category.VERIFICATION, 0.9, "verification.model"), Category.VERIFICATION),
+    # A scam's own "your account" reads to the model as a question only weakly, or less surely than the scam.
+    (Finding(Category.SPAM, 0.6, "spam.model"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.SPAM),
+    (SURE_MODEL, Finding(Category.VERIFICATION, 0.9, "verification.model"), Category.SPAM),
+    # The recovery scam and repetition keep their rank whatever the model says.
+    (Finding(Category.SPAM, 0.85, "spam.cue.recovery"), Finding(Category.VERIFICATION, 0.99, "verification.model"), Category.SPAM),
+    (Finding(Category.SPAM, 0.9, "spam.repetition"), Finding(Category.VERIFICATION, 0.99, "verification.model"), Category.SPAM),
+])
+def test_a_report_of_a_scam_is_not_the_scam(spam: Finding, verification: Finding, expected: Category) -> None:
+    assert primary_category((spam, verification), SURE_ADVERT) is expected
+    assert primary_category((verification, spam), SURE_ADVERT) is expected
+
+
+@pytest.mark.parametrize(("threat", "verification", "expected"), [
+    # The threat model's guess beside a report of an impersonator, or beside the sure verification model.
+    (Finding(Category.THREAT, 0.63, "threat.model"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.VERIFICATION),
+    (Finding(Category.THREAT, 0.62, "threat.model"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.VERIFICATION),
+    # A surer threat model, an unsure verification model, or a threat found by a cue or a pattern keeps its rank.
+    (Finding(Category.THREAT, 0.96, "threat.model"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.THREAT),
+    (Finding(Category.THREAT, 0.6, "threat.model"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.THREAT),
+    (Finding(Category.THREAT, 0.9, "threat.cue.veiled"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.THREAT),
+    (Finding(Category.THREAT, 0.9, "threat.pattern"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.THREAT),
+])
+def test_a_report_of_an_impersonator_is_not_read_as_a_threat_by_the_models_guess(
+        threat: Finding, verification: Finding, expected: Category) -> None:
+    assert primary_category((threat, verification), SURE_ADVERT) is expected
+    assert primary_category((verification, threat), SURE_ADVERT) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "Heads up, there's an Instagram page using your hospital logo that messages people saying they've won a "
+    "£200 voucher and to 'click the link in bio to claim'. Not you I'm guessing? Please get it taken down",
+    "Someone on Facebook is copying your page and telling folk their test results are ready, click here to view them. "
+    "My mum nearly fell for it, can you report it",
+])
+def test_a_report_of_a_fake_page_quoting_its_scam_is_never_hidden(text: str, engine: Engine) -> None:
+    decision = decided(text, engine)
+    assert decision.category is Category.VERIFICATION, [f"{f.check}={f.score:.2f}" for f in decision.findings]
+    assert "hide" not in {action.kind.value for action in decision.actions}
 
 
 # -- whole messages --
@@ -107,7 +153,7 @@ def test_a_premium_rate_or_freephone_number_is_no_ones_private_detail(text: str,
     "text me on +44 7911 123456",
 ])
 def test_a_persons_mobile_or_landline_is_still_over_sharing(text: str, data: ModerationData) -> None:
-    assert primary_category(classify(text, CONTEXT, data)) is Category.OVERSHARING
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.OVERSHARING
 
 
 @pytest.mark.parametrize("text", [

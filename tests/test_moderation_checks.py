@@ -19,6 +19,7 @@ from bot.moderation.spam import similarity, trigram_profile
 from bot.moderation.message import read_message
 from bot.moderation.text import fold, prefix_features, prepare
 from bot.policy import primary_category
+from tests.helpers import SURE_ADVERT
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -170,7 +171,7 @@ def test_reports_of_abuse_aimed_at_staff_are_not_abuse(text: str, data: Moderati
 
 def test_a_health_claim_with_no_insult_is_misinformation_not_abuse(data: ModerationData) -> None:
     findings = classify("Vaccines cause autism and they know it, keep your kids well away from them", CONTEXT, data)
-    assert primary_category(findings) is Category.MISINFORMATION
+    assert primary_category(findings, SURE_ADVERT) is Category.MISINFORMATION
     assert Category.ABUSE not in {f.category for f in findings}
 
 
@@ -184,7 +185,7 @@ def test_praise_is_not_a_complaint(text: str, data: ModerationData) -> None:
 
 def test_a_report_of_a_fake_account_is_verification_not_misinformation(data: ModerationData) -> None:
     findings = classify("Watch out, a fake NHS Leeds page is sharing covid booster links, is it yours?", CONTEXT, data)
-    assert primary_category(findings) is Category.VERIFICATION
+    assert primary_category(findings, SURE_ADVERT) is Category.VERIFICATION
 
 
 def test_the_complaint_model_holds_no_pronoun_features(data: ModerationData) -> None:
@@ -224,14 +225,14 @@ def test_a_model_misinformation_guess_stays_as_evidence_behind_listed_wording(da
         Finding(Category.MISINFORMATION, 0.9, "misinformation.model", "model"),
         Finding(Category.SPAM, 0.9, "spam.pattern", "wording: 'dm me'"),
     )
-    assert primary_category(findings) is Category.SPAM
+    assert primary_category(findings, SURE_ADVERT) is Category.SPAM
     listed = (Finding(Category.MISINFORMATION, 0.9, "misinformation.claim.bleach-cures", "claim"), findings[1])
-    assert primary_category(listed) is Category.MISINFORMATION
+    assert primary_category(listed, SURE_ADVERT) is Category.MISINFORMATION
     # The complaint model's guess gives way to a listed verification report; abuse never gives way.
     report = (Finding(Category.COMPLAINT, 0.7, "complaint.model", "model"), Finding(Category.VERIFICATION, 0.85, "verification.pattern", "wording"))
-    assert primary_category(report) is Category.VERIFICATION
+    assert primary_category(report, SURE_ADVERT) is Category.VERIFICATION
     abuse = (Finding(Category.ABUSE, 0.8, "abuse.model", "model"), Finding(Category.COMPLAINT, 0.8, "complaint.pattern", "wording"))
-    assert primary_category(abuse) is Category.ABUSE
+    assert primary_category(abuse, SURE_ADVERT) is Category.ABUSE
 
 
 def test_insults_count_when_aimed_at_a_person(data: ModerationData) -> None:
@@ -301,8 +302,8 @@ def test_checks_are_named_ordered_and_versioned() -> None:
 
 def test_primary_category_follows_the_priority() -> None:
     findings = (Finding(Category.COMPLAINT, 0.9, "c"), Finding(Category.SAFEGUARDING, 0.5, "s"), Finding(Category.ABUSE, 0.9, "a"))
-    assert primary_category(findings) is Category.SAFEGUARDING
-    assert primary_category(()) is Category.ORDINARY
+    assert primary_category(findings, SURE_ADVERT) is Category.SAFEGUARDING
+    assert primary_category((), SURE_ADVERT) is Category.ORDINARY
 
 
 def test_a_check_that_raises_becomes_an_engine_error_finding(data: ModerationData, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from bot.model import (
 )
 from bot.policy import DecideContext, Policy, decide, load_policy, primary_category
 from bot.replies import TEMPLATE_NAMES
-from tests.helpers import REPO
+from tests.helpers import REPO, SURE_ADVERT
 
 NOW = datetime(2026, 5, 12, 10, 0, tzinfo=timezone.utc)
 TEAMS = ("comms", "safeguarding", "patient_experience", "immunisation", "security")
@@ -311,6 +311,40 @@ def test_the_spam_model_alone_hides_only_when_sure(policy: Policy, finding: Find
     assert decision.strike is strike
 
 
+def test_the_hiding_rule_and_the_arbitration_read_one_sure_score_from_the_toml(tmp_path: Path) -> None:
+    # A follower seller: the model at 0.92 and a verification cue reading "get verified" as a question about us.
+    findings = (Finding(Category.SPAM, 0.92, "spam.model"), Finding(Category.VERIFICATION, 0.8, "verification.cue.genuine"))
+    shipped = (REPO / "config" / "policy.toml").read_text()
+    rule = 'checks = ["spam.model"]\nmin_score = 0.95\n'
+    assert rule in shipped
+    (tmp_path / "policy.toml").write_text(shipped.replace(rule, rule.replace("0.95", "0.9"), 1))
+    lowered = load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    shipped_policy = load_policy(REPO / "config" / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    assert (shipped_policy.sure_advert, lowered.sure_advert) == (0.95, 0.9)
+    # Shipped: the model is not sure, so the question keeps its rank and nothing is hidden.
+    unsure = decide(inbound(), findings, AuthorHistory(), shipped_policy, context())
+    assert unsure.category is Category.VERIFICATION and "hide" not in kinds(unsure)
+    # At 0.9 the same score is sure for both: the advert explains the cue, and the rule hides it.
+    sure = decide(inbound(), findings, AuthorHistory(), lowered, context())
+    assert sure.category is Category.SPAM and kinds(sure) == ["hide"]
+    assert primary_category(findings, lowered.sure_advert) is Category.SPAM
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    pytest.param('checks = ["spam.model"]\nmin_score = 0.95', 'checks = ["spam.model"]\nmin_score = 0.3',
+                 "rules[14].min_score", id="too-low"),
+    pytest.param('checks = ["spam.model"]\nmin_score = 0.95', 'checks = ["spam.model", "spam.pattern"]\nmin_score = 0.95',
+                 "rules", id="no-rule-hides-on-the-model-alone"),
+])
+def test_the_sure_advert_score_is_checked_at_start_up(tmp_path: Path, old: str, new: str, key: str) -> None:
+    text = (REPO / "config" / "policy.toml").read_text()
+    assert old in text
+    (tmp_path / "policy.toml").write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
+    assert caught.value.key == key and "spam model" in str(caught.value)
+
+
 @pytest.mark.parametrize("private", [
     Finding(Category.OVERSHARING, 0.9, "oversharing.phone", spans=(Span(12, 25, "phone"),)),
     Finding(Category.ABUSE, 0.8, "abuse.model"),
@@ -327,4 +361,4 @@ def test_other_private_details_and_listed_abuse_keep_their_rank_over_verificatio
     nhs_number = Finding(Category.OVERSHARING, 0.95, "oversharing.nhs_number", spans=(Span(0, 12, "nhs_number"),))
     listed = Finding(Category.ABUSE, 0.9, "abuse.wordlist")
     for kept in (nhs_number, listed):
-        assert primary_category((kept, verification)) is kept.category
+        assert primary_category((kept, verification), SURE_ADVERT) is kept.category

@@ -13,6 +13,7 @@ from bot.moderation.message import read_message
 from bot.moderation.text import prepare
 from bot.pipeline import handle_text, text_context
 from bot.policy import primary_category
+from tests.helpers import SURE_ADVERT
 from tests.test_threat_cues import CONFIG, CONTEXT, data  # noqa: F401 - `data` is a fixture
 
 
@@ -30,7 +31,7 @@ def verification_checks(text: str, data: ModerationData) -> list[str]:
 ])
 def test_questions_about_an_account_get_the_verification_answer(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.VERIFICATION, [f.check for f in found]
+    assert primary_category(found, SURE_ADVERT) is Category.VERIFICATION, [f.check for f in found]
     assert "verification.impersonation" not in verification_checks(text, data)
 
 
@@ -46,7 +47,7 @@ def test_questions_about_an_account_get_the_verification_answer(text: str, data:
 ])
 def test_reports_of_an_impersonating_account_alert_staff(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.VERIFICATION, [f.check for f in found]
+    assert primary_category(found, SURE_ADVERT) is Category.VERIFICATION, [f.check for f in found]
     assert "verification.impersonation" in verification_checks(text, data)
 
 
@@ -72,11 +73,11 @@ def test_near_misses_are_not_impersonation_reports(text: str, data: ModerationDa
 
 @pytest.mark.parametrize("text", ["hello", "hi there", "thanks", "thank you so much", "cheers", "ta", "👍", "thanks again x", "Morning all!"])
 def test_greetings_and_thanks_are_ordinary(text: str, data: ModerationData) -> None:
-    assert primary_category(classify(text, CONTEXT, data)) is Category.ORDINARY
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.ORDINARY
 
 
 def test_a_greeting_before_a_complaint_still_counts(data: ModerationData) -> None:
-    assert primary_category(classify("hello, my appointment was cancelled again", CONTEXT, data)) is Category.COMPLAINT
+    assert primary_category(classify("hello, my appointment was cancelled again", CONTEXT, data), SURE_ADVERT) is Category.COMPLAINT
 
 
 def spam_checks(text: str, data: ModerationData) -> list[str]:
@@ -94,6 +95,9 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
     ("Quick loans, no credit checks, apply online today", "dm_offer"),
     ("HSBC: your card is frozen, verify now https://hsbc-secure.example.net", "demand_link"),
     ("Lost your wallet keys? Our team unlocked mine in a day, dm now", "recovery"),
+    # round 9: the testimony's loss, then sentences later who to contact
+    ("My dad was scammed out of £23,000 by a fake forex site. The bank did nothing. Helen Ward got it sorted, "
+     "message her on Telegram", "recovery"),
     # round 3: a bare link on a cheap domain is a link too
     ("Evri: reschedule your delivery, a small fee applies: evri-rebook.top", "sms"),
     # ... and its link may sit in the next sentence
@@ -103,7 +107,7 @@ def spam_checks(text: str, data: ModerationData) -> list[str]:
 def test_each_scam_cue_family_finds_scams(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
-    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM, [f.check for f in classify(text, CONTEXT, data)]
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.SPAM, [f.check for f in classify(text, CONTEXT, data)]
 
 
 @pytest.mark.parametrize("text", [
@@ -170,7 +174,7 @@ def test_a_recovery_offer_naming_an_impersonator_is_still_spam() -> None:
     "How can I tell whether the page I'm talking to is the proper NHS one?",
 ])
 def test_more_ways_of_asking_whether_a_page_is_ours(text: str, data: ModerationData) -> None:
-    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.VERIFICATION
 
 
 def test_a_caller_at_the_door_claiming_to_be_community_staff_is_reported(data: ModerationData) -> None:
@@ -194,7 +198,7 @@ def test_a_verification_question_quoting_a_number_or_email_is_answered_not_hidde
 def test_a_private_detail_beside_verification_still_counts(data: ModerationData) -> None:
     # An NHS number is the author's own detail whatever else the message asks.
     text = "someone rang saying they were from the surgery and read out my NHS number 943 476 5919, is that really you?"
-    assert primary_category(classify(text, CONTEXT, data)) is Category.OVERSHARING
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.OVERSHARING
 
 
 @pytest.mark.parametrize("text", [
@@ -204,7 +208,7 @@ def test_a_private_detail_beside_verification_still_counts(data: ModerationData)
     "a woman rang my dad saying she works for the GP surgery and wanted his bank details",
 ])
 def test_reports_of_a_copy_of_our_page_or_a_caller_alert_staff(text: str, data: ModerationData) -> None:
-    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
     assert "verification.impersonation" in verification_checks(text, data)
 
 
@@ -215,7 +219,7 @@ def test_reports_of_a_copy_of_our_page_or_a_caller_alert_staff(text: str, data: 
     "is this legit or a scam? the link in the comments above",
 ])
 def test_asking_whether_we_are_real_gets_the_verification_answer(text: str, data: ModerationData) -> None:
-    assert primary_category(classify(text, CONTEXT, data)) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.VERIFICATION, [f.check for f in classify(text, CONTEXT, data)]
     assert "verification.impersonation" not in verification_checks(text, data)
 
 
@@ -242,7 +246,7 @@ def test_copies_and_real_things_that_are_not_about_us_are_not_verification(text:
 def test_round5_scam_wordings_find_their_cue(text: str, cue: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert cue in {match.combo for match in find_cues(data.spam.cues, message)}
-    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.SPAM
 
 
 @pytest.mark.parametrize("text", [
@@ -260,7 +264,7 @@ def test_a_fake_site_that_is_not_ours_makes_no_impersonation_report(data: Modera
     # Recovery scammers name someone else's fake site; a report of impersonation needs our name, page or logo.
     text = "If anyone has lost money to a fake trading site, a lady helped me get mine back, message me for her details"
     assert "verification.impersonation" not in verification_checks(text, data)
-    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.SPAM
 
 
 # Round 7: a warning about a scam, or a question whether something received is one, quotes the scam's
@@ -274,7 +278,7 @@ def test_a_fake_site_that_is_not_ours_makes_no_impersonation_report(data: Modera
 ])
 def test_a_warning_about_a_scam_with_nothing_to_answer_is_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)
-    assert primary_category(classify(text, CONTEXT, data)) is not Category.SPAM
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is not Category.SPAM
 
 
 @pytest.mark.parametrize("text", [
@@ -285,7 +289,7 @@ def test_a_warning_about_a_scam_with_nothing_to_answer_is_not_spam(text: str, da
 ])
 def test_a_scam_that_opens_with_a_warning_but_gives_a_contact_is_still_spam(text: str, data: ModerationData) -> None:
     assert spam_checks(text, data)
-    assert primary_category(classify(text, CONTEXT, data)) is Category.SPAM
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is Category.SPAM
 
 
 # Round 7: SMS prize scams in the forms Ofcom and the Phone-paid Services Authority warn of.

@@ -17,6 +17,7 @@ from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
 from bot.moderation.threat import (CONCEPT_MARK, check_threat, concept_features, guarded, model_threshold_for, model_words,
                                    reports_harm_to_writer)
+from tests.helpers import SURE_ADVERT
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
@@ -102,7 +103,7 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
-    assert primary_category(found) is Category.THREAT, [f.check for f in found]
+    assert primary_category(found, SURE_ADVERT) is Category.THREAT, [f.check for f in found]
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     assert cue in {match.combo for match in find_cues(data.threat_signals.cues, message)}
 
@@ -205,7 +206,7 @@ def test_the_threat_model_needs_a_word_of_violence_or_a_far_stronger_score(data:
     assert signals.model.version.startswith("threat-") and signals.model_threshold < signals.model_alone_threshold
     # An insult with "should be" reads like the hate speech the model learnt, but names no violence.
     insult = "You lot are useless f***ing idiots, the whole lot of you should be sacked"
-    assert primary_category(classify(insult, CONTEXT, data)) is Category.ABUSE
+    assert primary_category(classify(insult, CONTEXT, data), SURE_ADVERT) is Category.ABUSE
     assert not threat_checks(insult, data)
 
 

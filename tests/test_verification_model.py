@@ -10,6 +10,7 @@ from bot.errors import ConfigError
 from bot.model import Category, Finding, Span
 from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
+from tests.helpers import SURE_ADVERT
 from tests.test_threat_cues import CONTEXT, _copy, data  # noqa: F401 - `data` is a fixture
 
 
@@ -24,7 +25,7 @@ def checks(text: str, data: ModerationData) -> list[str]:
 def test_the_model_finds_a_question_about_us_that_no_wording_lists(text: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
     assert [f.check for f in found if f.category is Category.VERIFICATION] == ["verification.model"]
-    assert primary_category(found) is Category.VERIFICATION
+    assert primary_category(found, SURE_ADVERT) is Category.VERIFICATION
 
 
 @pytest.mark.parametrize("text", [
@@ -35,7 +36,7 @@ def test_the_model_finds_a_question_about_us_that_no_wording_lists(text: str, da
 ])
 def test_questions_about_numbers_and_praise_for_the_page_are_not_verification(text: str, data: ModerationData) -> None:
     assert "verification.model" not in checks(text, data)
-    assert primary_category(classify(text, CONTEXT, data)) is not Category.VERIFICATION
+    assert primary_category(classify(text, CONTEXT, data), SURE_ADVERT) is not Category.VERIFICATION
 
 
 def test_a_caller_claiming_to_be_us_is_verification_though_the_complaint_model_also_fires(data: ModerationData) -> None:
@@ -43,15 +44,15 @@ def test_a_caller_claiming_to_be_us_is_verification_though_the_complaint_model_a
             "to refund his parking, that's not one of yours surely")
     found = classify(text, CONTEXT, data)
     assert {"complaint.model", "verification.model"} <= {f.check for f in found}
-    assert primary_category(found) is Category.VERIFICATION
+    assert primary_category(found, SURE_ADVERT) is Category.VERIFICATION
 
 
 def test_the_complaint_models_guess_yields_only_to_a_surer_verification_finding() -> None:
     complaint = Finding(Category.COMPLAINT, 0.7, "complaint.model")
-    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.9, "verification.model"))) is Category.VERIFICATION
-    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.65, "verification.model"))) is Category.COMPLAINT
+    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.9, "verification.model")), SURE_ADVERT) is Category.VERIFICATION
+    assert primary_category((complaint, Finding(Category.VERIFICATION, 0.65, "verification.model")), SURE_ADVERT) is Category.COMPLAINT
     listed = Finding(Category.COMPLAINT, 0.8, "complaint.pattern")
-    assert primary_category((listed, Finding(Category.VERIFICATION, 0.95, "verification.model"))) is Category.COMPLAINT
+    assert primary_category((listed, Finding(Category.VERIFICATION, 0.95, "verification.model")), SURE_ADVERT) is Category.COMPLAINT
 
 
 def test_the_shipped_threshold_is_read_from_the_file(data: ModerationData) -> None:
@@ -73,7 +74,7 @@ def test_a_threshold_out_of_range_names_the_file_and_key(tmp_path: Path) -> None
 def test_a_number_asked_about_stays_up_on_the_models_word_but_a_scam_does_not() -> None:
     asked = Finding(Category.VERIFICATION, 0.9, "verification.model")
     phone = Finding(Category.OVERSHARING, 0.9, "oversharing.phone", spans=(Span(0, 13, "phone"),))
-    assert primary_category((phone, asked)) is Category.VERIFICATION
+    assert primary_category((phone, asked), SURE_ADVERT) is Category.VERIFICATION
     scam = Finding(Category.SPAM, 0.95, "spam.model")
-    assert primary_category((scam, asked)) is Category.SPAM
-    assert primary_category((scam, Finding(Category.VERIFICATION, 0.85, "verification.pattern"))) is Category.VERIFICATION
+    assert primary_category((scam, asked), SURE_ADVERT) is Category.SPAM
+    assert primary_category((scam, Finding(Category.VERIFICATION, 0.85, "verification.pattern")), SURE_ADVERT) is Category.VERIFICATION
