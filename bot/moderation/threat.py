@@ -157,20 +157,21 @@ def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
     return bool(matches) and OWN_INTENT not in families
 
 
-def _evidence(model: LinearModel, words: tuple[str, ...], word_features: list[str]) -> int:
-    """How many words and word pairs the model knows, a word it knows only by its prefix ("shanking" by
+def _enough_evidence(model: LinearModel, words: tuple[str, ...], word_features: list[str], needed: int) -> bool:
+    """Whether the model knows `needed` words and word pairs, a word it knows only by its prefix ("shanking" by
     "~shan") counting once. A cue family's feature repeats what its words say, and a known word's prefix
     the word: neither is further evidence ("I'm watching this" is one known word, not "watching" and "~watc")."""
     known = model.known(word_features)
-    if not model.prefixes:
-        return known
-    return known + model.known(prefix_features([word for word in words if not model.known([word])], model.prefixes))
+    if known >= needed or not model.prefixes:
+        return known >= needed
+    unknown = [word for word in words if word not in model.weights]
+    return known + model.known(prefix_features(unknown, model.prefixes)) >= needed
 
 
 def _model_score(signals: ThreatSignals, message: Message, families: frozenset[str], ignored: list[bool]) -> tuple[float, list[str]] | None:
     """The model's score and features, or None when it knows too few of the message's words to be asked."""
     words, word_features = model_words(message, ignored)
-    if _evidence(signals.model, words, word_features) < signals.model_min_features:
+    if not _enough_evidence(signals.model, words, word_features, signals.model_min_features):
         return None
     feats = signals.model.features_for(words, word_features) + concept_features(signals.cues, message, families, ignored)
     return signals.model.score(feats), feats
