@@ -221,12 +221,28 @@ def test_a_model_gate_naming_no_family_is_an_error(tmp_path: Path) -> None:
 
 def test_the_threat_model_is_not_asked_about_one_or_two_words_it_knows(data: ModerationData) -> None:
     # On a message of one known word a normalised score is large and means nothing ("I'm watching this").
+    # A word's prefix ("~watc") repeats the word: only words and word pairs are counted.
     signals = data.threat_signals
     text = "I'm watching this in 2014"
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     feats = signals.model.features_for(message.words, message.feats)
-    assert signals.model.known(feats) < signals.model_min_features <= 3
+    assert signals.model.known(message.feats) < signals.model_min_features <= 3 <= signals.model.known(feats)
     assert not threat_checks(text, data)
+
+
+def test_the_threat_model_reads_a_word_it_never_saw_by_its_prefix(data: ModerationData) -> None:
+    # "petroled" is in no training row; "~petr" (petrol, petrolled) is, and it counts as evidence once.
+    signals = data.threat_signals
+    assert signals.model.prefixes == (4,)
+    text = "that gp is getting petroled tonight"
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    _, families, ignored = read_cues(signals.cues, message)
+    words, word_features = model_words(message, ignored)
+    assert "petroled" not in signals.model.weights and "~petr" in signals.model.weights
+    feats = signals.model.features_for(words, word_features) + concept_features(signals.cues, message, families, ignored)
+    without_prefixes = [feature for feature in feats if not feature.startswith("~")]
+    assert signals.model.score(feats) > signals.model.score(without_prefixes)
+    assert threat_checks(text, data) == ["threat.model"]
 
 
 def test_the_threat_model_reads_no_words_of_an_ignored_phrase(data: ModerationData) -> None:
@@ -373,6 +389,21 @@ def test_a_guarded_message_is_a_threat_when_the_model_agrees(data: ModerationDat
     assert threat_checks(text, data) == ["threat.cue.weapon"]
     # The same cue with thanks around it and no menace: the model doubts it, so nothing is hidden.
     assert not threat_checks("Thanks to the nurse who took the knife off that bloke in A&E, what a hero", data)
+
+
+def test_wishing_someone_well_is_a_guard(data: ModerationData) -> None:
+    # Wishing a member of staff well is the opposite of a wish for harm: a word of harm elsewhere in the message
+    # ("burn", "battered") is a threat only when the model is sure.
+    signals = data.threat_signals
+    assert "well_wishing" in signals.guards
+    for text in ("Hope the porter who slipped on the ice is on the mend, the car park was lethal this morning",
+                 "I hope the nurse is ok. Nettle stings burn for hours"):
+        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        assert guarded(signals, message, read_cues(signals.cues, message)[1]), text
+        assert not threat_checks(text, data), text
+    # Sarcastic menace is not well-wishing: "think you're safe" is in no guard family.
+    message = read_message("your receptionists think they're safe behind that glass", data.lexicon, data.idioms, data.screen, data.questions)
+    assert not guarded(signals, message, read_cues(signals.cues, message)[1])
 
 
 

@@ -25,7 +25,7 @@ from bot.moderation.config import TomlFile
 from bot.moderation.cues import emoji_marks
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
-from bot.moderation.text import features
+from bot.moderation.text import features, prefix_features
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -157,14 +157,23 @@ def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
     return bool(matches) and OWN_INTENT not in families
 
 
+def _enough_evidence(model: LinearModel, words: tuple[str, ...], word_features: list[str], needed: int) -> bool:
+    """Whether the model knows `needed` words and word pairs, a word it knows only by its prefix ("shanking" by
+    "~shan") counting once. A cue family's feature repeats what its words say, and a known word's prefix
+    the word: neither is further evidence ("I'm watching this" is one known word, not "watching" and "~watc")."""
+    known = model.known(word_features)
+    if known >= needed or not model.prefixes:
+        return known >= needed
+    unknown = [word for word in words if word not in model.weights]
+    return known + model.known(prefix_features(unknown, model.prefixes)) >= needed
+
+
 def _model_score(signals: ThreatSignals, message: Message, families: frozenset[str], ignored: list[bool]) -> tuple[float, list[str]] | None:
     """The model's score and features, or None when it knows too few of the message's words to be asked."""
     words, word_features = model_words(message, ignored)
-    feats = signals.model.features_for(words, word_features)
-    # A cue family's feature repeats what its words say: it is no further evidence to count.
-    if signals.model.known(feats) < signals.model_min_features:
+    if not _enough_evidence(signals.model, words, word_features, signals.model_min_features):
         return None
-    feats = feats + concept_features(signals.cues, message, families, ignored)  # a new list: `message.feats` is every check's
+    feats = signals.model.features_for(words, word_features) + concept_features(signals.cues, message, families, ignored)
     return signals.model.score(feats), feats
 
 

@@ -73,6 +73,8 @@ THREAT_WRITER7_FILE = Path(__file__).parent / "training" / "train7_threat.csv"
 # Round 8: a fourth writer's threats (veiled, revenge, weapon, place, wish, arson, watching), angry complaints,
 # impersonation reports and near misses (idioms, questions about safety, praise in violent words) (training/README.md).
 THREAT_WRITER8_FILE = Path(__file__).parent / "training" / "train8_threat.csv"
+# Round 9: a fifth independent writer of threats (training/README.md).
+THREAT_WRITER9_FILE = Path(__file__).parent / "training" / "train9_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
@@ -131,7 +133,7 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r10"
+RECIPE = "r11"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -292,8 +294,10 @@ SPECS = (
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
-              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
-        c=4.0, project_weight=3.0, reads_cues=True,
+              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, THREAT_WRITER9_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
+        # Round 9: 4-letter word prefixes ("~shan" for shank, shanked, shanking; "~sect" for sectioned, sectioning),
+        # so a threat in an inflection or a spelling no writer used shares what its stem taught (threat_operating).
+        c=4.0, project_weight=3.0, reads_cues=True, prefixes=(4,),
         drop_words=STYLE_WORDS | CONTRACTIONS | PRONOUN_SPELLINGS | STAFF_AND_PLACES | WHEN_AND_TELLING | WISHING | THREAT_CONCEPTS_WITHOUT
         | THREAT_CONTEXT_PAIRS,
     ),
