@@ -747,3 +747,17 @@ def test_round9_a_family_idiom_about_a_mishap_stays_out_of_the_urgent_tier(text:
 ])
 def test_round9_harm_from_someone_close_with_a_real_cause_stays_urgent(text: str, data: ModerationData) -> None:
     assert highest_danger_score(text, data) >= URGENT
+
+
+def test_round9_beside_private_details_alone_a_model_guess_has_its_own_probability(data: ModerationData) -> None:
+    """Private details beside a danger guess are often the person at risk's own (an address for a welfare
+    check): that guess is kept from `beside_private_probability`, apart from the bar beside abuse."""
+    text = "please can someone check on my neighbour at 14 Elm Road LS6 2AB, she's 90 and hasn't answered the door for days"
+    findings = {f.category: f for f in classify(text, CONTEXT, data)}
+    model_guess = findings.get(Category.SAFEGUARDING)
+    if model_guess is None or not origin(model_guess).endswith(".model"):
+        pytest.skip("this wording is read by a cue family, not the model alone")
+    for private, kept in ((0.01, True), (0.999, False)):
+        trial = dataclasses.replace(data, danger=dataclasses.replace(data.danger, beside_private_probability=private,
+                                                                        beside_wording_probability=0.999))
+        assert (Category.SAFEGUARDING in {f.category for f in classify(text, CONTEXT, trial)}) is kept
