@@ -727,3 +727,37 @@ def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability
         categories = {f.category for f in classify(text, CONTEXT, trial)}
         assert Category.ABUSE in categories
         assert (Category.SAFEGUARDING in categories) is kept
+
+
+# Round 9: a family idiom's cause is a small household mishap of the writer's own: hyperbole, kept below the
+# urgent tier (a support line is allowed); the same family with a real cause stays urgent.
+@pytest.mark.parametrize("text", [
+    "my nan is going to murder me, I've shrunk her cardigan in the tumble dryer",
+    "the wife will kill me when she sees the gas bill, I left the heating on all weekend",
+    "hubby's gonna strangle me, I've reversed into the gatepost again",
+    "my brother will actually kill me, I've eaten the last slice of his birthday cake",
+])
+def test_round9_a_family_idiom_about_a_mishap_stays_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+    assert highest_danger_score(text, data) < URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "my husband says he'll kill me if I ever try to take the kids, he's done it before with a knife to my throat",
+    "he's going to kill me when he gets in, he smashed my phone last night and I'm hiding in the bathroom",
+])
+def test_round9_harm_from_someone_close_with_a_real_cause_stays_urgent(text: str, data: ModerationData) -> None:
+    assert highest_danger_score(text, data) >= URGENT
+
+
+def test_round9_beside_private_details_alone_a_model_guess_has_its_own_probability(data: ModerationData) -> None:
+    """Private details beside a danger guess are often the person at risk's own (an address for a welfare
+    check): that guess is kept from `beside_private_probability`, apart from the bar beside abuse."""
+    text = "please can someone check on my neighbour at 14 Elm Road LS6 2AB, she's 90 and hasn't answered the door for days"
+    findings = {f.category: f for f in classify(text, CONTEXT, data)}
+    model_guess = findings.get(Category.SAFEGUARDING)
+    if model_guess is None or not origin(model_guess).endswith(".model"):
+        pytest.skip("this wording is read by a cue family, not the model alone")
+    for private, kept in ((0.01, True), (0.999, False)):
+        trial = dataclasses.replace(data, danger=dataclasses.replace(data.danger, beside_private_probability=private,
+                                                                        beside_wording_probability=0.999))
+        assert (Category.SAFEGUARDING in {f.category for f in classify(text, CONTEXT, trial)}) is kept

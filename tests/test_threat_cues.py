@@ -15,8 +15,8 @@ from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
-from bot.moderation.threat import (CONCEPT_MARK, check_threat, concept_features, guarded, model_threshold_for, model_words,
-                                   reports_harm_to_writer)
+from bot.moderation.threat import (CONCEPT_MARK, REPORTED_HARM_CHECK, check_threat, concept_features, guarded, model_threshold_for,
+                                   model_words, reported_harm, reports_harm_to_writer)
 from tests.helpers import SURE_ADVERT
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -181,6 +181,10 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     ("model_guarded = 0.95", "model_guarded = 2", "thresholds.model_guarded", ""),
     ('id = "reported"\nsteps = [["close"],', 'id = "reported"\nsteps = [["closer"],', "victim.combos[0].steps", "not a family"),
     ('own_intent = [', 'writers_intent = [', "victim.families", "own_intent"),
+    ('\naddressed = [', '\nsecond_person = [', "victim.families", "addressed"),
+    ('unaddressed = ["witnessed",', 'unaddressed = ["witness",', "victim.unaddressed", "not an id"),
+    ('regardless_of_intent = ["self_directed",', 'regardless_of_intent = ["self",', "victim.regardless_of_intent", "not an id"),
+    ("score = 0.5\n", "score = 0.9\n", "victim.score", ""),
 ])
 def test_a_bad_cue_entry_is_named_with_file_and_key(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
     config, models = _copy(tmp_path)
@@ -430,3 +434,53 @@ def test_harm_done_or_threatened_to_the_writer_or_their_own_by_someone_else_is_n
 ])
 def test_a_threat_by_proxy_or_by_the_writer_is_still_a_threat(text: str, data: ModerationData) -> None:
     assert threat_checks(text, data)
+
+
+# Round 9: reported harm by structure, not words. Each message is new, not a training row.
+@pytest.mark.parametrize(("text", "combo"), [
+    # a witness: a seeing or hearing word, then a child, an older person or a cry of distress
+    ("just watched a bloke outside the chippy smack a little lad round the head till he screamed", "witnessed"),
+    ("I can hear a baby screaming through the wall next door for hours every night, it's not normal", "witnessed"),
+    # an injury on someone close or in one's care, across sentences
+    ("Went to see my grandad at the home today. He had bruises all up his arms and nobody could say how.", "injured"),
+    # harm aimed at the writer's own body, whatever the writer intends
+    ("I'm going to put the gun to my head tonight and be done", "self_directed"),
+    # someone close means harm to the writer, in the writer's words (a report, or a family idiom)
+    ("me mam's gonna murder me if she finds out I skipped school", "close_will_harm"),
+    ("my ex is going to kill me, he's sat outside in his van again", "close_will_harm"),
+])
+def test_round9_reported_harm_is_read_by_structure(text: str, combo: str, data: ModerationData) -> None:
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    report = reported_harm(data.threat_signals, message)
+    assert report is not None and report.combo == combo
+
+
+@pytest.mark.parametrize("text", [
+    "I've seen your kids at the school gate, would be a shame if anything happened to them",  # addressed: a warning
+    "I saw which car is yours, watch your back when you finish your shift",
+    "I'll kill myself and I'm taking you with me, you useless lot",                         # addressed, the writer's intent
+    "my son will sort you out when he gets down there, you wait",                            # by proxy, aimed at "you"
+])
+def test_round9_a_warning_or_a_threat_by_proxy_is_no_report(text: str, data: ModerationData) -> None:
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert reported_harm(data.threat_signals, message) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Hearing the little girl next door crying 'stop it' through the wall again, been going on for ages",
+    "my partner said he'd throw bleach in my face if I ever left him",
+    "Care home phoned to say Mum had a fall. When I got there she had a black eye and a cut lip.",
+])
+def test_round9_threat_words_in_a_report_of_harm_are_a_safeguarding_finding_never_hidden(text: str, data: ModerationData) -> None:
+    """What the threat check would have hidden becomes a danger finding (at least the support tier): a person looks."""
+    findings = classify(text, CONTEXT, data)
+    assert not [f for f in findings if f.category is Category.THREAT]
+    assert max((f.score for f in findings if f.category is Category.SAFEGUARDING), default=0.0) >= 0.3
+
+
+def test_round9_a_threat_in_a_report_names_the_threat_check_in_its_evidence(data: ModerationData) -> None:
+    text = "my mum's boyfriend keeps saying he'll stab me and my little brother if we tell anyone"
+    finding = check_threat(read_message(text, data.lexicon, data.idioms, data.screen, data.questions), CONTEXT, data)
+    assert [f.category for f in finding] == [Category.SAFEGUARDING]
+    assert finding[0].check == REPORTED_HARM_CHECK and "threat." in finding[0].detail
+    assert finding[0].score == data.threat_signals.victim_score

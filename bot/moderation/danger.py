@@ -78,6 +78,9 @@ class DangerData:
     agreement_caps: Mapping[Category, float]
     # A model alone beside another check's listed wording needs this probability (`drop_model_guess_beside_wording`).
     beside_wording_probability: float
+    # ... and this one beside private details alone: often the very details of the person at risk ("check on
+    # Mrs Kay at flat 12").
+    beside_private_probability: float
     # The probability from which each model agrees with a cue family (`_agreement`, `_unconfirmed_capped`).
     agreement_probabilities: Mapping[Category, float]
     # Below this probability the category's model reads no risk at all, and one cue family or listed
@@ -115,6 +118,7 @@ def load_danger(directory: Path, model: LinearModel, urgent_model: LinearModel) 
         agreement_caps=MappingProxyType({category: cue_file.number(f"model.agreement_cap.{category.value}", 0.0, 0.95)
                                          for category in cues.DANGER}),
         beside_wording_probability=cue_file.number("model.beside_wording_probability", 0.01, 1.0),
+        beside_private_probability=cue_file.number("model.beside_private_probability", 0.01, 1.0),
         agreement_probabilities=MappingProxyType({
             Category.SAFEGUARDING: cue_file.number("model.agreement_probability", 0.01, 1.0),
             Category.URGENT_CARE: cue_file.number("model.urgent_care_agreement_probability", 0.01, 1.0)}),
@@ -322,14 +326,16 @@ def drop_model_guess_beside_wording(findings: dict[Category, Finding], data: Dan
     which those checks explain, and a support-tier finding stops the hide. Beside spam, verification,
     a health claim or a threat it is dropped; beside abuse or private details it needs the model's
     probability to reach `beside_wording_probability` (a post in crisis that swears is signposted
-    first). A cue family, listed danger wording or an urgent-tier score always stays."""
+    first), beside private details alone `beside_private_probability`. A cue family, listed danger
+    wording or an urgent-tier score always stays."""
     beside = {finding.category for finding in findings.values() if not finding.check.endswith(".model")}
     if beside.isdisjoint(EXPLAINED_BY | WRITTEN_IN_CRISIS_TOO):
         return
     if not beside.isdisjoint(EXPLAINED_BY):
         lowest = {category: URGENT_SCORE for category in cues.DANGER}
     else:
-        lowest = {category: model_score(data.beside_wording_probability, data, category) for category in cues.DANGER}
+        probability = data.beside_wording_probability if Category.ABUSE in beside else data.beside_private_probability
+        lowest = {category: model_score(probability, data, category) for category in cues.DANGER}
     for category in cues.DANGER:
         finding = findings.get(category)
         if finding is not None and finding.check.endswith(".model") and not finding.spans and finding.score < lowest[category]:

@@ -10,17 +10,20 @@ a high bar because a threat is hidden and escalated, highest for a message namin
 A message that thanks, jokes, talks about violence or asks for better care (threat.toml's guards)
 is a threat only when the model agrees: there violent words are mostly praise, banter or news.
 A message reporting harm done or threatened TO the writer or their own by someone else ("my ex said
-he'd kill me") is no threat at all (threat.toml's [victim]): it is a safeguarding report.
+he'd kill me"), harm the writer saw or heard done to someone else ("hearing a little girl crying
+through the wall"), or harm aimed at the writer's own body ("a gun to my head") is no threat to staff
+(threat.toml's [victim]): what the threat check found in it becomes a safeguarding finding in the
+support tier, so it is never hidden and a person looks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model import Category, ClassifyContext, Finding
-from bot.moderation.concepts import Cues, families_by_clause, family_features, family_pair_features, load_cues, read_cues
+from bot.moderation.concepts import CueMatch, Cues, families_by_clause, family_features, family_pair_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
 from bot.moderation.cues import emoji_marks
 from bot.moderation.danger import span_of
@@ -40,6 +43,10 @@ CONCEPT_MARK = "#"
 MESSAGE_PAIR = "~"
 # The [victim] family of the writer's own intent ("I'll ..."): a message holding it reports nothing.
 OWN_INTENT = "own_intent"
+# The [victim] family of a second person ("you", "your"): a message holding it is addressed to someone.
+ADDRESSED = "addressed"
+# The check name of a threat found in a report of harm to the writer or their own.
+REPORTED_HARM_CHECK = "safeguarding.reported_harm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,12 @@ class ThreatSignals:
     model_guarded_threshold: float
     # Reports of harm to the writer or their own by a third person ([victim]): never a threat to staff.
     victim: Cues
+    # [victim] combos that hold whatever the writer intends (harm aimed at the writer's own body).
+    victim_regardless_of_intent: frozenset[str]
+    # [victim] combos that hold only in a message addressing no one ("you"): what the writer saw or heard.
+    victim_unaddressed: frozenset[str]
+    # The safeguarding score a threat found in such a report becomes (support tier in policy.toml).
+    victim_score: float
 
 
 def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[str]) -> ThreatSignals:
@@ -77,8 +90,16 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
     cues = load_cues(file, "cues", lexicon)
     families = {family for found in cues.phrases.values() for _, family in found}
     victim = load_cues(file, "victim", lexicon)
-    if OWN_INTENT not in {family for found in victim.phrases.values() for _, family in found}:
-        raise file.error("victim.families", f"needs a family {OWN_INTENT!r}: the writer's own intent, which no report holds", "[victim.families]")
+    victim_families = {family for found in victim.phrases.values() for _, family in found}
+    for needed, meaning in ((OWN_INTENT, "the writer's own intent, which no report holds"), (ADDRESSED, "a second person, \"you\"")):
+        if needed not in victim_families:
+            raise file.error("victim.families", f"needs a family {needed!r}: {meaning}", "[victim.families]")
+    combo_ids = {combo.id for combo in victim.combos}
+    victim_sets = {}
+    for key in ("regardless_of_intent", "unaddressed"):
+        victim_sets[key] = frozenset(file.strings(f"victim.{key}"))
+        for combo in sorted(victim_sets[key] - combo_ids):
+            raise file.error(f"victim.{key}", f"names {combo!r}, which is not an id of [[victim.combos]]", f'"{combo}"')
     gates = {}
     for key in ("model_needs", "model_aimed_at", "guards"):
         gates[key] = file.strings(f"thresholds.{key}")
@@ -90,7 +111,7 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
                          int(file.number("thresholds.model_min_features", 1, 20)), frozenset(gates["model_aimed_at"]),
                          file.number("thresholds.model_aimed", 0.01, 0.999), frozenset(gates["guards"]),
                          emoji_marks(file, "thresholds.guard_marks", "a guard family"), file.number("thresholds.model_guarded", 0.01, 1.0),
-                         victim)
+                         victim, victim_sets["regardless_of_intent"], victim_sets["unaddressed"], file.number("victim.score", 0.3, 0.69))
 
 
 def concept_features(cues: Cues, message: Message, families: frozenset[str], ignored: list[bool]) -> list[str]:
@@ -149,12 +170,26 @@ def guarded(signals: ThreatSignals, message: Message, families: frozenset[str]) 
     return not signals.guards.isdisjoint(families) or any(mark in message.text for mark in signals.guard_marks)
 
 
-def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
-    """Whether the message reports harm done or threatened to the writer or their own by someone else
-    ("my partner said if I tell anyone he'll hurt the kids", "my stepdad hits me"), with no intent of
-    the writer's own (`own_intent`: "I'll ..."): a safeguarding report, not a threat to staff."""
+def reported_harm(signals: ThreatSignals, message: Message) -> CueMatch | None:
+    """The [victim] cue by which the message reports harm rather than threatens it, if any: harm done
+    or threatened to the writer or their own by someone else ("my partner said if I tell anyone he'll
+    hurt the kids", "my stepdad hits me") with no intent of the writer's own (`own_intent`: "I'll ...");
+    harm the writer saw or heard done to someone ("just saw a man slap a toddler") in a message that
+    addresses no one (`victim_unaddressed`: "you" makes it a warning); harm aimed at the writer's own
+    body ("gun in my mouth"), whatever the writer intends (`victim_regardless_of_intent`)."""
     matches, families, _ = read_cues(signals.victim, message)
-    return bool(matches) and OWN_INTENT not in families
+    for match in matches:
+        if match.combo in signals.victim_unaddressed and ADDRESSED in families:
+            continue
+        if OWN_INTENT in families and match.combo not in signals.victim_regardless_of_intent:
+            continue
+        return match
+    return None
+
+
+def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
+    """Whether the message is a report of harm (`reported_harm`): a safeguarding report, not a threat to staff."""
+    return reported_harm(signals, message) is not None
 
 
 def _enough_evidence(model: LinearModel, words: tuple[str, ...], word_features: list[str], needed: int) -> bool:
@@ -178,10 +213,24 @@ def _model_score(signals: ThreatSignals, message: Message, families: frozenset[s
 
 
 def check_threat(message: Message, context: ClassifyContext, data: ModerationData) -> tuple[Finding, ...]:
+    """A threat finding; or, when what was found is a report of harm (`reported_harm`), a safeguarding
+    finding in the support tier instead: threat words aimed at the writer or their own are a danger
+    message, which is never hidden."""
+    found = _threat_findings(message, data)
+    if not found:
+        return ()
+    report = reported_harm(data.threat_signals, message)
+    if report is None:
+        return found
+    signals = data.threat_signals
+    return (Finding(Category.SAFEGUARDING, signals.victim_score, REPORTED_HARM_CHECK,
+                    f"threat words ({found[0].check}) in a report of harm: {report.combo}: {report.describe(message.words)}",
+                    tuple(replace(span, label="reported harm") for span in found[0].spans)),)
+
+
+def _threat_findings(message: Message, data: ModerationData) -> tuple[Finding, ...]:
     signals = data.threat_signals
     cues, families, ignored = read_cues(signals.cues, message)
-    if families and reports_harm_to_writer(signals, message):
-        return ()
     is_guarded = guarded(signals, message, families)
     match = message.search(data.threat, _unignored(message, ignored))
     if match or cues:
