@@ -157,6 +157,7 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "I'd hate for anyone to miss their flu jab this year",
     "can I bring my own tools to the men's shed session at the health centre?",
     "haven't felt the baby kick all day, should I ring the maternity unit?",   # round 8: a baby moving, not an act
+    "kill myself laughing every time I watch it",   # round 9: the words aimed at the writer are a danger idiom
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from bot.model import Category, ClassifyContext, Finding
 from bot.moderation.concepts import CueMatch, Cues, families_by_clause, family_features, family_pair_features, load_cues, read_cues
 from bot.moderation.config import TomlFile
-from bot.moderation.cues import emoji_marks
+from bot.moderation.cues import emoji_marks, read as read_danger_cues
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import features, prefix_features
@@ -222,10 +222,19 @@ def check_threat(message: Message, context: ClassifyContext, data: ModerationDat
     report = reported_harm(data.threat_signals, message)
     if report is None:
         return found
+    if _inside_danger_idioms(report, message, data):
+        # The words aimed at the writer are a joke ("kill myself laughing"): no threat to staff, no danger.
+        return ()
     signals = data.threat_signals
     return (Finding(Category.SAFEGUARDING, signals.victim_score, REPORTED_HARM_CHECK,
                     f"threat words ({found[0].check}) in a report of harm: {report.combo}: {report.describe(message.words)}",
                     tuple(replace(span, label="reported harm") for span in found[0].spans)),)
+
+
+def _inside_danger_idioms(report: CueMatch, message: Message, data: ModerationData) -> bool:
+    """Whether every word of the report lies in one of the danger cues' idioms: read only for a report."""
+    idiom_words = read_danger_cues(message.words, data.danger.cues).idiom_words
+    return all(index in idiom_words for part in report.parts for index in range(part.start, part.end))
 
 
 def _threat_findings(message: Message, data: ModerationData) -> tuple[Finding, ...]:
