@@ -592,8 +592,14 @@ def test_round5_to_7_wordings_fire_their_family(family: str, text: str, data: Mo
     "we made our own arrangements for the school run this week, thanks anyway",
     "chuck the empty bottles in the green bin please, not the black one",
     "I used to take it out on myself years ago, doing really well now",
+    # Round 9: a family idiom whose cause is a small household mishap of the writer's own is hyperbole (a
+    # support line is allowed); the same family with a real cause stays urgent (a test further down).
+    "my nan is going to murder me, I've shrunk her cardigan in the tumble dryer",
+    "the wife will kill me when she sees the gas bill, I left the heating on all weekend",
+    "hubby's gonna strangle me, I've reversed into the gatepost again",
+    "my brother will actually kill me, I've eaten the last slice of his birthday cake",
 ])
-def test_round5_to_7_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
+def test_round5_to_9_near_misses_stay_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
     assert highest_danger_score(text, data) < URGENT
 
 
@@ -727,18 +733,6 @@ def test_beside_swearing_a_model_guess_stays_from_the_beside_wording_probability
         categories = {f.category for f in classify(text, CONTEXT, trial)}
         assert Category.ABUSE in categories
         assert (Category.SAFEGUARDING in categories) is kept
-
-
-# Round 9: a family idiom's cause is a small household mishap of the writer's own: hyperbole, kept below the
-# urgent tier (a support line is allowed); the same family with a real cause stays urgent.
-@pytest.mark.parametrize("text", [
-    "my nan is going to murder me, I've shrunk her cardigan in the tumble dryer",
-    "the wife will kill me when she sees the gas bill, I left the heating on all weekend",
-    "hubby's gonna strangle me, I've reversed into the gatepost again",
-    "my brother will actually kill me, I've eaten the last slice of his birthday cake",
-])
-def test_round9_a_family_idiom_about_a_mishap_stays_out_of_the_urgent_tier(text: str, data: ModerationData) -> None:
-    assert highest_danger_score(text, data) < URGENT
 
 
 @pytest.mark.parametrize("text", [

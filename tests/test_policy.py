@@ -235,13 +235,19 @@ def test_dry_run_is_marked_on_every_decision(tmp_path: Path) -> None:
     pytest.param('{ kind = "alert", team = "comms" }]', '{ kind = "block" }]', "ladder[0].actions", id="block-needs-approval"),
 ])
 def test_policy_errors_name_the_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    refused = _refused_policy_edit(tmp_path, old, new)
+    assert refused.key == key
+    assert str(tmp_path / "policy.toml") in str(refused)
+
+
+def _refused_policy_edit(tmp_path: Path, old: str, new: str) -> ConfigError:
+    """The start-up refusal of the shipped policy.toml with `old` replaced by `new` (once)."""
     text = (REPO / "config" / "policy.toml").read_text()
     assert old in text
     (tmp_path / "policy.toml").write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigError) as caught:
         load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
-    assert caught.value.key == key
-    assert str(tmp_path / "policy.toml") in str(caught.value)
+    return caught.value
 
 
 def test_a_person_repeating_themselves_is_hidden_and_pointed_elsewhere(policy: Policy) -> None:
@@ -337,12 +343,8 @@ def test_the_hiding_rule_and_the_arbitration_read_one_sure_score_from_the_toml(t
                  "rules", id="no-rule-hides-on-the-model-alone"),
 ])
 def test_the_sure_advert_score_is_checked_at_start_up(tmp_path: Path, old: str, new: str, key: str) -> None:
-    text = (REPO / "config" / "policy.toml").read_text()
-    assert old in text
-    (tmp_path / "policy.toml").write_text(text.replace(old, new, 1))
-    with pytest.raises(ConfigError) as caught:
-        load_policy(tmp_path / "policy.toml", teams=TEAMS, templates=TEMPLATE_NAMES)
-    assert caught.value.key == key and "spam model" in str(caught.value)
+    refused = _refused_policy_edit(tmp_path, old, new)
+    assert refused.key == key and "spam model" in str(refused)
 
 
 @pytest.mark.parametrize("private", [
