@@ -456,9 +456,7 @@ def _report_not_threat(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     a pattern, or a model sure of it, keeps its rank. Round 9: on the training parts of the spam, verification and
     threat files, 2 reports read as threats (threat model 0.62 and 0.63) and no threat changed.
     """
-    return finding.category is Category.THREAT and finding.check.endswith(".model") and any(
-        other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK and other.score > finding.score
-        and (other.check != VERIFICATION_MODEL_CHECK or other.score >= SURE_REPORT) for other in findings)
+    return _guess_gives_way_to_verification(finding, findings, Category.THREAT, verification_model_from=SURE_REPORT)
 
 
 def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -> bool:
@@ -469,10 +467,16 @@ def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -
     asks whether the caller is us: the verification reply, which lists our official accounts and
     numbers, is what they need. Listed complaint wording keeps its rank.
     """
-    return finding.category is Category.COMPLAINT and finding.check.endswith(".model") and any(
+    return _guess_gives_way_to_verification(finding, findings, Category.COMPLAINT, verification_model_from=0.0)
+
+
+def _guess_gives_way_to_verification(finding: Finding, findings: tuple[Finding, ...], category: Category,
+                                     verification_model_from: float) -> bool:
+    """Whether `finding` is a model's guess of `category` and a surer verification finding stands beside it
+    (the verification model's own only from `verification_model_from`)."""
+    return finding.category is category and finding.check.endswith(".model") and any(
         other.category is Category.VERIFICATION and other.check != ENGINE_ERROR_CHECK and other.score > finding.score
-        for other in findings
-    )
+        and (other.check != VERIFICATION_MODEL_CHECK or other.score >= verification_model_from) for other in findings)
 
 
 def _verifies(findings: tuple[Finding, ...], *, by_model: bool = True) -> bool:
