@@ -16,7 +16,7 @@ from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
 from bot.moderation.threat import (CONCEPT_MARK, REPORTED_HARM_CHECK, check_threat, concept_features, guarded, model_threshold_for,
-                                   model_words, reported_harm, reports_harm_to_writer)
+                                   model_words, reported_harm)
 from tests.helpers import SURE_ADVERT
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -424,7 +424,7 @@ def test_harm_done_or_threatened_to_the_writer_or_their_own_by_someone_else_is_n
     """A partner, parent or ex threatening or hurting the writer or a child is a safeguarding report, not a threat to staff."""
     assert not threat_checks(text, data)
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
-    assert reports_harm_to_writer(data.threat_signals, message)
+    assert reported_harm(data.threat_signals, message) is not None
 
 
 @pytest.mark.parametrize("text", [

@@ -187,11 +187,6 @@ def reported_harm(signals: ThreatSignals, message: Message) -> CueMatch | None:
     return None
 
 
-def reports_harm_to_writer(signals: ThreatSignals, message: Message) -> bool:
-    """Whether the message is a report of harm (`reported_harm`): a safeguarding report, not a threat to staff."""
-    return reported_harm(signals, message) is not None
-
-
 def _enough_evidence(model: LinearModel, words: tuple[str, ...], word_features: list[str], needed: int) -> bool:
     """Whether the model knows `needed` words and word pairs, a word it knows only by its prefix ("shanking" by
     "~shan") counting once. A cue family's feature repeats what its words say, and a known word's prefix
