@@ -81,6 +81,10 @@ TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 TRAIN6_MISINFO_COMPLAINT_FILE = Path(__file__).parent / "training" / "train6_misinfo_complaint.csv"
 # Round 6: "is this really you?" and reports of accounts impersonating us, with near misses, by an independent writer (training/README.md).
 TRAIN6_VERIFICATION_FILE = Path(__file__).parent / "training" / "train6_verification.csv"
+# Round 10: a second such writer (impersonation reports by text, email, caller, door, QR code and job advert; "is this
+# really you?" about letters, surveys and campaigns; which account is ours; "real" and "account" in other senses; the
+# scam itself posing as us; complaints that mention a fake in passing) (training/README.md).
+TRAIN10_VERIFICATION_FILE = Path(__file__).parent / "training" / "train10_verification.csv"
 # Round 6: spam in the house styles of other sources (video comments, SMS, crypto, social growth, adverts,
 # recovery and giveaways) and ordinary posts from the same sources, by an independent writer (training/README.md).
 TRAIN6_SPAM_FILE = Path(__file__).parent / "training" / "train6_spam.csv"
@@ -356,7 +360,7 @@ SPECS = (
     # "my nan nearly paid a fake page" are read by words and prefixes the cue lists never listed.
     ModelSpec(
         "verification", str(TRAIN6_VERIFICATION_FILE), "verification", hold_out=True, threshold=0.5,
-        also=(TRAIN5_SPAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE),
+        also=(TRAIN5_SPAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE, TRAIN10_VERIFICATION_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("spam_youtube2015.csv", ""), ("spam_scam_janitr_train.csv", "")),
         negative_weight=0.3, c=4.0, project_labels=(("ordinary", False), ("complaint", False)), project_weight=3.0,
