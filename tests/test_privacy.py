@@ -389,6 +389,10 @@ def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected
     "Chair yoga for over 70s every Wednesday 11am upstairs at 3 Chapel Street, everyone welcome",
     "Our foodbank hub is open Monday to Friday, referrals by phone 0113 496 0771, no judgement",
     "Appointment text: 'Outpatients, Leeds Dental Institute, 3 May 09:00. To rearrange call 0113 496 0644.' Can I bring my son along?",
+    # A support line or scheme shared by a member of the public: "their" is the service's.
+    "Gambling support line in Leeds, free and confidential: 0113 496 0520",
+    "The young carers group is on Wednesday evenings and their number is 0113 496 0655",
+    "Out of hours the practice answerphone gives 0113 496 0190 for urgent prescriptions",
 ])
 def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, moderation_data: ModerationData) -> None:
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)
@@ -408,6 +412,9 @@ def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, mo
     ("Mum loves the dementia cafe on Mondays, her mobile is 07700 900288 if the volunteers need her", "phone"),
     ("The coffee morning's free, all welcome, I live at 27 Moor Crescent so it's easy for me", "address"),
     ("Support group every Friday, my email is sandra.kaur@example.com if anyone wants a lift", "email"),
+    ("My support worker is lovely, her home number is 0113 496 0402", "phone"),
+    # "their" alone no longer makes a number private; a landline with no service named still is.
+    ("The neighbours are away till Sunday, their landline is 0113 496 0148 if anyone hears the alarm", "phone"),
 ])
 def test_a_persons_own_number_beside_a_service_is_still_private(text: str, label: str, moderation_data: ModerationData) -> None:
     assert label in {span.label for span in find_private_spans(text, moderation_data.privacy)}
