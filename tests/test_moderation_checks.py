@@ -137,6 +137,12 @@ def test_fold_keeps_offsets() -> None:
     assert fold("ΑΒС") == "abc"  # Greek and Cyrillic capitals that look Latin
 
 
+def test_small_capitals_fold_to_plain_letters() -> None:
+    text = "ꜰʀᴇᴇ ᴄʀʏᴘᴛᴏ ꜱɪɢɴᴀʟꜱ"  # Unicode decomposes none of them
+    assert fold(text) == "free crypto signals"
+    assert len(fold(text)) == len(text)
+
+
 def test_normalisation_undoes_leet_but_keeps_real_numbers() -> None:
     assert prepare("sh1t a$$ 5G covid19 at 4am").joined == "shit ass 5g covid19 at 4am"
 

@@ -255,6 +255,8 @@ def test_round5_scam_wordings_find_their_cue(text: str, cue: str, data: Moderati
     "Will my hospital letters follow me if I move to a new practice?",
     "can you register at a gp without a passport?",
     "is the weight management service still running? my GP said to message the team",
+    "quick one, would the hospital ever contact patients on WhatsApp about a cancelled scan?",
+    "Does the bank ever text you a link to move your savings? Mine just did",
 ])
 def test_talk_about_scams_and_everyday_questions_are_not_spam(text: str, data: ModerationData) -> None:
     assert not spam_checks(text, data)

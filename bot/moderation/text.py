@@ -24,6 +24,8 @@ _HOMOGLYPHS = {
     "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "ᴜ": "u",
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
     "υ": "u", "χ": "x", "ł": "l", "ø": "o", "ß": "s", "đ": "d", "ı": "i",
+    # Small capitals ("ᴡᴇɪɢʜᴛ ʟᴏꜱꜱ"), which Unicode does not decompose: adverts use them to slip past word lists.
+    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴠᴡʏᴢ", "abcdefghijklmnopqrstvwyz")),
 }
 # Inside a word that has letters, these stand for letters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"})

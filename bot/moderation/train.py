@@ -97,6 +97,10 @@ TRAIN8_SPAM_FILE = Path(__file__).parent / "training" / "train8_spam.csv"
 # Round 9: a fourth such writer (blog and forum comment spam, WhatsApp forwards, marketplace and dating scams, investment,
 # SMS and email phishing, product promotion; genuine comments, chat, scam warnings, announcements; training/README.md).
 TRAIN9_SPAM_FILE = Path(__file__).parent / "training" / "train9_spam.csv"
+# Round 10: a fifth such writer (channel promotion, crypto investment, giveaways, DM-me lures, product promotion, SMS-style,
+# recovery, romance and job scams; asking about scams, sharing official links, own business in passing, money talk,
+# everyday; training/README.md).
+TRAIN10_SPAM_FILE = Path(__file__).parent / "training" / "train10_spam.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -289,7 +293,7 @@ SPECS = (
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
         also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE,
-              TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE),
+              TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(4, 6),
         reads_scam_cues=True,
