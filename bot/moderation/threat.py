@@ -83,11 +83,13 @@ class ThreatSignals:
     model_aimed: frozenset[str]
     model_aimed_threshold: float
     # A message holding a phrase of one of `guards` (thanks and praise, joking, talk about violence) or
-    # one of `guard_marks` (laughing emoji) is a threat only when the model agrees: its listed
-    # wording or cue needs `model_alone_threshold`, the model alone `model_guarded_threshold`.
+    # one of `guard_marks` (laughing emoji) is a threat only when the model agrees: its listed wording or cue
+    # needs `model_guarded_cue_threshold` (round 10, was `model_alone_threshold`: "thanks to the nurse who took the
+    # knife off that bloke" read 0.88 with the retrained model), the model alone `model_guarded_threshold`.
     guards: frozenset[str]
     guard_marks: tuple[str, ...]
     model_guarded_threshold: float
+    model_guarded_cue_threshold: float
     # Reports of harm to the writer or their own by a third person ([victim]): never a threat to staff.
     victim: Cues
     # [victim] combos that hold whatever the writer intends (harm aimed at the writer's own body).
@@ -129,6 +131,7 @@ def load_threat_signals(directory: Path, model: LinearModel, lexicon: frozenset[
                          frozenset(gates["model_aimed_at"]),
                          file.number("thresholds.model_aimed", 0.01, 0.999), frozenset(gates["guards"]),
                          emoji_marks(file, "thresholds.guard_marks", "a guard family"), file.number("thresholds.model_guarded", 0.01, 1.0),
+                         file.number("thresholds.model_guarded_cue", 0.01, 1.0),
                          victim, victim_sets["regardless_of_intent"], victim_sets["unaddressed"], file.number("victim.score", 0.3, 0.69),
                          _single_words(file, "victim.quote_intro", lexicon), _single_words(file, "victim.own_voice", lexicon))
 
@@ -346,7 +349,7 @@ def _threat_findings(message: Message, data: ModerationData) -> tuple[Finding, .
     if match or cues:
         if is_guarded:
             scored = _model_score(signals, message, families, ignored)
-            if scored is None or scored[0] < signals.model_alone_threshold:
+            if scored is None or scored[0] < signals.model_guarded_cue_threshold:
                 return ()
         if match:
             span = span_of(message, match.start(), match.end(), "threat")

@@ -144,7 +144,8 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r11"
+# r12 (round 10): the threat model with train10_threat.csv, train10_danger.csv and threat.toml's `misfortune` family.
+RECIPE = "r12"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
