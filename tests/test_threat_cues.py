@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,8 +16,9 @@ from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
 from bot.moderation.message import read_message
+from bot.moderation.linear import LinearModel
 from bot.moderation.threat import (CONCEPT_MARK, REPORTED_HARM_CHECK, check_threat, concept_features, guarded, model_threshold_for,
-                                   model_words, reported_harm)
+                                   model_words, quotations, reported_harm, reported_quotes)
 from tests.helpers import SURE_ADVERT
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -100,6 +102,11 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
     ("Nice photo of your car on the staff page, doctor", "veiled"),
     ("I'll be paying you back for what happened to my dad, wait and see", "revenge"),
     ("the walk-in centre wants burning down, all of it", "veiled_said"),
+    # round 10: a misfortune wished on someone, evening the score, a door or rota found out
+    ("really hoping that smug pharmacist gets hit by a bus on his way home", "wish_misfortune"),
+    ("may your receptionists all die slowly and alone", "wish_misfortune"),
+    ("time to even the score with that consultant, properly this time", "revenge"),
+    ("got her rota from a mate on the ward, sorted", "knowing_detail"),
 ])
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
@@ -158,6 +165,9 @@ def test_a_cue_finding_names_its_concepts_and_where_they_are(data: ModerationDat
     "can I bring my own tools to the men's shed session at the health centre?",
     "haven't felt the baby kick all day, should I ring the maternity unit?",   # round 8: a baby moving, not an act
     "kill myself laughing every time I watch it",   # round 9: the words aimed at the writer are a danger idiom
+    "hope no one else gets hit by a car at that junction by the surgery",   # round 10: a worry, negated
+    "my dad had a heart attack last year and the cardiac nurses were brilliant",   # a misfortune told, no wish
+    "I hope my mum recovers quickly from her stroke",                        # wishing someone well
 ])
 def test_near_misses_are_not_threats(text: str, data: ModerationData) -> None:
     assert not threat_checks(text, data)
@@ -236,10 +246,11 @@ def test_the_threat_model_is_not_asked_about_one_or_two_words_it_knows(data: Mod
 
 
 def test_the_threat_model_reads_a_word_it_never_saw_by_its_prefix(data: ModerationData) -> None:
-    # "petroled" is in no training row; "~petr" (petrol, petrolled) is, and it counts as evidence once.
+    # "petroled" is in no training row; "~petr" (petrol, petrolled) is, and it counts as evidence once. (Round 10: the
+    # prefixes of words the model is trained without, "that" and "tonight", no longer count: "him and his family" does.)
     signals = data.threat_signals
     assert signals.model.prefixes == (4,)
-    text = "that gp is getting petroled tonight"
+    text = "that gp is getting petroled tonight, him and his family"
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
     _, families, ignored = read_cues(signals.cues, message)
     words, word_features = model_words(message, ignored)
@@ -480,8 +491,70 @@ def test_round9_threat_words_in_a_report_of_harm_are_a_safeguarding_finding_neve
 
 
 def test_round9_a_threat_in_a_report_names_the_threat_check_in_its_evidence(data: ModerationData) -> None:
-    text = "my mum's boyfriend keeps saying he'll stab me and my little brother if we tell anyone"
+    # (Round 10: the threat model retrained with the danger files no longer reads the bare threat; the weapon cue does.)
+    text = "my mum's boyfriend keeps saying he'll stab me and my little brother with a knife if we tell anyone"
     finding = check_threat(read_message(text, data.lexicon, data.idioms, data.screen, data.questions), CONTEXT, data)
     assert [f.category for f in finding] == [Category.SAFEGUARDING]
     assert finding[0].check == REPORTED_HARM_CHECK and "threat." in finding[0].detail
     assert finding[0].score == data.threat_signals.victim_score
+
+
+def _with_model(data: ModerationData, weights: dict[str, float], words_without: frozenset[str] = frozenset()) -> ModerationData:
+    """The shipped engine with a tiny threat model of these word weights (idf 1, prefixes of 4), to test when it is asked."""
+    model = LinearModel("threat", "threat-test", -1.0, {word: (weight, 1.0) for word, weight in weights.items()}, 0.5, (4,), words_without)
+    return dataclasses.replace(data, threat_signals=dataclasses.replace(data.threat_signals, model=model))
+
+
+def test_round10_a_short_message_naming_nobody_needs_more_known_words_before_the_model_is_asked(data: ModerationData) -> None:
+    # On four everyday words, each weighing a quarter of the normalised score, a model reads anything into a remark.
+    signals = data.threat_signals
+    assert signals.model_min_features < 5 < signals.model_alone_min_features
+    trial = _with_model(data, {"alpha": 3.0, "bravo": 3.0, "charlie": 3.0, "delta": 3.0, "echo": 3.0, "foxtrot": 3.0})
+    assert not threat_checks("alpha bravo charlie delta", trial)
+    # Six known words are enough, and beside a word of violence (a `model_needs` family) the usual few.
+    assert threat_checks("alpha bravo charlie delta echo foxtrot", trial) == ["threat.model"]
+    message = read_message("alpha bravo charlie spanner", data.lexicon, data.idioms, data.screen, data.questions)
+    assert "improvised" in read_cues(signals.cues, message)[1] and "improvised" in signals.model_needs
+    assert threat_checks("alpha bravo charlie spanner", trial) == ["threat.model"]
+
+
+def test_round10_a_word_the_model_was_trained_without_is_no_evidence_by_its_prefix(data: ModerationData) -> None:
+    # "every" is left out of the threat model's features: its prefix "~ever" (from "everyone") must not count either.
+    trial = _with_model(data, {"alpha": 3.0, "bravo": 3.0, "~ever": 3.0, "spanner": 3.0}, frozenset({"every"}))
+    assert not threat_checks("alpha every spanner", trial)
+    assert threat_checks("alpha everyone spanner", trial) == ["threat.model"]
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ('He said "you\'re dead" and walked off', ['"you\'re dead"']),
+    ("a note on the car saying \u2018see you soon\u2019, in capitals", ["\u2018see you soon\u2019"]),
+    ("the lad said 'I'll have you' and then he'd gone", ["'I'll have you'"]),
+    ("he'd said it's the dogs' dinner, t'other one", []),
+])
+def test_round10_quotations_are_found_and_apostrophes_are_not_quotes(text: str, quoted: list[str]) -> None:
+    assert [text[start:end] for start, end in quotations(text)] == quoted
+
+
+@pytest.mark.parametrize("text", [
+    'A man on the bus shouted "I\'ll cut you" at me and got off at the hospital stop. I\'m still shaking, who do I tell?',
+    "got a text last night saying 'we know where you live' and I work on your children's ward. Should I tell my manager?",
+    "'I know where you park, I'll be waiting,' the patient's son said to me as I left reception. Can security walk me out?",
+    "'I know where you park, I'll be waiting,' said the lad at reception. I'm a student nurse and I'm frightened.",
+])
+def test_round10_a_threat_only_in_someone_elses_quoted_words_is_reported_never_hidden(text: str, data: ModerationData) -> None:
+    """The one threatened tells us: the threat check's finding becomes a safeguarding one in the support tier, naming the quote."""
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    assert reported_quotes(message, data.threat_signals)
+    findings = check_threat(message, CONTEXT, data)
+    assert [f.check for f in findings] == [REPORTED_HARM_CHECK]
+    assert "quoted:" in findings[0].detail and findings[0].score == data.threat_signals.victim_score
+
+
+@pytest.mark.parametrize("text", [
+    "If that receptionist says 'call back at 8' one more time I'll stab her",   # the threat is outside the quotation
+    'I told the doctor "I know where you live" and I meant every word',           # the writer's own words
+    "Told him 'you're a dead man' and I'll say it again",                          # no other speaker named
+    "Tell the ward sister 'I'm coming for you tonight'",                           # a message to pass on, not a report
+])
+def test_round10_a_threat_outside_quotes_or_in_the_writers_own_quoted_words_stays_a_threat(text: str, data: ModerationData) -> None:
+    assert threat_checks(text, data), text

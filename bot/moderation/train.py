@@ -75,6 +75,9 @@ THREAT_WRITER7_FILE = Path(__file__).parent / "training" / "train7_threat.csv"
 THREAT_WRITER8_FILE = Path(__file__).parent / "training" / "train8_threat.csv"
 # Round 9: a fifth independent writer of threats (training/README.md).
 THREAT_WRITER9_FILE = Path(__file__).parent / "training" / "train9_threat.csv"
+# Round 10: a sixth independent writer of threats, with short everyday replies, news and questions, angry complaints
+# without threats and victims reporting a threat made to them (training/README.md).
+THREAT_WRITER10_FILE = Path(__file__).parent / "training" / "train10_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
@@ -124,13 +127,15 @@ TRAIN7_DANGER_FILE = Path(__file__).parent / "training" / "train7_danger.csv"
 TRAIN8_DANGER_FILE = Path(__file__).parent / "training" / "train8_danger.csv"
 # Round 9: a sixth independent writer (threats from someone close, indirect suicide signs, psychotic crises, family idioms).
 TRAIN9_DANGER_FILE = Path(__file__).parent / "training" / "train9_danger.csv"
+# Round 10: a seventh independent writer (domestic abuse quoting threat words, indirect suicide signs, idioms, talk about topics).
+TRAIN10_DANGER_FILE = Path(__file__).parent / "training" / "train10_danger.csv"
 # Round 9: everyday messages about carers and caring, written for the project to break the "carer" -> danger
 # confound the writers' abuse-by-a-carer rows teach (training/README.md); ordinary negatives of the safeguarding model.
 CARERS_FILE = Path(__file__).parent / "training" / "carers_uk.csv"
 # Every project danger file, in the order they were written: their validation parts choose the danger tiers.
 DANGER_PROJECT_FILES = (DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE,
                         TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE,
-                        TRAIN9_DANGER_FILE)
+                        TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE)
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -147,7 +152,8 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
-RECIPE = "r11"
+# r12 (round 10): the threat model with train10_threat.csv, train10_danger.csv and threat.toml's `misfortune` family.
+RECIPE = "r12"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -308,7 +314,8 @@ SPECS = (
                    ("complaint_preotiuc2019_dev.csv", "")),
         negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
-              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, THREAT_WRITER9_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
+              ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, THREAT_WRITER9_FILE,
+              THREAT_WRITER10_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
         # Round 9: 4-letter word prefixes ("~shan" for shank, shanked, shanking; "~sect" for sectioned, sectioning),
         # so a threat in an inflection or a spelling no writer used shares what its stem taught (threat_operating).
         c=4.0, project_weight=3.0, reads_cues=True, prefixes=(4,),
@@ -340,7 +347,8 @@ SPECS = (
                    (TRAIN6_DANGER_FILE, "ordinary", False), (TRAIN7_DANGER_FILE, "safeguarding", True),
                    (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (TRAIN8_DANGER_FILE, "safeguarding", True),
                    (TRAIN8_DANGER_FILE, "urgent_care", False), (TRAIN8_DANGER_FILE, "ordinary", False), (TRAIN9_DANGER_FILE, "safeguarding", True),
-                   (TRAIN9_DANGER_FILE, "urgent_care", False), (TRAIN9_DANGER_FILE, "ordinary", False), (CARERS_FILE, "ordinary", False),
+                   (TRAIN9_DANGER_FILE, "urgent_care", False), (TRAIN9_DANGER_FILE, "ordinary", False), (TRAIN10_DANGER_FILE, "safeguarding", True),
+                   (TRAIN10_DANGER_FILE, "urgent_care", False), (TRAIN10_DANGER_FILE, "ordinary", False), (CARERS_FILE, "ordinary", False),
                    (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
@@ -351,7 +359,7 @@ SPECS = (
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
         also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE,
-              TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE, TRAIN9_DANGER_FILE),
+              TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE, TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE),
         own_files=((TRAIN5_DANGER_A_FILE, "ordinary", False),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
