@@ -36,8 +36,8 @@ class LinearModel:
     # Words the model was trained without (`features_without` in its file): left out of its
     # prefixes too, or "my" would come back as "~my" in the complaint model.
     words_without: frozenset[str] = frozenset()
-    # Built once from `weights`: each known feature's coefficient x idf and idf squared, in one table so
-    # a feature costs one lookup (most of the time is spent finding features in these large tables).
+    # Built once from `weights`: each known feature's coefficient x idf and idf squared, in one table, so
+    # finding a message's features in it (most of a score's time: the tables are large) is done once.
     # Never changed after construction; a plain dict (not a read-only view) because a view's lookup
     # costs more than half as much again.
     _terms: dict[str, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
@@ -54,14 +54,14 @@ class LinearModel:
 
     def known(self, feats: list[str]) -> int:
         """How many distinct features of these the model has a weight for: the evidence a score rests on."""
-        return sum(map(self._terms.__contains__, set(feats)))
+        return len(self._terms.keys() & feats)
 
     def score(self, feats: list[str]) -> float:
         """Probability (0..1) that the text with these features belongs to the model's class."""
-        terms = list(filter(None, map(self._terms.get, set(feats))))
+        present = self._terms.keys() & feats
         logit = self.intercept
-        if terms:
-            products, squares = zip(*terms)
+        if present:
+            products, squares = zip(*map(self._terms.__getitem__, present))
             # fsum is exact, so the order a set hands out its features (which changes between runs)
             # cannot move the score by a rounding error across a threshold.
             logit += math.fsum(products) / math.sqrt(math.fsum(squares))
@@ -71,7 +71,7 @@ class LinearModel:
 
     def top_features(self, feats: list[str], count: int = 3) -> tuple[str, ...]:
         """The features that pushed this text most towards the class, for the staff-facing detail."""
-        present = [(self._terms[f][0], f) for f in set(feats) if f in self._terms]
+        present = [(self._terms[f][0], f) for f in self._terms.keys() & feats]
         return tuple(f for weight, f in sorted(present, reverse=True)[:count] if weight > 0)
 
 
