@@ -165,6 +165,11 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         position = message.text.find(symbol)
         if position >= 0:
             evidence.append((0.8, "abuse.wordlist", f"abusive emoji {symbol}", Token(symbol, position, position + len(symbol))))
+    # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
+    # is addressed to a person) and never for a report of what someone else said: then it is not asked.
+    addressed = any(word in abuse.targets for word in words)
+    if not evidence and (not addressed or reported):
+        return ()
     # The model may not use what the lists rule out as evidence: medical words, mild swearing, and
     # insults not aimed at a person ("the booking system is stupid").
     model_words = words if abuse.kept_from_model.isdisjoint(words) else [
@@ -187,12 +192,10 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         at_nobody = best[0] <= UNAIMED_SWEARING_SCORE and abuse.insults.isdisjoint(words)
         check = SWEARING if at_nobody else best[1]
         return (Finding(Category.ABUSE, round(score, 3), check, best[2], spans),)
-    # Without a listed word, the model's verdict counts only for words aimed at someone (harassment
-    # is addressed to a person) and never for a report of what someone else said.
-    # Nor for a message that repeats a known false health claim: with no insult or swearing in it,
-    # it is an argument for staff to answer (misinformation), not abuse to hide.
-    addressed = any(word in abuse.targets for word in words)
-    if model_score >= abuse.model_threshold and addressed and not reported and not _states_claim(message, data):
+    # Without a listed word, the model's verdict does not count for a message that repeats a known
+    # false health claim either: with no insult or swearing in it, it is an argument for staff to
+    # answer (misinformation), not abuse to hide.
+    if model_score >= abuse.model_threshold and not _states_claim(message, data):
         top = abuse.model.top_features(model_feats)
         return (Finding(Category.ABUSE, round(model_score, 3), "abuse.model", f"model {abuse.model.version}: {', '.join(top)}"),)
     return ()

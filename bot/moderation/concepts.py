@@ -68,16 +68,29 @@ class CueMatch:
         return " + ".join(f"{part.family} {' '.join(words[part.start:part.end])!r}" for part in self.parts)
 
 
+Phrase = tuple[tuple[str, ...], str]  # a family phrase's words, and its family
+
+
 @dataclass(frozen=True, slots=True)
 class Cues:
     # first word -> (phrase words, family) of every phrase starting with it
-    phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    phrases: Mapping[str, tuple[Phrase, ...]]
     combos: tuple[Combo, ...]
     breakers: frozenset[str]
     negations: frozenset[str]
     negation_reach: int
     # family -> words after which its phrase is a noun, not an act ("a burn", "the shot")
     not_after: Mapping[str, frozenset[str]]
+    # Built from `phrases` and `combos` by `load_cues`, so a message is matched without trying what
+    # cannot fit. (first, second word) -> the phrases starting with the first word that can match
+    # there: its one-word phrases and those whose second word it is, in `phrases` order; a common
+    # first word ("my", "you") starts dozens of phrases.
+    by_pair: Mapping[tuple[str, str], tuple[Phrase, ...]]
+    # first word -> its one-word phrases, where the next word is the second word of none of its phrases
+    singles: Mapping[str, tuple[Phrase, ...]]
+    # family -> indices of the combos whose first step holds it: only they can match a message
+    # holding it (a combo needs a family of each step, the first step's too).
+    combos_of: Mapping[str, tuple[int, ...]]
 
 
 def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset()) -> Cues:
@@ -123,6 +136,11 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
     for family in not_after_raw:
         if family not in families:
             raise file.error(f"{section}.not_after", f"names {family!r}, which is not a family of [{section}.families]", family)
+    pairs = {(first, words[1]) for first, found in phrases.items() for words, _ in found if len(words) > 1}
+    combos_of: dict[str, list[int]] = {}
+    for index, combo in enumerate(combos):
+        for family in combo.steps[0]:
+            combos_of.setdefault(family, []).append(index)
     return Cues(
         phrases=MappingProxyType({first: tuple(found) for first, found in phrases.items()}),
         combos=tuple(combos),
@@ -130,6 +148,10 @@ def load_cues(file: TomlFile, section: str, lexicon: frozenset[str] = frozenset(
         negations=frozenset(word.lower() for word in file.strings(f"{section}.negations")),
         negation_reach=int(file.number(f"{section}.negation_reach", 0, 10)),
         not_after=MappingProxyType({family: frozenset(w.lower() for w in file.strings(f"{section}.not_after.{family}")) for family in not_after_raw}),
+        by_pair=MappingProxyType({(first, second): tuple(found for found in phrases[first] if len(found[0]) == 1 or found[0][1] == second)
+                                  for first, second in pairs}),
+        singles=MappingProxyType({first: tuple(found for found in phrases[first] if len(found[0]) == 1) for first in phrases}),
+        combos_of=MappingProxyType({family: tuple(indices) for family, indices in combos_of.items()}),
     )
 
 
@@ -192,16 +214,15 @@ def _spots(cues: Cues, words: tuple[str, ...], ignored: list[bool]) -> list[tupl
     """(start, end, family) of every family phrase in `words`, in order of start; the words of the
     ignored family's phrases are flagged in `ignored` (which already flags safe idioms)."""
     found: list[tuple[int, int, str]] = []
-    phrases = cues.phrases
+    phrases, by_pair, singles = cues.phrases, cues.by_pair, cues.singles
     last = len(words) - 1
     for start, word in enumerate(words):
         if word not in phrases:  # most words start no phrase
             continue
         following = words[start + 1] if start < last else ""
-        for phrase, family in phrases[word]:
+        for phrase, family in by_pair.get((word, following)) or singles[word]:
             end = start + len(phrase)
-            # The second word first: a common first word ("my", "on") starts many phrases, few match it.
-            if end == start + 1 or (phrase[1] == following and words[start:end] == phrase):
+            if end == start + 1 or words[start:end] == phrase:
                 if family == IGNORE:
                     for position in range(start, end):
                         ignored[position] = True
@@ -272,8 +293,9 @@ def read_cues(cues: Cues, message: Message) -> tuple[tuple[CueMatch, ...], froze
     found = occurrences(cues, words, spots, clause_of, ignored)
     present = frozenset(occurrence.family for occurrence in found if not occurrence.negated)
     matches = []
-    for combo in cues.combos:
-        if any(step.isdisjoint(present) for step in combo.steps):
+    for index in sorted({index for family in present for index in cues.combos_of.get(family, ())}):
+        combo = cues.combos[index]
+        if any(step.isdisjoint(present) for step in combo.steps[1:]):
             continue
         chain = _chain(combo.steps, combo.window, found, clause_of, combo.across_sentences)
         if chain is None and combo.either_order:

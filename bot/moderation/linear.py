@@ -36,18 +36,14 @@ class LinearModel:
     # Words the model was trained without (`features_without` in its file): left out of its
     # prefixes too, or "my" would come back as "~my" in the complaint model.
     words_without: frozenset[str] = frozenset()
-    # Built once from `weights`: the known features, for one C-speed set intersection per message
-    # (most of a message's features are unknown to the model), and each feature's coefficient x idf
-    # and idf squared, so the sums run in C too. Never changed after construction; plain dicts
-    # (not read-only views) because a view's lookup costs more than half as much again.
-    _vocabulary: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
-    _products: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
-    _squares: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # Built once from `weights`: each known feature's coefficient x idf and idf squared, in one table, so
+    # finding a message's features in it (most of a score's time: the tables are large) is done once.
+    # Never changed after construction; a plain dict (not a read-only view) because a view's lookup
+    # costs more than half as much again.
+    _terms: dict[str, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_vocabulary", frozenset(self.weights))
-        object.__setattr__(self, "_products", {f: c * idf for f, (c, idf) in self.weights.items()})
-        object.__setattr__(self, "_squares", {f: idf * idf for f, (_, idf) in self.weights.items()})
+        object.__setattr__(self, "_terms", {f: (c * idf, idf * idf) for f, (c, idf) in self.weights.items()})
 
     def features_for(self, words: tuple[str, ...] | list[str], feats: list[str]) -> list[str]:
         """The features this model reads: the message's word features, plus word prefixes if it uses them."""
@@ -58,23 +54,24 @@ class LinearModel:
 
     def known(self, feats: list[str]) -> int:
         """How many distinct features of these the model has a weight for: the evidence a score rests on."""
-        return len(self._vocabulary.intersection(feats))
+        return len(self._terms.keys() & feats)
 
     def score(self, feats: list[str]) -> float:
         """Probability (0..1) that the text with these features belongs to the model's class."""
-        present = self._vocabulary.intersection(feats)
+        present = self._terms.keys() & feats
         logit = self.intercept
         if present:
+            products, squares = zip(*map(self._terms.__getitem__, present))
             # fsum is exact, so the order a set hands out its features (which changes between runs)
             # cannot move the score by a rounding error across a threshold.
-            logit += math.fsum(map(self._products.__getitem__, present)) / math.sqrt(math.fsum(map(self._squares.__getitem__, present)))
+            logit += math.fsum(products) / math.sqrt(math.fsum(squares))
         if logit < -30:
             return 0.0
         return 1.0 / (1.0 + math.exp(-logit))
 
     def top_features(self, feats: list[str], count: int = 3) -> tuple[str, ...]:
         """The features that pushed this text most towards the class, for the staff-facing detail."""
-        present = [(self._products[f], f) for f in self._vocabulary.intersection(feats)]
+        present = [(self._terms[f][0], f) for f in self._terms.keys() & feats]
         return tuple(f for weight, f in sorted(present, reverse=True)[:count] if weight > 0)
 
 

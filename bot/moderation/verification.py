@@ -67,9 +67,12 @@ def check_verification(message: Message, context: ClassifyContext, data: Moderat
     # Cues alone make a verification question only when asked: "the real problem with your website" is not one.
     if cues and (message.asks or "?" in message.text):
         return (Finding(Category.VERIFICATION, 0.8, f"verification.cue.{cues[0].combo}", f"cues: {cues[0].describe(message.words)}"),)
+    # The model counts only beside a word about us or about being genuine: without one it is not asked.
+    if ABOUT_US_OR_GENUINE.isdisjoint(families):
+        return ()
     feats = verification.model.features_for(message.words, message.feats)
     score = verification.model.score(feats)
-    if score >= verification.model_threshold and not ABOUT_US_OR_GENUINE.isdisjoint(families):
+    if score >= verification.model_threshold:
         features = ", ".join(verification.model.top_features(feats))
         return (Finding(Category.VERIFICATION, round(score, 3), "verification.model", f"model {verification.model.version}: {features}"),)
     return ()
