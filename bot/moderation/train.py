@@ -327,6 +327,8 @@ SPECS = (
     # the project (weight 10), so style is no sign.
     # Word prefixes let "overdosing", "overdosed" and "overdoses" share what one of them taught.
     # Threats to others (threat_uk.csv) are negatives: "I'm going to do her in" is not a risk to oneself.
+    # train10_danger.csv does not train it (round 10): retrained with it, the model read an insult ("nobody
+    # cares what you think") at 0.62, in the support tier, so it was not shipped (models README, threat r12).
     ModelSpec(
         "safeguarding", "danger_suicide_tweets_rezwan.csv", "safeguarding", hold_out=True, threshold=0.5,
         positives=(("danger_suicide_reddit_sdcnl_train.csv", "safeguarding"),),
@@ -347,8 +349,7 @@ SPECS = (
                    (TRAIN6_DANGER_FILE, "ordinary", False), (TRAIN7_DANGER_FILE, "safeguarding", True),
                    (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (TRAIN8_DANGER_FILE, "safeguarding", True),
                    (TRAIN8_DANGER_FILE, "urgent_care", False), (TRAIN8_DANGER_FILE, "ordinary", False), (TRAIN9_DANGER_FILE, "safeguarding", True),
-                   (TRAIN9_DANGER_FILE, "urgent_care", False), (TRAIN9_DANGER_FILE, "ordinary", False), (TRAIN10_DANGER_FILE, "safeguarding", True),
-                   (TRAIN10_DANGER_FILE, "urgent_care", False), (TRAIN10_DANGER_FILE, "ordinary", False), (CARERS_FILE, "ordinary", False),
+                   (TRAIN9_DANGER_FILE, "urgent_care", False), (TRAIN9_DANGER_FILE, "ordinary", False), (CARERS_FILE, "ordinary", False),
                    (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
