@@ -55,6 +55,8 @@ CASES: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("spaces", "", lambda: " " * 100_000),
     ("nested-quotes", "", lambda: "\"'“‘" * 25_000),
     ("danger-then-100k", "", lambda: "I want to kill myself. " + "a " * 50_000),
+    # Quotations someone else spoke, each holding a threat (threat.py `reported_quotes`, round 10).
+    ("reported-threat-quotes", "11.9 s", lambda: "ill stab you, and he shouted 'ill stab you' " * 2_300),
     *((f"threat-cue-{unit.strip().replace(' ', '-')}", "", lambda unit=unit: unit * (100_000 // len(unit)))
       for unit in ("ill stab ", "know where you ", "hope she gets ", "bring a knife ", "not going to hurt you ",
                    "do her in who ", "watch your back you lot ")),
