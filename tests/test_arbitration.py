@@ -97,7 +97,7 @@ def test_a_report_of_a_scam_is_not_the_scam(spam: Finding, verification: Finding
     assert primary_category((verification, spam), SURE_ADVERT) is expected
 
 
-@pytest.mark.parametrize(("threat", "verification", "expected"), [
+@pytest.mark.parametrize(("other", "verification", "expected"), [
     # The threat model's guess beside a report of an impersonator, or beside the sure verification model.
     (Finding(Category.THREAT, 0.63, "threat.model"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.VERIFICATION),
     (Finding(Category.THREAT, 0.62, "threat.model"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.VERIFICATION),
@@ -106,11 +106,17 @@ def test_a_report_of_a_scam_is_not_the_scam(spam: Finding, verification: Finding
     (Finding(Category.THREAT, 0.6, "threat.model"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.THREAT),
     (Finding(Category.THREAT, 0.9, "threat.cue.veiled"), Finding(Category.VERIFICATION, 0.95, "verification.model"), Category.THREAT),
     (Finding(Category.THREAT, 0.9, "threat.pattern"), Finding(Category.VERIFICATION, 0.9, "verification.impersonation"), Category.THREAT),
+    # Listed complaint wording ("disgusting", "fobbed off") in a warning about a fake: the sure verification model
+    # leads (round 10); below `SURE_REPORT`, or less sure than the wording, the complaint keeps its rank.
+    (Finding(Category.COMPLAINT, 0.8, "complaint.pattern"), Finding(Category.VERIFICATION, 0.96, "verification.model"), Category.VERIFICATION),
+    (Finding(Category.COMPLAINT, 0.85, "complaint.named_staff"), Finding(Category.VERIFICATION, 0.92, "verification.model"), Category.VERIFICATION),
+    (Finding(Category.COMPLAINT, 0.8, "complaint.pattern"), Finding(Category.VERIFICATION, 0.8, "verification.model"), Category.COMPLAINT),
+    (Finding(Category.COMPLAINT, 0.88, "complaint.pattern"), Finding(Category.VERIFICATION, 0.86, "verification.model"), Category.COMPLAINT),
 ])
-def test_a_report_of_an_impersonator_is_not_read_as_a_threat_by_the_models_guess(
-        threat: Finding, verification: Finding, expected: Category) -> None:
-    assert primary_category((threat, verification), SURE_ADVERT) is expected
-    assert primary_category((verification, threat), SURE_ADVERT) is expected
+def test_a_report_of_an_impersonator_outranks_the_threat_models_guess_and_complaint_wording(
+        other: Finding, verification: Finding, expected: Category) -> None:
+    assert primary_category((other, verification), SURE_ADVERT) is expected
+    assert primary_category((verification, other), SURE_ADVERT) is expected
 
 
 @pytest.mark.parametrize("text", [
