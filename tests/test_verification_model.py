@@ -51,8 +51,9 @@ def test_the_complaint_models_guess_yields_only_to_a_surer_verification_finding(
     complaint = Finding(Category.COMPLAINT, 0.7, "complaint.model")
     assert primary_category((complaint, Finding(Category.VERIFICATION, 0.9, "verification.model")), SURE_ADVERT) is Category.VERIFICATION
     assert primary_category((complaint, Finding(Category.VERIFICATION, 0.65, "verification.model")), SURE_ADVERT) is Category.COMPLAINT
+    # Listed complaint wording gives way only to the sure verification model (test_arbitration, round 10).
     listed = Finding(Category.COMPLAINT, 0.8, "complaint.pattern")
-    assert primary_category((listed, Finding(Category.VERIFICATION, 0.95, "verification.model")), SURE_ADVERT) is Category.COMPLAINT
+    assert primary_category((listed, Finding(Category.VERIFICATION, 0.84, "verification.model")), SURE_ADVERT) is Category.COMPLAINT
 
 
 def test_the_shipped_threshold_is_read_from_the_file(data: ModerationData) -> None:
