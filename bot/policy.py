@@ -425,6 +425,12 @@ _SPAM_KEPT_OVER_VERIFICATION = frozenset({"spam.repetition", "spam.cue.recovery"
 SURE_REPORT = 0.85
 
 
+def _surer_sure_report(finding: Finding, findings: tuple[Finding, ...]) -> bool:
+    """Whether the verification model stands beside `finding` sure (`SURE_REPORT`) and surer than it."""
+    return any(other.check == VERIFICATION_MODEL_CHECK and other.score >= SURE_REPORT and other.score > finding.score
+               for other in findings)
+
+
 def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     """Whether a spam finding gives way to verification.
 
@@ -441,9 +447,7 @@ def _describes_a_scam(finding: Finding, findings: tuple[Finding, ...]) -> bool:
     """
     if finding.category is not Category.SPAM or finding.check in _SPAM_KEPT_OVER_VERIFICATION:
         return False
-    return _verifies(findings, by_model=False) or any(
-        other.check == VERIFICATION_MODEL_CHECK and other.score >= SURE_REPORT and other.score > finding.score
-        for other in findings)
+    return _verifies(findings, by_model=False) or _surer_sure_report(finding, findings)
 
 
 def _report_not_threat(finding: Finding, findings: tuple[Finding, ...]) -> bool:
@@ -472,9 +476,7 @@ def _scam_worry_not_complaint(finding: Finding, findings: tuple[Finding, ...]) -
     sure verification model were all verification, no complaint.
     """
     if finding.category is Category.COMPLAINT and not finding.check.endswith(".model"):
-        return finding.check != ENGINE_ERROR_CHECK and any(
-            other.check == VERIFICATION_MODEL_CHECK and other.score >= SURE_REPORT and other.score > finding.score
-            for other in findings)
+        return finding.check != ENGINE_ERROR_CHECK and _surer_sure_report(finding, findings)
     return _guess_gives_way_to_verification(finding, findings, Category.COMPLAINT, verification_model_from=0.0)
 
 
