@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ from bot.moderation.cues import emoji_marks, read as read_danger_cues
 from bot.moderation.danger import span_of
 from bot.moderation.linear import LinearModel
 from bot.moderation.message import read_message
-from bot.moderation.text import Token, features, prefix_features, prepare
+from bot.moderation.text import features, prefix_features, prepare
 
 if TYPE_CHECKING:
     from bot.moderation.data import ModerationData
@@ -58,6 +59,7 @@ _SINGLE_QUOTES = frozenset("'‘’")
 # Where the words that introduce a quotation are looked for: this many words before it, or after it ("... ' he said").
 _INTRO_BEFORE, _INTRO_AFTER = 6, 5
 _SENTENCE_STOPS = frozenset(".!?\n")
+_START, _END = attrgetter("start"), attrgetter("end")  # where a token begins and ends, for bisection over tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,41 +249,25 @@ def quotations(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """Where a message's words and sentence stops lie, found once so each quotation is placed by bisection:
-    a message with thousands of quotations still takes linear time."""
-
-    tokens: tuple[Token, ...]
-    starts: list[int]
-    ends: list[int]
-    stops: list[int]
-    length: int
-
-    @classmethod
-    def of(cls, message: Message) -> "_Layout":
-        tokens = message.prepared.tokens
-        return cls(tokens, [token.start for token in tokens], [token.end for token in tokens],
-                   [index for index, char in enumerate(message.text) if char in _SENTENCE_STOPS], len(message.text))
-
-
-def _introduced_by_another(layout: _Layout, quote: tuple[int, int], signals: ThreatSignals) -> bool:
+def _introduced_by_another(message: Message, stops: list[int], quote: tuple[int, int], signals: ThreatSignals) -> bool:
     """Whether a word of `quote_intro` near the quotation, in its sentence, says someone other than the writer spoke it:
     "a patient shouted '...'", "a note saying '...'", "'...', the man's son said", "'...', said the lad"; not
-    "I said '...'" nor a bare "told him '...'"."""
+    "I said '...'" nor a bare "told him '...'". The words and `stops` (the sentence stops' positions) are found by
+    bisection, so a message with thousands of quotations still takes linear time."""
+    tokens = message.prepared.tokens
     start, end = quote
-    stop_before = bisect_left(layout.stops, start)
-    sentence_start = layout.stops[stop_before - 1] if stop_before else -1
-    last = bisect_right(layout.ends, start)  # the words that end before the quotation...
-    first = max(bisect_right(layout.ends, sentence_start), last - _INTRO_BEFORE - 1)  # ...in its sentence, the nearest
-    before = layout.tokens[first:last]
+    stop_before = bisect_left(stops, start)
+    sentence_start = stops[stop_before - 1] if stop_before else -1
+    last = bisect_right(tokens, start, key=_END)  # the words that end before the quotation...
+    first = max(bisect_right(tokens, sentence_start, key=_END), last - _INTRO_BEFORE - 1)  # ...in its sentence, the nearest
+    before = tokens[first:last]
     for index in range(len(before) - 1, max(len(before) - 1 - _INTRO_BEFORE, 0), -1):
         if before[index].word in signals.quote_intro:
             return before[index - 1].word not in signals.own_voice
-    stop_after = bisect_left(layout.stops, end)
-    sentence_end = layout.stops[stop_after] if stop_after < len(layout.stops) else layout.length
-    following = bisect_left(layout.starts, end)  # the words after the quotation, in its sentence, the nearest
-    after = [token.word for token in layout.tokens[following:following + _INTRO_AFTER] if token.start <= sentence_end]
+    stop_after = bisect_left(stops, end)
+    sentence_end = stops[stop_after] if stop_after < len(stops) else len(message.text)
+    following = bisect_left(tokens, end, key=_START)  # the words after the quotation, in its sentence, the nearest
+    after = [token.word for token in tokens[following:following + _INTRO_AFTER] if token.start <= sentence_end]
     for index, word in enumerate(after):
         if word in signals.quote_intro:
             speaker = after[index - 1] if index else (after[1] if len(after) > 1 else "")
@@ -293,8 +279,8 @@ def reported_quotes(message: Message, signals: ThreatSignals) -> list[tuple[int,
     """The quotations in the message that someone other than the writer spoke (`_introduced_by_another`)."""
     if not signals.quote_intro or not any(char in message.text for char in _DOUBLE_QUOTES | _SINGLE_QUOTES):
         return []
-    layout = _Layout.of(message)
-    return [quote for quote in quotations(message.text) if _introduced_by_another(layout, quote, signals)]
+    stops = [index for index, char in enumerate(message.text) if char in _SENTENCE_STOPS]
+    return [quote for quote in quotations(message.text) if _introduced_by_another(message, stops, quote, signals)]
 
 
 def _threat_only_quoted(message: Message, data: ModerationData) -> str:
