@@ -388,6 +388,43 @@ def test_swearing_at_nobody_is_told_apart_from_swearing_at_a_person(text: str, c
     assert [f.check for f in found] == [check]
 
 
+@pytest.mark.parametrize(("text", "word"), [
+    ("sh*tting myself waiting for these results and nobody rings back", "shitting"),
+    ("proper twatted off with the car park machines", "twatted"),
+    ("the whole referral system is bollocksed", "bollocksed"),
+    ("utter dogshit service from start to end", "dogshit"),
+    ("ffs why does the booking page crash every morning", "ffs"),
+])
+def test_swear_stems_are_read_with_their_endings_and_fronts(text: str, word: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    assert found and word in found[0].detail
+
+
+@pytest.mark.parametrize("text", ["the doctor said my friend is feckless with money", "shitake mushrooms are lovely in a stir fry"])
+def test_words_that_only_start_with_a_swear_stem_are_not_swearing(text: str, data: ModerationData) -> None:
+    assert Category.ABUSE not in categories(text, data)
+
+
+@pytest.mark.parametrize(("text", "check"), [
+    ("the muppet on the phones lost my letter again", "abuse.name_calling"),
+    ("whichever dopey pillock decided to shut the walk-in centre", "abuse.name_calling"),
+    ("you absolute muppet", "abuse.wordlist"),
+    ("the receptionist is a pillock", "abuse.wordlist"),
+])
+def test_name_calling_is_abuse_without_a_target_word(text: str, check: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    assert [f.check for f in found] == [check]
+
+
+@pytest.mark.parametrize("text", [
+    "I felt such an idiot asking the pharmacist twice",
+    "is 'muppet' classed as abuse under your rules?",
+])
+def test_name_calling_of_no_one_is_not_abuse(text: str, data: ModerationData) -> None:
+    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    assert not any(f.check.startswith("abuse.wordlist") or f.check == "abuse.name_calling" for f in found)
+
+
 @pytest.mark.parametrize("text", [
     "immigrants coming over here clogging up the hospitals, send the lot of them back",
     "those eastern europeans are all on the take",

@@ -107,9 +107,10 @@ def test_low_confidence_abuse_is_never_hidden(policy: Policy) -> None:
     assert "hide" not in kinds(decision)
 
 
-def test_swearing_at_nobody_is_redirected_without_hiding(policy: Policy) -> None:
-    swearing = (Finding(Category.ABUSE, 0.9, "abuse.swearing"),)
-    decision = decide(inbound(), swearing, AuthorHistory(), policy, context())
+@pytest.mark.parametrize("check", ["abuse.swearing", "abuse.name_calling"])
+def test_swearing_or_name_calling_at_nobody_is_redirected_without_hiding(check: str, policy: Policy) -> None:
+    at_nobody = (Finding(Category.ABUSE, 0.9, check),)
+    decision = decide(inbound(), at_nobody, AuthorHistory(), policy, context())
     assert decision.category is Category.ABUSE and decision.rule == "abuse.swearing_redirect"
     assert kinds(decision) == ["reply@public"] and not decision.strike
 

@@ -21,6 +21,7 @@ from bot.model import Category, ClassifyContext, Finding, Span
 from bot.moderation.claims import best_claim
 from bot.moderation.concepts import Cues, find_cues, load_cues
 from bot.moderation.config import TomlFile
+from bot.moderation.lexicon import strong_swearing
 from bot.moderation.linear import LinearModel
 from bot.moderation.text import Token, features
 
@@ -37,6 +38,9 @@ TARGET_WINDOW_AFTER = 2
 UNAIMED_SWEARING_SCORE = 0.75
 # The check name of a finding that is swearing aimed at no one (config/policy.toml redirects it without hiding).
 SWEARING = "abuse.swearing"
+# The check name of name-calling aimed at no one present ("the muppet who designed this form"), redirected like it.
+NAME_CALLING = "abuse.name_calling"
+QUOTE_MARKS = frozenset("\"'“”‘’")
 _QUOTED = re.compile(r"\"[^\"]{1,200}\"|“[^”]{1,200}”|‘[^’]{1,200}’|(?<!\w)'[^']{1,200}'(?!\w)")
 _CALLED = re.compile(r"\bcalled (?:me|him|her|us|them|you(?: lot| all)?|my \w+|the \w+|our \w+|your \w+)(?: an?)?((?: \w+){1,3})")
 
@@ -46,6 +50,8 @@ class AbuseData:
     strong: frozenset[str]
     mild: frozenset[str]
     insults: frozenset[str]
+    name_calling: frozenset[str]
+    nobody_named: frozenset[str]
     slurs: frozenset[str]
     emoji: tuple[str, ...]
     targets: frozenset[str]
@@ -58,12 +64,12 @@ class AbuseData:
     # Demeaning generalisations about a group ("send the lot of them back"): abuse.toml [cues].
     cues: Cues
     # Built from the lists above: a message with none of these words skips the word-by-word pass.
-    listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults
-    kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults
+    listed: frozenset[str] = field(init=False, repr=False, compare=False)  # slurs, strong swearing, insults, name-calling
+    kept_from_model: frozenset[str] = field(init=False, repr=False, compare=False)  # medical, mild, insults, name-calling
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "listed", self.slurs | self.strong | self.insults)
-        object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults)
+        object.__setattr__(self, "listed", self.slurs | self.strong | self.insults | self.name_calling)
+        object.__setattr__(self, "kept_from_model", self.medical | self.mild | self.insults | self.name_calling)
 
 
 def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel, lexicon: frozenset[str] = frozenset()) -> AbuseData:
@@ -73,9 +79,11 @@ def load_abuse(directory: Path, medical: frozenset[str], model: LinearModel, lex
         return frozenset(w.lower() for w in file.strings(key))
 
     return AbuseData(
-        strong=words("abuse.strong"),
+        strong=strong_swearing(file),
         mild=words("abuse.mild"),
         insults=words("abuse.insults"),
+        name_calling=words("abuse.name_calling"),
+        nobody_named=words("abuse.nobody_named"),
         slurs=words("abuse.slurs"),
         emoji=file.strings("abuse.emoji"),
         targets=words("abuse.targets"),
@@ -136,6 +144,14 @@ def _directed(words: list[str], index: int, targets: frozenset[str]) -> bool:
     return any(word in targets for word in window)
 
 
+def _names_someone(tokens: list[Token], words: list[str], index: int, text: str, abuse: AbuseData) -> bool:
+    """Whether the name-calling at `index` names someone: not the writer, not an unknown someone,
+    not the word quoted ("is 'muppet' classed as abuse?")."""
+    token = tokens[index]
+    edges = text[max(0, token.start - 1) : token.start + 1] + text[token.end - 1 : token.end + 1]
+    return QUOTE_MARKS.isdisjoint(edges) and abuse.nobody_named.isdisjoint(words[max(0, index - TARGET_WINDOW_BEFORE) : index])
+
+
 def _states_claim(message: Message, data: ModerationData) -> bool:
     score, claim, _ = best_claim(message.words, data.claims)
     return claim is not None and score >= data.claims.similarity
@@ -147,6 +163,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
+    names_called = False
     for index, token in enumerate(tokens if not abuse.listed.isdisjoint(words) else ()):
         word = token.word
         if word in abuse.slurs:
@@ -156,6 +173,12 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
             evidence.append((0.95 if aimed else UNAIMED_SWEARING_SCORE, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
         elif word in abuse.insults and _directed(words, index, abuse.targets):
             evidence.append((0.85, "abuse.wordlist", f"insult aimed at a person: {word!r}", token))
+        elif word in abuse.name_calling and _names_someone(tokens, words, index, message.text, abuse):
+            # Aimed at the reader or a member of staff it is an insult; at someone absent ("the muppet
+            # who designed this form") it breaks the rules like swearing at nobody: redirected, not hidden.
+            aimed = _directed(words, index, abuse.targets)
+            evidence.append((0.85 if aimed else UNAIMED_SWEARING_SCORE, "abuse.wordlist", f"name-calling{' aimed at a person' if aimed else ''}: {word!r}", token))
+            names_called = True
     # A group demeaned: no listed word is needed, and no "you" ("these africans bringing diseases
     # in"). Not when the message talks about such abuse (reporting it, or naming racism).
     if not message.search(abuse.reporting, message.joined):
@@ -176,6 +199,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         word for index, word in enumerate(words)
         if word not in abuse.medical and word not in abuse.mild
         and not (word in abuse.insults and not _directed(words, index, abuse.targets))
+        and not (word in abuse.name_calling and not _names_someone(tokens, words, index, message.text, abuse))
     ]
     # Usually nothing is ruled out, and the message's own features are the model's evidence as they are.
     word_feats = message.feats if len(model_words) == len(message.words) else features(model_words)
@@ -188,9 +212,10 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         # Swearing at nobody ("the phone system is shite") breaks the house rules' "no swearing", but
         # it is no one's abuse: the policy redirects it without hiding (a complaint is not silenced).
         # Beside an insult word, even one the window does not tie to a target ("account run by a
-        # moron"), swearing is abuse of someone.
-        at_nobody = best[0] <= UNAIMED_SWEARING_SCORE and abuse.insults.isdisjoint(words)
-        check = SWEARING if at_nobody else best[1]
+        # moron"), swearing is abuse of someone; so is swearing beside name-calling.
+        swore = any(item[2].startswith("swearing") for item in evidence)
+        at_nobody = best[0] <= UNAIMED_SWEARING_SCORE and abuse.insults.isdisjoint(words) and not (swore and names_called)
+        check = (SWEARING if best[2].startswith("swearing") else NAME_CALLING) if at_nobody else best[1]
         return (Finding(Category.ABUSE, round(score, 3), check, best[2], spans),)
     # Without a listed word, the model's verdict does not count for a message that repeats a known
     # false health claim either: with no insult or swearing in it, it is an argument for staff to
