@@ -67,6 +67,9 @@ THREAT_WRITER5_FILE = Path(__file__).parent / "training" / "train5_threat.csv"
 # and abuse without swearing (insults, demeaning generalisations) with blunt complaints and banter (training/README.md).
 THREAT_WRITER6_FILE = Path(__file__).parent / "training" / "train6_threat.csv"
 ABUSE_WRITER6_FILE = Path(__file__).parent / "training" / "train6_abuse.csv"
+# Round 11: a writer's swearing in every written form, insults, demeaning generalisations, angry complaints
+# without swearing, and near misses (mild words, banter, talk about abuse) (training/README.md).
+ABUSE_WRITER11_FILE = Path(__file__).parent / "training" / "train11_abuse.csv"
 # Round 7: a third writer's threats (weapon, place, veiled, wish, arson, revenge, group), angry complaints and
 # near misses (violence talk, idioms, praise in violent words) (training/README.md).
 THREAT_WRITER7_FILE = Path(__file__).parent / "training" / "train7_threat.csv"
@@ -275,7 +278,8 @@ SPECS = (
         negatives=(("complaint_preotiuc2019_dev.csv", ""),), project_labels=(("ordinary", False), ("complaint", False)),
         own_files=((THREAT_WRITER5_FILE, "abuse", True), (THREAT_WRITER5_FILE, "complaint", False), (THREAT_WRITER5_FILE, "ordinary", False),
                    (ABUSE_WRITER6_FILE, "abuse", True), (ABUSE_WRITER6_FILE, "complaint", False), (ABUSE_WRITER6_FILE, "ordinary", False),
-                   (THREAT_WRITER6_FILE, "complaint", False), (THREAT_WRITER6_FILE, "ordinary", False)),
+                   (THREAT_WRITER6_FILE, "complaint", False), (THREAT_WRITER6_FILE, "ordinary", False),
+                   (ABUSE_WRITER11_FILE, "abuse", True), (ABUSE_WRITER11_FILE, "complaint", False), (ABUSE_WRITER11_FILE, "ordinary", False)),
         # The UK rows weigh 3 against OLID's 13,000 tweets (chosen on their validation parts: models README, abuse r8).
         project_weight=3.0,
     ),
