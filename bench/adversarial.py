@@ -54,6 +54,8 @@ CASES: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("one-letter", "", lambda: "a" * 100_000),
     ("spaces", "", lambda: " " * 100_000),
     ("nested-quotes", "", lambda: "\"'“‘" * 25_000),
+    # Distinct masked words: each is compared with every lexicon word of its length (round 11: the swear stems' forms).
+    ("masked-words", "", lambda: " ".join(f"{_letters(number)[-3:]}*{_letters(number * 7)[-4:]}" for number in range(12_500))),
     ("danger-then-100k", "", lambda: "I want to kill myself. " + "a " * 50_000),
     # Quotations someone else spoke, each holding a threat (threat.py `reported_quotes`, round 10).
     ("reported-threat-quotes", "11.9 s", lambda: "ill stab you, and he shouted 'ill stab you' " * 2_300),

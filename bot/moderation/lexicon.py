@@ -29,7 +29,10 @@ def strong_swearing(abuse: TomlFile) -> frozenset[str]:
 
 def lexicon_from(abuse: TomlFile, safe: TomlFile) -> frozenset[str]:
     words = {w.lower() for key in WORD_LIST_KEYS for w in abuse.strings(key)}
-    words.update(strong_swearing(abuse))
+    # The stems' forms behind a front ("dogshit") are left out: a masked front is rare, and each
+    # lexicon word of a piece's length is compared when a masked piece is unmasked.
+    fronts = tuple(w.lower() for w in abuse.strings("abuse.stem_fronts"))
+    words.update(w for w in strong_swearing(abuse) if not w.startswith(fronts) or w in words)
     words.update(w.lower() for w in safe.strings("safe.medical"))
     words.update(w.lower() for w in abuse.strings("evasion.words"))
     return frozenset(w for w in words if " " not in w)
