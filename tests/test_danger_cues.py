@@ -60,6 +60,8 @@ FIRES = [
     ("violence_at_home", "my boyfriend slapped me again last night"),
     ("fear_at_home", "I'm terrified of my husband when he's been drinking"),
     ("coercive_control", "he goes through my phone and takes my bank card every week"),
+    ("coercive_control", "my sister's husband is really controlling her, she's not seen us in months"),
+    ("coercive_control", "I think my boyfriend has an app on my phone, he always knows where I am"),
     ("child_at_risk", "the toddler over the road is left outside in the cold for hours"),
     ("elder_at_risk", "my nan's carer is taking her pension and there's never any food"),
     ("grooming", "a man online told my son to keep it a secret from us"),

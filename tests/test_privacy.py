@@ -393,6 +393,11 @@ def test_what_the_bot_decides_for_identifiers_and_lookalikes(text: str, expected
     "Gambling support line in Leeds, free and confidential: 0113 496 0520",
     "The young carers group is on Wednesday evenings and their number is 0113 496 0655",
     "Out of hours the practice answerphone gives 0113 496 0190 for urgent prescriptions",
+    # Round 11: "my" owns the service, not the number; a public body; a role among a mailbox's parts; "ring them".
+    "My pharmacy's late line is 0113 496 0733",
+    "The benefits advice service at the council is really good, 0113 496 0811",
+    "Send comments on the new car park to carpark-feedback@example.gov.uk before Friday",
+    "The hospice shop was so kind to us, ring them on 0113 496 0642 about collections",
 ])
 def test_a_published_organisation_number_or_mailbox_is_not_private(text: str, moderation_data: ModerationData) -> None:
     findings = classify(text, ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)), moderation_data)

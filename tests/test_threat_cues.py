@@ -460,6 +460,8 @@ def test_a_threat_by_proxy_or_by_the_writer_is_still_a_threat(text: str, data: M
     # someone close means harm to the writer, in the writer's words (a report, or a family idiom)
     ("me mam's gonna murder me if she finds out I skipped school", "close_will_harm"),
     ("my ex is going to kill me, he's sat outside in his van again", "close_will_harm"),
+    # round 11: a weapon's verb ("shank", "glass") as the harm someone close means to do to the writer
+    ("some older lads keep saying they'll glass me if I go to the park", "close_will_harm"),
 ])
 def test_round9_reported_harm_is_read_by_structure(text: str, combo: str, data: ModerationData) -> None:
     message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
@@ -540,6 +542,10 @@ def test_round10_quotations_are_found_and_apostrophes_are_not_quotes(text: str, 
     "got a text last night saying 'we know where you live' and I work on your children's ward. Should I tell my manager?",
     "'I know where you park, I'll be waiting,' the patient's son said to me as I left reception. Can security walk me out?",
     "'I know where you park, I'll be waiting,' said the lad at reception. I'm a student nurse and I'm frightened.",
+    # round 11: words sent, posted or told ("tell" when someone before it speaks)
+    'My ex sent "I\'ll burn your house down with you in it" to my sister last night. She is staying at ours.',
+    "Someone posted under my photo that they 'know where you sleep'. I'm scared to go home.",
+    "A lad on the ward tell me 'I will hurt you' every visit. What can I do?",
 ])
 def test_round10_a_threat_only_in_someone_elses_quoted_words_is_reported_never_hidden(text: str, data: ModerationData) -> None:
     """The one threatened tells us: the threat check's finding becomes a safeguarding one in the support tier, naming the quote."""

@@ -62,8 +62,11 @@ _PHONE_HINT = re.compile(r"(?:\+|\b0)\d[\d \-().]{7,}\d")
 # An email is `[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`, found by `_email_spans` in two
 # halves: the local part read backwards from its "@", then the domain forwards.
 _EMAIL_LOCAL = re.compile(r"[\w.+\-]*+")
+# The parts of a mailbox's name: "tracingapp-feedback" is a role's mailbox, as "feedback" is.
+_EMAIL_PARTS = re.compile(r"[.\-_+]")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)+")
 _SENTENCE_STOP = re.compile(r"[.!?\n]")
+_SPACES = re.compile(r" +")
 # Where a sentence ends beside a detail: a stop (and any closing quote or bracket) before a space, or a new line;
 # not the dots inside "0113.496" or "St.James". A word in the next sentence does not make a number someone's own.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*+(?=\s|$)|\n")
@@ -311,7 +314,15 @@ def _beside_personal(text: str, start: int, end: int, data: PrivacyData) -> bool
     stop = _SENTENCE_END.search(text, end, after)
     if stop:
         after = stop.start()
-    return bool(data.personal_before.search(text, before, start) or data.personal_before.search(text, end, after))
+    return any(not _names_a_service(text, match.end(), data)
+               for window in ((before, start), (end, after)) for match in data.personal_before.finditer(text, *window))
+
+
+def _names_a_service(text: str, position: int, data: PrivacyData) -> bool:
+    """Whether the word after `position` names a service: "my" in "my surgery's answerphone is 0113 ..." owns the surgery,
+    not the number, which is the surgery's own."""
+    following = _SPACES.match(text, position)
+    return following is not None and data.organisation.match(text, following.end()) is not None
 
 
 def owned_contacts(text: str, spans: tuple[Span, ...], data: PrivacyData) -> bool:
@@ -396,7 +407,7 @@ def find_private_spans(text: str, data: PrivacyData) -> tuple[Span, ...]:
     if "@" in text:
         for start, end in _email_spans(text):
             address = text[start:end].lower()
-            if address in data.public_emails or address.split("@", 1)[0] in data.role_mailboxes:
+            if address in data.public_emails or not data.role_mailboxes.isdisjoint(_EMAIL_PARTS.split(address.split("@", 1)[0])):
                 continue
             if private_unless_announced(start, end):
                 add(start, end, "email")

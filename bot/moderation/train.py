@@ -132,13 +132,16 @@ TRAIN8_DANGER_FILE = Path(__file__).parent / "training" / "train8_danger.csv"
 TRAIN9_DANGER_FILE = Path(__file__).parent / "training" / "train9_danger.csv"
 # Round 10: a seventh independent writer (domestic abuse quoting threat words, indirect suicide signs, idioms, talk about topics).
 TRAIN10_DANGER_FILE = Path(__file__).parent / "training" / "train10_danger.csv"
+# Round 11: an eighth independent writer (child, domestic and elder abuse, indirect suicide signs, emergencies, near misses
+# incl. angry or rude messages, and insults labelled `abuse`: negatives of the danger models).
+TRAIN11_DANGER_FILE = Path(__file__).parent / "training" / "train11_danger.csv"
 # Round 9: everyday messages about carers and caring, written for the project to break the "carer" -> danger
 # confound the writers' abuse-by-a-carer rows teach (training/README.md); ordinary negatives of the safeguarding model.
 CARERS_FILE = Path(__file__).parent / "training" / "carers_uk.csv"
 # Every project danger file, in the order they were written: their validation parts choose the danger tiers.
 DANGER_PROJECT_FILES = (DANGER_FILE, DANGER_VOICES_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE,
                         TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE,
-                        TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE)
+                        TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE, TRAIN11_DANGER_FILE)
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPOSITORY / "config" / "moderation"
 SANDBOX_SCENARIO = REPOSITORY / "adapters" / "sandbox_scenario.toml"
@@ -354,7 +357,8 @@ SPECS = (
                    (TRAIN7_DANGER_FILE, "urgent_care", False), (TRAIN7_DANGER_FILE, "ordinary", False), (TRAIN8_DANGER_FILE, "safeguarding", True),
                    (TRAIN8_DANGER_FILE, "urgent_care", False), (TRAIN8_DANGER_FILE, "ordinary", False), (TRAIN9_DANGER_FILE, "safeguarding", True),
                    (TRAIN9_DANGER_FILE, "urgent_care", False), (TRAIN9_DANGER_FILE, "ordinary", False), (CARERS_FILE, "ordinary", False),
-                   (THREAT_FILE, "threat", False)),
+                   (TRAIN11_DANGER_FILE, "safeguarding", True), (TRAIN11_DANGER_FILE, "urgent_care", False),
+                   (TRAIN11_DANGER_FILE, "ordinary", False), (TRAIN11_DANGER_FILE, "abuse", False), (THREAT_FILE, "threat", False)),
     ),
     # No public set holds emergencies told by their symptoms: the project's danger files train this
     # one (urgent_care positive; their safeguarding and ordinary rows, everyday_uk and public
@@ -364,7 +368,7 @@ SPECS = (
     ModelSpec(
         "urgent_care", str(DANGER_VOICES_FILE), "urgent_care", hold_out=True, threshold=0.5,
         also=(DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE,
-              TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE, TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE),
+              TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE, TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE, TRAIN11_DANGER_FILE),
         own_files=((TRAIN5_DANGER_A_FILE, "ordinary", False),),
         negatives=(("spam_youtube2015.csv", "ordinary"), ("misinformation_constraint2021_trainval.csv", "ordinary"),
                    ("complaint_preotiuc2019_dev.csv", "ordinary"), ("danger_suicide_tweets_rezwan.csv", "")),
