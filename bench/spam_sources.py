@@ -23,7 +23,7 @@ from bot.model import Category
 from bot.moderation.lexicon import load_lexicon
 from bot.pipeline import Engine, handle_text, text_context
 from bot.moderation.train import (PROJECT_FILE, SPECS, TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE,
-                                  TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE, _engine_with, _extra_rows, _fit, read_rows, split, trained_model)
+                                  TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE, TRAIN11_SPAM_FILE, _engine_with, _extra_rows, _fit, read_rows, split, trained_model)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDBOX_CAPABILITIES)
@@ -33,7 +33,8 @@ CONTEXT = text_context(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc), SANDB
 UNSEEN = (Path("spam_twitter_rahul.csv"),)
 # The independent writers' files, each written in the house styles of other sources: left out in turn
 # like a public source, they are a third kind of source never trained on (round 7).
-WRITERS = (TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE)
+WRITERS = (TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE,
+           TRAIN11_SPAM_FILE)
 # The categories the shipped policy hides.
 HIDDEN = frozenset({Category.THREAT, Category.ABUSE, Category.SPAM, Category.OVERSHARING})
 

@@ -107,6 +107,10 @@ TRAIN9_SPAM_FILE = Path(__file__).parent / "training" / "train9_spam.csv"
 # recovery, romance and job scams; asking about scams, sharing official links, own business in passing, money talk,
 # everyday; training/README.md).
 TRAIN10_SPAM_FILE = Path(__file__).parent / "training" / "train10_spam.csv"
+# Round 11: a sixth such writer (channel promotion with bare links, token launches and airdrops, crypto investment,
+# giveaways, DM-me lures, products, SMS-style, romance and job scams; viewers' comments under a health video, asking
+# about scams, sharing official links, money talk, everyday; training/README.md).
+TRAIN11_SPAM_FILE = Path(__file__).parent / "training" / "train11_spam.csv"
 # Round 4: insults, demeaning generalisations, scams and verification in new voices, with near misses (training/README.md).
 PRECISION_FILE = Path(__file__).parent / "training" / "precision_uk_voices.csv"
 # The project's own danger messages (safeguarding, urgent care, near-miss ordinary; training/README.md).
@@ -159,7 +163,8 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
 # r12 (round 10): the threat model with train10_threat.csv, train10_danger.csv and threat.toml's `misfortune` family.
-RECIPE = "r12"
+# r13 (round 11): the spam model with train11_spam.csv.
+RECIPE = "r13"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
 VALIDATION_THRESHOLDS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))
@@ -306,7 +311,8 @@ SPECS = (
     ModelSpec(
         "spam", "spam_youtube2015.csv", "spam", hold_out=True, threshold=0.5,
         also=(Path("spam_scam_janitr_train.csv"), SCAM_FILE, SCAM_VOICES_FILE, SCAM_ROUND3_FILE, PRECISION_FILE,
-              TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE),
+              TRAIN5_SPAM_FILE, TRAIN6_SPAM_FILE, TRAIN7_SPAM_FILE, TRAIN8_SPAM_FILE, TRAIN9_SPAM_FILE, TRAIN10_SPAM_FILE,
+              TRAIN11_SPAM_FILE),
         negatives=(("complaint_preotiuc2019_dev.csv", ""), ("misinformation_constraint2021_trainval.csv", "ordinary")),
         drop_words=frozenset({"<user>"}), project_labels=(("ordinary", False), ("complaint", False)), prefixes=(4, 6),
         reads_scam_cues=True,
