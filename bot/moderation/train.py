@@ -248,12 +248,15 @@ WISHING = frozenset({"hope", "hoping", "hopefully"})
 # Cue families the threat model reads no feature of (`reads_cues`): who is named, a time or an
 # intent, a wish and a place someone goes sit in nearly every ordinary message too; like the words
 # above they are left to the cues, and the model reads the families of harm, weapons and menace.
-THREAT_CONTEXT_FAMILIES = ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back")
-# Round 11: families read only beside another (`#person~whereabouts`, `#target&watcher`): alone each is an everyday
-# phrase ("next time", "you'll find out", "parks on our drive"), and trained alone "#escalation" weighed 6.0 and hid a
-# complaint asking to talk in person next time. With one of the context families above, a pair is the structure of
-# a threat to where someone is found (someone named, where they live or finish, someone who watches).
-THREAT_PAIRED_ONLY_FAMILIES = ("whereabouts", "their_own", "watcher", "future_you", "consequence", "escalation")
+# Round 11: so are where someone is found (`whereabouts`, `their_own`) and "you'll" (`future_you`): paired with a
+# member of staff named, a probe hid "the receptionist clocks off at 6 on fridays so ring before then"
+# (`#target~whereabouts`); beside someone who watches (`#watcher~whereabouts`) they are a threat's structure.
+THREAT_CONTEXT_FAMILIES = ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back",
+                           "whereabouts", "their_own", "future_you")
+# Round 11: families read only beside another (`#target~watcher`, `#consequence~future_you`): alone each is an everyday
+# phrase ("you'll find out", "just saying"), and trained alone "#escalation" weighed 6.0 and hid a complaint asking
+# to talk in person next time.
+THREAT_PAIRED_ONLY_FAMILIES = ("watcher", "consequence", "escalation")
 THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in (*THREAT_CONTEXT_FAMILIES, *THREAT_PAIRED_ONLY_FAMILIES))
 # Nor a pair of them, or of one of them and a part of the body (`threat.concept_features`): "#person&target" or
 # "#target&wish" is who is named and wished well or ill, in "the whole lot of you should be sacked" as in a
