@@ -18,7 +18,8 @@ from bot.model import DANGER_CATEGORIES, Category, ClassifyContext
 from bot.moderation import classify, load_moderation_data
 from bot.moderation.train import (DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE,
                                   TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE,
-                                  TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE, TRAIN11_DANGER_FILE, THREAT_WRITER10_FILE, read_rows,
+                                  TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE, TRAIN11_DANGER_FILE, THREAT_WRITER10_FILE, THREAT_WRITER11_FILE,
+                                  read_rows,
                                   split)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
@@ -75,6 +76,7 @@ SETS = (
     ("train11_danger held-out, insults", TRAIN11_DANGER_FILE, "abuse", False),
     # Victims reporting a threat made to them (train10_threat.csv's `victim_report` rows): danger, never a threat.
     ("train10_threat held-out, victim reports", THREAT_WRITER10_FILE, "safeguarding", True),
+    ("train11_threat held-out, victim reports", THREAT_WRITER11_FILE, "safeguarding", True),
 )
 
 

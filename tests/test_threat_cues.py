@@ -564,3 +564,37 @@ def test_round10_a_threat_only_in_someone_elses_quoted_words_is_reported_never_h
 ])
 def test_round10_a_threat_outside_quotes_or_in_the_writers_own_quoted_words_stays_a_threat(text: str, data: ModerationData) -> None:
     assert threat_checks(text, data), text
+
+
+@pytest.mark.parametrize(("text", "pair"), [
+    ("receptionist with the glasses clocks off at 6 on fridays. see you at the bus stop", "#watcher~whereabouts"),
+    ("Your GP drops his kids at the school gates at 8:40. Just saying.", "#target~watcher"),
+])
+def test_round11_knowing_where_someone_is_found_is_read_as_a_structure_not_a_phrase(text: str, pair: str, data: ModerationData) -> None:
+    # Someone named, where they are found away from the desk, someone watching: no combination holds it, the model
+    # reads the families two at a time (a short one on words it is trained without too), and hides the message.
+    signals = data.threat_signals
+    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    cues, families, ignored = read_cues(signals.cues, message)
+    assert not cues and pair in concept_features(signals.cues, message, families, ignored)
+    assert signals.model.weights[pair][0] > 0
+    assert threat_checks(text, data) == ["threat.model"]
+
+
+def test_round11_paired_only_families_are_no_feature_alone(data: ModerationData) -> None:
+    # "next time", "you'll find out", "parks on our drive": alone each is everyday, so the model never learns one alone.
+    model = data.threat_signals.model
+    for family in ("whereabouts", "their_own", "watcher", "future_you", "consequence", "escalation"):
+        assert CONCEPT_MARK + family not in model.weights
+        assert any(feature.startswith(CONCEPT_MARK) and family in feature for feature in model.weights)
+
+
+@pytest.mark.parametrize("text", [
+    "Where can I park when I visit my mum on ward 9? Is there a bus from the station?",
+    "Huge thanks to the nurse who stayed after her shift finished to sit with my dad",
+    "What time does the evening clinic finish? I need to pick up my son from school first",
+    "the receptionist clocks off at 6 on fridays so ring before then",        # where someone is found, no one watching
+    "Our health visitor lives near us and always pops in, she's lovely",
+])
+def test_round11_asking_where_to_park_or_thanking_the_nurse_who_finished_late_is_no_threat(text: str, data: ModerationData) -> None:
+    assert not threat_checks(text, data)

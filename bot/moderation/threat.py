@@ -313,13 +313,17 @@ def _enough_evidence(model: LinearModel, words: tuple[str, ...], word_features: 
 
 def _model_score(signals: ThreatSignals, message: Message, families: frozenset[str], ignored: list[bool]) -> tuple[float, list[str]] | None:
     """The model's score and features, or None when it knows too few of the message's words to be asked: more
-    of them when no word of violence or menace is there (`model_alone_min_features`)."""
+    of them when no word of violence or menace is there (`model_alone_min_features`). Two cue families held together
+    ("#target~watcher") count as evidence too: a threat to where someone is found is mostly words the model is
+    trained without (who, where, when: "that nurse on ward 9 finishes at 6"), and what it says is how they sit."""
     words, word_features = model_words(message, ignored)
+    concepts = concept_features(signals.cues, message, families, ignored)
+    pairs = [feature for feature in concepts if "&" in feature or MESSAGE_PAIR in feature]
     named = not signals.model_needs.isdisjoint(families) or not signals.model_aimed.isdisjoint(families)
     needed = signals.model_min_features if named else signals.model_alone_min_features
-    if not _enough_evidence(signals.model, words, word_features, needed):
+    if not _enough_evidence(signals.model, words, word_features + pairs, needed):
         return None
-    feats = signals.model.features_for(words, word_features) + concept_features(signals.cues, message, families, ignored)
+    feats = signals.model.features_for(words, word_features) + concepts
     return signals.model.score(feats), feats
 
 

@@ -81,6 +81,9 @@ THREAT_WRITER9_FILE = Path(__file__).parent / "training" / "train9_threat.csv"
 # Round 10: a sixth independent writer of threats, with short everyday replies, news and questions, angry complaints
 # without threats and victims reporting a threat made to them (training/README.md).
 THREAT_WRITER10_FILE = Path(__file__).parent / "training" / "train10_threat.csv"
+# Round 11: a seventh independent writer of threats, above all knowing where staff are found (`place`) and veiled
+# warnings, with near misses about parking, shifts and visiting, and victims reporting a threat (training/README.md).
+THREAT_WRITER11_FILE = Path(__file__).parent / "training" / "train11_threat.csv"
 # Round 5: scams, verification questions and impersonation reports, and near misses, by an independent writer (training/README.md).
 TRAIN5_SPAM_FILE = Path(__file__).parent / "training" / "train5_spam.csv"
 # Round 6: health myths of every kind, complaints and near misses (myth questions, patient questions, thanks) by an independent writer (training/README.md).
@@ -163,7 +166,8 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
 # r12 (round 10): the threat model with train10_threat.csv, train10_danger.csv and threat.toml's `misfortune` family.
-# r13 (round 11): the spam model with train11_spam.csv.
+# r13 (round 11): the spam model with train11_spam.csv; the threat model with train11_threat.csv and threat.toml's
+# paired-only families (`THREAT_PAIRED_ONLY_FAMILIES`); the danger models with train11_danger.csv; abuse with train11_abuse.csv.
 RECIPE = "r13"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
@@ -255,8 +259,16 @@ WISHING = frozenset({"hope", "hoping", "hopefully"})
 # Cue families the threat model reads no feature of (`reads_cues`): who is named, a time or an
 # intent, a wish and a place someone goes sit in nearly every ordinary message too; like the words
 # above they are left to the cues, and the model reads the families of harm, weapons and menace.
-THREAT_CONTEXT_FAMILIES = ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back")
-THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in THREAT_CONTEXT_FAMILIES)
+# Round 11: so are where someone is found (`whereabouts`, `their_own`) and "you'll" (`future_you`): paired with a
+# member of staff named, a probe hid "the receptionist clocks off at 6 on fridays so ring before then"
+# (`#target~whereabouts`); beside someone who watches (`#watcher~whereabouts`) they are a threat's structure.
+THREAT_CONTEXT_FAMILIES = ("target", "person", "intent", "wish", "routine", "aimed_at", "group", "urge", "make_pay", "pay_back",
+                           "whereabouts", "their_own", "future_you")
+# Round 11: families read only beside another (`#target~watcher`, `#consequence~future_you`): alone each is an everyday
+# phrase ("you'll find out", "just saying"), and trained alone "#escalation" weighed 6.0 and hid a complaint asking
+# to talk in person next time.
+THREAT_PAIRED_ONLY_FAMILIES = ("watcher", "consequence", "escalation")
+THREAT_CONCEPTS_WITHOUT = frozenset(threat.CONCEPT_MARK + family for family in (*THREAT_CONTEXT_FAMILIES, *THREAT_PAIRED_ONLY_FAMILIES))
 # Nor a pair of them, or of one of them and a part of the body (`threat.concept_features`): "#person&target" or
 # "#target&wish" is who is named and wished well or ill, in "the whole lot of you should be sacked" as in a
 # threat, and "#body&target" a nurse asked to look at a head; a pair with a family of harm stays.
@@ -328,7 +340,7 @@ SPECS = (
         negative_weight=0.3,
         also=(THREAT_FILE, THREAT_VOICES_FILE, THREAT_ROUND3_FILE, THREAT_ROUND4_FILE, THREAT_WRITER5_FILE, THREAT_WRITER6_FILE,
               ABUSE_WRITER6_FILE, THREAT_WRITER7_FILE, THREAT_WRITER8_FILE, THREAT_WRITER9_FILE,
-              THREAT_WRITER10_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
+              THREAT_WRITER10_FILE, THREAT_WRITER11_FILE, *DANGER_PROJECT_FILES), project_labels=(("ordinary", False), ("complaint", False)),
         # Round 9: 4-letter word prefixes ("~shan" for shank, shanked, shanking; "~sect" for sectioned, sectioning),
         # so a threat in an inflection or a spelling no writer used shares what its stem taught (threat_operating).
         c=4.0, project_weight=3.0, reads_cues=True, prefixes=(4,),
