@@ -19,8 +19,7 @@ from bot.moderation import classify, load_moderation_data
 from bot.moderation.train import (DANGER_FILE, DANGER_VOICES3_FILE, DANGER_VOICES4_FILE, DANGER_VOICES5_FILE, DANGER_VOICES_FILE, PROJECT_FILE,
                                   TRAIN5_DANGER_A_FILE, TRAIN5_DANGER_B_FILE, TRAIN6_DANGER_FILE, TRAIN7_DANGER_FILE, TRAIN8_DANGER_FILE,
                                   TRAIN9_DANGER_FILE, TRAIN10_DANGER_FILE, TRAIN11_DANGER_FILE, THREAT_WRITER10_FILE, THREAT_WRITER11_FILE,
-                                  read_rows,
-                                  split)
+                                  read_rows, split)
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "moderation"
 CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
