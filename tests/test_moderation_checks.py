@@ -376,16 +376,24 @@ def test_shipped_models_are_small() -> None:
     assert sum(p.stat().st_size for p in MODELS_DIR.glob("*.json")) < 20_000_000
 
 
+def abuse_found(text: str, data: ModerationData) -> list[Finding]:
+    return [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+
+
 @pytest.mark.parametrize(("text", "check"), [
     ("this booking app is absolute bollocks, it keeps logging me out", "abuse.swearing"),
     ("three weeks and still no call back, this is a f*cking joke", "abuse.swearing"),
     ("f*ck off", "abuse.wordlist"),
     ("you lot are f*cking useless", "abuse.wordlist"),
     ("sh*t account run by a moron", "abuse.wordlist"),
+    # Round 11: name-calling needs no target word; at someone not here it is redirected like swearing at nobody.
+    ("the muppet on the phones lost my letter again", "abuse.name_calling"),
+    ("whichever dopey pillock decided to shut the walk-in centre", "abuse.name_calling"),
+    ("you absolute muppet", "abuse.wordlist"),
+    ("the receptionist is a pillock", "abuse.wordlist"),
 ])
-def test_swearing_at_nobody_is_told_apart_from_swearing_at_a_person(text: str, check: str, data: ModerationData) -> None:
-    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
-    assert [f.check for f in found] == [check]
+def test_abuse_at_nobody_here_is_told_apart_from_abuse_of_a_person(text: str, check: str, data: ModerationData) -> None:
+    assert [f.check for f in abuse_found(text, data)] == [check]
 
 
 @pytest.mark.parametrize(("text", "word"), [
@@ -396,7 +404,7 @@ def test_swearing_at_nobody_is_told_apart_from_swearing_at_a_person(text: str, c
     ("ffs why does the booking page crash every morning", "ffs"),
 ])
 def test_swear_stems_are_read_with_their_endings_and_fronts(text: str, word: str, data: ModerationData) -> None:
-    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    found = abuse_found(text, data)
     assert found and word in found[0].detail
 
 
@@ -405,23 +413,12 @@ def test_words_that_only_start_with_a_swear_stem_are_not_swearing(text: str, dat
     assert Category.ABUSE not in categories(text, data)
 
 
-@pytest.mark.parametrize(("text", "check"), [
-    ("the muppet on the phones lost my letter again", "abuse.name_calling"),
-    ("whichever dopey pillock decided to shut the walk-in centre", "abuse.name_calling"),
-    ("you absolute muppet", "abuse.wordlist"),
-    ("the receptionist is a pillock", "abuse.wordlist"),
-])
-def test_name_calling_is_abuse_without_a_target_word(text: str, check: str, data: ModerationData) -> None:
-    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
-    assert [f.check for f in found] == [check]
-
-
 @pytest.mark.parametrize("text", [
     "I felt such an idiot asking the pharmacist twice",
     "is 'muppet' classed as abuse under your rules?",
 ])
 def test_name_calling_of_no_one_is_not_abuse(text: str, data: ModerationData) -> None:
-    found = [f for f in classify(text, CONTEXT, data) if f.category is Category.ABUSE]
+    found = abuse_found(text, data)
     assert not any(f.check.startswith("abuse.wordlist") or f.check == "abuse.name_calling" for f in found)
 
 

@@ -15,7 +15,7 @@ from bot.moderation import ModerationData, classify, load_moderation_data
 from bot.policy import primary_category
 from bot.moderation.concepts import family_features, find_cues, read_cues
 from bot.moderation.data import MODELS_DIR
-from bot.moderation.message import read_message
+from bot.moderation.message import Message, read_message
 from bot.moderation.linear import LinearModel
 from bot.moderation.threat import (CONCEPT_MARK, REPORTED_HARM_CHECK, check_threat, concept_features, guarded, model_threshold_for,
                                    model_words, quotations, reported_harm, reported_quotes)
@@ -28,6 +28,11 @@ CONTEXT = ClassifyContext(now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def data() -> ModerationData:
     return load_moderation_data(CONFIG)
+
+
+def message_of(text: str, data: ModerationData) -> Message:
+    """The message as the checks read it."""
+    return read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
 
 
 def threat_checks(text: str, data: ModerationData) -> list[str]:
@@ -111,7 +116,7 @@ def threat_checks(text: str, data: ModerationData) -> list[str]:
 def test_each_cue_family_finds_threats_worded_without_the_listed_patterns(text: str, cue: str, data: ModerationData) -> None:
     found = classify(text, CONTEXT, data)
     assert primary_category(found, SURE_ADVERT) is Category.THREAT, [f.check for f in found]
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     assert cue in {match.combo for match in find_cues(data.threat_signals.cues, message)}
 
 
@@ -239,7 +244,7 @@ def test_the_threat_model_is_not_asked_about_one_or_two_words_it_knows(data: Mod
     # A word's prefix ("~watc") repeats the word: only words and word pairs are counted.
     signals = data.threat_signals
     text = "I'm watching this in 2014"
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     feats = signals.model.features_for(message.words, message.feats)
     assert signals.model.known(message.feats) < signals.model_min_features <= 3 <= signals.model.known(feats)
     assert not threat_checks(text, data)
@@ -251,7 +256,7 @@ def test_the_threat_model_reads_a_word_it_never_saw_by_its_prefix(data: Moderati
     signals = data.threat_signals
     assert signals.model.prefixes == (4,)
     text = "that gp is getting petroled tonight, him and his family"
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     _, families, ignored = read_cues(signals.cues, message)
     words, word_features = model_words(message, ignored)
     assert "petroled" not in signals.model.weights and "~petr" in signals.model.weights
@@ -285,7 +290,7 @@ def test_the_threat_model_reads_the_cue_families_a_message_holds(data: Moderatio
     model = signals.model
     # A weapon the training rows never named still weighs like its family.
     text = "got my katana sharpened for the pharmacist"
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     _, families, ignored = read_cues(signals.cues, message)
     words, word_features = model_words(message, ignored)
     assert "katana" not in model.weights and "weapon" in families
@@ -305,7 +310,7 @@ def test_the_threat_model_reads_two_cue_families_together_as_one_feature(data: M
     assert model.weights["#harm&target"][0] > 0
 
     def read(text: str) -> tuple[list[str], list[str]]:
-        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        message = message_of(text, data)
         _, families, ignored = read_cues(signals.cues, message)
         words, word_features = model_words(message, ignored)
         return model.features_for(words, word_features), concept_features(signals.cues, message, families, ignored)
@@ -337,7 +342,7 @@ def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of
     thresholds = {}
     for text in ("the whole world will find out what I'm capable of", "the receptionist will find out what I'm capable of",
                  "the receptionist will find out what a knife can do"):
-        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        message = message_of(text, data)
         thresholds[text] = model_threshold_for(signals, read_cues(signals.cues, message)[1])
     assert list(thresholds.values()) == [signals.model_alone_threshold, signals.model_aimed_threshold, signals.model_threshold]
     # An everyday thing that can be a weapon is no cue on its own, but the model asks its lowest score beside it.
@@ -346,7 +351,7 @@ def test_the_threat_model_asks_less_of_a_message_naming_staff_or_a_place_than_of
 
 def test_the_threat_check_leaves_the_shared_features_of_a_message_as_they_were(data: ModerationData) -> None:
     # The family features are the threat model's own: the other checks read `message.feats` after it.
-    message = read_message("My old crossbow is in the loft with my dad's things, I never use it", data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of("My old crossbow is in the loft with my dad's things, I never use it", data)
     before = list(message.feats)
     check_threat(message, CONTEXT, data)
     assert message.feats == before
@@ -356,7 +361,7 @@ def test_families_held_in_different_sentences_pair_up_across_the_message(data: M
     # A threat told in fragments puts each concept in a sentence of its own: no clause pair, one message pair.
     signals = data.threat_signals
     text = "That pharmacy on Kirkgate. Friday night. Me and a can of petrol."
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     _, families, ignored = read_cues(signals.cues, message)
     concepts = concept_features(signals.cues, message, families, ignored)
     assert "#fire&target" not in concepts and "#fire~target" in concepts
@@ -375,7 +380,7 @@ def test_families_held_in_different_sentences_pair_up_across_the_message(data: M
 def test_round_seven_families_are_features_of_the_threat_model(text: str, family: str, data: ModerationData) -> None:
     # No combination uses them: alone each is a complaint's or an everyday word; the model weighs them.
     signals = data.threat_signals
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     cues, families, _ = read_cues(signals.cues, message)
     assert family in families
     assert signals.model.weights[CONCEPT_MARK + family][0] > 0
@@ -399,7 +404,7 @@ def test_a_guarded_message_is_a_threat_when_the_model_agrees(data: ModerationDat
     assert signals.model_guarded_threshold > signals.model_alone_threshold
     # A laugh does not make a knife and a named receptionist a joke: the model agrees with the cue.
     text = "lol I'm bringing a knife for that receptionist tomorrow, see who's laughing then"
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     _, families, _ = read_cues(signals.cues, message)
     assert guarded(signals, message, families)
     assert threat_checks(text, data) == ["threat.cue.weapon"]
@@ -414,11 +419,11 @@ def test_wishing_someone_well_is_a_guard(data: ModerationData) -> None:
     assert "well_wishing" in signals.guards
     for text in ("Hope the porter who slipped on the ice is on the mend, the car park was lethal this morning",
                  "I hope the nurse is ok. Nettle stings burn for hours"):
-        message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+        message = message_of(text, data)
         assert guarded(signals, message, read_cues(signals.cues, message)[1]), text
         assert not threat_checks(text, data), text
     # Sarcastic menace is not well-wishing: "think you're safe" is in no guard family.
-    message = read_message("your receptionists think they're safe behind that glass", data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of("your receptionists think they're safe behind that glass", data)
     assert not guarded(signals, message, read_cues(signals.cues, message)[1])
 
 
@@ -434,7 +439,7 @@ def test_wishing_someone_well_is_a_guard(data: ModerationData) -> None:
 def test_harm_done_or_threatened_to_the_writer_or_their_own_by_someone_else_is_no_threat(text: str, data: ModerationData) -> None:
     """A partner, parent or ex threatening or hurting the writer or a child is a safeguarding report, not a threat to staff."""
     assert not threat_checks(text, data)
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     assert reported_harm(data.threat_signals, message) is not None
 
 
@@ -464,7 +469,7 @@ def test_a_threat_by_proxy_or_by_the_writer_is_still_a_threat(text: str, data: M
     ("some older lads keep saying they'll glass me if I go to the park", "close_will_harm"),
 ])
 def test_round9_reported_harm_is_read_by_structure(text: str, combo: str, data: ModerationData) -> None:
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     report = reported_harm(data.threat_signals, message)
     assert report is not None and report.combo == combo
 
@@ -476,7 +481,7 @@ def test_round9_reported_harm_is_read_by_structure(text: str, combo: str, data: 
     "my son will sort you out when he gets down there, you wait",                            # by proxy, aimed at "you"
 ])
 def test_round9_a_warning_or_a_threat_by_proxy_is_no_report(text: str, data: ModerationData) -> None:
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     assert reported_harm(data.threat_signals, message) is None
 
 
@@ -495,7 +500,7 @@ def test_round9_threat_words_in_a_report_of_harm_are_a_safeguarding_finding_neve
 def test_round9_a_threat_in_a_report_names_the_threat_check_in_its_evidence(data: ModerationData) -> None:
     # (Round 10: the threat model retrained with the danger files no longer reads the bare threat; the weapon cue does.)
     text = "my mum's boyfriend keeps saying he'll stab me and my little brother with a knife if we tell anyone"
-    finding = check_threat(read_message(text, data.lexicon, data.idioms, data.screen, data.questions), CONTEXT, data)
+    finding = check_threat(message_of(text, data), CONTEXT, data)
     assert [f.category for f in finding] == [Category.SAFEGUARDING]
     assert finding[0].check == REPORTED_HARM_CHECK and "threat." in finding[0].detail
     assert finding[0].score == data.threat_signals.victim_score
@@ -515,7 +520,7 @@ def test_round10_a_short_message_naming_nobody_needs_more_known_words_before_the
     assert not threat_checks("alpha bravo charlie delta", trial)
     # Six known words are enough, and beside a word of violence (a `model_needs` family) the usual few.
     assert threat_checks("alpha bravo charlie delta echo foxtrot", trial) == ["threat.model"]
-    message = read_message("alpha bravo charlie spanner", data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of("alpha bravo charlie spanner", data)
     assert "improvised" in read_cues(signals.cues, message)[1] and "improvised" in signals.model_needs
     assert threat_checks("alpha bravo charlie spanner", trial) == ["threat.model"]
 
@@ -549,7 +554,7 @@ def test_round10_quotations_are_found_and_apostrophes_are_not_quotes(text: str, 
 ])
 def test_round10_a_threat_only_in_someone_elses_quoted_words_is_reported_never_hidden(text: str, data: ModerationData) -> None:
     """The one threatened tells us: the threat check's finding becomes a safeguarding one in the support tier, naming the quote."""
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     assert reported_quotes(message, data.threat_signals)
     findings = check_threat(message, CONTEXT, data)
     assert [f.check for f in findings] == [REPORTED_HARM_CHECK]
@@ -574,7 +579,7 @@ def test_round11_knowing_where_someone_is_found_is_read_as_a_structure_not_a_phr
     # Someone named, where they are found away from the desk, someone watching: no combination holds it, the model
     # reads the families two at a time (a short one on words it is trained without too), and hides the message.
     signals = data.threat_signals
-    message = read_message(text, data.lexicon, data.idioms, data.screen, data.questions)
+    message = message_of(text, data)
     cues, families, ignored = read_cues(signals.cues, message)
     assert not cues and pair in concept_features(signals.cues, message, families, ignored)
     assert signals.model.weights[pair][0] > 0
