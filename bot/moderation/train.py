@@ -167,7 +167,8 @@ ENGINE_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 # The training recipe's revision, part of every model's version: bump it when the recipe changes.
 # r12 (round 10): the threat model with train10_threat.csv, train10_danger.csv and threat.toml's `misfortune` family.
 # r13 (round 11): the spam model with train11_spam.csv; the threat model with train11_threat.csv and threat.toml's
-# paired-only families (`THREAT_PAIRED_ONLY_FAMILIES`); the danger models with train11_danger.csv; abuse with train11_abuse.csv.
+# paired-only families (`THREAT_PAIRED_ONLY_FAMILIES`). The abuse (train11_abuse.csv) and danger (train11_danger.csv)
+# models were retrained in round 11 before the recipe moved and carry r12 in their versions.
 RECIPE = "r13"
 # Word-prefix sizes the safeguarding model reads (compared on validation: see the models README).
 PREFIXES = (4, 6)
