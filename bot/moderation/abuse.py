@@ -163,7 +163,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
     tokens = _own_tokens(message, reported)
     words = [token.word for token in tokens]
     evidence: list[tuple[float, str, str, Token]] = []
-    names_called = False
+    swore = names_called = False
     for index, token in enumerate(tokens if not abuse.listed.isdisjoint(words) else ()):
         word = token.word
         if word in abuse.slurs:
@@ -171,6 +171,7 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         elif word in abuse.strong:
             aimed = _directed(words, index, abuse.targets) or (index + 1 < len(words) and words[index + 1] in abuse.aimed_after)
             evidence.append((0.95 if aimed else UNAIMED_SWEARING_SCORE, "abuse.wordlist", f"swearing{' aimed at a person' if aimed else ''}: {word!r}", token))
+            swore = True
         elif word in abuse.insults and _directed(words, index, abuse.targets):
             evidence.append((0.85, "abuse.wordlist", f"insult aimed at a person: {word!r}", token))
         elif word in abuse.name_calling and _names_someone(tokens, words, index, message.text, abuse):
@@ -213,9 +214,8 @@ def check_abuse(message: Message, context: ClassifyContext, data: ModerationData
         # it is no one's abuse: the policy redirects it without hiding (a complaint is not silenced).
         # Beside an insult word, even one the window does not tie to a target ("account run by a
         # moron"), swearing is abuse of someone; so is swearing beside name-calling.
-        swore = any(item[2].startswith("swearing") for item in evidence)
         at_nobody = best[0] <= UNAIMED_SWEARING_SCORE and abuse.insults.isdisjoint(words) and not (swore and names_called)
-        check = (SWEARING if best[2].startswith("swearing") else NAME_CALLING) if at_nobody else best[1]
+        check = (SWEARING if swore else NAME_CALLING) if at_nobody else best[1]
         return (Finding(Category.ABUSE, round(score, 3), check, best[2], spans),)
     # Without a listed word, the model's verdict does not count for a message that repeats a known
     # false health claim either: with no insult or swearing in it, it is an argument for staff to

@@ -32,7 +32,7 @@ def lexicon_from(abuse: TomlFile, safe: TomlFile) -> frozenset[str]:
     # The stems' forms behind a front ("dogshit") are left out: a masked front is rare, and each
     # lexicon word of a piece's length is compared when a masked piece is unmasked.
     fronts = tuple(w.lower() for w in abuse.strings("abuse.stem_fronts"))
-    words.update(w for w in strong_swearing(abuse) if not w.startswith(fronts) or w in words)
+    words.update(w for w in strong_swearing(abuse) if not w.startswith(fronts))
     words.update(w.lower() for w in safe.strings("safe.medical"))
     words.update(w.lower() for w in abuse.strings("evasion.words"))
     return frozenset(w for w in words if " " not in w)
